@@ -1,0 +1,131 @@
+"""The records that flow between the stages: inputs, events, findings, incidents.
+
+Each stage only reads the records of the stage before it, so every type here is a plain dataclass with no
+behaviour beyond small derived properties. Times are always timezone-aware UTC datetimes; reports render
+them as ISO 8601 with a ``Z`` suffix (see :func:`iso_z`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+
+def iso_z(value: datetime | None) -> str:
+    """Render a UTC datetime as ISO 8601 with microseconds and a ``Z`` suffix ("" for None)."""
+    if value is None:
+        return ""
+    value = value.astimezone(timezone.utc)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%f") + "Z"
+
+
+@dataclass
+class InputFile:
+    """One file of the bundle, as identified by intake and then read by a source.
+
+    ``name`` is the path relative to the bundle root (or the member name inside a zip); ``path`` is where the
+    bytes can be read on disk (a private temporary copy for zip members).
+    """
+
+    name: str
+    path: str
+    size: int
+    sha256: str
+    kind: str  # "evtx", "etl", "text", "zip", "unknown", ...
+    role: str = ""  # e.g. "AuthZOptCh", "Security", "System", "nettrace", "NPSExtension", "registry-dump"
+    analysed: bool = False
+    reason: str = ""  # why it was not analysed, or why reading stopped early
+    records_read: int = 0
+    records_skipped: int = 0
+    events_kept: int = 0
+    warnings: list[str] = field(default_factory=list)
+    channels: dict[str, int] = field(default_factory=dict)  # channel -> records read
+    first_time: datetime | None = None
+    last_time: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    """A normalised log record, whatever file it came from.
+
+    ``data`` keeps every data string in order as ``(name, value)``; ``name`` is None for unnamed
+    ``<Data>`` elements. Exported .evtx files carry no rendered message, so ``text`` is the data strings
+    joined (or the rendered text for text-format sources).
+    """
+
+    time: datetime
+    source_file: str
+    channel: str
+    provider: str
+    event_id: int
+    level: int | None
+    record_id: int | None
+    computer: str
+    data: tuple[tuple[str | None, str], ...] = ()
+    text: str = ""
+    source_kind: str = "evtx"
+
+    def get(self, name: str, default: str = "") -> str:
+        """Return the value of the named data item ``name`` (case-insensitive), or ``default``."""
+        lname = name.lower()
+        for key, value in self.data:
+            if key is not None and key.lower() == lname:
+                return value
+        return default
+
+
+@dataclass
+class Finding:
+    """One code (or notable message) extracted from one event and looked up in the catalog.
+
+    ``code`` is the catalog key (``ESTS_TOKEN_ERROR``, ``UserNotFound``, ``NPS-REASON-21``,
+    ``SYSTEM-NPS-4402``...). ``entry_id`` is the matched catalog entry id, or None when the code is not in
+    the catalog (such findings are kept and reported as "not in catalog", never dropped).
+    ``attrs`` holds what the extractor found: cid, user, state, response_state, mfa_response, message,
+    aadsts, trace_id, correlation_id, nas, client_ip, reason_code, ...
+    """
+
+    event: Event
+    code: str
+    kind: str  # "error", "response", "challenge", "reject", "warning", "info", "nps-audit", "system"
+    entry_id: str | None
+    attrs: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Evidence:
+    """One row of evidence in an incident: where it came from and what it said."""
+
+    file: str
+    channel: str
+    event_id: int
+    record_id: int | None
+    time: datetime
+    text: str
+    code: str = ""
+
+
+@dataclass
+class Incident:
+    """One failed sign-in attempt (keyed by CID) or one recurring server-level fault."""
+
+    id: str
+    kind: str  # "sign-in", "server", "challenge-no-result", "nps-reject", ...
+    cid: str | None
+    user: str | None
+    server: str | None
+    first_seen: datetime
+    last_seen: datetime
+    count: int
+    codes: list[str]
+    primary_code: str
+    category: str
+    severity: str
+    benign: bool
+    in_catalog: bool
+    title: str
+    summary: str
+    steps: list[str]
+    doc_links: list[str]
+    evidence: list[Evidence]
+    attrs: dict[str, str] = field(default_factory=dict)
