@@ -49,4 +49,4 @@ class EventSpec:
     event_data: tuple[tuple[str | None, str], ...] | None = None
     user_data: UserData | None = None
     time_ticks: int = 0
-    extra: dict[str, str] = field(default_factory=dict, compare=False)  # free notes for generators, not written
+    extra: dict[str, str] = field(default_factory=dict, compare=False)  # generator notes, not written
