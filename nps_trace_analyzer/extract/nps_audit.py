@@ -1,0 +1,80 @@
+"""Fields of the NPS audit events (Security 6272-6280) and of the NPS/IAS/Schannel System events.
+
+The Security events are named-data events (``../shared/reference/domain-facts.md`` §4.2); the same names come
+out of the wevtutil text reader, so this module serves both. Empty values are rendered by Windows as ``-``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from nps_trace_analyzer.model import Event
+
+SECURITY_PROVIDER = "microsoft-windows-security-auditing"
+NPS_AUDIT_IDS = frozenset(range(6272, 6281))
+NPS_SYSTEM_PROVIDERS = frozenset({"nps", "ias"})
+SCHANNEL_PROVIDERS = frozenset({"schannel", "microsoft-windows-schannel-events"})
+
+_FIELDS = {
+    "user": ("FullyQualifiedSubjectUserName", "SubjectUserName"),
+    "account": ("SubjectUserName",),
+    "domain": ("SubjectDomainName",),
+    "client_machine": ("SubjectMachineName",),
+    "calling_station": ("CallingStationID",),
+    "called_station": ("CalledStationID",),
+    "nas_ip": ("NASIPv4Address", "NASIPv6Address"),
+    "nas_identifier": ("NASIdentifier",),
+    "nas_port_type": ("NASPortType",),
+    "radius_client": ("ClientName",),
+    "radius_client_ip": ("ClientIPAddress",),
+    "proxy_policy": ("ProxyPolicyName",),
+    "network_policy": ("NetworkPolicyName",),
+    "auth_provider": ("AuthenticationProvider",),
+    "auth_server": ("AuthenticationServer",),
+    "auth_type": ("AuthenticationType",),
+    "eap_type": ("EAPType",),
+    "session_id": ("AccountSessionIdentifier",),
+    "reason_code": ("ReasonCode",),
+    "reason": ("Reason",),
+}
+
+
+def _value(event: Event, names: tuple[str, ...]) -> str:
+    for name in names:
+        value = event.get(name).strip()
+        if value and value != "-":
+            return value
+    return ""
+
+
+def is_nps_audit(event: Event) -> bool:
+    return event.provider.lower() == SECURITY_PROVIDER and event.event_id in NPS_AUDIT_IDS
+
+
+def nps_audit_fields(event: Event) -> dict[str, str]:
+    """The non-empty 6272-6280 fields under short names (user, nas_ip, reason_code, auth_type...)."""
+    out = {key: _value(event, names) for key, names in _FIELDS.items()}
+    return {key: value for key, value in out.items() if value}
+
+
+def user_key(user: str | None) -> str:
+    """A join key for one person across sources: ``CONTOSO\\alice``, ``alice@contoso.com`` -> ``alice``.
+
+    The extension logs the RADIUS User-Name (often a UPN); NPS audits log the Windows account. The local part is
+    what both share; collisions across domains are possible but rare in one NPS server's day.
+    """
+    if not user:
+        return ""
+    value = user.strip().strip("'\"")
+    value = re.split(r"[\\/]", value)[-1]
+    return value.split("@", 1)[0].lower()
+
+
+def system_code(event: Event) -> str | None:
+    """Catalog code of an NPS/IAS or Schannel System event, or None for other providers."""
+    provider = event.provider.lower()
+    if provider in NPS_SYSTEM_PROVIDERS:
+        return f"SYSTEM-NPS-{event.event_id}"
+    if provider in SCHANNEL_PROVIDERS:
+        return f"SYSTEM-SCHANNEL-{event.event_id}"
+    return None

@@ -1,0 +1,391 @@
+"""Findings -> incidents: one failed sign-in attempt, one unanswered challenge, or one recurring server fault.
+
+The rules (``docs``: README "How incidents are formed"):
+
+1. AzureMfa findings with a CID form one ``sign-in`` incident per CID. Its primary code is the most specific
+   non-benign code: a nested AADSTS code the catalog knows beats its ESTS_TOKEN_ERROR, extension error codes beat
+   MFA response codes, which beat the challenge message.
+2. A challenge ("Challenge requested ...") with nothing after it for the same user within 3 minutes — no result,
+   no other extension event, no NPS grant or reject — is a ``challenge-no-result`` incident. A challenge followed by
+   anything is part of a normal one-time-code flow and makes no incident by itself.
+3. AzureMfa findings without a CID are grouped per (server, catalog entry) into ``server`` incidents.
+4. Security 6273 with reason 21/9/10 (the extension rejected) joins the user's sign-in incident within the join
+   window (default ±2 min).
+5. Security 6273/6274 with any other reason is an ``nps-reject`` incident (primary authentication or policy), and
+   the extension's "only performs Secondary Auth ... AccessReject" event of that user joins it.
+6. NPS/IAS/Schannel System events form ``server`` incidents per (server, code); Schannel 36871 near an
+   HTTPS_COMMUNICATION_ERROR on the same server joins that incident as corroborating evidence.
+7. Grants (6272) and informational events make no incident.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from nps_trace_analyzer.extract.azuremfa import CHALLENGE_REQUESTED
+from nps_trace_analyzer.extract.nps_audit import user_key
+from nps_trace_analyzer.model import Event, Evidence, Finding, Incident
+
+CHALLENGE_NO_RESULT = "CHALLENGE_NO_RESULT"
+EXTENSION_REJECT_REASONS = frozenset({9, 10, 21})
+MAX_EVIDENCE = 100
+_RANK_AADSTS, _RANK_ERROR, _RANK_RESPONSE, _RANK_OTHER = 0, 1, 2, 3
+
+
+class EntryLike(Protocol):
+    id: str
+    code: str
+    category: str
+    severity: str
+    benign: bool
+    title: str
+    steps: list[str]
+    doc_links: list[str]
+
+
+class CatalogLookup(Protocol):
+    def get(self, entry_id: str) -> Any: ...
+
+    def match(self, code: str, text: str = "") -> Any: ...
+
+
+@dataclass(frozen=True)
+class IncidentOptions:
+    join_window: timedelta = timedelta(minutes=2)
+    challenge_timeout: timedelta = timedelta(minutes=3)
+    schannel_window: timedelta = timedelta(minutes=5)
+    repeat_window: timedelta = timedelta(minutes=10)
+
+
+@dataclass
+class _Draft:
+    kind: str
+    key: str
+    findings: list[Finding] = field(default_factory=list)
+    cid: str | None = None
+    user: str | None = None
+    server: str | None = None
+
+    @property
+    def first(self) -> datetime:
+        return min(f.event.time for f in self.findings)
+
+    @property
+    def last(self) -> datetime:
+        return max(f.event.time for f in self.findings)
+
+
+def _rank(finding: Finding, entry: Any) -> tuple[int, int]:
+    benign = (
+        1
+        if (entry is None and finding.code == CHALLENGE_REQUESTED) or (entry is not None and entry.benign)
+        else 0
+    )
+    if finding.kind == "aadsts":
+        base = _RANK_AADSTS if entry is not None else 9
+    elif finding.kind == "error":
+        base = _RANK_ERROR
+    elif finding.kind == "response":
+        base = _RANK_RESPONSE
+    elif finding.code == CHALLENGE_REQUESTED:
+        base = 8
+    else:
+        base = _RANK_OTHER
+    return (benign, base)
+
+
+class Correlator:
+    """Collects time-ordered findings, then forms incidents (:meth:`incidents`)."""
+
+    def __init__(self, catalog: CatalogLookup, options: IncidentOptions | None = None) -> None:
+        self.catalog = catalog
+        self.options = options or IncidentOptions()
+        self.by_cid: dict[str, _Draft] = {}
+        self.activity: dict[str, list[datetime]] = defaultdict(list)  # user key -> times of any later result
+        self.extension_rejects: list[Finding] = []
+        self.nps_rejects: list[Finding] = []
+        self.secondary_rejects: list[Finding] = []
+        self.challenges_without_cid: list[Finding] = []
+        self.server_groups: dict[tuple[str, str], _Draft] = {}
+        self.schannel: list[Finding] = []
+
+    def _entry(self, finding: Finding) -> Any:
+        return self.catalog.get(finding.entry_id) if finding.entry_id else None
+
+    def add(self, finding: Finding) -> None:
+        attrs = finding.attrs
+        ukey = user_key(attrs.get("user"))
+        if finding.kind == "nps-audit":
+            if ukey:
+                self.activity[ukey].append(finding.event.time)
+            if finding.code == "SECURITY-6272":
+                return
+            reason = attrs.get("reason_code", "")
+            if reason.isdigit() and int(reason) in EXTENSION_REJECT_REASONS:
+                self.extension_rejects.append(finding)
+            else:
+                self.nps_rejects.append(finding)
+            return
+        if finding.kind == "system":
+            entry = self._entry(finding)
+            if entry is not None and entry.benign:
+                return
+            if finding.code == "SYSTEM-SCHANNEL-36871":
+                self.schannel.append(finding)
+            else:
+                self._server(finding)
+            return
+        # AzureMfa findings
+        if ukey and finding.code != CHALLENGE_REQUESTED:
+            self.activity[ukey].append(finding.event.time)
+        cid = attrs.get("cid")
+        if cid:
+            draft = self.by_cid.get(cid)
+            if draft is None:
+                draft = self.by_cid[cid] = _Draft("sign-in", cid, cid=cid)
+            draft.findings.append(finding)
+            draft.user = draft.user or attrs.get("user")
+            draft.server = draft.server or attrs.get("server")
+            return
+        if finding.code == CHALLENGE_REQUESTED:
+            self.challenges_without_cid.append(finding)
+        elif finding.code == "SECONDARY_AUTH_ACCESS_REJECT":
+            self.secondary_rejects.append(finding)
+        else:
+            self._server(finding)
+
+    def add_all(self, findings: Iterable[Finding]) -> None:
+        for finding in findings:
+            self.add(finding)
+
+    def _server(self, finding: Finding) -> None:
+        server = finding.attrs.get("server") or finding.event.computer or "(unknown server)"
+        key = (server, finding.entry_id or finding.code)
+        draft = self.server_groups.get(key)
+        if draft is None:
+            draft = self.server_groups[key] = _Draft("server", f"{server}|{key[1]}", server=server)
+        draft.findings.append(finding)
+
+    # -- resolution -----------------------------------------------------------------------------------------
+
+    def _has_result_after(self, ukey: str, when: datetime, exclude: Iterable[datetime] = ()) -> bool:
+        times = self.activity.get(ukey, [])
+        times.sort()
+        start = bisect.bisect_right(times, when)
+        end = bisect.bisect_right(times, when + self.options.challenge_timeout)
+        excluded = set(exclude)
+        return any(t not in excluded for t in times[start:end])
+
+    def incidents(self) -> list[Incident]:
+        drafts: list[_Draft] = []
+        for draft in self.by_cid.values():
+            substantive = [f for f in draft.findings if f.code != CHALLENGE_REQUESTED]
+            if substantive:
+                drafts.append(draft)
+                continue
+            challenge = draft.findings[0]
+            ukey = user_key(draft.user)
+            if not self._has_result_after(ukey, challenge.event.time):
+                draft.kind = "challenge-no-result"
+                drafts.append(draft)
+        for challenge in self.challenges_without_cid:
+            ukey = user_key(challenge.attrs.get("user"))
+            if not self._has_result_after(ukey, challenge.event.time):
+                drafts.append(
+                    _Draft(
+                        "challenge-no-result",
+                        f"{ukey}|{challenge.event.time.isoformat()}",
+                        [challenge],
+                        user=challenge.attrs.get("user"),
+                        server=challenge.attrs.get("server"),
+                    )
+                )
+        sign_ins = [d for d in drafts if d.kind == "sign-in"]
+        for reject in self.extension_rejects:
+            target = self._nearest(sign_ins + [d for d in drafts if d.kind == "challenge-no-result"], reject)
+            if target is not None:
+                target.findings.append(reject)
+            else:
+                drafts.append(self._reject_draft(reject))
+        reject_drafts: list[_Draft] = []
+        for reject in self.nps_rejects:
+            self._merge_repeat(reject_drafts, reject)
+        for secondary in self.secondary_rejects:
+            target = self._nearest(reject_drafts, secondary)
+            if target is not None:
+                target.findings.append(secondary)
+            else:
+                self._merge_repeat(reject_drafts, secondary)
+        drafts.extend(reject_drafts)
+        server_drafts = list(self.server_groups.values())
+        for schannel in self.schannel:
+            target = self._https_incident(drafts + server_drafts, schannel)
+            if target is not None:
+                target.findings.append(schannel)
+            else:
+                self._server(schannel)
+                server_drafts = list(self.server_groups.values())
+        drafts.extend(server_drafts)
+        drafts.sort(key=lambda d: (d.first, d.kind, d.key))
+        return [self._build(i, d) for i, d in enumerate(drafts, 1)]
+
+    def _nearest(self, candidates: list[_Draft], finding: Finding) -> _Draft | None:
+        ukey = user_key(finding.attrs.get("user"))
+        when = finding.event.time
+        best: tuple[timedelta, _Draft] | None = None
+        for draft in candidates:
+            if user_key(draft.user) != ukey or not ukey:
+                continue
+            lo, hi = draft.first - self.options.join_window, draft.last + self.options.join_window
+            if lo <= when <= hi:
+                gap = min(abs(when - draft.first), abs(when - draft.last))
+                if best is None or gap < best[0]:
+                    best = (gap, draft)
+        return best[1] if best else None
+
+    def _reject_draft(self, finding: Finding) -> _Draft:
+        user = finding.attrs.get("user")
+        return _Draft(
+            "nps-reject",
+            f"{user_key(user)}|{finding.code}|{finding.event.time.isoformat()}",
+            [finding],
+            user=user,
+            server=finding.attrs.get("server") or finding.event.computer,
+        )
+
+    def _merge_repeat(self, drafts: list[_Draft], finding: Finding) -> None:
+        ukey = user_key(finding.attrs.get("user"))
+        for draft in drafts:
+            primary = draft.findings[0]
+            if (
+                user_key(draft.user) == ukey
+                and primary.code == finding.code
+                and finding.event.time - draft.last <= self.options.repeat_window
+            ):
+                draft.findings.append(finding)
+                return
+        drafts.append(self._reject_draft(finding))
+
+    def _https_incident(self, drafts: list[_Draft], schannel: Finding) -> _Draft | None:
+        server = schannel.attrs.get("server") or schannel.event.computer
+        for draft in drafts:
+            if (draft.server or "").lower() != (server or "").lower():
+                continue
+            if not any(f.code == "HTTPS_COMMUNICATION_ERROR" for f in draft.findings):
+                continue
+            window = self.options.schannel_window
+            if draft.first - window <= schannel.event.time <= draft.last + window:
+                return draft
+        return None
+
+    # -- building ---------------------------------------------------------------------------------------------
+
+    def _build(self, number: int, draft: _Draft) -> Incident:
+        findings = sorted(
+            draft.findings, key=lambda f: (f.event.time, f.event.source_file, f.event.record_id or 0)
+        )
+        ranked = sorted(
+            ((self._rank_with_entry(f), i, f) for i, f in enumerate(findings)), key=lambda t: (t[0], t[1])
+        )
+        primary = ranked[0][2]
+        primary_code = primary.code
+        entry = self._entry(primary)
+        if draft.kind == "challenge-no-result":
+            primary_code = CHALLENGE_NO_RESULT
+            entry = self.catalog.match(CHALLENGE_NO_RESULT)
+        codes: list[str] = []
+        for f in findings:
+            if f.code not in codes:
+                codes.append(f.code)
+        if primary_code not in codes:
+            codes.insert(0, primary_code)
+        attrs: dict[str, str] = {}
+        for f in findings:
+            for key, value in f.attrs.items():
+                attrs.setdefault(key, value)
+        user = draft.user or attrs.get("user")
+        server = draft.server or attrs.get("server") or primary.event.computer or None
+        events: dict[tuple[str, int | None, str], Event] = {}
+        code_of: dict[tuple[str, int | None, str], str] = {}
+        for f in findings:
+            ev = f.event
+            ekey = (ev.source_file, ev.record_id, ev.time.isoformat())
+            events.setdefault(ekey, ev)
+            code_of.setdefault(ekey, f.code)
+        evidence = [
+            Evidence(ev.source_file, ev.channel, ev.event_id, ev.record_id, ev.time, ev.text, code_of[k])
+            for k, ev in list(events.items())[:MAX_EVIDENCE]
+        ]
+        if len(events) > MAX_EVIDENCE:
+            attrs["evidence_truncated"] = f"{len(events) - MAX_EVIDENCE} more events not listed"
+        all_benign = all(self._is_benign(f) for f in findings) and draft.kind != "challenge-no-result"
+        if entry is not None:
+            category, severity, title = entry.category, entry.severity, entry.title
+            steps, links = list(entry.steps), list(entry.doc_links)
+            benign = bool(entry.benign) or all_benign
+        else:
+            category, severity = "needs-support", "warning"
+            title = f"{primary_code} is not in the catalog"
+            steps = [
+                "Look the code up in Microsoft's NPS extension error documentation.",
+                "If it is not documented, open a support case with the evidence rows below.",
+            ]
+            links, benign = [], False
+        summary = self._summary(draft.kind, primary_code, user, attrs.get("cid"), server, len(events), title)
+        return Incident(
+            id=f"INC-{number:04d}",
+            kind=draft.kind,
+            cid=draft.cid,
+            user=user,
+            server=server,
+            first_seen=findings[0].event.time,
+            last_seen=findings[-1].event.time,
+            count=len(events),
+            codes=codes,
+            primary_code=primary_code,
+            category=category,
+            severity=severity,
+            benign=benign,
+            in_catalog=entry is not None,
+            title=title,
+            summary=summary,
+            steps=steps,
+            doc_links=links,
+            evidence=evidence,
+            attrs=attrs,
+        )
+
+    def _rank_with_entry(self, finding: Finding) -> tuple[int, int]:
+        return _rank(finding, self._entry(finding))
+
+    def _is_benign(self, finding: Finding) -> bool:
+        entry = self._entry(finding)
+        return bool(entry is not None and entry.benign)
+
+    @staticmethod
+    def _summary(
+        kind: str, code: str, user: str | None, cid: str | None, server: str | None, count: int, title: str
+    ) -> str:
+        who = user or "an unknown user"
+        if kind == "sign-in":
+            return f"Sign-in of {who} (CID {cid}) failed with {code}: {title}"
+        if kind == "challenge-no-result":
+            return f"An MFA challenge for {who} got no result within 3 minutes: {title}"
+        if kind == "nps-reject":
+            return f"NPS rejected {who} ({code}){' x' + str(count) if count > 1 else ''}: {title}"
+        times = "once" if count == 1 else f"{count} times"
+        return f"{server or 'The server'} logged {code} {times}: {title}"
+
+
+def build_incidents(
+    findings: Iterable[Finding], catalog: CatalogLookup, options: IncidentOptions | None = None
+) -> list[Incident]:
+    """Form incidents from time-ordered findings (see the module docstring for the rules)."""
+    correlator = Correlator(catalog, options)
+    correlator.add_all(findings)
+    return correlator.incidents()

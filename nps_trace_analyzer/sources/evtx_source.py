@@ -1,0 +1,187 @@
+"""Read .evtx files with pyevtx-rs (``evtx`` on PyPI) into normalised events.
+
+Why this engine and these settings (measured in ``../shared/reference/library-evaluation.md``):
+
+- ``skip_errors=True``: the default strict mode aborts a whole file at the first bad record; support bundles are
+  often copied from live, dirty logs. Each skipped item arrives as a ``RuntimeWarning`` which we count and report
+  per file. ``validate_checksums`` stays off: it drops a whole chunk for one flipped bit.
+- ``records_json()``: the cheapest output to turn into Python values. We only ``json.loads`` records that matter
+  to NPS (AzureMfa channels, Security 6272-6280, NPS/IAS/Schannel System events, anything mentioning the
+  extension); the rest are counted from a cheap look at the JSON prefix, so a 1 GB Security.evtx full of logons
+  costs little more than the bare iteration.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import warnings
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+import evtx
+
+from nps_trace_analyzer.model import Event, InputFile
+from nps_trace_analyzer.sources.registry import Collector, register
+
+BATCH = 512
+_PROVIDER_RE = re.compile(r'"Provider":\{"#attributes":\{"Name":"((?:[^"\\]|\\.)*)"')
+_EVENTID_RE = re.compile(r'"EventID":(?:\{[^}]*\},"#text":)?(\d+)')
+_CHANNEL_RE = re.compile(r'"Channel":"((?:[^"\\]|\\.)*)"')
+
+NPS_SECURITY_IDS = frozenset(range(6272, 6281))
+SYSTEM_PROVIDERS = frozenset({"nps", "ias", "schannel", "microsoft-windows-schannel-events"})
+AZUREMFA_CHANNEL_SUFFIXES = ("authnoptch", "authzoptch", "authzadminch")
+
+
+def is_relevant(provider: str, channel: str, event_id: int, raw: str) -> bool:
+    """Does this record matter to an NPS diagnosis? Decided from the JSON prefix, before parsing."""
+    lprov = provider.lower()
+    if "azuremfa" in lprov or channel.lower().endswith(AZUREMFA_CHANNEL_SUFFIXES):
+        return True
+    if lprov == "microsoft-windows-security-auditing":
+        return event_id in NPS_SECURITY_IDS
+    if lprov in SYSTEM_PROVIDERS:
+        return True
+    return "NPS Extension for" in raw
+
+
+def _parse_time(raw: str) -> datetime:
+    """pyevtx-rs gives ``2016-07-08T18:12:51.6816408Z UTC``; keep microseconds, always UTC."""
+    text = raw.split(" ", 1)[0].rstrip("Z")
+    if "." in text:
+        head, frac = text.split(".", 1)
+        text = f"{head}.{(frac + '000000')[:6]}"
+    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+
+
+def _scalar(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        if "#text" in value:
+            return _scalar(value["#text"])
+        return " ".join(_scalar(v) for k, v in value.items() if k != "#attributes")
+    if isinstance(value, list):
+        return " ".join(_scalar(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _data_items(payload: Any) -> list[tuple[str | None, str]]:
+    """Flatten ``EventData``/``UserData`` JSON into ordered ``(name, value)`` pairs (None = unnamed Data)."""
+    items: list[tuple[str | None, str]] = []
+    if not isinstance(payload, dict):
+        if payload not in (None, ""):
+            items.append((None, _scalar(payload)))
+        return items
+    for key, value in payload.items():
+        if key == "#attributes":
+            continue
+        if key == "Data":
+            inner = value.get("#text") if isinstance(value, dict) else value
+            if isinstance(inner, list):
+                items.extend((None, _scalar(v)) for v in inner)
+            elif inner is not None:
+                items.append((None, _scalar(inner)))
+        elif key == "Binary":
+            if value:
+                items.append(("Binary", _scalar(value)))
+        else:
+            items.append((key, _scalar(value)))
+    return items
+
+
+def _event_from_json(doc: dict[str, Any], record_id: int, timestamp: str, source: str) -> Event:
+    event = doc.get("Event", {})
+    system = event.get("System") or {}
+    provider = system.get("Provider") or {}
+    prov_attrs = provider.get("#attributes", {}) if isinstance(provider, dict) else {}
+    event_id_raw = system.get("EventID")
+    event_id = int(_scalar(event_id_raw) or 0)
+    level_raw = system.get("Level")
+    data: list[tuple[str | None, str]] = []
+    if "EventData" in event:
+        data = _data_items(event.get("EventData"))
+    if "UserData" in event:
+        user_data = event.get("UserData") or {}
+        for _element, children in user_data.items() if isinstance(user_data, dict) else ():
+            data.extend(_data_items(children))
+    text = " ".join(value for _name, value in data if value)
+    return Event(
+        time=_parse_time(timestamp),
+        source_file=source,
+        channel=_scalar(system.get("Channel")),
+        provider=str(prov_attrs.get("Name") or prov_attrs.get("EventSourceName") or ""),
+        event_id=event_id,
+        level=int(level_raw) if isinstance(level_raw, int) else None,
+        record_id=record_id,
+        computer=_scalar(system.get("Computer")).strip(),
+        data=tuple(data),
+        text=text,
+        source_kind="evtx",
+    )
+
+
+def _note_time(inp: InputFile, when: datetime) -> None:
+    if inp.first_time is None or when < inp.first_time:
+        inp.first_time = when
+    if inp.last_time is None or when > inp.last_time:
+        inp.last_time = when
+
+
+@register("evtx")
+def read_evtx(inp: InputFile, collector: Collector) -> Iterator[Event]:
+    """Yield the NPS-relevant events of one .evtx file; count every record read and every item skipped."""
+    try:
+        parser = evtx.PyEvtxParser(inp.path, skip_errors=True)
+    except (OSError, RuntimeError, ValueError) as exc:
+        inp.reason = f"not a readable EVTX file: {exc}"
+        return
+    inp.analysed = True
+    records = parser.records_json()
+    while True:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RuntimeWarning)
+            try:
+                batch = list(itertools.islice(records, BATCH))
+            except (RuntimeError, OSError) as exc:  # skip_errors should prevent this; never lose the file
+                inp.warnings.append(f"reading stopped: {exc}")
+                inp.reason = inp.reason or "reading stopped early (see warnings)"
+                batch = []
+        for warning in caught:
+            inp.records_skipped += 1
+            if len(inp.warnings) < 50:
+                inp.warnings.append(str(warning.message))
+        if not batch:
+            break
+        for record in batch:
+            raw = record["data"]
+            inp.records_read += 1
+            head = raw[:600]
+            m_prov = _PROVIDER_RE.search(head)
+            m_chan = _CHANNEL_RE.search(raw)
+            m_id = _EVENTID_RE.search(head)
+            channel = m_chan.group(1) if m_chan else ""
+            inp.channels[channel] = inp.channels.get(channel, 0) + 1
+            if not is_relevant(
+                m_prov.group(1) if m_prov else "", channel, int(m_id.group(1)) if m_id else -1, raw
+            ):
+                continue
+            try:
+                event = _event_from_json(
+                    json.loads(raw), record["event_record_id"], record["timestamp"], inp.name
+                )
+            except (ValueError, KeyError, TypeError) as exc:
+                inp.records_skipped += 1
+                if len(inp.warnings) < 50:
+                    inp.warnings.append(f"record {record.get('event_record_id')}: cannot normalise: {exc}")
+                continue
+            _note_time(inp, event.time)
+            inp.events_kept += 1
+            yield event
+    if inp.records_skipped > 50:
+        inp.warnings.append(f"... {inp.records_skipped - 50} more skipped items not listed")
