@@ -29,7 +29,7 @@ PREFIX_RE = re.compile(
 )
 CID_RE = re.compile(r"\bCID\s*:\s*(" + _GUID + r")")
 CHALLENGE_RE = re.compile(
-    r"Challenge\s+requested\s+in\s+Authentication\s+Ext(?:ension)?\s+for\s+(?:the\s+)?[Uu]ser\s+(?P<user>.+?)"
+    r"Challenge\s+requested\s+in\s+Authentication\s+[Ee]xt(?:ension)?\s+for\s+(?:the\s+)?[Uu]ser\s+(?P<user>.+?)"
     r"(?:\s+with\s+state\s+(?P<state>" + _GUID + r")|\.?\s*$)",
     re.DOTALL,
 )
