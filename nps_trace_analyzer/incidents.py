@@ -72,6 +72,10 @@ class _Draft:
     server: str | None = None
 
     @property
+    def ukey(self) -> str:
+        return user_key(self.user)
+
+    @property
     def first(self) -> datetime:
         return min(f.event.time for f in self.findings)
 
@@ -81,11 +85,10 @@ class _Draft:
 
 
 def _rank(finding: Finding, entry: Any) -> tuple[int, int]:
-    benign = (
-        1
-        if (entry is None and finding.code == CHALLENGE_REQUESTED) or (entry is not None and entry.benign)
-        else 0
-    )
+    """Sort key for choosing an incident's primary code: lower wins (see rule 1 in the module docstring)."""
+    if finding.kind == "nps-audit":
+        return (2, 0)  # a joined NPS audit event corroborates; it explains nothing the extension did not say
+    benign = 1 if (entry is None and finding.code == CHALLENGE_REQUESTED) or (entry is not None and entry.benign) else 0
     if finding.kind == "aadsts":
         base = _RANK_AADSTS if entry is not None else 9
     elif finding.kind == "error":
@@ -205,22 +208,28 @@ class Correlator:
                         server=challenge.attrs.get("server"),
                     )
                 )
-        sign_ins = [d for d in drafts if d.kind == "sign-in"]
+        by_user: dict[str, list[_Draft]] = defaultdict(list)
+        for draft in drafts:
+            by_user[draft.ukey].append(draft)
         for reject in self.extension_rejects:
-            target = self._nearest(sign_ins + [d for d in drafts if d.kind == "challenge-no-result"], reject)
+            target = self._nearest(by_user.get(user_key(reject.attrs.get("user")), []), reject)
             if target is not None:
                 target.findings.append(reject)
             else:
                 drafts.append(self._reject_draft(reject))
         reject_drafts: list[_Draft] = []
+        latest: dict[tuple[str, str], _Draft] = {}
         for reject in self.nps_rejects:
-            self._merge_repeat(reject_drafts, reject)
+            self._merge_repeat(reject_drafts, latest, reject)
+        rejects_by_user: dict[str, list[_Draft]] = defaultdict(list)
+        for draft in reject_drafts:
+            rejects_by_user[draft.ukey].append(draft)
         for secondary in self.secondary_rejects:
-            target = self._nearest(reject_drafts, secondary)
+            target = self._nearest(rejects_by_user.get(user_key(secondary.attrs.get("user")), []), secondary)
             if target is not None:
                 target.findings.append(secondary)
             else:
-                self._merge_repeat(reject_drafts, secondary)
+                self._merge_repeat(reject_drafts, latest, secondary)
         drafts.extend(reject_drafts)
         server_drafts = list(self.server_groups.values())
         for schannel in self.schannel:
@@ -236,10 +245,12 @@ class Correlator:
 
     def _nearest(self, candidates: list[_Draft], finding: Finding) -> _Draft | None:
         ukey = user_key(finding.attrs.get("user"))
+        if not ukey:
+            return None
         when = finding.event.time
         best: tuple[timedelta, _Draft] | None = None
         for draft in candidates:
-            if user_key(draft.user) != ukey or not ukey:
+            if draft.ukey != ukey:
                 continue
             lo, hi = draft.first - self.options.join_window, draft.last + self.options.join_window
             if lo <= when <= hi:
@@ -258,18 +269,16 @@ class Correlator:
             server=finding.attrs.get("server") or finding.event.computer,
         )
 
-    def _merge_repeat(self, drafts: list[_Draft], finding: Finding) -> None:
-        ukey = user_key(finding.attrs.get("user"))
-        for draft in drafts:
-            primary = draft.findings[0]
-            if (
-                user_key(draft.user) == ukey
-                and primary.code == finding.code
-                and finding.event.time - draft.last <= self.options.repeat_window
-            ):
-                draft.findings.append(finding)
-                return
-        drafts.append(self._reject_draft(finding))
+    def _merge_repeat(self, drafts: list[_Draft], latest: dict[tuple[str, str], _Draft], finding: Finding) -> None:
+        """Fold a repeat of the same rejection of the same user (within the repeat window) into one incident."""
+        key = (user_key(finding.attrs.get("user")), finding.code)
+        draft = latest.get(key)
+        if draft is not None and finding.event.time - draft.last <= self.options.repeat_window:
+            draft.findings.append(finding)
+            return
+        draft = self._reject_draft(finding)
+        latest[key] = draft
+        drafts.append(draft)
 
     def _https_incident(self, drafts: list[_Draft], schannel: Finding) -> _Draft | None:
         server = schannel.attrs.get("server") or schannel.event.computer
@@ -289,10 +298,13 @@ class Correlator:
         findings = sorted(
             draft.findings, key=lambda f: (f.event.time, f.event.source_file, f.event.record_id or 0)
         )
-        ranked = sorted(
-            ((self._rank_with_entry(f), i, f) for i, f in enumerate(findings)), key=lambda t: (t[0], t[1])
-        )
-        primary = ranked[0][2]
+        if draft.kind == "nps-reject":
+            primary = draft.findings[0]  # the NPS decision that opened the incident
+        else:
+            ranked = sorted(
+                ((self._rank_with_entry(f), i, f) for i, f in enumerate(findings)), key=lambda t: (t[0], t[1])
+            )
+            primary = ranked[0][2]
         primary_code = primary.code
         entry = self._entry(primary)
         if draft.kind == "challenge-no-result":
@@ -323,7 +335,8 @@ class Correlator:
         ]
         if len(events) > MAX_EVIDENCE:
             attrs["evidence_truncated"] = f"{len(events) - MAX_EVIDENCE} more events not listed"
-        all_benign = all(self._is_benign(f) for f in findings) and draft.kind != "challenge-no-result"
+        own = [f for f in findings if f.kind != "nps-audit"] if draft.kind != "nps-reject" else findings[:0]
+        all_benign = bool(own) and all(self._is_benign(f) for f in own) and draft.kind != "challenge-no-result"
         if entry is not None:
             category, severity, title = entry.category, entry.severity, entry.title
             steps, links = list(entry.steps), list(entry.doc_links)

@@ -6,8 +6,6 @@ out of the wevtutil text reader, so this module serves both. Empty values are re
 
 from __future__ import annotations
 
-import re
-
 from nps_trace_analyzer.model import Event
 
 SECURITY_PROVIDER = "microsoft-windows-security-auditing"
@@ -39,9 +37,9 @@ _FIELDS = {
 }
 
 
-def _value(event: Event, names: tuple[str, ...]) -> str:
+def _value(named: dict[str, str], names: tuple[str, ...]) -> str:
     for name in names:
-        value = event.get(name).strip()
+        value = named.get(name, "").strip()
         if value and value != "-":
             return value
     return ""
@@ -53,7 +51,8 @@ def is_nps_audit(event: Event) -> bool:
 
 def nps_audit_fields(event: Event) -> dict[str, str]:
     """The non-empty 6272-6280 fields under short names (user, nas_ip, reason_code, auth_type...)."""
-    out = {key: _value(event, names) for key, names in _FIELDS.items()}
+    named = {name: value for name, value in event.data if name}
+    out = {key: _value(named, names) for key, names in _FIELDS.items()}
     return {key: value for key, value in out.items() if value}
 
 
@@ -66,7 +65,7 @@ def user_key(user: str | None) -> str:
     if not user:
         return ""
     value = user.strip().strip("'\"")
-    value = re.split(r"[\\/]", value)[-1]
+    value = value.rsplit("\\", 1)[-1].rsplit("/", 1)[-1]
     return value.split("@", 1)[0].lower()
 
 

@@ -1,0 +1,99 @@
+"""Command line: a thin click layer over the library (``pipeline.analyze``, the catalog, the generators).
+
+Exit status: 0 when the bundle was analysed (with or without findings), 1 when nothing in it could be read,
+2 on usage errors (click's own convention).
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import click
+
+from nps_trace_analyzer import __version__
+from nps_trace_analyzer.catalog import CatalogError
+from nps_trace_analyzer.cli_catalog import catalog_option
+from nps_trace_analyzer.cli_catalog import register as register_catalog
+from nps_trace_analyzer.intake import IntakeError
+from nps_trace_analyzer.pipeline import AnalyzeOptions, analyze, report_paths
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="nps-trace-analyzer")
+def main() -> None:
+    """Diagnose NPS + Microsoft Entra MFA NPS-extension support bundles (C:\\NPS folders or their zips)."""
+
+
+def _default_out_dir(inputs: tuple[str, ...]) -> Path:
+    first = Path(inputs[0])
+    stem = first.name[: -len(first.suffix)] if first.is_file() and first.suffix else first.name
+    base = first.parent if first.name else Path.cwd()
+    return base / f"{stem or 'bundle'}-report"
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=True, file_okay=True))
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Report folder (default: <bundle>-report next to the input).",
+)
+@catalog_option
+@click.option(
+    "--join-window",
+    type=click.IntRange(0, 3600),
+    default=120,
+    show_default=True,
+    help="Seconds within which an NPS audit event joins an extension incident of the same user.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress lines, only the summary.")
+def analyze_cmd(inputs: tuple[str, ...], output: Path | None, catalog: tuple[str, ...], join_window: int,
+                quiet: bool) -> None:
+    """Analyse a bundle (folder, .zip or single files) and write report.html, incidents.csv, events.csv and
+    findings.json."""
+    out_dir = output or _default_out_dir(inputs)
+
+    def progress(message: str) -> None:
+        if not quiet:
+            click.echo(message, err=True)
+
+    options = AnalyzeOptions(catalog_paths=catalog, join_window=timedelta(seconds=join_window))
+    try:
+        result = analyze(list(inputs), out_dir, options, progress)
+    except CatalogError as exc:
+        raise click.UsageError(str(exc)) from exc
+    except IntakeError as exc:
+        raise click.UsageError(str(exc)) from exc
+    except OSError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    paths = report_paths(out_dir)
+    analysed = result.analysed_inputs
+    headline = [i for i in result.incidents if not i.benign]
+    click.echo(
+        f"{result.bundle_name}: {len(analysed)} of {len(result.inputs)} files analysed, "
+        f"{sum(i.records_read for i in result.inputs):,} records read, "
+        f"{sum(i.records_skipped for i in result.inputs):,} skipped; "
+        f"{len(headline)} incident(s), {len(result.incidents) - len(headline)} benign."
+    )
+    for inc in headline[:20]:
+        click.echo(f"  {inc.id} {inc.category:17} {inc.primary_code:40} {inc.summary[:100]}")
+    if len(headline) > 20:
+        click.echo(f"  ... {len(headline) - 20} more in the report")
+    for inp in result.inputs:
+        if not inp.analysed:
+            click.echo(f"  not analysed: {inp.name}: {inp.reason}", err=True)
+        elif inp.records_skipped:
+            click.echo(f"  damaged: {inp.name}: {inp.records_skipped} item(s) skipped", err=True)
+    click.echo(f"Report: {paths.html}")
+    if not analysed:
+        click.echo("error: nothing in the input could be read", err=True)
+        sys.exit(1)
+
+
+analyze_cmd.name = "analyze"
+register_catalog(main)

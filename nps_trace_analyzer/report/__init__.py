@@ -1,0 +1,1 @@
+"""Reports: the analysis result rendered as JSON (for automation), CSV (for spreadsheets) and one HTML file."""

@@ -1,0 +1,47 @@
+"""``report.html``: one self-contained file (inline CSS, no scripts, no network fetches).
+
+The template is data (``templates/report.html.j2``) rendered by Jinja2 with autoescaping on, so every value that
+came from the bundle — user names, event texts, file names — is HTML-escaped. Links are only emitted for
+``http(s)`` URLs; anything else (``javascript:``, ``data:``) from a user catalog is shown as text.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("nps_trace_analyzer.report", "templates"),
+    autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+
+def _safe_url(url: str) -> bool:
+    return url.lower().startswith(("https://", "http://"))
+
+
+def _size(value: int) -> str:
+    size = float(value)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{value} B"
+
+
+_ENV.tests["safe_url"] = _safe_url
+_ENV.filters["human_size"] = _size
+
+
+def render_html(document: dict[str, Any]) -> str:
+    return _ENV.get_template("report.html.j2").render(doc=document)
+
+
+def write_html(path: Path, document: dict[str, Any]) -> None:
+    path.write_text(render_html(document), encoding="utf-8")

@@ -1,0 +1,136 @@
+"""The analysis result as one plain, JSON-ready document; every report is rendered from it.
+
+Building the document once keeps the HTML, CSV and JSON outputs consistent with each other and makes the
+JSON the documented contract (README "findings.json"). Ordering is fixed by construction so the same bundle
+always gives the same bytes; only ``generated_at`` changes (pin it with ``SOURCE_DATE_EPOCH``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from nps_trace_analyzer import __version__
+from nps_trace_analyzer.model import Incident, InputFile, iso_z
+
+SCHEMA_VERSION = "1"
+
+
+def generation_time() -> datetime:
+    """Now, or ``SOURCE_DATE_EPOCH`` when set (reproducible reports for tests and golden files)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), tz=timezone.utc)
+    return datetime.now(tz=timezone.utc)
+
+
+@dataclass
+class AnalysisResult:
+    bundle_name: str
+    inputs: list[InputFile]
+    incidents: list[Incident]
+    catalog_version: str
+    events_total: int = 0
+    events_by_source: dict[str, int] = field(default_factory=dict)
+    server_config: list[dict[str, Any]] = field(default_factory=list)
+    capture: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    generated_at: datetime = field(default_factory=generation_time)
+
+    @property
+    def analysed_inputs(self) -> list[InputFile]:
+        return [i for i in self.inputs if i.analysed]
+
+
+def _input_doc(inp: InputFile) -> dict[str, Any]:
+    return {
+        "name": inp.name,
+        "size": inp.size,
+        "sha256": inp.sha256,
+        "kind": inp.kind,
+        "role": inp.role,
+        "analysed": inp.analysed,
+        "reason": inp.reason,
+        "records_read": inp.records_read,
+        "records_skipped": inp.records_skipped,
+        "events_kept": inp.events_kept,
+        "channels": dict(sorted(inp.channels.items())),
+        "first_time": iso_z(inp.first_time) or None,
+        "last_time": iso_z(inp.last_time) or None,
+        "warnings": list(inp.warnings),
+    }
+
+
+def _incident_doc(inc: Incident) -> dict[str, Any]:
+    return {
+        "id": inc.id,
+        "kind": inc.kind,
+        "cid": inc.cid,
+        "user": inc.user,
+        "server": inc.server,
+        "first_seen": iso_z(inc.first_seen),
+        "last_seen": iso_z(inc.last_seen),
+        "count": inc.count,
+        "codes": list(inc.codes),
+        "primary_code": inc.primary_code,
+        "category": inc.category,
+        "severity": inc.severity,
+        "benign": inc.benign,
+        "in_catalog": inc.in_catalog,
+        "title": inc.title,
+        "summary": inc.summary,
+        "steps": list(inc.steps),
+        "doc_links": list(inc.doc_links),
+        "details": dict(sorted(inc.attrs.items())),
+        "evidence": [
+            {
+                "file": ev.file,
+                "channel": ev.channel,
+                "event_id": ev.event_id,
+                "record_id": ev.record_id,
+                "time": iso_z(ev.time),
+                "code": ev.code,
+                "text": ev.text,
+            }
+            for ev in inc.evidence
+        ],
+    }
+
+
+def to_document(result: AnalysisResult) -> dict[str, Any]:
+    """The whole result as the ``findings.json`` document."""
+    times = [t for i in result.inputs for t in (i.first_time, i.last_time) if t is not None]
+    servers = sorted({inc.server for inc in result.incidents if inc.server})
+    headline = [i for i in result.incidents if not i.benign]
+    by_category = Counter(i.category for i in headline)
+    benign_by_category = Counter(i.category for i in result.incidents if i.benign)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "nps-trace-analyzer", "version": __version__},
+        "catalog_version": result.catalog_version,
+        "generated_at": iso_z(result.generated_at),
+        "bundle": result.bundle_name,
+        "time_range": {"first": iso_z(min(times)) if times else None, "last": iso_z(max(times)) if times else None},
+        "servers": servers,
+        "summary": {
+            "incidents": len(headline),
+            "benign_incidents": len(result.incidents) - len(headline),
+            "by_category": dict(sorted(by_category.items())),
+            "benign_by_category": dict(sorted(benign_by_category.items())),
+            "inputs": len(result.inputs),
+            "inputs_analysed": len(result.analysed_inputs),
+            "inputs_not_analysed": len(result.inputs) - len(result.analysed_inputs),
+            "records_read": sum(i.records_read for i in result.inputs),
+            "records_skipped": sum(i.records_skipped for i in result.inputs),
+            "events": result.events_total,
+            "events_by_source": dict(sorted(result.events_by_source.items())),
+        },
+        "notes": list(result.notes),
+        "inputs": [_input_doc(i) for i in result.inputs],
+        "server_config": list(result.server_config),
+        "capture": dict(result.capture),
+        "incidents": [_incident_doc(i) for i in result.incidents],
+    }

@@ -1,0 +1,109 @@
+"""``incidents.csv`` and ``events.csv``: one row per incident, one row per normalised event.
+
+Column names follow EvtxECmd/Timeline Explorer where a counterpart exists (TimeCreated, EventId, Provider,
+Channel, Computer, EventRecordId, SourceFile) so the files drop into tools engineers already use.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from nps_trace_analyzer.model import Event, Incident, iso_z
+from nps_trace_analyzer.report.csv_safe import SafeCsvWriter
+
+INCIDENT_COLUMNS = (
+    "Id",
+    "Kind",
+    "FirstSeen",
+    "LastSeen",
+    "Count",
+    "Server",
+    "User",
+    "CID",
+    "PrimaryCode",
+    "Codes",
+    "Category",
+    "Severity",
+    "Benign",
+    "InCatalog",
+    "Summary",
+    "Steps",
+    "Details",
+)
+
+EVENT_COLUMNS = (
+    "TimeCreated",
+    "Computer",
+    "Channel",
+    "Provider",
+    "EventId",
+    "Level",
+    "EventRecordId",
+    "SourceFile",
+    "SourceKind",
+    "Text",
+    "Data",
+)
+
+
+def write_incidents_csv(path: Path, incidents: list[Incident]) -> None:
+    with SafeCsvWriter(path, INCIDENT_COLUMNS) as out:
+        for inc in incidents:
+            out.row(
+                [
+                    inc.id,
+                    inc.kind,
+                    iso_z(inc.first_seen),
+                    iso_z(inc.last_seen),
+                    inc.count,
+                    inc.server or "",
+                    inc.user or "",
+                    inc.cid or "",
+                    inc.primary_code,
+                    " ".join(inc.codes),
+                    inc.category,
+                    inc.severity,
+                    "yes" if inc.benign else "no",
+                    "yes" if inc.in_catalog else "no",
+                    inc.summary,
+                    " | ".join(f"{n}. {s}" for n, s in enumerate(inc.steps, 1)),
+                    "; ".join(f"{k}={v}" for k, v in sorted(inc.attrs.items())),
+                ]
+            )
+
+
+class EventsCsv:
+    """Streams events to ``events.csv`` as the pipeline reads them (no list of all events in memory)."""
+
+    def __init__(self, path: Path) -> None:
+        self._out = SafeCsvWriter(path, EVENT_COLUMNS)
+        self.rows = 0
+
+    def add(self, event: Event) -> None:
+        data = "; ".join(f"{name}={value}" if name else value for name, value in event.data)
+        self._out.row(
+            [
+                iso_z(event.time),
+                event.computer,
+                event.channel,
+                event.provider,
+                event.event_id,
+                "" if event.level is None else event.level,
+                "" if event.record_id is None else event.record_id,
+                event.source_file,
+                event.source_kind,
+                event.text,
+                data,
+            ]
+        )
+        self.rows += 1
+
+    def close(self) -> None:
+        self._out.close()
+
+    def __enter__(self) -> EventsCsv:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
