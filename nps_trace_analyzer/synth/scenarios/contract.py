@@ -1,0 +1,97 @@
+"""Category and benign flag of every code a scenario may name as an expected result.
+
+This mirrors the lead's diagnosis contract (codes -> category, benign) so that scenario definitions only name
+codes and the expected category can never drift from one scenario to the next. It is deliberately a plain
+table, not the catalog: expected.json is the yardstick the analyzer's catalog is measured against, so it must
+not be derived from that catalog.
+"""
+
+from __future__ import annotations
+
+CATEGORIES: frozenset[str] = frozenset(
+    {
+        "configuration",
+        "certificate-token",
+        "connectivity",
+        "installation",
+        "directory",
+        "user-enrollment",
+        "user-action",
+        "not-an-error",
+        "needs-support",
+        "nps-policy",
+        "primary-auth",
+        "radius-client",
+    }
+)
+
+INCIDENT_KINDS: frozenset[str] = frozenset({"sign-in", "challenge-no-result", "server", "nps-reject"})
+
+# code -> (category, benign)
+_TABLE: dict[str, tuple[str, bool]] = {
+    "ESTS_TOKEN_ERROR": ("certificate-token", False),
+    "AADSTS7000112": ("configuration", False),
+    "HTTPS_COMMUNICATION_ERROR": ("connectivity", False),
+    "HTTP_CONNECT_ERROR": ("connectivity", False),
+    "CLIENT_CERT_INSTALL_ERROR": ("certificate-token", False),
+    "REQUEST_FORMAT_ERROR": ("installation", False),
+    "REQUEST_MISSING_CODE": ("configuration", False),
+    "USERNAME_CANONICALIZATION_ERROR": ("directory", False),
+    "ALTERNATE_LOGIN_ID_ERROR": ("directory", False),
+    "CONTACT_SUPPORT": ("needs-support", False),
+    "AccessDenied": ("configuration", False),
+    "AuthenticationMethodNotConfigured": ("user-enrollment", False),
+    "NoDefaultAuthenticationMethodIsConfigured": ("user-enrollment", False),
+    "ProofDataNotFound": ("user-enrollment", False),
+    "InvalidFormat": ("user-enrollment", False),
+    "StrongAuthenticationServiceInvalidParameter": ("user-enrollment", False),
+    "UserNotFound": ("configuration", False),
+    "BecAccessDenied": ("directory", False),
+    "InvalidSession": ("user-action", False),
+    "OathCodeIncorrect": ("not-an-error", True),
+    "SMSAuthFailedWrongCodeEntered": ("not-an-error", True),
+    "SMSAuthFailedMaxAllowedCodeRetryReached": ("not-an-error", True),
+    "AuthenticationThrottled": ("not-an-error", True),
+    "AuthenticationMethodLimitReached": ("not-an-error", True),
+    "CHALLENGE_REQUESTED": ("not-an-error", True),
+    "CHALLENGE_NO_RESULT": ("configuration", False),
+    "SECONDARY_AUTH_ACCESS_REJECT": ("primary-auth", False),
+    "SECONDARY_AUTH_ACCESS_CHALLENGE": ("not-an-error", True),
+    "NAS_ATTRIBUTES_MISSING": ("not-an-error", True),
+    "IP_WHITE_LIST_WARNING": ("not-an-error", True),
+    "SECURITY-6272": ("not-an-error", True),
+    "SYSTEM-NPS-13": ("radius-client", False),
+    "SYSTEM-NPS-14": ("radius-client", False),
+    "SYSTEM-NPS-17": ("radius-client", False),
+    "SYSTEM-NPS-18": ("radius-client", False),
+    "SYSTEM-NPS-4418": ("radius-client", False),
+    "SYSTEM-NPS-4402": ("directory", False),
+    "SYSTEM-NPS-4401": ("directory", False),
+    "SYSTEM-NPS-4400": ("not-an-error", True),
+    "SYSTEM-SCHANNEL-36871": ("connectivity", False),
+}
+for _code in ("AuthenticationMethodNotSupported", "TenantIsBlocked", "InvalidParameter", "InternalError"):
+    _TABLE[_code] = ("needs-support", False)
+for _code in ("OathCodePinIncorrect", "SMSAuthFailedWrongCodePinEntered", "VersionNotSupported", "MFAPinNotSetup"):
+    _TABLE[_code] = ("needs-support", False)
+for _n in (16, 8, 7, 34, 35, 36, 37, 38, 33, 64, 65):
+    _TABLE[f"NPS-REASON-{_n}"] = ("primary-auth", False)
+for _n in (48, 49, 66, 67, 68, 69, 70):
+    _TABLE[f"NPS-REASON-{_n}"] = ("nps-policy", False)
+
+# REGISTRY_CONFIG_ERROR depends on the key named in the message: IP_WHITELIST is benign (the installer never
+# creates it), any other missing key is a real configuration fault.
+REGISTRY_CONFIG_ERROR_BENIGN_KEY = "IP_WHITELIST"
+
+
+def classify(code: str, *, registry_key: str | None = None) -> tuple[str, bool]:
+    """Return ``(category, benign)`` of ``code`` as the contract defines it.
+
+    Raises KeyError for a code the contract does not list, so that a scenario can never expect a category
+    nobody agreed on.
+    """
+    if code == "REGISTRY_CONFIG_ERROR":
+        if registry_key == REGISTRY_CONFIG_ERROR_BENIGN_KEY:
+            return ("not-an-error", True)
+        return ("configuration", False)
+    return _TABLE[code]
