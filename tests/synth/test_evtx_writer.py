@@ -572,6 +572,17 @@ def test_output_is_deterministic(tmp_path):
     assert first.read_bytes() != second.read_bytes()
 
 
+def test_time_zone_of_the_input_does_not_matter(tmp_path):
+    """An aware non-UTC time is converted: the file equals the one written from the same instant in UTC."""
+    utc, local = tmp_path / "utc.evtx", tmp_path / "local.evtx"
+    instant = datetime(2024, 6, 30, 23, 59, 59, 999_999, tzinfo=timezone.utc)
+    write_evtx(utc, [_one(time=instant, time_ticks=9)])
+    write_evtx(local, [_one(time=instant.astimezone(timezone(timedelta(hours=2))), time_ticks=9)])
+    assert utc.read_bytes() == local.read_bytes()
+    (record,) = evtx.PyEvtxParser(str(utc)).records()
+    assert rs_timestamp_ticks(record["timestamp"]) == filetime_ticks(_one(time=instant, time_ticks=9))
+
+
 def test_single_record_filling_most_of_a_chunk(tmp_path):
     """A value just under the 64 KiB value limit still fits a chunk of its own; neighbours go elsewhere."""
     path = tmp_path / "fat.evtx"

@@ -8,7 +8,6 @@ substitutions, the payload as a nested BinXml value. ``layout`` declares the byt
 
 from __future__ import annotations
 
-from .tables import name_hash
 from .writer import EvtxWriter, write_evtx
 
-__all__ = ["EvtxWriter", "name_hash", "write_evtx"]
+__all__ = ["EvtxWriter", "write_evtx"]

@@ -88,18 +88,18 @@ class BinXmlEncoder:
     def _values(self, values: Sequence[LazyValue]) -> None:
         """Value count, descriptors, then the data; lazy values learn their chunk offset first."""
         at = self.position + TEMPLATE_VALUE_COUNT.size + TEMPLATE_VALUE_DESCRIPTOR.size * len(values)
-        resolved: list[Value] = []
+        descriptors = bytearray(TEMPLATE_VALUE_COUNT.pack(len(values)))
+        datas: list[bytes] = []
         for value in values:
             concrete = value(at) if callable(value) else value
-            if len(concrete.data) > MAX_VALUE_SIZE:
-                raise ValueError(f"a template value of {len(concrete.data)} bytes exceeds {MAX_VALUE_SIZE}")
-            resolved.append(concrete)
-            at += len(concrete.data)
-        self.buf += TEMPLATE_VALUE_COUNT.pack(len(resolved))
-        for concrete in resolved:
-            self.buf += TEMPLATE_VALUE_DESCRIPTOR.pack(len(concrete.data), concrete.value_type, 0)
-        for concrete in resolved:
-            self.buf += concrete.data
+            size = len(concrete.data)
+            if size > MAX_VALUE_SIZE:
+                raise ValueError(f"a template value of {size} bytes exceeds {MAX_VALUE_SIZE}")
+            descriptors += TEMPLATE_VALUE_DESCRIPTOR.pack(size, concrete.value_type, 0)
+            datas.append(concrete.data)
+            at += size
+        self.buf += descriptors
+        self.buf += b"".join(datas)
 
     # --- template bodies ------------------------------------------------------------------------------
 
