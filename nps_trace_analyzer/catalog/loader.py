@@ -1,0 +1,241 @@
+"""Find, read and merge the catalog files: the built-in set shipped in the package plus user files.
+
+The built-in catalog is data, not code: it lives in the repository's top-level ``catalog/`` folder and the
+wheel carries it as ``nps_trace_analyzer/_catalog`` (hatch force-include). An editable install has no
+``_catalog``, so the loader falls back to the source tree.
+
+User files (``--catalog PATH``, a file or a folder of ``*.yaml``/``*.yml``) are applied in the order given:
+an entry whose id already exists replaces it (or, with ``merge: true``, changes only the keys it sets);
+any other entry is added.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import yaml
+
+from nps_trace_analyzer.catalog.model import Catalog, Entry
+from nps_trace_analyzer.catalog.schema import CatalogError, build_entry, entry_id, entry_label
+
+VERSION_FILE = "VERSION"
+YAML_SUFFIXES = (".yaml", ".yml")
+DOCUMENT_KEYS = frozenset({"family", "description", "entries"})
+
+
+class _Readable(Protocol):
+    """What the loader needs of a path: pathlib.Path and importlib Traversable both provide it."""
+
+    name: str
+
+    def is_dir(self) -> bool: ...
+    def is_file(self) -> bool: ...
+    def iterdir(self) -> Iterable[_Readable]: ...
+    def read_text(self, encoding: str | None = None) -> str: ...
+
+
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """A safe YAML loader that rejects duplicate keys (PyYAML silently keeps the last one)."""
+
+
+def _construct_unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        try:
+            duplicate = key in seen
+        except TypeError:
+            continue  # unhashable key: construct_mapping reports it
+        if duplicate:
+            raise yaml.constructor.ConstructorError(
+                "while reading a mapping", node.start_mark, f"found duplicate key {key!r}", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping)
+
+
+@dataclass
+class _Slot:
+    """One entry while the catalog is being assembled (raw mapping kept for ``merge: true``)."""
+
+    raw: dict[str, Any]
+    entry: Entry
+    file: str
+
+
+def builtin_catalog_dir() -> _Readable:
+    """Where the shipped catalog is: the packaged ``_catalog`` copy, else the source tree's ``catalog/``."""
+    try:
+        packaged = importlib.resources.files("nps_trace_analyzer") / "_catalog"
+        if packaged.is_dir():
+            return packaged  # type: ignore[return-value]
+    except (ModuleNotFoundError, OSError):  # pragma: no cover - broken installation
+        pass
+    source = Path(__file__).resolve().parents[2] / "catalog"
+    if source.is_dir():
+        return source
+    raise CatalogError(str(source), None, "built-in catalog not found (package installed without its data?)")
+
+
+def _yaml_files(folder: _Readable) -> list[_Readable]:
+    return sorted((p for p in folder.iterdir() if p.is_file() and p.name.endswith(YAML_SUFFIXES)), key=lambda p: p.name)
+
+
+def _read_documents(source: _Readable) -> tuple[str, str, list[Any]]:
+    """Parse one catalog file into (file label, family, raw entries)."""
+    label = str(source)
+    try:
+        text = source.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogError(label, None, f"cannot read file: {exc}") from None
+    try:
+        doc = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - _StrictLoader derives from SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = " ".join(str(exc.problem or exc.context or "").split())
+        raise CatalogError(label, None, f"YAML error{where}: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise CatalogError(label, None, f"YAML error: {' '.join(str(exc).split())}") from None
+    family = Path(source.name).stem
+    if doc is None:
+        return label, family, []
+    if isinstance(doc, list):
+        return label, family, doc
+    if not isinstance(doc, dict):
+        raise CatalogError(label, None, "a catalog file must hold a mapping with 'entries:' or a list of entries")
+    unknown = sorted(str(k) for k in doc if k not in DOCUMENT_KEYS)
+    if unknown:
+        raise CatalogError(label, None, f"unknown top-level key '{unknown[0]}' (expected: family, entries)")
+    entries = doc.get("entries")
+    if entries is None:
+        entries = []
+    if not isinstance(entries, list):
+        raise CatalogError(label, None, "'entries' must be a list")
+    if isinstance(doc.get("family"), str) and doc["family"].strip():
+        family = doc["family"].strip()
+    return label, family, entries
+
+
+def _user_sources(path: str | Path) -> list[_Readable]:
+    p = Path(path).expanduser()
+    if p.is_dir():
+        files = _yaml_files(p)
+        if not files:
+            raise CatalogError(str(p), None, "folder holds no .yaml or .yml catalog file")
+        return files
+    if p.is_file():
+        return [p]
+    raise CatalogError(str(p), None, "no such catalog file or folder")
+
+
+def _read_version(folder: _Readable) -> str:
+    version_file = folder / VERSION_FILE  # type: ignore[operator]
+    try:
+        return version_file.read_text(encoding="utf-8").strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
+def load_catalog(extra: Sequence[str | Path] = ()) -> Catalog:
+    """Load the built-in catalog, then apply the user catalog files/folders in ``extra`` in order.
+
+    Raises :class:`CatalogError` (file, entry, message) for any unreadable file or invalid entry.
+    """
+    folder = builtin_catalog_dir()
+    version = _read_version(folder)
+    slots: dict[str, _Slot] = {}
+    sources: list[str] = []
+
+    for source in _yaml_files(folder):
+        label, family, raws = _read_documents(source)
+        sources.append(label)
+        for index, raw in enumerate(raws):
+            entry = build_entry(raw, label, index, family)
+            if entry.id in slots:
+                raise CatalogError(label, entry.id, f"duplicate id, already defined in {slots[entry.id].file}")
+            slots[entry.id] = _Slot(raw, entry, label)
+
+    user_files = 0
+    for path in extra:
+        for source in _user_sources(path):
+            label, family, raws = _read_documents(source)
+            sources.append(label)
+            user_files += 1
+            seen_here: set[str] = set()
+            for index, raw in enumerate(raws):
+                entry = _build_user_entry(raw, label, index, family, slots)
+                if entry.id in seen_here:
+                    raise CatalogError(label, entry.id, "duplicate id in the same file")
+                seen_here.add(entry.id)
+                slots[entry.id] = _Slot(_without_merge(raw, slots.get(entry.id)), entry, label)
+
+    entries = [slot.entry for slot in slots.values()]
+    _check_cross_references(entries)
+    if user_files:
+        version = f"{version}+user"
+    return Catalog(version=version, entries=entries, sources=sources)
+
+
+def _without_merge(raw: Any, previous: _Slot | None) -> dict[str, Any]:
+    """The effective raw mapping stored for later merges (merged keys folded in)."""
+    if isinstance(raw, dict) and raw.get("merge") and previous is not None:
+        merged = dict(previous.raw)
+        merged.update({k: v for k, v in raw.items() if k != "merge"})
+        return merged
+    return dict(raw) if isinstance(raw, dict) else {}
+
+
+def _build_user_entry(raw: Any, label: str, index: int, family: str, slots: dict[str, _Slot]) -> Entry:
+    if isinstance(raw, dict) and raw.get("merge") is True:
+        if not isinstance(raw.get("code"), str):
+            raise CatalogError(label, entry_label(raw, index), "'merge: true' needs the 'code' of the entry")
+        target = entry_id(raw)
+        previous = slots.get(target)
+        if previous is None:
+            raise CatalogError(label, target, "'merge: true' but no earlier entry has this id")
+        merged = dict(previous.raw)
+        merged.update({k: v for k, v in raw.items() if k != "merge"})
+        return build_entry(merged, label, index, previous.entry.family)
+    return build_entry(raw, label, index, family)
+
+
+def _check_cross_references(entries: list[Entry]) -> None:
+    """Checks that need the whole catalog: related ids exist, one generic entry per shared code, ..."""
+    ids = {e.id for e in entries}
+    codes = {e.code for e in entries}
+    for entry in entries:
+        for ref in entry.related:
+            if ref not in ids and ref not in codes:
+                raise CatalogError(entry.source_file, entry.id, f"related '{ref}' is not a code or id in the catalog")
+    by_code: dict[str, list[Entry]] = {}
+    for entry in entries:
+        by_code.setdefault(entry.code, []).append(entry)
+    for code, group in by_code.items():
+        if len(group) > 1 and not any(e.is_generic for e in group):
+            last = group[-1]
+            raise CatalogError(
+                last.source_file,
+                last.id,
+                f"code {code} has {len(group)} entries but none without 'slug' to fall back to",
+            )
+    reasons: dict[int, Entry] = {}
+    for entry in entries:
+        if entry.reason_code is None:
+            continue
+        if entry.reason_code in reasons:
+            other = reasons[entry.reason_code]
+            raise CatalogError(
+                entry.source_file, entry.id, f"reason_code {entry.reason_code} is already used by {other.id}"
+            )
+        reasons[entry.reason_code] = entry

@@ -1,0 +1,257 @@
+"""The catalog schema: fixed vocabularies and the checks that turn one raw YAML mapping into an Entry.
+
+Every problem is raised as :class:`CatalogError` naming the file and the entry, because the catalog is
+meant to be extended by users with a text editor: the message must lead them to the line to fix, and the
+CLI prints it as one line instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from nps_trace_analyzer.catalog.model import Entry
+from nps_trace_analyzer.catalog.textmatch import message_regex
+
+CATEGORIES: tuple[str, ...] = (
+    "configuration",
+    "certificate-token",
+    "connectivity",
+    "installation",
+    "directory",
+    "user-enrollment",
+    "user-action",
+    "not-an-error",
+    "needs-support",
+    "nps-policy",
+    "primary-auth",
+    "radius-client",
+)
+SEVERITIES: tuple[str, ...] = ("critical", "error", "warning", "info")
+AUDIENCES: tuple[str, ...] = ("admin", "end-user", "microsoft-support")
+
+REQUIRED_KEYS: tuple[str, ...] = (
+    "code",
+    "title",
+    "category",
+    "severity",
+    "audience",
+    "meaning",
+    "steps",
+    "examples",
+)
+OPTIONAL_KEYS: tuple[str, ...] = (
+    "slug",
+    "messages",
+    "patterns",
+    "doc_links",
+    "doc_versions",
+    "benign",
+    "benign_condition",
+    "related",
+    "reason_code",
+    "event_id",
+    "provider",
+    "provider_aliases",
+    "code_pattern",
+    "derived",
+    "merge",
+)
+KNOWN_KEYS = frozenset(REQUIRED_KEYS + OPTIONAL_KEYS)
+
+CODE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9\-]*$")
+_REASON_CODE_RE = re.compile(r"^NPS-REASON-(\d+)$")
+_EVENT_CODE_RE = re.compile(r"^(?:SECURITY|SYSTEM-[A-Z]+)-(\d+)$")
+
+
+class CatalogError(Exception):
+    """A catalog file or entry that cannot be used. ``str()`` is one line naming file and entry."""
+
+    def __init__(self, file: str, entry: str | None, message: str) -> None:
+        super().__init__(file, entry, message)
+        self.file = file
+        self.entry = entry
+        self.message = message
+
+    def __str__(self) -> str:
+        where = f"{self.file}: entry {self.entry}" if self.entry else self.file
+        return f"{where}: {self.message}"
+
+
+def entry_label(raw: Any, index: int) -> str:
+    """How an entry is named in error messages: its id when it has a usable code, else its position."""
+    if isinstance(raw, dict):
+        code = raw.get("code")
+        slug = raw.get("slug")
+        if isinstance(code, str) and code:
+            return f"{code}#{slug}" if isinstance(slug, str) and slug else code
+    return f"#{index + 1}"
+
+
+def entry_id(raw: dict[str, Any]) -> str:
+    """The unique id of a raw entry: ``CODE`` or ``CODE#slug``."""
+    slug = raw.get("slug")
+    return f"{raw['code']}#{slug}" if slug else str(raw["code"])
+
+
+class _Checker:
+    """Typed getters over one raw entry that raise CatalogError with file and entry filled in."""
+
+    def __init__(self, raw: dict[str, Any], file: str, label: str) -> None:
+        self.raw = raw
+        self.file = file
+        self.label = label
+
+    def fail(self, message: str) -> CatalogError:
+        return CatalogError(self.file, self.label, message)
+
+    def text(self, key: str, *, required: bool = False, one_line: bool = False) -> str:
+        value = self.raw.get(key)
+        if value is None:
+            if required:
+                raise self.fail(f"missing required key '{key}'")
+            return ""
+        if not isinstance(value, str):
+            raise self.fail(f"'{key}' must be a string, not {type(value).__name__}")
+        value = value.strip()
+        if required and not value:
+            raise self.fail(f"'{key}' must not be empty")
+        if one_line and "\n" in value:
+            raise self.fail(f"'{key}' must be a single line")
+        return value
+
+    def texts(self, key: str, *, required: bool = False) -> tuple[str, ...]:
+        value = self.raw.get(key)
+        if value is None:
+            if required:
+                raise self.fail(f"missing required key '{key}'")
+            return ()
+        if isinstance(value, (str, int)) and not isinstance(value, bool):
+            value = [value]
+        if not isinstance(value, list):
+            raise self.fail(f"'{key}' must be a list of strings")
+        out: list[str] = []
+        for position, item in enumerate(value, 1):
+            if isinstance(item, bool) or not isinstance(item, (str, int)):
+                raise self.fail(f"'{key}' item {position} must be a string")
+            item = str(item).strip()
+            if not item:
+                raise self.fail(f"'{key}' item {position} is empty")
+            out.append(item)
+        if required and not out:
+            raise self.fail(f"'{key}' needs at least one item")
+        return tuple(out)
+
+    def choice(self, key: str, allowed: tuple[str, ...]) -> str:
+        value = self.text(key, required=True)
+        if value not in allowed:
+            raise self.fail(f"{key} '{value}' is not one of: {', '.join(allowed)}")
+        return value
+
+    def integer(self, key: str) -> int | None:
+        value = self.raw.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise self.fail(f"'{key}' must be a non-negative integer")
+        return value
+
+    def flag(self, key: str) -> bool:
+        value = self.raw.get(key, False)
+        if not isinstance(value, bool):
+            raise self.fail(f"'{key}' must be true or false")
+        return value
+
+    def regex(self, source: str, what: str) -> re.Pattern[str]:
+        try:
+            return re.compile(source)
+        except re.error as exc:
+            raise self.fail(f"{what} {source!r} is not a valid regular expression: {exc}") from None
+
+
+def build_entry(raw: Any, file: str, index: int, family: str = "") -> Entry:
+    """Validate one raw YAML mapping and build its :class:`Entry` (raises :class:`CatalogError`)."""
+    label = entry_label(raw, index)
+    if not isinstance(raw, dict):
+        raise CatalogError(file, label, f"an entry must be a mapping of keys, not {type(raw).__name__}")
+    unknown = sorted(str(k) for k in raw if k not in KNOWN_KEYS)
+    if unknown:
+        raise CatalogError(file, label, f"unknown key '{unknown[0]}' (known keys: {', '.join(sorted(KNOWN_KEYS))})")
+    c = _Checker(raw, file, label)
+    code = c.text("code", required=True, one_line=True)
+    if not CODE_RE.match(code):
+        raise c.fail(f"code '{code}' may hold only letters, digits, '_' and '-' and must start with a letter")
+    slug = c.text("slug", one_line=True) or None
+    if slug is not None and not SLUG_RE.match(slug):
+        raise c.fail(f"slug '{slug}' may hold only lower-case letters, digits and '-'")
+
+    category = c.choice("category", CATEGORIES)
+    severity = c.choice("severity", SEVERITIES)
+    audience = c.texts("audience", required=True)
+    for who in audience:
+        if who not in AUDIENCES:
+            raise c.fail(f"audience '{who}' is not one of: {', '.join(AUDIENCES)}")
+
+    title = c.text("title", required=True, one_line=True)
+    meaning = c.text("meaning", required=True)
+    steps = c.texts("steps", required=True)
+    examples = c.texts("examples", required=True)
+    messages = c.texts("messages")
+    patterns = tuple(c.regex(p, "pattern") for p in c.texts("patterns"))
+    doc_links = c.texts("doc_links")
+    for link in doc_links:
+        if not link.startswith("https://"):
+            raise c.fail(f"doc link '{link}' must be an https:// URL")
+    doc_versions = c.texts("doc_versions")
+
+    benign = c.flag("benign")
+    benign_condition = c.text("benign_condition")
+    if benign and not benign_condition:
+        raise c.fail("'benign: true' needs a 'benign_condition' saying when the message is harmless")
+
+    reason_code = c.integer("reason_code")
+    event_id = c.integer("event_id")
+    provider = c.text("provider", one_line=True) or None
+    provider_aliases = c.texts("provider_aliases")
+    if event_id is not None and provider is None:
+        raise c.fail("an entry with 'event_id' needs a 'provider'")
+    if m := _REASON_CODE_RE.match(code):
+        if reason_code != int(m.group(1)):
+            raise c.fail(f"code {code} needs 'reason_code: {int(m.group(1))}'")
+    if m := _EVENT_CODE_RE.match(code):
+        if event_id != int(m.group(1)):
+            raise c.fail(f"code {code} needs 'event_id: {int(m.group(1))}'")
+
+    code_pattern_text = c.text("code_pattern", one_line=True)
+    code_pattern = c.regex(code_pattern_text, "code_pattern") if code_pattern_text else None
+
+    regexes = tuple(r for r in (message_regex(m) for m in messages) if r is not None)
+    return Entry(
+        id=f"{code}#{slug}" if slug else code,
+        code=code,
+        messages=messages,
+        patterns=patterns,
+        category=category,
+        severity=severity,
+        audience=audience,
+        title=title,
+        meaning=meaning,
+        steps=steps,
+        doc_links=doc_links,
+        doc_versions=doc_versions,
+        benign=benign,
+        benign_condition=benign_condition,
+        related=c.texts("related"),
+        examples=examples,
+        reason_code=reason_code,
+        event_id=event_id,
+        provider=provider,
+        source_file=file,
+        slug=slug,
+        family=family,
+        provider_aliases=provider_aliases,
+        code_pattern=code_pattern,
+        derived=c.flag("derived"),
+        message_regexes=regexes,
+    )

@@ -1,0 +1,53 @@
+"""Wording-tolerant comparison of documented messages with logged text.
+
+Microsoft reworded the documented messages between doc versions ("does not" -> "doesn't", "was not" ->
+"wasn't", a space added after a full stop) and uses ``{0}`` placeholders and backslashes as separators.
+The catalog keeps the messages as documented; this module turns both sides into one canonical form so a
+documented message can be found inside a real event text whatever the doc version.
+"""
+
+from __future__ import annotations
+
+import re
+
+_CONTRACTIONS = {
+    "doesn't": "does not",
+    "don't": "do not",
+    "didn't": "did not",
+    "isn't": "is not",
+    "aren't": "are not",
+    "wasn't": "was not",
+    "weren't": "were not",
+    "couldn't": "could not",
+    "can't": "cannot",
+    "won't": "will not",
+    "hasn't": "has not",
+    "haven't": "have not",
+}
+_SEPARATORS = re.compile(r"[\\/]")
+_SPACE_AROUND_PUNCT = re.compile(r"\s*([.:,;!?()\[\]'\"])\s*")
+_SPACES = re.compile(r"\s+")
+_PLACEHOLDER = re.compile(r"\{\d+\}")
+
+
+def normalize(text: str) -> str:
+    """Return ``text`` case-folded, contractions expanded, separators and spacing made uniform."""
+    out = text.casefold().replace("\u2019", "'")
+    for short, full in _CONTRACTIONS.items():
+        out = out.replace(short, full)
+    out = _SEPARATORS.sub(" ", out)
+    out = _SPACE_AROUND_PUNCT.sub(r"\1", out)
+    return _SPACES.sub(" ", out).strip()
+
+
+def message_regex(message: str) -> re.Pattern[str] | None:
+    """Compile a documented message into a regex over :func:`normalize`-d text.
+
+    ``{0}``-style placeholders match any run of characters. A trailing full stop is optional. Returns None
+    for a message that is empty once normalised (nothing to look for).
+    """
+    norm = normalize(message).rstrip(".").strip()
+    if not norm:
+        return None
+    parts = [re.escape(part.strip()) for part in _PLACEHOLDER.split(norm)]
+    return re.compile(r"\s?.*?\s?".join(parts))
