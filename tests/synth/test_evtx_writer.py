@@ -330,7 +330,9 @@ def compare_system(
     def optional_attr(field: str) -> str | None:
         value = got[field]
         # python-evtx prints absent optional attributes as attr=""; pyevtx-rs drops empty attributes.
-        return None if (absent_is_empty and value == "") else value  # type: ignore[return-value]
+        if value is None or (absent_is_empty and value == ""):
+            return None
+        return str(value)
 
     for field in ("event_id", "version", "level", "task", "opcode", "record_id", "process_id", "thread_id"):
         check(field, got[field] is not None and int(str(got[field])) == want[field])
@@ -350,7 +352,8 @@ def compare_system(
         else:
             check(field, _same_text(value, str(expected), attribute=True, blank_empty=False))
     for field in ("channel", "computer"):
-        check(field, _same_text(got[field], str(want[field]), attribute=False, blank_empty=blank_empty))  # type: ignore[arg-type]
+        text = None if got[field] is None else str(got[field])
+        check(field, _same_text(text, str(want[field]), attribute=False, blank_empty=blank_empty))
     return problems
 
 
