@@ -76,8 +76,9 @@ _SPLIT_BEFORE = re.compile(
 def split_message(message: str, layout: MfaLayout) -> tuple[tuple[str | None, str], ...]:
     """EventData items for an AzureMfa message under ``layout`` (see :class:`MfaLayout`).
 
-    Cuts drop exactly one space, so ``" ".join(values)`` restores the message (minus the prefix piece for
-    "split-noprefix"); odd spacing inside the message survives as leading/trailing spaces of a piece.
+    Cuts drop exactly one space, so ``" ".join(values)`` restores the message; odd spacing inside the message
+    survives as leading/trailing spaces of a piece. "split-noprefix" drops the prefix piece and the spaces
+    that followed it, as a message template holding "NPS Extension for Azure MFA: " would.
     """
     if layout.data == "single":
         return ((None, message),)
@@ -94,7 +95,7 @@ def split_message(message: str, layout: MfaLayout) -> tuple[tuple[str | None, st
         begin = cut + 1
     pieces.append(message[begin:])
     if layout.data == "split-noprefix" and len(pieces) > 1 and pieces[0] == PREFIX:
-        pieces = pieces[1:]
+        pieces = [pieces[1].lstrip(" "), *pieces[2:]]
     return tuple((None, piece) for piece in pieces)
 
 
