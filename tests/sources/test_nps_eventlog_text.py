@@ -1,0 +1,215 @@
+"""NPS_EventLog.log (wevtutil /f:text of Security 6272-6280): section-aware label mapping back to EventData names.
+
+The hand-written fixtures under tests/data/text/nps_eventlog are UTF-16 LE + BOM with CRLF, as Windows
+PowerShell 5.1 saves them; the round-trip tests use the synth writer.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from nps_trace_analyzer.extract.nps_audit import nps_audit_fields
+from nps_trace_analyzer.model import Event
+from nps_trace_analyzer.sources.nps_eventlog_text import (
+    TEMPLATES,
+    data_order,
+    parse_wevtutil_date,
+    parse_wevtutil_text,
+    read_wevtutil_text,
+)
+from nps_trace_analyzer.sources.text_decode import TextReadStats
+from nps_trace_analyzer.synth.textfiles import write_wevtutil_text
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "text" / "nps_eventlog"
+
+SECURITY_6273_ORDER = (
+    "SubjectUserSid, SubjectUserName, SubjectDomainName, FullyQualifiedSubjectUserName, SubjectMachineSID, "
+    "SubjectMachineName, FullyQualifiedSubjectMachineName, MachineInventory, CalledStationID, CallingStationID, "
+    "NASIPv4Address, NASIPv6Address, NASIdentifier, NASPortType, NASPort, ClientName, ClientIPAddress, "
+    "ProxyPolicyName, NetworkPolicyName, AuthenticationProvider, AuthenticationServer, AuthenticationType, "
+    "EAPType, AccountSessionIdentifier, ReasonCode, Reason, LoggingResult"
+).split(", ")
+
+
+def _read(name: str) -> tuple[list[Event], TextReadStats]:
+    stats = TextReadStats()
+    events = list(read_wevtutil_text(DATA / name, name, stats))
+    return events, stats
+
+
+def test_6273_data_order_is_the_security_evtx_order() -> None:
+    # domain-facts §4.2: the exact <Data Name> order of a real 6273.
+    assert list(data_order(6273)) == SECURITY_6273_ORDER
+
+
+def test_hand_written_file_maps_every_label() -> None:
+    events, stats = _read("NPS_EventLog.log")
+    assert stats.encoding == "utf-16-le"
+    assert (stats.records_read, stats.records_skipped, stats.lines_skipped) == (4, 0, 0)
+    assert [e.event_id for e in events] == [6272, 6273, 6273, 6274]
+    assert {e.channel for e in events} == {"Security"}
+    assert {e.provider for e in events} == {"Microsoft-Windows-Security-Auditing"}
+    assert {e.source_kind for e in events} == {"nps-text"}
+    assert [e.record_id for e in events] == [0, 1, 2, 3]
+    assert all(e.level == 0 for e in events)  # audit events are LogAlways, as in the .evtx
+    granted, ext_reject, bad_password, discarded = events
+
+    assert granted.time == datetime(2024, 5, 2, 10, 11, 12, 123000, tzinfo=timezone.utc)
+    assert granted.computer == "NPS01.contoso.com"
+    assert granted.get("SubjectUserSid") == "CONTOSO\\alice"  # User: section
+    assert granted.get("SubjectMachineSID") == "NULL SID"  # same label under Client Machine:
+    assert granted.get("SubjectUserName") == "alice@contoso.com"
+    assert granted.get("SubjectMachineName") == "-"
+    assert granted.get("CallingStationID") == "203.0.113.45"
+    assert granted.get("AuthenticationType") == "PAP"
+    assert granted.get("QuarantineState") == "Full Access"
+    assert granted.get("QuarantineSessionIdentifier") == "-"
+    assert granted.get("ProxyPolicyName") == "Use Windows authentication for all users"
+    assert granted.data[-1] == ("LoggingResult", "Accounting information was written to the local log file.")
+    assert granted.text.startswith("Network Policy Server granted access to a user.")
+
+    assert ext_reject.get("ReasonCode") == "21"
+    assert ext_reject.get("Reason").startswith("An NPS extension dynamic link library (DLL)")
+    assert ext_reject.get("AuthenticationType") == "MS-CHAPv2"
+    assert [name for name, _ in ext_reject.data] == [n for n in SECURITY_6273_ORDER if n != "MachineInventory"]
+
+    # Server 2008 wording: "Proxy Policy Name:" and no "Logging Results:"; OS-Version present.
+    assert bad_password.get("ProxyPolicyName") == "Secure Wireless Connections"
+    assert bad_password.get("MachineInventory") == "-"
+    assert bad_password.get("NASPortType") == "Wireless - IEEE 802.11"
+    assert bad_password.get("EAPType") == "Microsoft: Secured password (EAP-MSCHAP v2)"
+    assert bad_password.get("ReasonCode") == "16"
+    assert bad_password.get("LoggingResult") == ""
+
+    assert discarded.get("ReasonCode") == "3"
+    assert discarded.get("ClientIPAddress") == "10.0.0.7"
+    # Only the "no UTC offset" warning: nothing else was odd.
+    assert len(stats.warnings) == 1
+    assert "UTC" in stats.warnings[0]
+
+
+def test_extract_layer_reads_text_events_like_evtx_events() -> None:
+    events, _stats = _read("NPS_EventLog.log")
+    fields = nps_audit_fields(events[1])
+    assert fields["reason_code"] == "21"
+    assert fields["user"] == "CONTOSO\\bob"
+    assert fields["nas_ip"] == "10.0.0.5"
+    assert fields["radius_client"] == "vpn01"
+    assert fields["auth_type"] == "MS-CHAPv2"
+
+
+def test_utc_dates_need_no_warning() -> None:
+    events, stats = _read("NPS_EventLog_utc.log")
+    assert stats.encoding == "utf-8"
+    assert len(events) == 1
+    assert events[0].time == datetime(2024, 5, 2, 8, 11, 12, 123000, tzinfo=timezone.utc)
+    assert stats.warnings == []
+
+
+def test_dirty_file_skips_and_warns_without_raising() -> None:
+    events, stats = _read("NPS_EventLog_dirty.log")
+    # Event[1] has a broken Date: skipped. Event[2] is cut in the NAS section: kept, with a warning.
+    assert stats.records_read == 3
+    assert stats.records_skipped == 1
+    assert [e.event_id for e in events] == [6273, 6272]
+    rejected, cut = events
+    assert rejected.get("ReasonCode") == "48"
+    assert rejected.get("SubjectUserName") == "erin"
+    assert [name for name, _ in rejected.data] == [n for n in SECURITY_6273_ORDER if n != "MachineInventory"]
+    assert cut.get("NASIPv4Address") == "10.0.0.5"
+    assert cut.get("NASIPv6Address") == "-"  # the cut line was not glued onto the previous value
+    text = "\n".join(stats.warnings)
+    assert "outside any Event[N] block" in text
+    assert "unknown label 'Favourite Colour'" in text
+    assert "no valid Date" in text
+    assert "lacks" in text and "ClientName" in text
+    assert "line without a label skipped: 'NAS Ident'" in text
+    # Two garbage lines before Event[0], the unknown label, the cut line.
+    assert stats.lines_skipped == 4
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "zoned"),
+    [
+        ("2024-05-02T10:11:12.123", datetime(2024, 5, 2, 10, 11, 12, 123000, tzinfo=timezone.utc), False),
+        ("2022-11-16T14:54:13.2270000Z", datetime(2022, 11, 16, 14, 54, 13, 227000, tzinfo=timezone.utc), True),
+        ("2024-05-02T10:11:12.5+02:00", datetime(2024, 5, 2, 8, 11, 12, 500000, tzinfo=timezone.utc), True),
+        ("2024-05-02T01:00:00-0530", datetime(2024, 5, 2, 6, 30, 0, tzinfo=timezone.utc), True),
+        ("5/2/2024 10:11:12 PM", datetime(2024, 5, 2, 22, 11, 12, tzinfo=timezone.utc), False),
+        ("5/2/2024 12:00:01 AM", datetime(2024, 5, 2, 0, 0, 1, tzinfo=timezone.utc), False),
+    ],
+)
+def test_dates(text: str, expected: datetime, zoned: bool) -> None:
+    assert parse_wevtutil_date(text) == (expected, zoned)
+
+
+@pytest.mark.parametrize("text", ["", "yesterday", "2024-13-40T10:00:00", "2024-05-02"])
+def test_bad_dates(text: str) -> None:
+    assert parse_wevtutil_date(text) is None
+
+
+def _event(event_id: int, seconds: int) -> Event:
+    names = data_order(event_id)
+    return Event(
+        time=datetime(2024, 6, 1, 12, 0, seconds, 250000, tzinfo=timezone.utc),
+        source_file="gen",
+        channel="Security",
+        provider="Microsoft-Windows-Security-Auditing",
+        event_id=event_id,
+        level=0,
+        record_id=None,
+        computer="NPS9.example.org",
+        data=tuple((name, f"{name.lower()}-{event_id}") for name in names),
+        source_kind="nps-text",
+    )
+
+
+@pytest.mark.parametrize("utc_suffix", [False, True])
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8"])
+def test_round_trip_every_template(tmp_path: Path, utc_suffix: bool, encoding: str) -> None:
+    events = [_event(eid, i) for i, eid in enumerate(sorted(TEMPLATES))]
+    path = write_wevtutil_text(tmp_path / "NPS_EventLog.log", events, encoding=encoding, utc_suffix=utc_suffix)
+    if encoding == "utf-16":
+        assert path.read_bytes()[:2] == b"\xff\xfe"
+    stats = TextReadStats()
+    back = list(read_wevtutil_text(path, "NPS_EventLog.log", stats))
+    assert stats.records_skipped == stats.lines_skipped == 0
+    assert len(back) == len(events)
+    for original, read in zip(events, back, strict=True):
+        assert read.event_id == original.event_id
+        assert read.time == original.time.replace(microsecond=250000)
+        assert read.computer == original.computer
+        assert read.data == original.data, original.event_id
+    assert bool(stats.warnings) is not utc_suffix
+
+
+def test_non_nps_event_is_kept_with_text_only() -> None:
+    text = (
+        "Event[0]:\n  Log Name: Security\n  Source: Microsoft-Windows-Security-Auditing\n"
+        "  Date: 2024-01-01T00:00:00.000Z\n  Event ID: 4624\n  Level: Information\n  Keyword: Audit Success\n"
+        "  Computer: DC1\n  Description: \nAn account was successfully logged on.\n\nSubject:\n"
+        "\tSecurity ID:\t\tS-1-5-18\n"
+    )
+    stats = TextReadStats()
+    (event,) = parse_wevtutil_text(text, "x.log", stats)
+    assert event.event_id == 4624
+    assert event.data == ()
+    assert event.text.startswith("An account was successfully logged on.")
+    assert stats.lines_skipped == 0
+
+
+def test_unreadable_file_sets_error(tmp_path: Path) -> None:
+    stats = TextReadStats()
+    assert list(read_wevtutil_text(tmp_path / "absent.log", "absent.log", stats)) == []
+    assert stats.error
+
+
+def test_binary_garbage_does_not_raise() -> None:
+    stats = TextReadStats()
+    blob = bytes(range(256)).decode("latin-1") * 20
+    assert list(parse_wevtutil_text(blob + "\nEvent[7]:\n  Event ID: x\n", "junk", stats)) == []
+    assert stats.records_skipped == 1
+    assert stats.lines_skipped >= 1
