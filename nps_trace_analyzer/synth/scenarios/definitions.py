@@ -61,7 +61,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     _s(
         "ests-cert-expired",
-        "ESTS_TOKEN_ERROR: the extension's client certificate has expired (eSTS AADSTS700027).",
+        "ESTS_TOKEN_ERROR with AADSTS700027: the extension's client certificate has expired.",
         "The self-signed NPS extension certificate expired yesterday; token requests to eSTS fail with "
         "AADSTS700027 (key expired) wrapped in ESTS_TOKEN_ERROR, so every MFA sign-in is rejected. Fix: renew "
         "the certificate with AzureMfaNpsExtnConfigSetup.ps1 and delete the expired one.",
@@ -73,7 +73,25 @@ SCENARIOS: tuple[Scenario, ...] = (
             outage=True,
             code="ESTS_TOKEN_ERROR",
             body="ests-cert-expired",
+            expect="AADSTS700027",
             double_space=False,
+        ),
+    ),
+    _s(
+        "ests-cert-missing",
+        "ESTS_TOKEN_ERROR: no usable client certificate on the server (deleted, or key unreadable).",
+        "The extension's certificate was removed from LocalMachine\\My during a clean-up (or NETWORK SERVICE "
+        "lost read access to its private key); the extension cannot build its token request and every MFA "
+        "sign-in fails with ESTS_TOKEN_ERROR and no AADSTS code. Fix: rerun AzureMfaNpsExtnConfigSetup.ps1 "
+        "(or restore the certificate and its key permission).",
+        "single-long",
+        ep(
+            "mfa-exception",
+            3,
+            bounds=("16:00", "17:30"),
+            outage=True,
+            code="ESTS_TOKEN_ERROR",
+            body="ests-cert-missing",
         ),
     ),
     _s(

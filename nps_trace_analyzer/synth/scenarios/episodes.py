@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from nps_trace_analyzer.synth.scenarios import texts
 from nps_trace_analyzer.synth.scenarios.context import BuildContext
-from nps_trace_analyzer.synth.scenarios.world import MFA_HOSTS, NAS_CLIENTS, POOL, SPECIAL, User
+from nps_trace_analyzer.synth.scenarios.world import MFA_HOSTS, NAS_CLIENTS, POOL, SPECIAL, TENANT_ID, User
 
 ALL_USERS: dict[str, User] = {user.name: user for user in (*POOL, *SPECIAL.values())}
 RESERVED_USERS: frozenset[str] = frozenset(user.name for user in SPECIAL.values())
@@ -143,6 +143,7 @@ _BODIES: dict[str, Callable[[BuildContext, Episode, int, User, datetime], str]] 
         (ctx.day - timedelta(days=731)).strftime("%m/%d/%Y 09:14:02"),
         (ctx.day - timedelta(days=1)).strftime("%m/%d/%Y 09:14:02"),
     ),
+    "ests-cert-missing": lambda ctx, _e, _i, _u, _t: texts.ests_certificate_missing(TENANT_ID),
     "https": lambda _c, _e, _i, _u, _t: texts.https_communication_error(MFA_HOSTS[0]),
     "http-connect": lambda _c, _e, _i, _u, _t: texts.http_connect_error(MFA_HOSTS[0]),
     "request-missing-code": lambda _c, _e, _i, _u, _t: texts.REQUEST_MISSING_CODE_BODY,
@@ -159,10 +160,13 @@ def mfa_exception(ctx: BuildContext, episode: Episode, i: int, place: Placement,
     """
     code = str(episode.param("code", i))
     nas = NAS_CLIENTS[str(episode.param("nas", i, "vpn"))]
-    start = place.place(_user_key(user), timedelta(seconds=30))
+    schannel = bool(episode.param("schannel", i))
+    # TLS failures stay more than 5 minutes apart, so each Schannel event has exactly one error to join.
+    keys = (*_user_key(user), "schannel") if schannel else _user_key(user)
+    start = place.place(keys, timedelta(seconds=30))
     cid = ctx.guid()
     codes = [code]
-    if episode.param("schannel", i):
+    if schannel:
         ctx.schannel(start - _secs(ctx, 0.05, 1.5))
         codes.append("SYSTEM-SCHANNEL-36871")
     body = _BODIES[str(episode.param("body", i))](ctx, episode, i, user, start)

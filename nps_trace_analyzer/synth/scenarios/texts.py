@@ -128,6 +128,19 @@ def ests_certificate_expired(
     )
 
 
+def ests_certificate_missing(tenant_id: str) -> str:
+    """Composed: ESTS_TOKEN_ERROR raised before eSTS is reached, because no usable client certificate exists.
+
+    -2146885628 is CRYPT_E_NOT_FOUND; the subject is the one the configuration script gives the certificate.
+    """
+    return (
+        "Verify the client certificate is properly enrolled in Azure against your tenant and the server can "
+        "access URL in Registry STS_URL. Error authenticating to eSTS: ErrorCode:: ESTS_TOKEN_ERROR Msg:: Error "
+        "in retreiving token details from request handle: -2146885628 Unable to find a valid client certificate "
+        f"with subject CN={tenant_id}, OU=Microsoft NPS Extension in store LocalMachine\\My"
+    )
+
+
 def https_communication_error(host: str) -> str:
     """Composed: WinHTTP secure-channel failure (12175) talking to the MFA endpoint."""
     return (
@@ -172,6 +185,7 @@ COMPOSED_MESSAGES = (
     "REQUEST_MISSING_CODE",
     "USERNAME_CANONICALIZATION_ERROR",
     "AADSTS700027",
+    "ESTS_TOKEN_ERROR without AADSTS (certificate missing)",
     "REQUEST_FORMAT_ERROR context",
     "REGISTRY_CONFIG_ERROR context (keys other than IP_WHITELIST)",
 )

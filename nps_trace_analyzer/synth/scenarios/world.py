@@ -19,6 +19,7 @@ NETWORK_SERVICE_SID = "S-1-5-20"
 LOCAL_SYSTEM_SID = "S-1-5-18"
 MFA_HOSTS = ("strongauthenticationservice.auth.microsoft.com", "adnotifications.windowsazure.com")
 CRP_NAME = "Use Windows authentication for all users"
+TENANT_ID = "6f1c4d2e-8b3a-4e5f-9a7b-2c3d4e5f6a7b"
 
 
 @dataclass(frozen=True)
