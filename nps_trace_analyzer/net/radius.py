@@ -258,19 +258,19 @@ def decode_radius(payload: bytes) -> RadiusPacket | None:
     length = int.from_bytes(payload[2:4], "big")
     if length < 20 or length > 4096 or code not in CODE_NAMES:
         return None
-    malformed = ""
+    problems = []
     if length > len(payload):
-        malformed = f"length {length} exceeds the {len(payload)} captured bytes"
+        problems.append(f"length {length} exceeds the {len(payload)} captured bytes")
         length = len(payload)
     attrs = []
     pos = 20
     while pos < length:
         if pos + 2 > length:
-            malformed = f"attribute header cut at offset {pos}"
+            problems.append(f"attribute header cut at offset {pos}")
             break
         atype, alen = payload[pos], payload[pos + 1]
         if alen < 2 or pos + alen > length:
-            malformed = f"attribute {atype} at offset {pos} has bad length {alen}"
+            problems.append(f"attribute {atype} at offset {pos} has bad length {alen}")
             break
         attrs.append((atype, payload[pos + 2 : pos + alen]))
         pos += alen
@@ -282,7 +282,7 @@ def decode_radius(payload: bytes) -> RadiusPacket | None:
         authenticator=payload[4:20],
         attributes=attributes,
         vsas=_vsas(attributes),
-        malformed=malformed,
+        malformed="; ".join(problems),
     )
 
 

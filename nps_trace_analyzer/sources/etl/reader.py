@@ -316,7 +316,12 @@ class EtlReader:
             if len(raw) < L.BUFFER_HEADER_SIZE:
                 break
             fields = L.BUFFER_HEADER.unpack(raw)
-            if _plausible_buffer(fields, size - offset):
+            plausible = _plausible_buffer(fields, size - offset)
+            if not plausible and _plausible_buffer(fields, MAX_BUFFER_SIZE):
+                # The file ends inside this buffer (a copy cut short): read what is there.
+                plausible = True
+                self.stats.warn(f"buffer {index} at {offset:#x} is cut off by the end of the file")
+            if plausible:
                 info = self._info(index, offset, fields)
                 self._signatures.add(raw[0x34:0x38])
                 yield info
