@@ -217,9 +217,11 @@ class BuildContext:
         entry = self._entry("sign-in", primary, codes, None)
         self.incidents.append({"kind": "sign-in", "cid": cid, **entry})
 
-    def expect_challenge_no_result(self, cid: str, user: User) -> None:
+    def expect_challenge_no_result(self, cid: str | None, user: User) -> None:
+        """One per unanswered challenge; ``cid`` None for the older extension's challenge text without CID."""
         entry = self._entry("challenge-no-result", "CHALLENGE_NO_RESULT", (), None)
-        self.incidents.append({"kind": "challenge-no-result", "cid": cid, "user": user.name, **entry})
+        ids = {"cid": cid} if cid is not None else {}
+        self.incidents.append({"kind": "challenge-no-result", **ids, "user": user.name, **entry})
 
     def expect_nps_reject(self, user: User, reason: int, codes: tuple[str, ...] = ()) -> None:
         entry = self._entry("nps-reject", f"NPS-REASON-{reason}", codes, None)

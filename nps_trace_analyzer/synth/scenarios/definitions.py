@@ -265,6 +265,32 @@ SCENARIOS: tuple[Scenario, ...] = (
         ep("challenge-no-result", 2, nas="rdg", user=Cycle(("chen.wei@contoso.com", "søren.ågård@contoso.com"))),
     ),
     _s(
+        "challenge-no-result-legacy",
+        "Unanswered OTP challenge logged by an older extension version (no CID, no state).",
+        "Same failure as challenge-no-result on a server running an older extension whose challenge event "
+        "names only the user ('Challenge requested in Authentication Ext for User X.'); the analyzer must "
+        "follow up by user alone.",
+        "single",
+        ep(
+            "challenge-no-result", 2, nas="rdg", legacy=True, user=Cycle(("CONTOSO\\gpatel", "jörg.müller@contoso.com"))
+        ),
+    ),
+    _s(
+        "eap-access-challenge",
+        "PEAP Wi-Fi sign-ins: the extension ignores each inner EAP Access-Challenge round (benign).",
+        "Wi-Fi clients authenticate with PEAP; every inner EAP round trip is an Access-Challenge the extension "
+        "logs as 'only performs Secondary Auth ... response state AccessChallenge, ignoring request' before "
+        "NPS grants access. Informational only.",
+        "split",
+        ep(
+            "healthy",
+            4,
+            nas="wifi",
+            eap_rounds=3,
+            user=Cycle(("anna.schmidt@contoso.com", "CONTOSO\\bwilliams", "hiroshi.tanaka@contoso.com")),
+        ),
+    ),
+    _s(
         "primary-auth-failed",
         "Primary authentication fails before MFA: 6273 reason 16 plus 'only performs Secondary Auth ... AccessReject'.",
         "Users mistype their AD password; NPS rejects with reason 16 and the extension logs that it ignores "

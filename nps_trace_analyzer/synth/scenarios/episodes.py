@@ -122,6 +122,13 @@ def healthy(ctx: BuildContext, episode: Episode, i: int, place: Placement, user:
             cursor += _secs(ctx, 0.001, 0.02)
             ctx.mfa("AuthZOptCh", 4, 3, cursor, texts.IP_WHITE_LIST_WARNING)
             ctx.expect_server("IP_WHITE_LIST_WARNING")
+    rounds = int(str(episode.param("eap_rounds", i, 0)))
+    for _ in range(rounds):
+        # Each inner EAP round trip is an Access-Challenge the extension sees and lets pass (E10).
+        cursor += _secs(ctx, 0.05, 0.4)
+        ctx.mfa("AuthZOptCh", 1, 4, cursor, texts.secondary_auth_ignored(user.name, "AccessChallenge"))
+    if rounds:
+        ctx.expect_server("SECONDARY_AUTH_ACCESS_CHALLENGE")
     if user.method in ("otp", "sms") and nas.pap:
         cursor += _secs(ctx, 0.2, 0.9)
         ctx.mfa("AuthZOptCh", 1, 4, cursor, texts.challenge_requested(ctx.guid(), user.name, ctx.guid()))
@@ -206,8 +213,15 @@ def mfa_reject(ctx: BuildContext, episode: Episode, i: int, place: Placement, us
 
 
 def challenge_no_result(ctx: BuildContext, episode: Episode, i: int, place: Placement, user: User) -> None:
-    """An OTP challenge (E1) that nothing follows: the NAS (MS-CHAPv2/EAP) cannot answer Access-Challenge."""
+    """An OTP challenge (E1) that nothing follows: the NAS (MS-CHAPv2/EAP) cannot answer Access-Challenge.
+
+    ``legacy`` writes the older extension's wording without CID or state (E2).
+    """
     start = place.place(_user_key(user), timedelta(seconds=60))
+    if episode.param("legacy", i):
+        ctx.mfa("AuthZOptCh", 1, 4, start, texts.challenge_requested_legacy(user.name))
+        ctx.expect_challenge_no_result(None, user)
+        return
     cid = ctx.guid()
     ctx.mfa("AuthZOptCh", 1, 4, start, texts.challenge_requested(cid, user.name, ctx.guid()))
     ctx.expect_challenge_no_result(cid, user)

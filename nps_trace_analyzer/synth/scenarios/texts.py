@@ -27,6 +27,11 @@ def challenge_requested(cid: str, user: str, state: str) -> str:
     return f"{PREFIX} CID: {cid} : Challenge requested in Authentication Ext for User {user} with state {state}"
 
 
+def challenge_requested_legacy(user: str) -> str:
+    """E2: the same event as written by extension versions that logged neither CID nor state."""
+    return f"{PREFIX} Challenge requested in Authentication Ext for User {user}."
+
+
 def access_rejected(cid: str, user: str, response: str, message: str) -> str:
     """E3: the cloud MFA service answered with a response code; NPS rejects the request."""
     return (
