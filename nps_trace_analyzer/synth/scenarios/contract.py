@@ -31,8 +31,8 @@ INCIDENT_KINDS: frozenset[str] = frozenset({"sign-in", "challenge-no-result", "s
 _TABLE: dict[str, tuple[str, bool]] = {
     "ESTS_TOKEN_ERROR": ("certificate-token", False),
     "AADSTS7000112": ("configuration", False),
-    # Not in the contract's table: rule 1 makes a nested AADSTS code with a catalog entry the primary code,
-    # and the catalog's catch-all AADSTS entry files every other AADSTS number under certificate-token.
+    # Not in the contract's table, but in the catalog (certificate-token); rule 1 makes a nested AADSTS code
+    # with a catalog entry the primary code of its sign-in.
     "AADSTS700027": ("certificate-token", False),
     "HTTPS_COMMUNICATION_ERROR": ("connectivity", False),
     "HTTP_CONNECT_ERROR": ("connectivity", False),
