@@ -14,7 +14,7 @@ import click
 
 from nps_trace_analyzer import __version__
 from nps_trace_analyzer.catalog import CatalogError
-from nps_trace_analyzer.cli_catalog import catalog_option
+from nps_trace_analyzer.cli_catalog import catalog_option, fail_catalog
 from nps_trace_analyzer.cli_catalog import register as register_catalog
 from nps_trace_analyzer.intake import IntakeError
 from nps_trace_analyzer.pipeline import AnalyzeOptions, analyze, report_paths
@@ -65,7 +65,7 @@ def analyze_cmd(inputs: tuple[str, ...], output: Path | None, catalog: tuple[str
     try:
         result = analyze(list(inputs), out_dir, options, progress)
     except CatalogError as exc:
-        raise click.UsageError(str(exc)) from exc
+        fail_catalog(exc)
     except IntakeError as exc:
         raise click.UsageError(str(exc)) from exc
     except OSError as exc:
