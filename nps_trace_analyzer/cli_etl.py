@@ -1,0 +1,117 @@
+"""The ``pcap`` command: packets of an ETL trace (netsh trace / pktmon) to a pcapng file tshark reads.
+
+Registered on the main click group by :func:`register` (the lead's ``cli.py`` calls it), so this module
+owns its command without touching the rest of the CLI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import click
+
+from nps_trace_analyzer.net.capture_summary import CaptureAnalyzer, CaptureSummary
+from nps_trace_analyzer.net.tcp_tls import version_name
+from nps_trace_analyzer.sources.etl.packets import Packet, PacketExtractor, PacketStats
+from nps_trace_analyzer.sources.etl.pcapng import PcapngWriter
+from nps_trace_analyzer.sources.etl.reader import EtlReader, EtlStats
+
+
+def _print_summary(summary: CaptureSummary) -> None:
+    """Short text view of the findings, most relevant first (RADIUS, then the MFA endpoints)."""
+    click.echo(f"RADIUS: {len(summary.radius)} request(s), {summary.orphan_radius_responses} unmatched response(s)")
+    for ex in summary.radius[:50]:
+        delay = "no answer" if ex.response_delay is None else f"{ex.response_name} after {ex.response_delay:.3f}s"
+        extra = []
+        if ex.retransmissions:
+            extra.append(f"{ex.retransmissions} retransmission(s), NAS retry {ex.retry_interval:.1f}s")
+        if ex.answered_after_retry:
+            extra.append("answered after the NAS retried")
+        if ex.protocol == "EAP" and ex.eap_type_name:
+            extra.append(f"EAP {ex.eap_type_name}")
+        if ex.request_code == 1 and not ex.has_message_authenticator:
+            extra.append("no Message-Authenticator")
+        click.echo(
+            f"  {ex.request_time.isoformat()} {ex.nas}:{ex.nas_port} -> {ex.server}:{ex.server_port} "
+            f"id {ex.identifier} {ex.request_name} {ex.protocol} user={ex.user_name or '-'}: {delay}"
+            + (f" ({'; '.join(extra)})" if extra else "")
+        )
+    mfa_dns = [q for q in summary.dns if q.mfa_endpoint]
+    click.echo(f"DNS: {len(summary.dns)} question(s), {len(mfa_dns)} for MFA endpoints")
+    for q in mfa_dns[:20]:
+        answer = q.rcode_name or "no answer"
+        click.echo(f"  {q.query_time.isoformat()} {q.name}: {answer} {[d for _t, d in q.answers][:4]}")
+    click.echo(f"TCP: {len(summary.tcp)} connection attempt(s)")
+    for a in summary.tcp:
+        if a.outcome != "synack" or a.mfa_endpoint:
+            name = f" ({a.server_name})" if a.server_name else ""
+            click.echo(f"  {a.syn_time.isoformat()} {a.client} -> {a.server}:{a.server_port}{name}: {a.outcome}")
+    click.echo(f"TLS: {len(summary.tls)} handshake(s)")
+    for h in summary.tls:
+        if h.mfa_endpoint or h.alerts:
+            alerts = ", ".join(f"{who} {name}" for who, name, _fatal in h.alerts)
+            offered = "/".join(version_name(v) for v in h.client_versions)
+            click.echo(
+                f"  {h.sni or h.server}: offered {offered or '?'}, server {h.server_version_name or 'no ServerHello'}"
+                + (f", alerts: {alerts}" if alerts else "")
+            )
+
+
+def register(group: click.Group) -> None:
+    """Add the ``pcap`` command to ``group``."""
+
+    @group.command("pcap")
+    @click.argument("etl_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option(
+        "-o",
+        "--output",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="pcapng file to write (default: the .etl name with .pcapng).",
+    )
+    @click.option(
+        "--all-sightings",
+        is_flag=True,
+        help="Write every sighting of a packet (each NDIS layer / PktMon component), not just the first.",
+    )
+    @click.option("--no-comments", is_flag=True, help="Do not attach provider metadata as packet comments.")
+    @click.option("--summary", is_flag=True, help="Also decode RADIUS, DNS, TCP and TLS and print what was found.")
+    def pcap_cmd(etl_file: Path, output: Path | None, all_sightings: bool, no_comments: bool, summary: bool) -> None:
+        """Extract NDIS-PacketCapture / PktMon packets from ETL_FILE into a pcapng file."""
+        out = output or etl_file.with_suffix(".pcapng")
+        estats, pstats = EtlStats(), PacketStats()
+        analyzer = CaptureAnalyzer() if summary else None
+        try:
+            reader = EtlReader(etl_file, estats)
+            extractor = PacketExtractor(pstats)
+            with open(out, "wb") as fh:
+                writer = PcapngWriter(fh, comments=not no_comments)
+
+                def emit(packets: Iterable[Packet]) -> None:
+                    for packet in packets:
+                        if all_sightings or packet.first:
+                            writer.write(packet)
+                        if analyzer is not None:
+                            analyzer.feed(packet)
+
+                for event in reader.events_sorted():
+                    emit(extractor.feed(event))
+                emit(extractor.finish())
+        except OSError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(
+            f"{etl_file.name}: {estats.events} events in {estats.buffers} buffers "
+            f"({estats.compressed_buffers} compressed); {pstats.packets} packet sightings, "
+            f"{pstats.unique_packets} distinct packets; wrote {writer.stats.written} to {out}",
+            err=True,
+        )
+        for warning in (estats.warnings + pstats.warnings)[:10]:
+            click.echo(f"  warning: {warning}", err=True)
+        if estats.skipped:
+            click.echo(f"  {estats.skipped} damaged buffer(s)/record(s) skipped", err=True)
+        if estats.events == 0:
+            raise click.ClickException("no events could be read from the file")
+        if pstats.packets == 0:
+            click.echo("  no packet events (NDIS-PacketCapture 1001/1003, PktMon 160/170) in this trace", err=True)
+        if analyzer is not None:
+            _print_summary(analyzer.summary())
