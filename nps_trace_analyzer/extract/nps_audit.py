@@ -14,8 +14,9 @@ NPS_SYSTEM_PROVIDERS = frozenset({"nps", "ias"})
 SCHANNEL_PROVIDERS = frozenset({"schannel", "microsoft-windows-schannel-events"})
 
 _FIELDS = {
-    "user": ("FullyQualifiedSubjectUserName", "SubjectUserName"),
-    "account": ("SubjectUserName",),
+    # SubjectUserName is the User-Name the RADIUS client sent: the same string the extension logs.
+    "user": ("SubjectUserName", "FullyQualifiedSubjectUserName"),
+    "account": ("FullyQualifiedSubjectUserName",),
     "domain": ("SubjectDomainName",),
     "client_machine": ("SubjectMachineName",),
     "calling_station": ("CallingStationID",),

@@ -1,0 +1,105 @@
+"""End to end: every generator scenario, the combined bundle and the committed demo bundle are diagnosed as their
+expected.json says — one incident per expected incident, with the expected primary code, category and benign flag,
+and no incident that was not expected."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from nps_trace_analyzer.cli import main
+from nps_trace_analyzer.extract.nps_audit import user_key
+from nps_trace_analyzer.synth.bundle import DEFAULT_DAY, generate_bundle
+from nps_trace_analyzer.synth.scenarios import SCENARIOS
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO = REPO / "samples" / "demo-bundle"
+NAMES = [s.name for s in SCENARIOS]
+
+
+def _key(inc: dict[str, Any]) -> tuple[str, ...]:
+    kind = inc["kind"]
+    if kind == "sign-in" or (kind == "challenge-no-result" and inc.get("cid")):
+        return (kind, (inc.get("cid") or "").lower())
+    if kind == "server":
+        return (kind, (inc.get("server") or "").lower(), inc["primary_code"])
+    return (kind, user_key(inc.get("user")), inc["primary_code"])
+
+
+def assert_diagnosis(actual: list[dict[str, Any]], expected: list[dict[str, Any]]) -> None:
+    remaining = list(actual)
+    problems: list[str] = []
+    for exp in expected:
+        match = next((a for a in remaining if _key(a) == _key(exp)), None)
+        if match is None:
+            problems.append(f"missing {_key(exp)} (expected {exp['primary_code']}/{exp['category']})")
+            continue
+        remaining.remove(match)
+        for field in ("primary_code", "category", "benign"):
+            if match[field] != exp[field]:
+                problems.append(f"{_key(exp)}: {field} is {match[field]!r}, expected {exp[field]!r}")
+        missing_codes = set(exp.get("codes", [])) - set(match["codes"])
+        if missing_codes:
+            problems.append(f"{_key(exp)}: codes {sorted(missing_codes)} not joined (has {match['codes']})")
+    problems.extend(f"unexpected {_key(a)} {a['primary_code']}/{a['category']}: {a['summary']}" for a in remaining)
+    assert not problems, "\n".join(problems)
+
+
+def _analyze(target: Path, out: Path) -> dict[str, Any]:
+    result = CliRunner().invoke(main, ["analyze", "-q", str(target), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    return json.loads((out / "findings.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_scenario(name: str, tmp_path: Path) -> None:
+    bundle = generate_bundle(tmp_path / name, [name], seed=11, host="NPS01", day=DEFAULT_DAY, healthy=6)
+    expected = json.loads((bundle / "expected.json").read_text(encoding="utf-8"))
+    doc = _analyze(bundle, tmp_path / "report")
+    assert_diagnosis(doc["incidents"], expected["incidents"])
+
+
+def test_all_scenarios_in_one_bundle(tmp_path: Path) -> None:
+    bundle = generate_bundle(tmp_path / "all", NAMES, seed=5, host="NPS02", day=DEFAULT_DAY, healthy=40)
+    expected = json.loads((bundle / "expected.json").read_text(encoding="utf-8"))
+    doc = _analyze(bundle, tmp_path / "report")
+    assert_diagnosis(doc["incidents"], expected["incidents"])
+
+
+@pytest.mark.parametrize("form", ["folder", "zip"])
+def test_demo_bundle(form: str, tmp_path: Path) -> None:
+    expected = json.loads((DEMO / "expected.json").read_text(encoding="utf-8"))
+    target = DEMO if form == "folder" else DEMO.with_suffix(".zip")
+    doc = _analyze(target, tmp_path / "report")
+    assert_diagnosis(doc["incidents"], expected["incidents"])
+    assert doc["summary"]["records_skipped"] == 0
+    assert {i["role"] for i in doc["inputs"] if i["kind"] == "evtx"} >= {"AuthZOptCh", "Security", "System"}
+
+
+def test_reports_are_deterministic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    first, second = tmp_path / "a", tmp_path / "b"
+    _analyze(DEMO, first)
+    _analyze(DEMO, second)
+    for name in ("report.html", "incidents.csv", "events.csv", "findings.json"):
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+def test_nothing_readable_exits_1(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("just a note")
+    shutil.copy(REPO / "LICENSE", tmp_path / "LICENSE")
+    result = CliRunner().invoke(main, ["analyze", str(tmp_path), "-o", str(tmp_path / "r")])
+    assert result.exit_code == 1
+    assert "nothing in the input could be read" in result.output
+    assert "not analysed: notes.txt" in result.output
+
+
+def test_missing_input_is_a_usage_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["analyze", str(tmp_path / "nope")])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
