@@ -349,7 +349,8 @@ class Correlator:
                 "If it is not documented, open a support case with the evidence rows below.",
             ]
             links, benign = [], False
-        summary = self._summary(draft.kind, primary_code, user, attrs.get("cid"), server, len(events), title)
+        repeats = sum(1 for f in findings if f.code == primary.code) if draft.kind == "nps-reject" else len(events)
+        summary = self._summary(draft.kind, primary_code, user, attrs.get("cid"), server, repeats, title)
         return Incident(
             id=f"INC-{number:04d}",
             kind=draft.kind,
@@ -390,7 +391,7 @@ class Correlator:
         if kind == "challenge-no-result":
             return f"An MFA challenge for {who} got no result within 3 minutes: {title}"
         if kind == "nps-reject":
-            return f"NPS rejected {who} ({code}){' x' + str(count) if count > 1 else ''}: {title}"
+            return f"NPS rejected {who} ({code}){f', {count} times' if count > 1 else ''}: {title}"
         times = "once" if count == 1 else f"{count} times"
         return f"{server or 'The server'} logged {code} {times}: {title}"
 

@@ -5,10 +5,13 @@ Why this engine and these settings (measured in ``../shared/reference/library-ev
 - ``skip_errors=True``: the default strict mode aborts a whole file at the first bad record; support bundles are
   often copied from live, dirty logs. Each skipped item arrives as a ``RuntimeWarning`` which we count and report
   per file. ``validate_checksums`` stays off: it drops a whole chunk for one flipped bit.
-- ``records_json()``: the cheapest output to turn into Python values. We only ``json.loads`` records that matter
-  to NPS (AzureMfa channels, Security 6272-6280, NPS/IAS/Schannel System events, anything mentioning the
-  extension); the rest are counted from a cheap look at the JSON prefix, so a 1 GB Security.evtx full of logons
-  costs little more than the bare iteration.
+- AzureMfa channel files are read as XML (``records()``): their EventData layout is not public, and pyevtx-rs's
+  JSON silently drops unnamed ``<Data>`` that sit beside named ones and keeps only the last of repeated names
+  (checked with our own writer). Those files are small; XML through lxml keeps every item in order.
+- Everything else uses ``records_json()``: the cheapest output to turn into Python values. We only
+  ``json.loads`` records that matter to NPS (Security 6272-6280, NPS/IAS/Schannel System events, anything
+  mentioning the extension); the rest are counted from a cheap look at the JSON prefix, so a 1 GB Security.evtx
+  full of logons costs little more than the bare iteration.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import evtx
+from lxml import etree
 
 from nps_trace_analyzer.model import Event, InputFile
 from nps_trace_analyzer.sources.registry import Collector, register
@@ -30,6 +34,7 @@ BATCH = 512
 _PROVIDER_RE = re.compile(r'"Provider":\{"#attributes":\{"Name":"((?:[^"\\]|\\.)*)"')
 _EVENTID_RE = re.compile(r'"EventID":(?:\{[^}]*\},"#text":)?(\d+)')
 _CHANNEL_RE = re.compile(r'"Channel":"((?:[^"\\]|\\.)*)"')
+_XML_CHANNEL_RE = re.compile(r"<Channel>([^<]*)</Channel>")
 
 NPS_SECURITY_IDS = frozenset(range(6272, 6281))
 SYSTEM_PROVIDERS = frozenset({"nps", "ias", "schannel", "microsoft-windows-schannel-events"})
@@ -95,6 +100,10 @@ def _data_items(payload: Any) -> list[tuple[str | None, str]]:
     return items
 
 
+def _decode_json(raw: str, record_id: int, timestamp: str, source: str) -> Event:
+    return _event_from_json(json.loads(raw), record_id, timestamp, source)
+
+
 def _event_from_json(doc: dict[str, Any], record_id: int, timestamp: str, source: str) -> Event:
     event = doc.get("Event", {})
     system = event.get("System") or {}
@@ -126,6 +135,71 @@ def _event_from_json(doc: dict[str, Any], record_id: int, timestamp: str, source
     )
 
 
+_NS = "{http://schemas.microsoft.com/win/2004/08/events/event}"
+_XML_PARSER = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
+
+
+def _local(tag: object) -> str:
+    return tag.split("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _event_from_xml(xml: str, record_id: int, timestamp: str, source: str) -> Event:
+    """Normalise one record from pyevtx-rs XML, keeping every ``<Data>`` (named, unnamed, repeated) in order."""
+    root = etree.fromstring(xml.encode("utf-8"), _XML_PARSER)
+    if root is None:
+        raise ValueError("unparseable record XML")
+    system = root.find(f"{_NS}System")
+    if system is None:
+        raise ValueError("record without <System>")
+
+    def text(tag: str) -> str:
+        node = system.find(f"{_NS}{tag}")
+        return (node.text or "").strip() if node is not None else ""
+
+    provider = system.find(f"{_NS}Provider")
+    prov_name = ""
+    if provider is not None:
+        prov_name = provider.get("Name") or provider.get("EventSourceName") or ""
+    level = text("Level")
+    data: list[tuple[str | None, str]] = []
+    for section in root:
+        name = _local(section.tag)
+        if name == "EventData":
+            for item in section:
+                if _local(item.tag) in ("Data", "Binary"):
+                    key = item.get("Name") if _local(item.tag) == "Data" else "Binary"
+                    data.append((key, item.text or ""))
+        elif name == "UserData":
+            for element in section:
+                data.extend((_local(child.tag), child.text or "") for child in element)
+    return Event(
+        time=_parse_time(timestamp),
+        source_file=source,
+        channel=text("Channel"),
+        provider=prov_name,
+        event_id=int(text("EventID") or 0),
+        level=int(level) if level.isdigit() else None,
+        record_id=record_id,
+        computer=text("Computer"),
+        data=tuple(data),
+        text=" ".join(value for _name, value in data if value),
+        source_kind="evtx",
+    )
+
+
+def _peek_channel(path: str) -> str:
+    """Channel of the first readable record ("" if none): decides XML vs JSON for files whose name says nothing."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the real read counts and reports them
+        try:
+            for record in evtx.PyEvtxParser(path, skip_errors=True).records_json():
+                m_chan = _CHANNEL_RE.search(record["data"])
+                return m_chan.group(1) if m_chan else ""
+        except (OSError, RuntimeError, ValueError):
+            return ""
+    return ""
+
+
 def _note_time(inp: InputFile, when: datetime) -> None:
     if inp.first_time is None or when < inp.first_time:
         inp.first_time = when
@@ -142,7 +216,10 @@ def read_evtx(inp: InputFile, collector: Collector) -> Iterator[Event]:
         inp.reason = f"not a readable EVTX file: {exc}"
         return
     inp.analysed = True
-    records = parser.records_json()
+    channel_hint = inp.role or (_peek_channel(inp.path) if not inp.role else "")
+    as_xml = channel_hint.lower().endswith(AZUREMFA_CHANNEL_SUFFIXES)
+    records = parser.records() if as_xml else parser.records_json()
+    decode = _event_from_xml if as_xml else _decode_json
     while True:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", RuntimeWarning)
@@ -161,21 +238,23 @@ def read_evtx(inp: InputFile, collector: Collector) -> Iterator[Event]:
         for record in batch:
             raw = record["data"]
             inp.records_read += 1
-            head = raw[:600]
-            m_prov = _PROVIDER_RE.search(head)
-            m_chan = _CHANNEL_RE.search(raw)
-            m_id = _EVENTID_RE.search(head)
-            channel = m_chan.group(1) if m_chan else ""
-            inp.channels[channel] = inp.channels.get(channel, 0) + 1
-            if not is_relevant(
-                m_prov.group(1) if m_prov else "", channel, int(m_id.group(1)) if m_id else -1, raw
-            ):
-                continue
+            if as_xml:
+                m_chan = _XML_CHANNEL_RE.search(raw)
+                channel = m_chan.group(1) if m_chan else ""
+                inp.channels[channel] = inp.channels.get(channel, 0) + 1
+            else:
+                head = raw[:600]
+                m_prov = _PROVIDER_RE.search(head)
+                m_chan = _CHANNEL_RE.search(raw)
+                m_id = _EVENTID_RE.search(head)
+                channel = m_chan.group(1) if m_chan else ""
+                inp.channels[channel] = inp.channels.get(channel, 0) + 1
+                event_id = int(m_id.group(1)) if m_id else -1
+                if not is_relevant(m_prov.group(1) if m_prov else "", channel, event_id, raw):
+                    continue
             try:
-                event = _event_from_json(
-                    json.loads(raw), record["event_record_id"], record["timestamp"], inp.name
-                )
-            except (ValueError, KeyError, TypeError) as exc:
+                event = decode(raw, record["event_record_id"], record["timestamp"], inp.name)
+            except (ValueError, KeyError, TypeError, etree.LxmlError) as exc:
                 inp.records_skipped += 1
                 if len(inp.warnings) < 50:
                     inp.warnings.append(f"record {record.get('event_record_id')}: cannot normalise: {exc}")
