@@ -100,6 +100,32 @@ def _incident_doc(inc: Incident) -> dict[str, Any]:
     }
 
 
+def _causes(incidents: list[Incident]) -> list[dict[str, Any]]:
+    """Incidents grouped by primary code: "4 sign-ins of 3 users failed with HTTPS_COMMUNICATION_ERROR"."""
+    groups: dict[str, list[Incident]] = {}
+    for inc in incidents:
+        groups.setdefault(inc.primary_code, []).append(inc)
+    rows = []
+    for code, members in groups.items():
+        rows.append(
+            {
+                "primary_code": code,
+                "title": members[0].title,
+                "category": members[0].category,
+                "severity": members[0].severity,
+                "benign": all(m.benign for m in members),
+                "incidents": len(members),
+                "users": sorted({m.user for m in members if m.user}),
+                "servers": sorted({m.server for m in members if m.server}),
+                "first_seen": iso_z(min(m.first_seen for m in members)),
+                "last_seen": iso_z(max(m.last_seen for m in members)),
+                "incident_ids": [m.id for m in members],
+            }
+        )
+    rows.sort(key=lambda r: (r["benign"], -r["incidents"], r["primary_code"]))
+    return rows
+
+
 def to_document(result: AnalysisResult) -> dict[str, Any]:
     """The whole result as the ``findings.json`` document."""
     times = [t for i in result.inputs for t in (i.first_time, i.last_time) if t is not None]
@@ -128,6 +154,7 @@ def to_document(result: AnalysisResult) -> dict[str, Any]:
             "events": result.events_total,
             "events_by_source": dict(sorted(result.events_by_source.items())),
         },
+        "causes": _causes(result.incidents),
         "notes": list(result.notes),
         "inputs": [_input_doc(i) for i in result.inputs],
         "server_config": list(result.server_config),
