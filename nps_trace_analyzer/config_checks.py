@@ -148,10 +148,19 @@ def _quote(name: str, value: str | None) -> str:
     return f"{name} = {value}" if value != "" else f"{name} = (empty)"
 
 
+def _url(value: str) -> tuple[str, str]:
+    """``(scheme, host)`` of a URL, lower-cased; ``("", "")`` when it cannot be parsed (registry text is free)."""
+    try:
+        parsed = urlparse(value.strip())
+        return parsed.scheme.lower(), (parsed.hostname or "").lower()
+    except ValueError:  # e.g. an unbalanced "[" ("Invalid IPv6 URL")
+        return "", ""
+
+
 def _host(value: str) -> str:
     value = value.strip()
     if "://" in value:
-        return (urlparse(value).hostname or "").lower()
+        return _url(value)[1]
     return value.split("/", 1)[0].split(":", 1)[0].lower()
 
 
@@ -381,9 +390,8 @@ def _sts_url(values: Values) -> ConfigCheck | None:
         return None
     title = "STS_URL (token endpoint)"
     evidence = _quote("STS_URL", value)
-    parsed = urlparse(value)
-    host = (parsed.hostname or "").lower()
-    if parsed.scheme.lower() == "https" and host.startswith("login.") and host in CLOUD_HOSTS:
+    scheme, host = _url(value)
+    if scheme == "https" and host.startswith("login.") and host in CLOUD_HOSTS:
         return ConfigCheck("sts-url", title, "ok", f"https://{host}/ is a Microsoft login endpoint.", None, evidence)
     return ConfigCheck(
         "sts-url",

@@ -255,3 +255,10 @@ def test_only_one_state_is_checked_in_full() -> None:
     checks = check_before_after(GOOD, GOOD_AUTHSRV, None, None)
     assert {c.source for c in checks} == {"before"}
     assert compare_config(GOOD, None, key="AzureMfa") is None
+
+
+def test_unparseable_urls_are_classified_not_raised() -> None:
+    values = {**GOOD, "STS_URL": "https://[login.microsoftonline.com/", "AZURE_MFA_RESOURCE_HOSTNAME": "http://[::1"}
+    by_id = _by_id(check_server_config(values, None))
+    assert by_id["sts-url"].code == "CONFIG-STS-URL-UNEXPECTED"
+    assert by_id["cloud"].status in ("warning", "problem")
