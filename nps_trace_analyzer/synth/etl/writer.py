@@ -192,6 +192,41 @@ class EtlWriter:
         filler = b"\xff" * (self.buffer_size - filled)
         return header + content + filler
 
+    def write_stream(self, fh: BinaryIO, events: Iterable[EventSpec]) -> int:
+        """Write time-ordered ``events`` without holding them: for multi-GB benchmark traces.
+
+        Each processor fills its own buffer, which is flushed when full (so buffers interleave as in a
+        live session). The header buffer is written first with placeholders and patched at the end, so
+        ``fh`` must be seekable. Queued events (:meth:`add`) are ignored. Returns the buffer count.
+        """
+        capacity = self.buffer_size - L.BUFFER_HEADER_SIZE
+        start = fh.tell()
+        fh.write(self._buffer([self._logfile_header_record(0, self.start)], 0, 0, L.BUFFER_TYPE_HEADER))
+        pending: dict[int, list[bytes]] = {}
+        used: dict[int, int] = {}
+        written = 1
+        end = self.start
+        for ev in events:
+            record = self._record(ev)
+            if len(record) > capacity:
+                raise ValueError(f"event of {len(record)} bytes does not fit a {self.buffer_size}-byte buffer")
+            cpu = ev.processor % max(1, self.processors)
+            if used.get(cpu, 0) + len(record) > capacity:
+                fh.write(self._buffer(pending.pop(cpu), cpu, written))
+                written += 1
+                used[cpu] = 0
+            pending.setdefault(cpu, []).append(record)
+            used[cpu] = used.get(cpu, 0) + len(record)
+            end = max(end, ev.filetime)
+        for cpu in sorted(pending):
+            fh.write(self._buffer(pending[cpu], cpu, written))
+            written += 1
+        stop = fh.tell()
+        fh.seek(start)
+        fh.write(self._buffer([self._logfile_header_record(written, end)], 0, 0, L.BUFFER_TYPE_HEADER))
+        fh.seek(stop)
+        return written
+
     def write(self, fh: BinaryIO) -> int:
         """Write the file; return the number of buffers written (header buffer included)."""
         capacity = self.buffer_size - L.BUFFER_HEADER_SIZE
