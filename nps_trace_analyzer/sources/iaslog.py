@@ -284,15 +284,23 @@ def _looks_like_date(value: str) -> bool:
     return bool(_DATE_RE.match(value.strip()))
 
 
+def _csv_row(line: str) -> list[str] | None:
+    try:
+        return next(csv.reader([line.lstrip("\ufeff")]))
+    except (csv.Error, StopIteration):
+        return None
+
+
 def classify_line(line: str) -> str:
     """``dtsxml``, ``dbcsv``, ``ias`` or "" for one non-empty log line."""
     stripped = line.lstrip("\ufeff \t")
     if stripped.startswith("<"):
         return "dtsxml"
-    try:
-        row = next(csv.reader([stripped]))
-    except (csv.Error, StopIteration):
-        return ""
+    row = _csv_row(stripped)
+    return _classify_row(row) if row is not None else ""
+
+
+def _classify_row(row: list[str]) -> str:
     if len(row) < 6 or not _looks_like_date(row[2]) or not _TIME_RE.match(row[3].strip()):
         return ""
     if row[4].strip().isdigit():
@@ -317,13 +325,12 @@ def _parse_dbcsv_line(
 ) -> RadiusLogRecord | None:
     if len(row) > len(DBCSV_FIELDS):
         stats.warn(f"line {number}: {len(row)} fields, more than the {len(DBCSV_FIELDS)} known; extra ignored")
-    values = {name: value for name, value in zip(DBCSV_FIELDS, row, strict=False)}
+    values = {name: value for name, value in zip(DBCSV_FIELDS, row, strict=False) if value}
     when = clock.parse(values.get("Record-Date", ""), values.get("Record-Time", ""))
     if when is None:
         stats.warn(f"line {number}: bad Record-Date/Record-Time; skipped")
         return None
-    fields = tuple((n, v) for n, v in values.items() if v != "")
-    return _record(values, when, source, number, "dbcsv", fields)
+    return _record(values, when, source, number, "dbcsv", tuple(values.items()))
 
 
 def _parse_ias_line(
@@ -438,12 +445,12 @@ def parse_nps_log(text: str, source_name: str, stats: TextReadStats | None = Non
         if not line.strip():
             continue
         stats.records_read += 1
-        line_kind = classify_line(line)
-        if line_kind not in ("dbcsv", "ias"):
+        row = _csv_row(line)
+        line_kind = _classify_row(row) if row is not None else ""
+        if row is None or line_kind not in ("dbcsv", "ias"):
             stats.records_skipped += 1
             stats.warn(f"line {number}: not a {kind} record; skipped: {line.strip()[:60]!r}")
             continue
-        row = next(csv.reader([line.lstrip("\ufeff")]))
         parse = _parse_dbcsv_line if line_kind == "dbcsv" else _parse_ias_line
         record = parse(row, number, source_name, clock, stats)
         if record is None:

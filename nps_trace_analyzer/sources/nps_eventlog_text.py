@@ -40,6 +40,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from pathlib import Path
 
 from nps_trace_analyzer.model import Event
@@ -173,6 +174,7 @@ TEMPLATES: dict[int, Template] = {
 _TAIL_LAST = ("LoggingResult",)
 
 
+@lru_cache(maxsize=64)
 def data_order(event_id: int) -> tuple[str, ...]:
     """The EventData names of ``event_id`` in the order the Security .evtx holds them ("" if unknown)."""
     template = TEMPLATES.get(event_id)
@@ -190,6 +192,7 @@ LABEL_ALIASES = {
 }
 
 
+@lru_cache(maxsize=4096)
 def _norm(label: str) -> str:
     text = re.sub(r"\s+", " ", label.strip().rstrip(":").strip()).lower()
     return LABEL_ALIASES.get(text, text)
