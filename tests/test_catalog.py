@@ -495,3 +495,15 @@ def test_pyproject_ships_the_catalog_inside_the_package() -> None:
     config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
     force_include = config["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
     assert force_include.get("catalog") == "nps_trace_analyzer/_catalog"
+
+
+def test_check_examples_requires_an_entrys_own_patterns_to_match(tmp_path: Path) -> None:
+    """A single-entry code resolves whatever the text: its examples are only a test when held to its patterns."""
+    with_pattern = GOOD_ENTRY.replace("severity: warning", "severity: warning\n    patterns: ['(?i)site thing \\d+']")
+    good = load_catalog([write(tmp_path, "entries:\n" + with_pattern.replace("SITE_CODE happened", "site thing 7"))])
+    assert good.check_examples() == []
+    bad = load_catalog([write(tmp_path, "entries:\n" + with_pattern, "bad.yaml")])
+    problems = bad.check_examples()
+    assert [(entry_id, problem.split(":")[0]) for _, entry_id, problem in problems] == [
+        ("SITE_CODE", "example matches none of the entry's patterns")
+    ]

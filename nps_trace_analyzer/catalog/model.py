@@ -270,7 +270,12 @@ class Catalog:
         return [family] if family else []
 
     def check_examples(self) -> list[tuple[str, str, str]]:
-        """Every example that :meth:`match` does not resolve to its own entry, as (file, id, problem)."""
+        """Every example that :meth:`match` does not resolve to its own entry, as (file, id, problem).
+
+        An entry that declares ``patterns`` must also match each of its examples with one of them: for a
+        code with a single entry :meth:`match` succeeds whatever the text, so without this rule the
+        examples of pipeline-worded entries (CONFIG-*, CAPTURE-*) would test nothing.
+        """
         problems: list[tuple[str, str, str]] = []
         for entry in self.entries:
             for example in entry.examples:
@@ -281,6 +286,14 @@ class Catalog:
                             entry.source_file,
                             entry.id,
                             f"example matches {got.id if got else 'nothing'}: {example[:80]!r}",
+                        )
+                    )
+                elif entry.patterns and not any(p.search(example) for p in entry.patterns):
+                    problems.append(
+                        (
+                            entry.source_file,
+                            entry.id,
+                            f"example matches none of the entry's patterns: {example[:80]!r}",
                         )
                     )
         return problems
