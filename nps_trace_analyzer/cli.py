@@ -16,6 +16,7 @@ from nps_trace_analyzer import __version__
 from nps_trace_analyzer.catalog import CatalogError
 from nps_trace_analyzer.cli_catalog import catalog_option, fail_catalog
 from nps_trace_analyzer.cli_catalog import register as register_catalog
+from nps_trace_analyzer.cli_etl import register as register_etl
 from nps_trace_analyzer.cli_synth import register as register_synth
 from nps_trace_analyzer.intake import IntakeError
 from nps_trace_analyzer.pipeline import AnalyzeOptions, analyze, report_paths
@@ -99,3 +100,4 @@ def analyze_cmd(inputs: tuple[str, ...], output: Path | None, catalog: tuple[str
 analyze_cmd.name = "analyze"
 register_catalog(main)
 register_synth(main)
+register_etl(main)

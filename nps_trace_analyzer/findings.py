@@ -58,6 +58,14 @@ def _kind_of(code: str, error_codes: list[str], mfa_response: str | None) -> str
 
 def findings_for(event: Event, catalog: CatalogLike) -> Iterator[Finding]:
     """Yield the findings of one event (none for events that carry nothing diagnosable)."""
+    if event.source_kind == "capture":
+        # Capture events carry their codes (decided from the decoded packets) in "finding" data items.
+        attrs = {name: value for name, value in event.data if name and name != "finding"}
+        for name, code in event.data:
+            if name == "finding":
+                entry = catalog.match(code, event.text)
+                yield Finding(event, code, "capture", entry.id if entry else None, dict(attrs))
+        return
     if is_azuremfa(event):
         ex = extract_azuremfa(event.text)
         attrs = ex.attrs()

@@ -16,12 +16,19 @@ The rules (``docs``: README "How incidents are formed"):
 6. NPS/IAS/Schannel System events form ``server`` incidents per (server, code); Schannel 36871 near an
    HTTPS_COMMUNICATION_ERROR on the same server joins that incident as corroborating evidence.
 7. Grants (6272) and informational events make no incident.
+8. Server-configuration findings (registry checks, NPS auditing disabled) form ``server-config`` incidents per
+   (server, code).
+9. Packet-capture findings join what they explain: a non-PAP protocol joins the user's unanswered challenge
+   (or REQUEST_MISSING_CODE); DNS/TCP/TLS failures to the MFA endpoints join nearby HTTP_CONNECT_ERROR /
+   HTTPS_COMMUNICATION_ERROR incidents; NAS retransmissions join the user's InvalidSession. NAS retransmissions
+   and missing Message-Authenticators are also ``server`` incidents per NAS (the latter joins a System 4418
+   incident instead when there is one); endpoint failures nothing explains become ``server`` incidents.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -116,6 +123,16 @@ class Correlator:
         self.challenges_without_cid: list[Finding] = []
         self.server_groups: dict[tuple[str, str], _Draft] = {}
         self.schannel: list[Finding] = []
+        self.capture_protocol: list[Finding] = []
+        self.capture_nas: list[Finding] = []
+        self.capture_endpoint: list[Finding] = []
+        self.servers: Counter[str] = Counter()
+        self.auth_types: dict[str, Counter[str]] = defaultdict(Counter)
+
+    def add_auth_type(self, user: str, auth_type: str, count: int = 1) -> None:
+        """Record how a user's requests authenticated (PAP, MS-CHAPv2...): evidence for unanswered challenges."""
+        if user and auth_type:
+            self.auth_types[user_key(user)][auth_type] += count
 
     def _entry(self, finding: Finding) -> Any:
         return self.catalog.get(finding.entry_id) if finding.entry_id else None
@@ -123,9 +140,24 @@ class Correlator:
     def add(self, finding: Finding) -> None:
         attrs = finding.attrs
         ukey = user_key(attrs.get("user"))
+        if attrs.get("server"):
+            self.servers[attrs["server"]] += 1
+        if finding.kind == "capture":
+            if finding.code == "CAPTURE-NON-PAP-PROTOCOL":
+                self.capture_protocol.append(finding)
+            elif finding.code in ("CAPTURE-NAS-RETRANSMISSION", "CAPTURE-NO-MESSAGE-AUTHENTICATOR"):
+                self.capture_nas.append(finding)
+            else:
+                self.capture_endpoint.append(finding)
+            return
+        if finding.kind == "config":
+            self._group("server-config", attrs.get("server") or "", finding.code, finding)
+            return
         if finding.kind == "nps-audit":
             if ukey:
                 self.activity[ukey].append(finding.event.time)
+                if attrs.get("auth_type"):
+                    self.add_auth_type(ukey, attrs["auth_type"])
             if finding.code == "SECURITY-6272":
                 return
             reason = attrs.get("reason_code", "")
@@ -167,12 +199,17 @@ class Correlator:
             self.add(finding)
 
     def _server(self, finding: Finding) -> None:
-        server = finding.attrs.get("server") or finding.event.computer or "(unknown server)"
-        key = (server, finding.entry_id or finding.code)
-        draft = self.server_groups.get(key)
+        server = finding.attrs.get("server") or finding.event.computer or ""
+        self._group("server", server, finding.entry_id or finding.code, finding)
+
+    def _group(self, kind: str, server: str, key: str, finding: Finding) -> _Draft:
+        """Add ``finding`` to the (server, key) group of ``kind``; an empty server is resolved when building."""
+        gkey = (f"{kind}|{server}", key)
+        draft = self.server_groups.get(gkey)
         if draft is None:
-            draft = self.server_groups[key] = _Draft("server", f"{server}|{key[1]}", server=server)
+            draft = self.server_groups[gkey] = _Draft(kind, f"{server}|{key}", server=server or None)
         draft.findings.append(finding)
+        return draft
 
     # -- resolution -----------------------------------------------------------------------------------------
 
@@ -239,9 +276,53 @@ class Correlator:
             else:
                 self._server(schannel)
                 server_drafts = list(self.server_groups.values())
+        self._join_capture(drafts, server_drafts)
+        server_drafts = list(self.server_groups.values())
         drafts.extend(server_drafts)
+        default_server = self.servers.most_common(1)[0][0] if self.servers else None
+        for draft in drafts:
+            draft.server = draft.server or default_server
         drafts.sort(key=lambda d: (d.first, d.kind, d.key))
         return [self._build(i, d) for i, d in enumerate(drafts, 1)]
+
+    def _near(self, drafts: list[_Draft], finding: Finding, codes: set[str], same_user: bool) -> list[_Draft]:
+        window = self.options.schannel_window
+        ukey = user_key(finding.attrs.get("user"))
+        hits = []
+        for draft in drafts:
+            if same_user and (not ukey or draft.ukey != ukey):
+                continue
+            if not any(f.code in codes for f in draft.findings):
+                continue
+            if draft.first - window <= finding.event.time <= draft.last + window:
+                hits.append(draft)
+        return hits
+
+    def _join_capture(self, drafts: list[_Draft], server_drafts: list[_Draft]) -> None:
+        """Rule 9: attach capture findings to what they explain; the rest become server incidents."""
+        challenge_like = [d for d in drafts if d.kind == "challenge-no-result"] + [
+            d for d in drafts if d.kind == "sign-in" and any(f.code == "REQUEST_MISSING_CODE" for f in d.findings)
+        ]
+        for finding in self.capture_protocol:
+            for draft in self._near(challenge_like, finding, {CHALLENGE_REQUESTED, "REQUEST_MISSING_CODE"}, True):
+                draft.findings.append(finding)
+        https = {"HTTP_CONNECT_ERROR", "HTTPS_COMMUNICATION_ERROR"}
+        for finding in self.capture_endpoint:
+            targets = self._near(drafts + server_drafts, finding, https, False)
+            for draft in targets:
+                draft.findings.append(finding)
+            if not targets:
+                self._group("server", "", finding.code, finding)
+        system_4418 = [d for d in server_drafts if any(f.code == "SYSTEM-NPS-4418" for f in d.findings)]
+        for finding in self.capture_nas:
+            nas = finding.attrs.get("nas", "")
+            if finding.code == "CAPTURE-NO-MESSAGE-AUTHENTICATOR" and system_4418:
+                system_4418[0].findings.append(finding)
+                continue
+            if finding.code == "CAPTURE-NAS-RETRANSMISSION":
+                for draft in self._near(drafts, finding, {"InvalidSession"}, True):
+                    draft.findings.append(finding)
+            self._group("server", "", f"{finding.code}|{nas}", finding)
 
     def _nearest(self, candidates: list[_Draft], finding: Finding) -> _Draft | None:
         ukey = user_key(finding.attrs.get("user"))
@@ -295,9 +376,7 @@ class Correlator:
     # -- building ---------------------------------------------------------------------------------------------
 
     def _build(self, number: int, draft: _Draft) -> Incident:
-        findings = sorted(
-            draft.findings, key=lambda f: (f.event.time, f.event.source_file, f.event.record_id or 0)
-        )
+        findings = sorted(draft.findings, key=lambda f: (f.event.time, f.event.source_file, f.event.record_id or 0))
         if draft.kind == "nps-reject":
             primary = draft.findings[0]  # the NPS decision that opened the incident
         else:
@@ -321,6 +400,9 @@ class Correlator:
             for key, value in f.attrs.items():
                 attrs.setdefault(key, value)
         user = draft.user or attrs.get("user")
+        if draft.kind == "challenge-no-result" and self.auth_types.get(user_key(user)):
+            counts = self.auth_types[user_key(user)]
+            attrs["auth_types"] = ", ".join(f"{name} x{n}" for name, n in sorted(counts.items()))
         server = draft.server or attrs.get("server") or primary.event.computer or None
         events: dict[tuple[str, int | None, str], Event] = {}
         code_of: dict[tuple[str, int | None, str], str] = {}

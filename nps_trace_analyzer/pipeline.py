@@ -15,7 +15,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from nps_trace_analyzer.catalog import load_catalog
-from nps_trace_analyzer.findings import findings_for
+from nps_trace_analyzer.cross_source import StreamCounts, capture_overviews, cross_source_findings
+from nps_trace_analyzer.extract.nps_audit import is_nps_audit
+from nps_trace_analyzer.findings import findings_for, is_azuremfa
 from nps_trace_analyzer.incidents import Correlator, IncidentOptions
 from nps_trace_analyzer.intake import IntakeLimits, open_bundle
 from nps_trace_analyzer.model import InputFile
@@ -26,6 +28,9 @@ from nps_trace_analyzer.sources.registry import Collector, reader_for
 
 Progress = Callable[[str], None]
 _CHANNEL_ROLES = ("AuthNOptCh", "AuthZOptCh", "AuthZAdminCh", "Security", "System", "Application")
+# EVTX first: when both Security.evtx and its text rendering (NPS_EventLog.log) are present, the evtx is the
+# source of findings and the text log's duplicates are only listed.
+_READ_ORDER = {"evtx": 0, "nps-eventlog-text": 1, "iaslog": 2, "registry-dump": 3, "registry-export": 3, "etl": 4}
 
 
 @dataclass(frozen=True)
@@ -82,24 +87,45 @@ def analyze(
     correlator = Correlator(catalog, IncidentOptions(join_window=options.join_window))
     collector = Collector()
     per_source: Counter[str] = Counter()
+    counts = StreamCounts()
+    notes: list[str] = []
     with open_bundle([str(p) for p in paths], options.limits) as bundle, EventsCsv(targets.events_csv) as events_csv:
-        readable = [f for f in bundle.files if reader_for(f.kind) is not None]
+        readable = sorted(
+            (f for f in bundle.files if reader_for(f.kind) is not None), key=lambda f: _READ_ORDER.get(f.kind, 9)
+        )
         for number, inp in enumerate(readable, 1):
             reader = reader_for(inp.kind)
             assert reader is not None
             say(f"[{number}/{len(readable)}] reading {inp.name} ({inp.kind}, {inp.size:,} bytes)")
-            for event in reader(inp, collector):
+            duplicates_text_log = inp.kind == "nps-eventlog-text" and counts.audit_events["evtx"] > 0
+            if duplicates_text_log:
+                notes.append(
+                    f"{inp.name} repeats the NPS audit events of the Security event log: its events are listed "
+                    "in events.csv but not counted again."
+                )
+            for kept, event in enumerate(reader(inp, collector), 1):
+                if kept % 250_000 == 0:
+                    say(f"    {kept:,} events so far from {inp.name}")
                 events_csv.add(event)
                 per_source[_source_label(inp)] += 1
+                if counts.first_time is None or event.time < counts.first_time:
+                    counts.first_time = event.time
+                if is_nps_audit(event):
+                    counts.audit_events[event.source_kind] += 1
+                elif is_azuremfa(event):
+                    counts.azuremfa_events += 1
+                if duplicates_text_log:
+                    continue
                 for finding in findings_for(event, catalog):
                     correlator.add(finding)
             _settle_role(inp)
-            if inp.events_kept and _source_label(inp) not in per_source:
-                per_source[_source_label(inp)] += 0
         for inp in bundle.files:
             if not inp.analysed and not inp.reason and reader_for(inp.kind) is None:
                 inp.reason = f"no reader for files of kind '{inp.kind}'"
-        say("correlating findings into incidents")
+        say("joining sources and correlating findings into incidents")
+        extra = cross_source_findings(collector, catalog, correlator, counts)
+        for finding in extra.findings:
+            correlator.add(finding)
         incidents = correlator.incidents()
         result = AnalysisResult(
             bundle_name=bundle.name,
@@ -108,6 +134,9 @@ def analyze(
             catalog_version=catalog.version,
             events_total=events_csv.rows,
             events_by_source=dict(per_source),
+            server_config=extra.server_config,
+            capture=capture_overviews(collector),
+            notes=notes + extra.notes,
         )
     document = to_document(result)
     say("writing reports")

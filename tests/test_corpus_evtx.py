@@ -63,3 +63,17 @@ def test_analyze_whole_corpus_reports_damage(corpus_dir: Path, tmp_path: Path) -
     assert "garbage_with_magic.evtx: 4 item(s) skipped" in result.output
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "bitflip300.evtx" in html and "52 skipped item(s)" in html
+
+
+def test_analyze_corpus_etl_traces(corpus_dir: Path, tmp_path: Path) -> None:
+    """Every real .etl is read (PktMon captures compressed, relogged, TraceLogging, kernel); packets counted."""
+    out = tmp_path / "report"
+    result = CliRunner().invoke(main, ["analyze", "-q", str(corpus_dir / "etl"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    etl = {i["name"]: i for i in doc["inputs"] if i["name"].endswith(".etl")}
+    assert len(etl) == 8 and all(i["analysed"] and i["records_read"] > 0 for i in etl.values())
+    # pktmon's own text dump of this capture lists 2,705 packet events (260 distinct packets).
+    assert doc["capture"]["vpn_a9cce3bc_PktMon.etl"]["packet_stats"]["pktmon_events"] == 2705
+    assert doc["capture"]["vpn_a9cce3bc_PktMon.etl"]["packets"] == 260
+    assert "Packet captures" in (out / "report.html").read_text(encoding="utf-8")

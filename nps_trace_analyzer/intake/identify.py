@@ -31,18 +31,19 @@ class Identity:
 def _looks_like_etl(head: bytes) -> bool:
     """An ETL file starts with a WMI buffer: BufferSize (u32) then SavedOffset/CurrentOffset within it.
 
-    The first buffer also carries the logfile header event; its marker word at offset 0x48 has the
-    TRACE_HEADER_FLAG bit (0x80000000) set. Checking sizes plus that flag is enough to tell ETL from noise.
+    The first buffer also carries the logfile header event, whose marker word at offset 0x48 has the
+    TRACE_HEADER_FLAG and TRACE_HEADER_EVENT_TRACE bits (0xC0000000) set. CurrentOffset is 0 in compressed
+    (pktmon) and relogged files, so only SavedOffset is required. Sizes plus the marker tell ETL from noise.
     """
     if len(head) < 0x50:
         return False
     buffer_size, saved_offset, current_offset = struct.unpack_from("<III", head, 0)
     if buffer_size == 0 or buffer_size % 1024 or buffer_size > 64 * 1024 * 1024:
         return False
-    if not (0 < saved_offset <= buffer_size and 0 < current_offset <= buffer_size):
+    if not (0 < saved_offset and current_offset <= max(buffer_size, saved_offset)):
         return False
     marker = struct.unpack_from("<I", head, 0x48)[0]
-    return bool(marker & 0x80000000)
+    return marker & 0xC0000000 == 0xC0000000
 
 
 def _decode_head(head: bytes) -> str | None:

@@ -49,4 +49,4 @@ def reader_for(kind: str) -> Reader | None:
 
 def _load_builtin_readers() -> None:
     # Importing the modules runs their @register decorators.
-    from nps_trace_analyzer.sources import evtx_source  # noqa: F401
+    from nps_trace_analyzer.sources import etl_source, evtx_source, text_sources  # noqa: F401

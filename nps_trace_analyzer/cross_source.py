@@ -1,0 +1,128 @@
+"""Findings that need the whole bundle, made after the event stream: server configuration from registry dumps,
+"NPS auditing appears disabled", and NPS accounting-log transactions.
+
+These cannot be decided event by event: the registry says nothing about time, auditing is judged by the *absence*
+of audit events, and accounting rows only make sense once requests are paired with their answers.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from nps_trace_analyzer.config_checks import check_before_after
+from nps_trace_analyzer.findings import CatalogLike
+from nps_trace_analyzer.incidents import Correlator
+from nps_trace_analyzer.model import Event, Finding
+from nps_trace_analyzer.sources.iaslog import RadiusLogRecord, pair_requests, to_events
+from nps_trace_analyzer.sources.regdump import authsrv_parameters, azuremfa_values
+from nps_trace_analyzer.sources.registry import Collector
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+AUDITING_DISABLED = "NPS-AUDITING-DISABLED"
+
+
+@dataclass
+class StreamCounts:
+    """What the event stream saw, for the whole-bundle decisions."""
+
+    azuremfa_events: int = 0
+    audit_events: Counter[str] = field(default_factory=Counter)  # source kind -> NPS audit events (6272-6280)
+    first_time: datetime | None = None
+
+
+@dataclass
+class CrossSourceResult:
+    server_config: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def _synthetic_event(when: datetime, source: str, channel: str, provider: str, text: str) -> Event:
+    return Event(when, source, channel, provider, 0, None, None, "", (), text, source_kind="derived")
+
+
+def _registry_findings(collector: Collector, catalog: CatalogLike, when: datetime, out: CrossSourceResult) -> None:
+    dumps = collector.get("registry")
+    if not dumps:
+        return
+    states: dict[str, dict[str, Any]] = {"before": {}, "after": {}}
+    files: dict[str, list[str]] = {"before": [], "after": []}
+    for inp, dump in dumps:
+        state = "before" if "before" in inp.name.lower() else "after"
+        files[state].append(inp.name)
+        azure, authsrv = azuremfa_values(dump), authsrv_parameters(dump)
+        if azure is not None:
+            states[state]["azuremfa"] = azure
+        if authsrv is not None:
+            states[state]["authsrv"] = authsrv
+    checks = check_before_after(
+        states["before"].get("azuremfa"),
+        states["before"].get("authsrv"),
+        states["after"].get("azuremfa") if states["after"] else None,
+        states["after"].get("authsrv") if states["after"] else None,
+    )
+    for check in checks:
+        row = asdict(check)
+        out.server_config.append(row)
+        if check.status not in ("problem", "warning") or not check.code or check.source == "before":
+            continue
+        source = ", ".join(files.get(check.source or "after") or files["before"] or files["after"])
+        text = f"{check.title}: {check.detail}" + (f" [{check.evidence}]" if check.evidence else "")
+        event = _synthetic_event(when, source, "Registry", "REG QUERY", text)
+        entry = catalog.match(check.code, text)
+        out.findings.append(Finding(event, check.code, "config", entry.id if entry else None, {}))
+
+
+def _accounting(
+    collector: Collector, catalog: CatalogLike, correlator: Correlator, counts: StreamCounts, out: CrossSourceResult
+) -> None:
+    records: list[RadiusLogRecord] = [r for _inp, recs in collector.get("radius-log") for r in recs]
+    if not records:
+        return
+    transactions = pair_requests(records)
+    for tx in transactions:
+        if tx.user and tx.auth_type_name and tx.request is not None:
+            correlator.add_auth_type(tx.user, tx.auth_type_name)
+    if sum(counts.audit_events.values()):
+        out.notes.append("NPS accounting-log rejects are not counted again: the Security audit events cover them.")
+        return
+    for tx in transactions:
+        if tx.outcome != "reject" or tx.reason_code is None or tx.response is None:
+            continue
+        event = next(to_events([tx.response]))
+        code = f"NPS-REASON-{tx.reason_code}"
+        entry = catalog.by_reason_code(tx.reason_code)
+        attrs = {"user": tx.user, "reason_code": str(tx.reason_code), "server": tx.response.server or ""}
+        if tx.auth_type_name:
+            attrs["auth_type"] = tx.auth_type_name
+        out.findings.append(Finding(event, code, "nps-audit", entry.id if entry else None, attrs))
+
+
+def cross_source_findings(
+    collector: Collector, catalog: CatalogLike, correlator: Correlator, counts: StreamCounts
+) -> CrossSourceResult:
+    """Whole-bundle findings; the caller feeds ``result.findings`` to the correlator."""
+    out = CrossSourceResult()
+    when = counts.first_time or EPOCH
+    _registry_findings(collector, catalog, when, out)
+    _accounting(collector, catalog, correlator, counts, out)
+    accounting_rejects = any(f.kind == "nps-audit" for f in out.findings)
+    if counts.azuremfa_events and not sum(counts.audit_events.values()) and not accounting_rejects:
+        text = (
+            f"{counts.azuremfa_events} NPS-extension events but no NPS audit event (6272/6273) in the bundle: "
+            "auditing of the 'Network Policy Server' subcategory appears disabled, so primary-authentication "
+            "failures and grants cannot be seen."
+        )
+        out.notes.append(text)
+        entry = catalog.match(AUDITING_DISABLED, text)
+        event = _synthetic_event(when, "(bundle)", "Security", "Microsoft-Windows-Security-Auditing", text)
+        out.findings.append(Finding(event, AUDITING_DISABLED, "config", entry.id if entry else None, {}))
+    return out
+
+
+def capture_overviews(collector: Collector) -> dict[str, Any]:
+    return {inp.name: overview for inp, overview in collector.get("capture")}
+

@@ -1,0 +1,216 @@
+"""ETL traces of the bundle: ``nettrace.etl`` (packets) and ``NPSExtension.etl`` (the extension's own trace).
+
+For a packet capture the reader decodes every packet (NDIS-PacketCapture or PktMon), summarises RADIUS, DNS, TCP
+and TLS (:mod:`nps_trace_analyzer.net.capture_summary`), and turns what matters to the NPS extension into events
+that carry their own finding codes in the ``finding`` data item:
+
+- every RADIUS Access-Request exchange (protocol, NAS attributes, response and timing) — evidence rows;
+- DNS, TCP and TLS traffic to the Entra MFA endpoints.
+
+Other traffic is only counted (``capture`` artifact for the report). The capture has no computer name; the
+incident stage attributes its findings to the bundle's NPS server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import asdict
+from statistics import median
+from typing import Any
+
+from nps_trace_analyzer.model import Event, InputFile
+from nps_trace_analyzer.net.capture_summary import CaptureSummary, summarize
+from nps_trace_analyzer.net.radius import AuthProtocol
+from nps_trace_analyzer.sources.etl import EtlStats
+from nps_trace_analyzer.sources.etl.packets import PacketStats, iter_file_packets
+from nps_trace_analyzer.sources.etl.reader import filetime_to_datetime
+from nps_trace_analyzer.sources.registry import Collector, register
+
+CHANNEL = "nettrace"
+_TLS12 = 0x0303
+_TLS_NAMES = {0x0300: "SSL 3.0", 0x0301: "TLS 1.0", 0x0302: "TLS 1.1", 0x0303: "TLS 1.2", 0x0304: "TLS 1.3"}
+
+
+def _event(inp: InputFile, when: Any, provider: str, event_id: int, text: str, items: list[tuple[str, str]]) -> Event:
+    return Event(
+        time=when,
+        source_file=inp.name,
+        channel=CHANNEL,
+        provider=provider,
+        event_id=event_id,
+        level=None,
+        record_id=None,
+        computer="",
+        data=tuple((k, v) for k, v in items if v),
+        text=text,
+        source_kind="capture",
+    )
+
+
+def radius_events(inp: InputFile, summary: CaptureSummary) -> Iterator[Event]:
+    for ex in summary.radius:
+        if ex.request_code != 1:
+            continue
+        codes: list[str] = []
+        protocol = ex.protocol + (
+            f" ({ex.eap_type_name})" if ex.protocol == AuthProtocol.EAP and ex.eap_type_name else ""
+        )
+        if ex.protocol not in (AuthProtocol.PAP, AuthProtocol.NONE, ""):
+            codes.append("CAPTURE-NON-PAP-PROTOCOL")
+        if ex.retransmissions and (ex.answered_after_retry or ex.response_code is None):
+            codes.append("CAPTURE-NAS-RETRANSMISSION")
+        if not ex.has_message_authenticator:
+            codes.append("CAPTURE-NO-MESSAGE-AUTHENTICATOR")
+        answer = (
+            f"answered {ex.response_name} after {ex.response_delay:.1f} s"
+            if ex.response_delay is not None
+            else "never answered in the capture"
+        )
+        retry = (
+            f"; {ex.retransmissions} retransmission(s), NAS retry interval {ex.retry_interval:.1f} s"
+            if ex.retransmissions and ex.retry_interval is not None
+            else ""
+        )
+        text = (
+            f"Access-Request id {ex.identifier} from NAS {ex.nas}:{ex.nas_port} user {ex.user_name or '?'}: "
+            f"{protocol or 'no credentials'}"
+            f"{', Message-Authenticator present' if ex.has_message_authenticator else ', no Message-Authenticator'}"
+            f"{', Proxy-State' if ex.has_proxy_state else ''}{', answers a challenge' if ex.follows_challenge else ''}"
+            f"; {answer}{retry}"
+        )
+        items = [
+            ("user", ex.user_name or ""),
+            ("nas", ex.nas),
+            ("protocol", protocol),
+            ("nas_ip", ex.nas_ip or ""),
+            ("nas_identifier", ex.nas_identifier or ""),
+            ("response", ex.response_name),
+        ]
+        items += [("finding", code) for code in codes]
+        yield _event(inp, ex.request_time, "RADIUS", 1, text, items)
+
+
+def endpoint_events(inp: InputFile, summary: CaptureSummary) -> Iterator[Event]:
+    for query in summary.dns:
+        if not query.mfa_endpoint:
+            continue
+        failed = not query.answered or (query.rcode or 0) != 0
+        outcome = f"rcode {query.rcode_name}" if query.answered else "no answer"
+        answers = ", ".join(data for _type, data in query.answers)
+        text = f"DNS query for {query.name} from {query.client} to {query.server}: {outcome}" + (
+            f" ({answers})" if answers else ""
+        )
+        yield _event(
+            inp,
+            query.query_time,
+            "DNS",
+            53,
+            text,
+            [("endpoint", query.name), ("finding", "CAPTURE-DNS-FAILURE" if failed else "")],
+        )
+    for attempt in summary.tcp:
+        if not attempt.mfa_endpoint:
+            continue
+        code = {"no-answer": "CAPTURE-TCP-NO-ANSWER", "rst": "CAPTURE-TCP-RESET"}.get(attempt.outcome, "")
+        name = attempt.server_name or attempt.server
+        text = (
+            f"TCP connection from {attempt.client}:{attempt.client_port} to {name} ({attempt.server}:"
+            f"{attempt.server_port}): {attempt.outcome}"
+            f"{f', {attempt.syn_retransmissions} SYN retransmission(s)' if attempt.syn_retransmissions else ''}"
+        )
+        yield _event(inp, attempt.syn_time, "TCP", 6, text, [("endpoint", name), ("finding", code)])
+    for hs in summary.tls:
+        if not hs.mfa_endpoint or hs.client_hello_filetime is None:
+            continue
+        offered = ", ".join(_TLS_NAMES.get(v, hex(v)) for v in hs.client_versions)
+        codes = []
+        if hs.client_versions and max(hs.client_versions) < _TLS12:
+            codes.append("CAPTURE-TLS-LEGACY-ONLY")
+        fatal = [name for _sender, name, is_fatal in hs.alerts if is_fatal]
+        if fatal:
+            codes.append("CAPTURE-TLS-ALERT")
+        text = (
+            f"TLS ClientHello to {hs.sni or hs.server} offering {offered or '?'}; "
+            f"server {hs.server_version_name or 'did not answer'}"
+            f"{'; alerts: ' + ', '.join(f'{s} {n}' for s, n, _f in hs.alerts) if hs.alerts else ''}"
+        )
+        items = [("endpoint", hs.sni or hs.server)] + [("finding", c) for c in codes]
+        yield _event(inp, filetime_to_datetime(hs.client_hello_filetime), "TLS", 443, text, items)
+
+
+def capture_overview(summary: CaptureSummary, packet_stats: PacketStats) -> dict[str, Any]:
+    """Per-capture counts for the report: packets, RADIUS by protocol and NAS, timing, endpoint traffic."""
+    requests = [ex for ex in summary.radius if ex.request_code == 1]
+    per_nas: dict[str, dict[str, Any]] = {}
+    for ex in requests:
+        nas = per_nas.setdefault(
+            ex.nas,
+            {
+                "requests": 0,
+                "protocols": {},
+                "without_message_authenticator": 0,
+                "retransmitted": 0,
+                "unanswered": 0,
+                "delays": [],
+                "retry_intervals": [],
+            },
+        )
+        nas["requests"] += 1
+        nas["protocols"][ex.protocol or "none"] = nas["protocols"].get(ex.protocol or "none", 0) + 1
+        nas["without_message_authenticator"] += not ex.has_message_authenticator
+        nas["retransmitted"] += bool(ex.retransmissions)
+        nas["unanswered"] += ex.response_code is None
+        if ex.response_delay is not None:
+            nas["delays"].append(ex.response_delay)
+        if ex.retry_interval is not None:
+            nas["retry_intervals"].append(ex.retry_interval)
+    for nas in per_nas.values():
+        delays, retries = nas.pop("delays"), nas.pop("retry_intervals")
+        nas["median_response_s"] = round(median(delays), 3) if delays else None
+        nas["max_response_s"] = round(max(delays), 3) if delays else None
+        nas["min_retry_interval_s"] = round(min(retries), 3) if retries else None
+    return {
+        "packets": summary.packets,
+        "unique_packets": packet_stats.unique_packets,
+        "duplicate_sightings": packet_stats.duplicates,
+        "radius_requests": len(requests),
+        "radius_malformed": summary.radius_malformed,
+        "nas": dict(sorted(per_nas.items())),
+        "dns_queries_to_mfa_endpoints": sum(1 for q in summary.dns if q.mfa_endpoint),
+        "tcp_attempts_to_mfa_endpoints": sum(1 for t in summary.tcp if t.mfa_endpoint),
+        "tls_handshakes_to_mfa_endpoints": sum(1 for h in summary.tls if h.mfa_endpoint),
+        "packet_stats": {k: v for k, v in asdict(packet_stats).items() if k != "warnings"},
+    }
+
+
+def read_capture(inp: InputFile, collector: Collector) -> Iterator[Event]:
+    etl_stats, packet_stats = EtlStats(), PacketStats()
+    summary = summarize(iter_file_packets(inp.path, etl_stats, packet_stats))
+    inp.analysed = etl_stats.buffers > 0
+    inp.records_read = etl_stats.events
+    inp.records_skipped = etl_stats.skipped
+    inp.warnings.extend(etl_stats.warnings + packet_stats.warnings[:20])
+    if not inp.analysed:
+        inp.reason = "no readable ETL buffer"
+        return
+    if summary.packets == 0:
+        inp.warnings.append("no packet-capture events (NDIS-PacketCapture or PktMon) in this trace")
+    collector.add("capture", inp, capture_overview(summary, packet_stats))
+    for event in [*radius_events(inp, summary), *endpoint_events(inp, summary)]:
+        inp.events_kept += 1
+        if inp.first_time is None or event.time < inp.first_time:
+            inp.first_time = event.time
+        if inp.last_time is None or event.time > inp.last_time:
+            inp.last_time = event.time
+        yield event
+
+
+@register("etl")
+def read_etl(inp: InputFile, collector: Collector) -> Iterator[Event]:
+    """Dispatch by role: the extension's own trace, or a packet capture (nettrace, pktmon, anything else)."""
+    if inp.role == "NPSExtension":
+        from nps_trace_analyzer.sources import npsext_source
+
+        yield from npsext_source.read_npsext_events(inp, collector)
+        return
+    yield from read_capture(inp, collector)
