@@ -215,13 +215,14 @@ class Correlator:
 
     def _has_result_after(self, ukey: str, when: datetime, exclude: Iterable[datetime] = ()) -> bool:
         times = self.activity.get(ukey, [])
-        times.sort()
         start = bisect.bisect_right(times, when)
         end = bisect.bisect_right(times, when + self.options.challenge_timeout)
         excluded = set(exclude)
         return any(t not in excluded for t in times[start:end])
 
     def incidents(self) -> list[Incident]:
+        for times in self.activity.values():
+            times.sort()
         drafts: list[_Draft] = []
         for draft in self.by_cid.values():
             substantive = [f for f in draft.findings if f.code != CHALLENGE_REQUESTED]

@@ -81,7 +81,8 @@ class EventsCsv:
         self.rows = 0
 
     def add(self, event: Event) -> None:
-        data = "; ".join(f"{name}={value}" if name else value for name, value in event.data)
+        # Unnamed data is already the Text column; only named items add information here.
+        data = "; ".join(f"{name}={value}" for name, value in event.data if name)
         self._out.row(
             [
                 iso_z(event.time),

@@ -63,6 +63,8 @@ def _parse_time(raw: str) -> datetime:
 
 
 def _scalar(value: Any) -> str:
+    if type(value) is str:  # the common case, first: most data values are plain strings
+        return value
     if value is None:
         return ""
     if isinstance(value, dict):
@@ -96,7 +98,7 @@ def _data_items(payload: Any) -> list[tuple[str | None, str]]:
             if value:
                 items.append(("Binary", _scalar(value)))
         else:
-            items.append((key, _scalar(value)))
+            items.append((key, value if type(value) is str else _scalar(value)))
     return items
 
 
