@@ -80,6 +80,8 @@ class EtlWriter:
         logger_name: str = "nps-trace-analyzer",
         build: int = 20348,
         perf_freq: int = 10_000_000,
+        log_file_name: str = "C:\\NPS\\nettrace.etl",
+        log_file_mode: int = 0x1,  # EVENT_TRACE_FILE_MODE_SEQUENTIAL; logman's bincirc is 0x2 (CIRCULAR)
     ) -> None:
         self.start = start_filetime
         self.buffer_size = buffer_size
@@ -88,6 +90,8 @@ class EtlWriter:
         self.logger_name = logger_name
         self.build = build
         self.perf_freq = perf_freq
+        self.log_file_name = log_file_name
+        self.log_file_mode = log_file_mode
         self.reference_qpc = 123_456_789  # the QPC value at start_filetime
         self.events: list[EventSpec] = []
 
@@ -142,7 +146,7 @@ class EtlWriter:
             end_filetime,
             156_250,
             0,
-            0x1,  # EVENT_TRACE_FILE_MODE_SEQUENTIAL
+            self.log_file_mode,
             buffers_written,
             1,
             8,
@@ -158,7 +162,7 @@ class EtlWriter:
             L.ClockType.QPC,
             0,
         )
-        body += (self.logger_name + "\x00" + "C:\\NPS\\nettrace.etl\x00").encode("utf-16-le")
+        body += (self.logger_name + "\x00" + self.log_file_name + "\x00").encode("utf-16-le")
         size = L.SYSTEM_HEADER_SIZE + len(body)
         header = L.SYSTEM_HEADER.pack(
             2,
