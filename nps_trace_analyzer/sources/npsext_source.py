@@ -1,0 +1,104 @@
+"""Adapter: NPSExtension.etl -> pipeline events, plus the trace summary for the report.
+
+One pass over the file (:mod:`nps_trace_analyzer.sources.etl.npsext`): every record is counted in the
+summary, and each record whose text matters becomes an :class:`~nps_trace_analyzer.model.Event` with
+``channel="NPSExtension.etl"``, the provider GUID as ``provider`` and the message text as ``text``, so the
+same extraction and catalog matching as for the event logs applies and the trace's evidence joins the
+CID/user incidents.
+
+Which records become events: those whose text the AzureMfa grammar recognises (a code, a CID, a user or the
+"NPS Extension for" prefix), any text holding a UPN, and every error/warning/critical record (an error
+without a known code is what NPSEXT-TRACE-ERROR reports). Verbose chatter stays in the summary's counts only:
+a 4 GB circular trace would otherwise flood the pipeline with lines that carry nothing diagnosable.
+
+Not registered in :mod:`~nps_trace_analyzer.sources.registry` (both ETL roles share the kind "etl"); the
+pipeline calls :func:`read_npsext_events` for files whose role is "NPSExtension".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from nps_trace_analyzer.extract.azuremfa import MfaExtraction
+from nps_trace_analyzer.model import Event, InputFile
+from nps_trace_analyzer.sources.etl.npsext import (
+    UPN_RE,
+    NpsExtRecord,
+    NpsExtSummarizer,
+    iter_npsext_records,
+    new_trace,
+)
+from nps_trace_analyzer.sources.etl.reader import EtlReader
+from nps_trace_analyzer.sources.registry import Collector
+
+CHANNEL = "NPSExtension.etl"
+ARTIFACT = "npsext"
+MAX_WARNINGS = 50
+
+
+def is_forwarded(rec: NpsExtRecord, ex: MfaExtraction | None) -> bool:
+    """Does this record become a pipeline event? (see the module docstring)"""
+    if not rec.text:
+        return False
+    if rec.level in (1, 2, 3):
+        return True
+    if ex is not None and (ex.codes or ex.cid or ex.user or ex.is_extension_text):
+        return True
+    return bool(UPN_RE.search(rec.text))
+
+
+def to_event(rec: NpsExtRecord, source_file: str) -> Event:
+    """The pipeline event of one record: decoded fields (or printable strings) as data, text as text."""
+    data: list[tuple[str | None, str]] = [("kind", rec.kind)]
+    if rec.provider_name:
+        data.append(("provider_name", rec.provider_name))
+    if rec.event_name:
+        data.append(("event_name", rec.event_name))
+    data.extend(rec.fields)
+    data.extend((None, s) for s in rec.strings)
+    return Event(
+        time=rec.time,
+        source_file=source_file,
+        channel=CHANNEL,
+        provider=rec.provider,
+        event_id=rec.event_id,
+        level=rec.level,
+        record_id=rec.index,
+        computer="",
+        data=tuple(data),
+        text=rec.text,
+        source_kind="etl",
+    )
+
+
+def read_npsext_events(inp: InputFile, collector: Collector) -> Iterator[Event]:
+    """Yield the diagnosable records of an NPSExtension.etl; add the summary as artifact ``"npsext"``.
+
+    Never raises for bad content: an unopenable file sets ``inp.reason``; damaged buffers are counted in
+    ``inp.records_skipped`` with the reader's warnings.
+    """
+    try:
+        reader = EtlReader(inp.path)
+    except OSError as exc:
+        inp.reason = f"cannot read the trace: {exc}"
+        return
+    summarizer = NpsExtSummarizer(new_trace(reader))
+    inp.analysed = True
+    for rec in iter_npsext_records(reader):
+        inp.records_read += 1
+        ex = summarizer.add(rec)
+        if is_forwarded(rec, ex):
+            inp.events_kept += 1
+            yield to_event(rec, inp.name)
+    trace = summarizer.finish()
+    inp.records_skipped += reader.stats.skipped
+    inp.first_time, inp.last_time = trace.first_time, trace.last_time  # the whole trace, not only kept events
+    inp.channels.update(dict(trace.per_provider))
+    for warning in reader.stats.warnings[:MAX_WARNINGS]:
+        inp.warnings.append(warning)
+    dropped = len(reader.stats.warnings) - MAX_WARNINGS + reader.stats.warnings_dropped
+    if dropped > 0:
+        inp.warnings.append(f"... {dropped} more reader warnings not listed")
+    if trace.events == 0 and reader.header is None:
+        inp.reason = "no ETL logfile header and no events: not a readable trace"
+    collector.add(ARTIFACT, inp, trace)
