@@ -15,7 +15,7 @@ from typing import Any
 from nps_trace_analyzer.config_checks import check_before_after
 from nps_trace_analyzer.findings import CatalogLike
 from nps_trace_analyzer.incidents import Correlator
-from nps_trace_analyzer.model import Event, Finding
+from nps_trace_analyzer.model import Event, Finding, iso_z
 from nps_trace_analyzer.sources.iaslog import RadiusLogRecord, pair_requests, to_events
 from nps_trace_analyzer.sources.regdump import authsrv_parameters, azuremfa_values
 from nps_trace_analyzer.sources.registry import Collector
@@ -31,6 +31,8 @@ class StreamCounts:
     azuremfa_events: int = 0
     audit_events: Counter[str] = field(default_factory=Counter)  # source kind -> NPS audit events (6272-6280)
     first_time: datetime | None = None
+    last_time: datetime | None = None
+    computers: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass
@@ -111,12 +113,15 @@ def cross_source_findings(
     _accounting(collector, catalog, correlator, counts, out)
     accounting_rejects = any(f.kind == "nps-audit" for f in out.findings)
     if counts.azuremfa_events and not sum(counts.audit_events.values()) and not accounting_rejects:
+        server = counts.computers.most_common(1)[0][0] if counts.computers else "the server"
         text = (
-            f"{counts.azuremfa_events} NPS-extension events but no NPS audit event (6272/6273) in the bundle: "
-            "auditing of the 'Network Policy Server' subcategory appears disabled, so primary-authentication "
-            "failures and grants cannot be seen."
+            f"{counts.azuremfa_events} AzureMfa events on {server} between {iso_z(counts.first_time)} and "
+            f"{iso_z(counts.last_time)} but no NPS audit event 6272/6273 "
+            "(checked: Security.evtx, NPS_EventLog.log, accounting logs)"
         )
-        out.notes.append(text)
+        out.notes.append(
+            "NPS auditing appears disabled: " + text + ". Primary-authentication failures and grants cannot be seen."
+        )
         entry = catalog.match(AUDITING_DISABLED, text)
         event = _synthetic_event(when, "(bundle)", "Security", "Microsoft-Windows-Security-Auditing", text)
         out.findings.append(Finding(event, AUDITING_DISABLED, "config", entry.id if entry else None, {}))

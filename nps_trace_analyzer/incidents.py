@@ -27,7 +27,6 @@ The rules (``docs``: README "How incidents are formed"):
 
 from __future__ import annotations
 
-import bisect
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -116,7 +115,11 @@ class Correlator:
         self.catalog = catalog
         self.options = options or IncidentOptions()
         self.by_cid: dict[str, _Draft] = {}
-        self.activity: dict[str, list[datetime]] = defaultdict(list)  # user key -> times of any later result
+        # user key -> POSIX times of every result (grant, reject, extension event): 8 bytes each, so healthy
+        # traffic costs little memory; challenges already answered by a known result are never stored.
+        self.activity: dict[str, list[float]] = defaultdict(list)
+        self.grants: dict[str, list[float]] = defaultdict(list)  # user key -> POSIX times of 6272 grants
+        self.healthy_challenges = 0
         self.extension_rejects: list[Finding] = []
         self.nps_rejects: list[Finding] = []
         self.secondary_rejects: list[Finding] = []
@@ -155,7 +158,9 @@ class Correlator:
             return
         if finding.kind == "nps-audit":
             if ukey:
-                self.activity[ukey].append(finding.event.time)
+                self.activity[ukey].append(finding.event.time.timestamp())
+                if finding.code == "SECURITY-6272":
+                    self.grants[ukey].append(finding.event.time.timestamp())
                 if attrs.get("auth_type"):
                     self.add_auth_type(ukey, attrs["auth_type"])
             if finding.code == "SECURITY-6272":
@@ -177,8 +182,14 @@ class Correlator:
             return
         # AzureMfa findings
         if ukey and finding.code != CHALLENGE_REQUESTED:
-            self.activity[ukey].append(finding.event.time)
+            self.activity[ukey].append(finding.event.time.timestamp())
         cid = attrs.get("cid")
+        if finding.code == CHALLENGE_REQUESTED and (not cid or cid not in self.by_cid):
+            if self._has_result_after(ukey, finding.event.time, self.grants):
+                # Granted soon after, and the grant is already read (NPS audits are read first): a normal
+                # one-time-code sign-in. Rejections are not enough: the challenge belongs in their incident.
+                self.healthy_challenges += 1
+                return
         if cid:
             draft = self.by_cid.get(cid)
             if draft is None:
@@ -213,16 +224,15 @@ class Correlator:
 
     # -- resolution -----------------------------------------------------------------------------------------
 
-    def _has_result_after(self, ukey: str, when: datetime, exclude: Iterable[datetime] = ()) -> bool:
-        times = self.activity.get(ukey, [])
-        start = bisect.bisect_right(times, when)
-        end = bisect.bisect_right(times, when + self.options.challenge_timeout)
-        excluded = set(exclude)
-        return any(t not in excluded for t in times[start:end])
+    def _has_result_after(self, ukey: str, when: datetime, times: dict[str, list[float]] | None = None) -> bool:
+        """Did anything (of ``times``, default: any result) happen for this user within the challenge timeout?"""
+        if not ukey:
+            return False
+        start = when.timestamp()
+        end = start + self.options.challenge_timeout.total_seconds()
+        return any(start < t <= end for t in (self.activity if times is None else times).get(ukey, ()))
 
     def incidents(self) -> list[Incident]:
-        for times in self.activity.values():
-            times.sort()
         drafts: list[_Draft] = []
         for draft in self.by_cid.values():
             substantive = [f for f in draft.findings if f.code != CHALLENGE_REQUESTED]

@@ -28,9 +28,17 @@ from nps_trace_analyzer.sources.registry import Collector, reader_for
 
 Progress = Callable[[str], None]
 _CHANNEL_ROLES = ("AuthNOptCh", "AuthZOptCh", "AuthZAdminCh", "Security", "System", "Application")
-# EVTX first: when both Security.evtx and its text rendering (NPS_EventLog.log) are present, the evtx is the
+# Read order matters twice: NPS audit logs (Security.evtx, then its text rendering) come before the extension's
+# logs, so a challenge already answered by a grant is recognised as it is read and never stored (memory follows
+# the failures, not the traffic); and when both Security.evtx and NPS_EventLog.log are present the evtx is the
 # source of findings and the text log's duplicates are only listed.
-_READ_ORDER = {"evtx": 0, "nps-eventlog-text": 1, "iaslog": 2, "registry-dump": 3, "registry-export": 3, "etl": 4}
+_READ_ORDER = {"nps-eventlog-text": 1, "evtx": 2, "iaslog": 3, "registry-dump": 4, "registry-export": 4, "etl": 5}
+
+
+def _read_rank(inp: InputFile) -> tuple[int, str]:
+    if inp.kind == "evtx" and inp.role in ("Security", "System", ""):
+        return (0, inp.name)
+    return (_READ_ORDER.get(inp.kind, 9), inp.name)
 
 
 @dataclass(frozen=True)
@@ -90,9 +98,7 @@ def analyze(
     counts = StreamCounts()
     notes: list[str] = []
     with open_bundle([str(p) for p in paths], options.limits) as bundle, EventsCsv(targets.events_csv) as events_csv:
-        readable = sorted(
-            (f for f in bundle.files if reader_for(f.kind) is not None), key=lambda f: _READ_ORDER.get(f.kind, 9)
-        )
+        readable = sorted((f for f in bundle.files if reader_for(f.kind) is not None), key=_read_rank)
         for number, inp in enumerate(readable, 1):
             reader = reader_for(inp.kind)
             assert reader is not None
@@ -110,10 +116,14 @@ def analyze(
                 per_source[_source_label(inp)] += 1
                 if counts.first_time is None or event.time < counts.first_time:
                     counts.first_time = event.time
+                if counts.last_time is None or event.time > counts.last_time:
+                    counts.last_time = event.time
                 if is_nps_audit(event):
                     counts.audit_events[event.source_kind] += 1
                 elif is_azuremfa(event):
                     counts.azuremfa_events += 1
+                    if event.computer:
+                        counts.computers[event.computer] += 1
                 if duplicates_text_log:
                     continue
                 for finding in findings_for(event, catalog):

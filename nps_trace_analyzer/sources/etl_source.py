@@ -71,13 +71,38 @@ def radius_events(inp: InputFile, summary: CaptureSummary) -> Iterator[Event]:
             if ex.retransmissions and ex.retry_interval is not None
             else ""
         )
-        text = (
+        user = ex.user_name or "(none)"
+        lines = []
+        if "CAPTURE-NON-PAP-PROTOCOL" in codes:
+            shown = f"EAP/{ex.eap_type_name}" if ex.protocol == AuthProtocol.EAP and ex.eap_type_name else ex.protocol
+            lines.append(f"Access-Request from NAS {ex.nas} user {user}: {shown} (not PAP)")
+        if "CAPTURE-NAS-RETRANSMISSION" in codes:
+            times = "1 time" if ex.retransmissions == 1 else f"{ex.retransmissions} times"
+            outcome = (
+                f"NPS answered after {ex.response_delay:.1f} s with {ex.response_name}"
+                if ex.response_delay is not None
+                else "NPS never answered"
+            )
+            lines.append(
+                f"NAS {ex.nas} retransmitted Access-Request id {ex.identifier} (user {user}) {times}; "
+                f"first retry after {ex.retry_interval or 0:.1f} s; {outcome}"
+            )
+        if "CAPTURE-NO-MESSAGE-AUTHENTICATOR" in codes:
+            lines.append(
+                f"Access-Request from NAS {ex.nas} user {user} without Message-Authenticator (attribute 80)"
+                f"{'; Proxy-State present' if ex.has_proxy_state else ''}"
+            )
+        flags = [
+            "Message-Authenticator present" if ex.has_message_authenticator else "no Message-Authenticator",
+            *(["Proxy-State"] if ex.has_proxy_state else []),
+            *(["answers a challenge"] if ex.follows_challenge else []),
+        ]
+        summary = (
             f"Access-Request id {ex.identifier} from NAS {ex.nas}:{ex.nas_port} user {ex.user_name or '?'}: "
-            f"{protocol or 'no credentials'}"
-            f"{', Message-Authenticator present' if ex.has_message_authenticator else ', no Message-Authenticator'}"
-            f"{', Proxy-State' if ex.has_proxy_state else ''}{', answers a challenge' if ex.follows_challenge else ''}"
-            f"; {answer}{retry}"
+            f"{protocol or 'no credentials'}, {', '.join(flags)}; {answer}{retry}"
         )
+        # The documented evidence line of each finding first (catalog/README.md), then the exchange itself.
+        text = "; ".join([*lines, summary])
         items = [
             ("user", ex.user_name or ""),
             ("nas", ex.nas),
@@ -94,12 +119,17 @@ def endpoint_events(inp: InputFile, summary: CaptureSummary) -> Iterator[Event]:
     for query in summary.dns:
         if not query.mfa_endpoint:
             continue
-        failed = not query.answered or (query.rcode or 0) != 0
-        outcome = f"rcode {query.rcode_name}" if query.answered else "no answer"
+        failed = not query.answered or (query.rcode or 0) != 0 or not query.answers
         answers = ", ".join(data for _type, data in query.answers)
-        text = f"DNS query for {query.name} from {query.client} to {query.server}: {outcome}" + (
-            f" ({answers})" if answers else ""
-        )
+        if not query.answered:
+            outcome = "no response"
+        elif (query.rcode or 0) != 0:
+            outcome = query.rcode_name
+        else:
+            outcome = "NOERROR without answer records" if not query.answers else f"answered ({answers})"
+        qtype = {1: "A", 28: "AAAA", 5: "CNAME"}.get(query.qtype, str(query.qtype))
+        verb = "failed" if failed else "succeeded"
+        text = f"DNS query for {query.name} ({qtype}) from {query.client} to {query.server} {verb}: {outcome}"
         yield _event(
             inp,
             query.query_time,
