@@ -56,7 +56,11 @@ def _default_out_dir(inputs: tuple[str, ...]) -> Path:
 def analyze_cmd(inputs: tuple[str, ...], output: Path | None, catalog: tuple[str, ...], join_window: int,
                 quiet: bool) -> None:
     """Analyse a bundle (folder, .zip or single files) and write report.html, incidents.csv, events.csv and
-    findings.json."""
+    findings.json.
+
+    \b
+    Exit status: 0 analysed (with or without incidents), 1 nothing in the input could be read, 2 usage error.
+    """
     out_dir = output or _default_out_dir(inputs)
 
     def progress(message: str) -> None:
