@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from nps_trace_analyzer.catalog import load_catalog
 from nps_trace_analyzer.cross_source import StreamCounts, capture_overviews, cross_source_findings
@@ -20,7 +21,7 @@ from nps_trace_analyzer.extract.nps_audit import is_nps_audit
 from nps_trace_analyzer.findings import findings_for, is_azuremfa
 from nps_trace_analyzer.incidents import Correlator, IncidentOptions
 from nps_trace_analyzer.intake import IntakeLimits, open_bundle
-from nps_trace_analyzer.model import InputFile
+from nps_trace_analyzer.model import Event, InputFile
 from nps_trace_analyzer.report.html import write_html
 from nps_trace_analyzer.report.result import AnalysisResult, to_document
 from nps_trace_analyzer.report.tables import EventsCsv, write_incidents_csv
@@ -83,6 +84,35 @@ def _settle_role(inp: InputFile) -> None:
             return
 
 
+@dataclass
+class _Stream:
+    """Where each event goes as it is read: events.csv, the counts, and (through findings) the correlator."""
+
+    catalog: Any
+    correlator: Correlator
+    events_csv: EventsCsv
+    counts: StreamCounts = field(default_factory=StreamCounts)
+    per_source: Counter[str] = field(default_factory=Counter)
+
+    def consume(self, inp: InputFile, event: Event, make_findings: bool) -> None:
+        self.events_csv.add(event)
+        self.per_source[_source_label(inp)] += 1
+        counts = self.counts
+        if counts.first_time is None or event.time < counts.first_time:
+            counts.first_time = event.time
+        if counts.last_time is None or event.time > counts.last_time:
+            counts.last_time = event.time
+        if is_nps_audit(event):
+            counts.audit_events[event.source_kind] += 1
+        elif is_azuremfa(event):
+            counts.azuremfa_events += 1
+            if event.computer:
+                counts.computers[event.computer] += 1
+        if make_findings:
+            for finding in findings_for(event, self.catalog):
+                self.correlator.add(finding)
+
+
 def analyze(
     paths: Sequence[str | Path], out_dir: Path, options: AnalyzeOptions | None = None, progress: Progress | None = None
 ) -> AnalysisResult:
@@ -94,46 +124,35 @@ def analyze(
     targets = report_paths(out_dir)
     correlator = Correlator(catalog, IncidentOptions(join_window=options.join_window))
     collector = Collector()
-    per_source: Counter[str] = Counter()
-    counts = StreamCounts()
     notes: list[str] = []
     with open_bundle([str(p) for p in paths], options.limits) as bundle, EventsCsv(targets.events_csv) as events_csv:
+        stream = _Stream(catalog, correlator, events_csv)
         readable = sorted((f for f in bundle.files if reader_for(f.kind) is not None), key=_read_rank)
         for number, inp in enumerate(readable, 1):
             reader = reader_for(inp.kind)
             assert reader is not None
             say(f"[{number}/{len(readable)}] reading {inp.name} ({inp.kind}, {inp.size:,} bytes)")
-            duplicates_text_log = inp.kind == "nps-eventlog-text" and counts.audit_events["evtx"] > 0
+            duplicates_text_log = inp.kind == "nps-eventlog-text" and stream.counts.audit_events["evtx"] > 0
             if duplicates_text_log:
                 notes.append(
                     f"{inp.name} repeats the NPS audit events of the Security event log: its events are listed "
                     "in events.csv but not counted again."
                 )
-            for kept, event in enumerate(reader(inp, collector), 1):
-                if kept % 250_000 == 0:
-                    say(f"    {kept:,} events so far from {inp.name}")
-                events_csv.add(event)
-                per_source[_source_label(inp)] += 1
-                if counts.first_time is None or event.time < counts.first_time:
-                    counts.first_time = event.time
-                if counts.last_time is None or event.time > counts.last_time:
-                    counts.last_time = event.time
-                if is_nps_audit(event):
-                    counts.audit_events[event.source_kind] += 1
-                elif is_azuremfa(event):
-                    counts.azuremfa_events += 1
-                    if event.computer:
-                        counts.computers[event.computer] += 1
-                if duplicates_text_log:
-                    continue
-                for finding in findings_for(event, catalog):
-                    correlator.add(finding)
+            try:
+                for kept, event in enumerate(reader(inp, collector), 1):
+                    if kept % 250_000 == 0:
+                        say(f"    {kept:,} events so far from {inp.name}")
+                    stream.consume(inp, event, make_findings=not duplicates_text_log)
+            except Exception as exc:  # a reader bug on one file must not cost the rest of the bundle
+                inp.reason = f"internal error while reading (please report): {type(exc).__name__}: {exc}"
+                inp.warnings.append(inp.reason)
+                say(f"    {inp.reason}")
             _settle_role(inp)
         for inp in bundle.files:
             if not inp.analysed and not inp.reason and reader_for(inp.kind) is None:
                 inp.reason = f"no reader for files of kind '{inp.kind}'"
         say("joining sources and correlating findings into incidents")
-        extra = cross_source_findings(collector, catalog, correlator, counts)
+        extra = cross_source_findings(collector, catalog, correlator, stream.counts)
         for finding in extra.findings:
             correlator.add(finding)
         incidents = correlator.incidents()
@@ -143,7 +162,7 @@ def analyze(
             incidents=incidents,
             catalog_version=catalog.version,
             events_total=events_csv.rows,
-            events_by_source=dict(per_source),
+            events_by_source=dict(stream.per_source),
             server_config=extra.server_config,
             capture=capture_overviews(collector),
             notes=notes + extra.notes,

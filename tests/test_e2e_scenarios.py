@@ -103,3 +103,20 @@ def test_missing_input_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["analyze", str(tmp_path / "nope")])
     assert result.exit_code == 2
     assert "Traceback" not in result.output
+
+
+def test_a_reader_bug_costs_one_file_not_the_bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unexpected exception in one file's reader is reported for that file; the rest is still analysed."""
+    from nps_trace_analyzer.sources import evtx_source
+
+    def boom(*_args: object) -> None:
+        raise RuntimeError("simulated reader bug")
+
+    monkeypatch.setattr(evtx_source, "_decode_json", boom)  # Security/System (JSON path) fail, AzureMfa (XML) works
+    result = CliRunner().invoke(main, ["analyze", "-q", str(DEMO), "-o", str(tmp_path / "r")])
+    assert result.exit_code == 0, result.output
+    doc = json.loads((tmp_path / "r" / "findings.json").read_text(encoding="utf-8"))
+    reasons = {i["name"]: i["reason"] for i in doc["inputs"]}
+    assert "simulated reader bug" in reasons["Security.evtx"] and "internal error" in reasons["Security.evtx"]
+    assert any(i["primary_code"] == "HTTPS_COMMUNICATION_ERROR" for i in doc["incidents"])
+    assert "Traceback" not in result.output
