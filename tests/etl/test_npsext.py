@@ -212,6 +212,23 @@ def test_damaged_tracelogging_metadata_falls_back_to_strings(tmp_path):
     assert any("damaged metadata" in n for n in trace.notes)
 
 
+def test_event_write_string_is_decoded(tmp_path):
+    text = f"CID: {CID_A} : Access Rejected for user dave@contoso.com with Azure MFA response: OathCodeIncorrect"
+    spec = ExtendedEventSpec(
+        provider=NPS_PROVIDER_2, event_id=0, filetime=datetime_to_filetime(T0), level=3,
+        payload=text.encode("utf-16-le") + b"\x00\x00", flags=L.EVENT_FLAG_STRING_ONLY,
+    )  # fmt: skip
+    path = tmp_path / "string.etl"
+    writer = NpsExtEtlWriter(datetime_to_filetime(T0) - 10_000_000, buffer_size=4096)
+    writer.add(spec)
+    with open(path, "wb") as fh:
+        writer.write(fh)
+    trace = summarize_npsext(path)
+    assert trace.per_kind[Kind.STRING] == 1 and not trace.undecoded
+    assert trace.codes == Counter({"OathCodeIncorrect": 1}) and trace.users == Counter({"dave@contoso.com": 1})
+    assert list(npsext_texts(trace)) == [(T0, P2, 3, text)]
+
+
 def test_damaged_buffers_are_counted_not_raised(tmp_path):
     size = 2048
     path = tmp_path / "small-buffers.etl"
@@ -279,10 +296,8 @@ def test_corpus_traces_summarise(path):
     trace = summarize_npsext(path)
     assert trace.events == count == sum(trace.per_kind.values()) == sum(trace.per_provider.values())
     assert sum(sum(c.values()) for c in trace.timeline.values()) == count
-    assert (
-        sum(g.count for g in trace.undecoded.values())
-        == count - trace.per_kind[Kind.SYSTEM] - trace.per_kind[Kind.TRACELOGGING]
-    )
+    decoded = trace.per_kind[Kind.SYSTEM] + trace.per_kind[Kind.TRACELOGGING] + trace.per_kind[Kind.STRING]
+    assert sum(g.count for g in trace.undecoded.values()) == count - decoded
     assert trace.as_dict()["events"] == count
     assert trace.nps_provider_counts() == {P1: 0, P2: 0}
 

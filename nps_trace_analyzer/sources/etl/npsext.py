@@ -7,6 +7,7 @@ manifest events (``../shared/reference/domain-facts.md`` §5.2, §9), so this mo
 
 1. **TraceLogging** events (schema in the extended data) are decoded field by field
    (:mod:`nps_trace_analyzer.sources.etl.tracelogging`); their string fields are the message text.
+   ``EventWriteString`` events (header flag STRING_ONLY) are one UTF-16 string: that is the text.
 2. Everything else that carries a payload (**WPP** messages, which need the provider's TMF/PDB; manifest
    events without the manifest; classic MOF events; TraceLogging events whose metadata is damaged) gives
    its *printable strings*: UTF-16LE and ASCII runs of at least 6 characters. WPP ``%s``/``%ws`` arguments
@@ -58,6 +59,7 @@ class Kind:
     """How an event was (or could not be) decoded."""
 
     TRACELOGGING = "tracelogging"
+    STRING = "string"  # EventWriteString: the payload is one UTF-16 string
     TRACELOGGING_DAMAGED = "tracelogging-damaged"
     WPP = "wpp"
     MANIFEST = "manifest"
@@ -346,7 +348,23 @@ def _kind_of(event: EtlEvent) -> str:
         return Kind.SYSTEM if event.provider == EVENTTRACE_GUID else Kind.CLASSIC
     if event.flags & L.EVENT_FLAG_TRACE_MESSAGE:
         return Kind.WPP  # WPP message delivered in an EVENT_HEADER: ProviderId is the message GUID
+    if event.flags & L.EVENT_FLAG_STRING_ONLY:
+        return Kind.STRING
     return Kind.TRACELOGGING if schema_item(event) is not None else Kind.MANIFEST
+
+
+def _utf16z(raw: bytes) -> str:
+    """A NUL-terminated (or payload-long) UTF-16LE string: the payload of an EventWriteString event."""
+    end = 0
+    while True:
+        end = raw.find(b"\x00\x00", end)
+        if end < 0:
+            end = len(raw) & ~1
+            break
+        if end % 2 == 0:
+            break
+        end += 1
+    return raw[:end].decode("utf-16-le", errors="replace").strip()
 
 
 def _text_of_fields(event_name: str, fields: tuple[tuple[str, Any], ...]) -> str:
@@ -374,6 +392,10 @@ def to_record(index: int, event: EtlEvent) -> NpsExtRecord:
     if kind == Kind.SYSTEM:
         return NpsExtRecord(index, event.timestamp, provider, event.provider, "", kind, event.event_id, level, "",
                             (), (), "")  # fmt: skip
+    if kind == Kind.STRING:
+        text = _utf16z(event.payload)
+        return NpsExtRecord(index, event.timestamp, provider, event.provider, "", kind, event.event_id, level, "",
+                            (("String", text),), (), text)  # fmt: skip
     if kind == Kind.TRACELOGGING:
         try:
             tl = decode_event(event)
@@ -440,7 +462,9 @@ class NpsExtSummarizer:
             counts[(rec.provider, lvl)] += 1
         if rec.provider_name and rec.provider not in t.provider_names:
             t.provider_names[rec.provider] = rec.provider_name
-        if rec.kind == Kind.TRACELOGGING:
+        if rec.kind == Kind.STRING:
+            pass  # decoded: the payload is the text
+        elif rec.kind == Kind.TRACELOGGING:
             key = (rec.provider, rec.event_name)
             t.tl_events[key] += 1
             if key not in t.tl_fields and len(t.tl_fields) < MAX_DISTINCT:

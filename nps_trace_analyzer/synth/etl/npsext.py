@@ -72,9 +72,11 @@ class NpsExtTraceRecord:
 
 @dataclass(frozen=True)
 class ExtendedEventSpec(EventSpec):
-    """An EVENT_HEADER record with extended data items (the TraceLogging traits and schema)."""
+    """An EVENT_HEADER record with extended data items (the TraceLogging traits and schema) and extra
+    header flags (e.g. STRING_ONLY for an EventWriteString event)."""
 
     extended: tuple[tuple[int, bytes], ...] = ()
+    flags: int = 0
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,7 @@ class NpsExtEtlWriter(EtlWriter):
     def _record(self, ev: EventSpec) -> bytes:
         if isinstance(ev, WppMessageSpec):
             return self._wpp_record(ev)
-        if isinstance(ev, ExtendedEventSpec) and ev.extended:
+        if isinstance(ev, ExtendedEventSpec) and (ev.extended or ev.flags):
             return self._extended_record(ev)
         return super()._record(ev)
 
@@ -129,8 +131,9 @@ class NpsExtEtlWriter(EtlWriter):
         if size > 0xFFFF:
             raise ValueError(f"event of {size} bytes does not fit a 16-bit record size")
         marker = (L.MARKER_TRACE_HEADER_FLAG | L.MARKER_EVENT_TRACE) << 8 | L.HeaderType.EVENT_HEADER64
+        flags = L.EVENT_FLAG_64_BIT_HEADER | ev.flags | (L.EVENT_FLAG_EXTENDED_INFO if ev.extended else 0)
         header = L.EVENT_HEADER.pack(
-            size, marker, L.EVENT_FLAG_EXTENDED_INFO | L.EVENT_FLAG_64_BIT_HEADER, 0,
+            size, marker, flags, 0,
             ev.thread_id, ev.process_id, self._qpc(ev.filetime), ev.provider.bytes_le,
             ev.event_id, ev.version, ev.channel, ev.level, ev.opcode, ev.task, ev.keywords, 0, 0,
             ev.activity_id.bytes_le if ev.activity_id else bytes(16),
