@@ -108,6 +108,15 @@ def test_counts_per_provider_level_kind_and_minute(trace_file):
     assert trace.logger_name == "NPSExtension" and trace.circular
 
 
+def test_bucket_size_is_configurable(trace_file):
+    path, _written = trace_file
+    trace = summarize_npsext(path, bucket_seconds=300)
+    assert trace.bucket_seconds == 300
+    assert all(start.minute % 5 == 0 and start.second == 0 for start in trace.timeline)
+    assert sum(sum(c.values()) for c in trace.timeline.values()) == trace.events
+    assert len(trace.timeline) < len(summarize_npsext(path).timeline)
+
+
 def test_decoded_fields_and_undecodable_list(trace_file):
     path, written = trace_file
     trace = summarize_npsext(path)

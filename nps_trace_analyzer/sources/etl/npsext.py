@@ -30,7 +30,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Final, Protocol
 
 from nps_trace_analyzer.extract.azuremfa import MfaExtraction, extract_azuremfa
@@ -419,9 +419,13 @@ def to_record(index: int, event: EtlEvent) -> NpsExtRecord:
 # --- the summary -----------------------------------------------------------------------------------------
 
 
+_UNIX_EPOCH: Final = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
 def _bucket(when: datetime, seconds: int) -> datetime:
-    stamp = int(when.timestamp())
-    return datetime.fromtimestamp(stamp - stamp % seconds, tz=timezone.utc)
+    """Start of the ``seconds``-long bucket holding ``when`` (timedelta arithmetic: works before 1970 too)."""
+    stamp = (when - _UNIX_EPOCH) // timedelta(seconds=1)
+    return _UNIX_EPOCH + timedelta(seconds=stamp - stamp % seconds)
 
 
 def _count_capped(counter: Counter[str], key: str, trace: NpsExtTrace) -> None:
