@@ -131,3 +131,13 @@ def cross_source_findings(
 def capture_overviews(collector: Collector) -> dict[str, Any]:
     return {inp.name: overview for inp, overview in collector.get("capture")}
 
+
+def extension_traces(collector: Collector) -> dict[str, Any]:
+    """NPSExtension.etl summaries for the report (never the on-disk path: zip members live in a temp dir)."""
+    out: dict[str, Any] = {}
+    for inp, trace in collector.get("npsext"):
+        doc = {k: v for k, v in trace.as_dict().items() if k != "path"}
+        doc["undecodable_lines"] = trace.undecodable_lines()
+        out[inp.name] = doc
+    return out
+

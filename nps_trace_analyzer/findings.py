@@ -8,6 +8,7 @@ same reason.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any, Protocol
 
@@ -21,7 +22,10 @@ from nps_trace_analyzer.extract.nps_audit import is_nps_audit, nps_audit_fields,
 from nps_trace_analyzer.model import Event, Finding
 
 UNRECOGNISED = "UNRECOGNISED_AZUREMFA_EVENT"
+NPSEXT_TRACE_ERROR = "NPSEXT-TRACE-ERROR"
+NPSEXT_CHANNEL = "NPSExtension.etl"
 _AZUREMFA_SUFFIXES = ("authnoptch", "authzoptch", "authzadminch")
+_GUID_RE = re.compile(r"^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$")
 
 
 class CatalogLike(Protocol):
@@ -34,7 +38,8 @@ class CatalogLike(Protocol):
 
 def is_azuremfa(event: Event) -> bool:
     return (
-        "azuremfa" in event.provider.lower()
+        event.channel == NPSEXT_CHANNEL
+        or "azuremfa" in event.provider.lower()
         or event.channel.lower().endswith(_AZUREMFA_SUFFIXES)
         or "NPS Extension for" in event.text
     )
@@ -71,6 +76,13 @@ def findings_for(event: Event, catalog: CatalogLike) -> Iterator[Finding]:
         attrs = ex.attrs()
         if event.computer:
             attrs["server"] = event.computer
+        if "cid" not in attrs and (m := _GUID_RE.match(event.get("CorrelationId"))):
+            attrs["cid"] = m.group(1).lower()  # the extension's trace may carry the CID as a field of its own
+        if not ex.codes and event.channel == NPSEXT_CHANNEL:
+            if event.level in (1, 2):
+                entry = catalog.match(NPSEXT_TRACE_ERROR, event.text)
+                yield Finding(event, NPSEXT_TRACE_ERROR, "error", entry.id if entry else None, attrs)
+            return
         if not ex.codes and (event.level in (1, 2, 3)):
             yield Finding(event, UNRECOGNISED, "error" if event.level in (1, 2) else "warning", None, attrs)
             return

@@ -16,7 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from nps_trace_analyzer.catalog import load_catalog
-from nps_trace_analyzer.cross_source import StreamCounts, capture_overviews, cross_source_findings
+from nps_trace_analyzer.cross_source import (
+    StreamCounts,
+    capture_overviews,
+    cross_source_findings,
+    extension_traces,
+)
 from nps_trace_analyzer.extract.nps_audit import is_nps_audit
 from nps_trace_analyzer.findings import findings_for, is_azuremfa
 from nps_trace_analyzer.incidents import Correlator, IncidentOptions
@@ -165,6 +170,7 @@ def analyze(
             events_by_source=dict(stream.per_source),
             server_config=extra.server_config,
             capture=capture_overviews(collector),
+            extension_traces=extension_traces(collector),
             notes=notes + extra.notes,
         )
     document = to_document(result)

@@ -120,3 +120,37 @@ def test_a_reader_bug_costs_one_file_not_the_bundle(tmp_path: Path, monkeypatch:
     assert "simulated reader bug" in reasons["Security.evtx"] and "internal error" in reasons["Security.evtx"]
     assert any(i["primary_code"] == "HTTPS_COMMUNICATION_ERROR" for i in doc["incidents"])
     assert "Traceback" not in result.output
+
+
+def test_extension_trace_joins_the_incidents(tmp_path: Path) -> None:
+    """NPSExtension.etl messages with a CID join that sign-in; an error without a code is a server incident."""
+    from datetime import timedelta
+
+    from nps_trace_analyzer.synth.etl.npsext import NpsExtTraceRecord, write_npsext_etl
+
+    expected = json.loads((DEMO / "expected.json").read_text(encoding="utf-8"))
+    bundle = tmp_path / "bundle"
+    shutil.copytree(DEMO, bundle)
+    first = _analyze(DEMO, tmp_path / "before")
+    target = next(i for i in first["incidents"] if i["primary_code"] == "HTTPS_COMMUNICATION_ERROR")
+    from datetime import datetime
+
+    when = datetime.fromisoformat(target["first_seen"].replace("Z", "+00:00"))
+    records = [
+        NpsExtTraceRecord(
+            when + timedelta(milliseconds=5),
+            f"NPS Extension for Azure MFA: CID: {target['cid']} :Exception in Authentication Ext for User "
+            f"{target['user']} :: ErrorCode:: CID :{target['cid']} HTTPS_COMMUNICATION_ERROR Msg:: trace detail",
+            level=2,
+        ),
+        NpsExtTraceRecord(when + timedelta(seconds=1), "MfaClient::SendRequest failed with 0x80072efd", level=2),
+    ]
+    write_npsext_etl(bundle / "NPSExtension.etl", records, buffer_size=64 * 1024)
+    doc = _analyze(bundle, tmp_path / "after")
+    joined = next(i for i in doc["incidents"] if i.get("cid") == target["cid"])
+    assert any(e["file"] == "NPSExtension.etl" for e in joined["evidence"])
+    trace_errors = [i for i in doc["incidents"] if i["primary_code"] == "NPSEXT-TRACE-ERROR"]
+    assert len(trace_errors) == 1 and trace_errors[0]["category"] == "needs-support"
+    assert "NPSExtension.etl" in doc["extension_traces"]
+    assert "path" not in doc["extension_traces"]["NPSExtension.etl"]
+    assert len(doc["incidents"]) == len(expected["incidents"]) + 1

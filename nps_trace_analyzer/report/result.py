@@ -37,6 +37,7 @@ class AnalysisResult:
     events_by_source: dict[str, int] = field(default_factory=dict)
     server_config: list[dict[str, Any]] = field(default_factory=list)
     capture: dict[str, Any] = field(default_factory=dict)
+    extension_traces: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     generated_at: datetime = field(default_factory=generation_time)
 
@@ -159,5 +160,6 @@ def to_document(result: AnalysisResult) -> dict[str, Any]:
         "inputs": [_input_doc(i) for i in result.inputs],
         "server_config": list(result.server_config),
         "capture": dict(result.capture),
+        "extension_traces": dict(result.extension_traces),
         "incidents": [_incident_doc(i) for i in result.incidents],
     }
