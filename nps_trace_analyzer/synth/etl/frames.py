@@ -132,8 +132,12 @@ def dns_response(ident: int, name: str, addresses: list[str], rcode: int = 0, qt
     return struct.pack("!HHHHHH", ident, flags, 1, len(addresses), 0, 0) + query[12:] + answers
 
 
-def tls_client_hello(sni: str | None, versions: tuple[int, ...] = (0x0304, 0x0303)) -> bytes:
-    """A TLS record holding a ClientHello with an SNI and a supported_versions extension."""
+def tls_client_hello(
+    sni: str | None, versions: tuple[int, ...] = (0x0304, 0x0303), *, legacy_version: int = 0x0303
+) -> bytes:
+    """A TLS record holding a ClientHello with an SNI and a supported_versions extension (none when
+    ``versions`` is empty). ``legacy_version`` is the ClientHello's own version field: 0x0302 for a client
+    limited to TLS 1.1, which offers no supported_versions."""
     extensions = b""
     if sni:
         name = sni.encode("ascii")
@@ -143,7 +147,7 @@ def tls_client_hello(sni: str | None, versions: tuple[int, ...] = (0x0304, 0x030
         listed = b"".join(struct.pack("!H", v) for v in versions)
         extensions += struct.pack("!HHB", 43, len(listed) + 1, len(listed)) + listed
     body = (
-        struct.pack("!H", 0x0303) + bytes(32) + b"\x00" + struct.pack("!HH", 2, 0x1301) + b"\x01\x00"
+        struct.pack("!H", legacy_version) + bytes(32) + b"\x00" + struct.pack("!HH", 2, 0x1301) + b"\x01\x00"
         + struct.pack("!H", len(extensions)) + extensions
     )  # fmt: skip
     handshake = struct.pack("!B", 1) + len(body).to_bytes(3, "big") + body
