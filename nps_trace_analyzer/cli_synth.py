@@ -13,6 +13,7 @@ from nps_trace_analyzer.synth.bundle import (
     DEFAULT_HOST,
     DEFAULT_SEED,
     DEMO_NAME,
+    PARTS,
     generate_bundle,
     generate_demo,
     zip_bundle,
@@ -35,7 +36,10 @@ def _list_scenarios() -> None:
     width = max(len(s.name) for s in SCENARIOS)
     for scenario in SCENARIOS:
         click.echo(f"{scenario.name:<{width}}  {scenario.summary}")
-    click.echo(f"{'all':<{width}}  Every scenario above in one bundle.")
+    solo = ", ".join(s.name for s in SCENARIOS if s.solo)
+    click.echo(
+        f"{'all':<{width}}  Every scenario above in one bundle, except those that change the whole server ({solo})."
+    )
     click.echo(f"{DEMO_NAME:<{width}}  The committed demo day: {', '.join(DEMO_SCENARIOS)}.")
 
 
@@ -65,6 +69,14 @@ def _list_scenarios() -> None:
     default=None,
     help="AzureMfa event layout for the whole bundle (default: the first scenario's).",
 )
+@click.option(
+    "--skip",
+    "skip",
+    multiple=True,
+    type=click.Choice(PARTS),
+    help="Leave a part of the bundle out (repeatable): registry dumps, NPS_EventLog.log, Security.evtx, "
+    "nettrace.etl, the accounting log. expected.json follows.",
+)
 @click.option("--zip", "make_zip", is_flag=True, help="Also write <folder>.zip (deterministic) beside the folder.")
 @click.option("--list", "list_only", is_flag=True, help="List the scenarios with one-line descriptions and exit.")
 def synth_cmd(
@@ -75,11 +87,15 @@ def synth_cmd(
     day: date | None,
     healthy: int | None,
     layout: str | None,
+    skip: tuple[str, ...],
     make_zip: bool,
     list_only: bool,
 ) -> None:
-    """Write a sample NPS bundle (<HOST>_AuthNOptCh/AuthZOptCh/AuthZAdminCh.evtx, Security.evtx,
-    System.evtx) for SCENARIO... with the expected diagnosis in expected.json.
+    """Write a sample NPS bundle for SCENARIO... with the expected diagnosis in expected.json.
+
+    The bundle holds what the health-check script collects (<HOST>_AuthNOptCh/AuthZOptCh/AuthZAdminCh.evtx,
+    BeforeRegAdd_*/AfterRegAdd_* registry dumps, NPS_EventLog.log, nettrace.etl) plus Security.evtx and
+    System.evtx, and an NPS accounting log (IN<yymmdd>.log) for scenarios that keep one.
 
     SCENARIO is a name from --list, "all" for every scenario, or "demo" for the committed demo day
     (samples/demo-bundle: regenerate it with `synth demo -o samples/demo-bundle --zip`). The same arguments
@@ -96,7 +112,7 @@ def synth_cmd(
     if output is None:
         raise click.UsageError("missing option -o/--output")
     is_demo = scenarios == (DEMO_NAME,)
-    plain = (seed, host, day, healthy, layout) == (None, None, None, None, None)
+    plain = (seed, host, day, healthy, layout) == (None, None, None, None, None) and not skip
     try:
         if is_demo and plain:
             folder = generate_demo(output)
@@ -110,9 +126,12 @@ def synth_cmd(
                 healthy=DEFAULT_HEALTHY if healthy is None else healthy,
                 layout=layout,
                 name=DEMO_NAME if is_demo else None,
+                skip=skip,
             )
     except BookingError as exc:
         raise click.UsageError(f"cannot fit the scenarios into one day: {exc}; use fewer --healthy") from exc
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
     except OSError as exc:
         raise click.ClickException(f"cannot write {output}: {exc}") from exc
     click.echo(f"Bundle: {folder}")

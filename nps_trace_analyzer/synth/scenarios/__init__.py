@@ -13,7 +13,8 @@ __all__ = ["BY_NAME", "DEMO_SCENARIOS", "SCENARIOS", "Scenario", "resolve"]
 
 
 def resolve(names: list[str] | tuple[str, ...]) -> list[Scenario]:
-    """Scenarios for ``names`` in order, expanding "all" and "demo"; duplicates kept once.
+    """Scenarios for ``names`` in order, expanding "all" (every scenario but the solo ones) and "demo";
+    duplicates kept once.
 
     Raises KeyError naming every unknown name.
     """
@@ -22,7 +23,10 @@ def resolve(names: list[str] | tuple[str, ...]) -> list[Scenario]:
         raise KeyError(", ".join(unknown))
     chosen: list[Scenario] = []
     for name in names:
-        expanded = [s.name for s in SCENARIOS] if name == "all" else list(DEMO_SCENARIOS) if name == "demo" else [name]
+        if name == "all":
+            expanded = [s.name for s in SCENARIOS if not s.solo]
+        else:
+            expanded = list(DEMO_SCENARIOS) if name == "demo" else [name]
         for item in expanded:
             if BY_NAME[item] not in chosen:
                 chosen.append(BY_NAME[item])

@@ -1,9 +1,13 @@
-"""The state one bundle is built in: clock, random source, bookings, the five logs, expected incidents.
+"""The state one bundle is built in: clock, random sources, bookings, the five logs, the wire, expected incidents.
 
 Scenario episodes never pick times or ids themselves; they ask the context, which keeps everything
 reproducible from one seed and keeps episodes apart where the analyzer's correlation windows would
 otherwise make the expected diagnosis ambiguous (the same user twice within minutes, two TLS failures
 within the Schannel join window).
+
+Two random sources: ``rng`` drives the event logs, ``net_rng`` only what the event logs do not show (how
+long before the first event a RADIUS request arrived, when an HTTPS call went out). Keeping them apart means
+the network detail can change without moving a single event.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from nps_trace_analyzer.synth.scenarios import events
 from nps_trace_analyzer.synth.scenarios.contract import classify
+from nps_trace_analyzer.synth.scenarios.settings import ServerSettings
+from nps_trace_analyzer.synth.scenarios.wire import Attempt
 from nps_trace_analyzer.synth.scenarios.world import (
     HEALTHY_NAS_WEIGHTS,
     NAS_CLIENTS,
@@ -46,7 +52,12 @@ class BuildContext:
     computer: str
     day: date
     layout: MfaLayout
+    settings: ServerSettings = field(default_factory=ServerSettings)
+    net_rng: random.Random = field(default_factory=random.Random)
+    capture: bool = True  # the bundle gets a nettrace.etl: expect the capture's codes
+    registry: bool = True  # the bundle gets registry dumps: expect the configuration checks' incidents
     logs: dict[str, list[EventSpec]] = field(default_factory=lambda: {log: [] for log in LOGS})
+    attempts: list[Attempt] = field(default_factory=list)
     incidents: list[dict[str, object]] = field(default_factory=list)
     reserved_users: set[str] = field(default_factory=set)
     outages: list[tuple[datetime, datetime]] = field(default_factory=list)
@@ -55,8 +66,27 @@ class BuildContext:
     _activity_id: str = ""
 
     @classmethod
-    def create(cls, *, seed: int, computer: str, day: date, layout: MfaLayout) -> BuildContext:
-        ctx = cls(rng=random.Random(seed), computer=computer, day=day, layout=layout)
+    def create(
+        cls,
+        *,
+        seed: int,
+        computer: str,
+        day: date,
+        layout: MfaLayout,
+        settings: ServerSettings | None = None,
+        capture: bool = True,
+        registry: bool = True,
+    ) -> BuildContext:
+        ctx = cls(
+            rng=random.Random(seed),
+            computer=computer,
+            day=day,
+            layout=layout,
+            settings=settings or ServerSettings(),
+            net_rng=random.Random(f"{seed}:wire"),
+            capture=capture,
+            registry=registry,
+        )
         ctx._activity_id = "{" + ctx.guid().upper() + "}"
         return ctx
 
@@ -120,7 +150,12 @@ class BuildContext:
     # --- people and clients ----------------------------------------------------------------------------
 
     def healthy_pool(self) -> list[User]:
-        return [user for user in POOL if user.name not in self.reserved_users]
+        """Everyday users free for healthy traffic. Without NPS auditing only push users: an answered OTP
+        challenge leaves no trace without 6272, so the analyzer would rightly call it unanswered."""
+        users = [user for user in POOL if user.name not in self.reserved_users]
+        if not self.settings.auditing:
+            users = [user for user in users if user.method == "push"]
+        return users
 
     def pick_user(self, users: list[User] | None = None) -> User:
         return self.rng.choice(users if users is not None else self.healthy_pool())
@@ -129,6 +164,14 @@ class BuildContext:
         keys = [key for key in HEALTHY_NAS_WEIGHTS if user.method == "push" or NAS_CLIENTS[key].pap]
         weights = [HEALTHY_NAS_WEIGHTS[key] for key in keys]
         return NAS_CLIENTS[self.rng.choices(keys, weights)[0]]
+
+    def net_secs(self, lo: float, hi: float) -> timedelta:
+        """A network-only delay (``net_rng``), microsecond precision."""
+        return timedelta(microseconds=round(self.net_rng.uniform(lo, hi) * 1_000_000))
+
+    def state_bytes(self, state: str) -> bytes:
+        """RADIUS State as NPS sends it for an MFA challenge: the state GUID the extension logs, as ASCII."""
+        return state.encode("ascii")
 
     def calling_station(self, nas: Nas) -> str:
         if nas.port_type.startswith("Wireless"):
@@ -164,6 +207,9 @@ class BuildContext:
         user_known: bool = True,
         policy: str | None = None,
     ) -> None:
+        """A Security 6272/6273/6274 event; nothing when NPS auditing is off (the server writes none)."""
+        if not self.settings.auditing:
+            return
         nas_port = "0" if nas.port_type.startswith("Wireless") else str(self.rng.randrange(1, 2048))
         self.logs["Security"].append(
             events.security_nps(
@@ -213,25 +259,55 @@ class BuildContext:
             entry["codes"] = extra
         return entry
 
+    def audit_codes(self, *codes: str) -> tuple[str, ...]:
+        """``codes`` when the bundle has NPS audit events to find them in, else ()."""
+        return codes if self.settings.auditing else ()
+
+    def capture_codes(self, *codes: str) -> tuple[str, ...]:
+        """``codes`` when the bundle has a capture to find them in, else ()."""
+        return codes if self.capture else ()
+
     def expect_sign_in(self, cid: str, primary: str, codes: tuple[str, ...] = ()) -> None:
         entry = self._entry("sign-in", primary, codes, None)
         self.incidents.append({"kind": "sign-in", "cid": cid, **entry})
 
-    def expect_challenge_no_result(self, cid: str | None, user: User) -> None:
+    def expect_challenge_no_result(self, cid: str | None, user: User, codes: tuple[str, ...] = ()) -> None:
         """One per unanswered challenge; ``cid`` None for the older extension's challenge text without CID."""
-        entry = self._entry("challenge-no-result", "CHALLENGE_NO_RESULT", (), None)
+        entry = self._entry("challenge-no-result", "CHALLENGE_NO_RESULT", codes, None)
         ids = {"cid": cid} if cid is not None else {}
         self.incidents.append({"kind": "challenge-no-result", **ids, "user": user.name, **entry})
 
-    def expect_nps_reject(self, user: User, reason: int, codes: tuple[str, ...] = ()) -> None:
-        entry = self._entry("nps-reject", f"NPS-REASON-{reason}", codes, None)
+    def expect_nps_reject(self, user: User, primary: str, codes: tuple[str, ...] = ()) -> None:
+        """Primary ``NPS-REASON-<n>`` (a 6273), or SECONDARY_AUTH_ACCESS_REJECT when no 6273 exists (rule 5)."""
+        entry = self._entry("nps-reject", primary, codes, None)
         self.incidents.append({"kind": "nps-reject", "user": user.name, **entry})
 
-    def expect_server(self, primary: str, codes: tuple[str, ...] = (), *, registry_key: str | None = None) -> None:
-        """A server-level incident; repeated occurrences of the same fault are one incident."""
+    def expect_server(
+        self,
+        primary: str,
+        codes: tuple[str, ...] = (),
+        *,
+        registry_key: str | None = None,
+        nas: str | None = None,
+    ) -> None:
+        """A server-level incident; repeated occurrences of the same fault are one incident.
+
+        ``nas`` (the RADIUS client's address) for capture findings, which the contract makes one incident per
+        client: two clients with the same fault are two incidents.
+        """
         entry = self._entry("server", primary, codes, registry_key)
-        key = (self.computer, primary, str(entry["category"]))
+        key = (self.computer, primary, str(entry["category"]), nas or "")
         if key in self._server_seen:
             return
         self._server_seen.add(key)
-        self.incidents.append({"kind": "server", "server": self.computer, **entry})
+        extra = {"nas": nas} if nas else {}
+        self.incidents.append({"kind": "server", "server": self.computer, **extra, **entry})
+
+    def expect_server_config(self, primary: str) -> None:
+        """A server-configuration incident (registry check or NPS auditing), one per code."""
+        key = (self.computer, primary, "server-config", "")
+        if key in self._server_seen:
+            return
+        self._server_seen.add(key)
+        entry = self._entry("server-config", primary, (), None)
+        self.incidents.append({"kind": "server-config", "server": self.computer, **entry})

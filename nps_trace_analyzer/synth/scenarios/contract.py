@@ -25,7 +25,7 @@ CATEGORIES: frozenset[str] = frozenset(
     }
 )
 
-INCIDENT_KINDS: frozenset[str] = frozenset({"sign-in", "challenge-no-result", "server", "nps-reject"})
+INCIDENT_KINDS: frozenset[str] = frozenset({"sign-in", "challenge-no-result", "server", "nps-reject", "server-config"})
 
 # code -> (category, benign)
 _TABLE: dict[str, tuple[str, bool]] = {
@@ -72,6 +72,22 @@ _TABLE: dict[str, tuple[str, bool]] = {
     "SYSTEM-NPS-4401": ("directory", False),
     "SYSTEM-NPS-4400": ("not-an-error", True),
     "SYSTEM-SCHANNEL-36871": ("connectivity", False),
+    # Addendum (issue #5): registry checks and auditing, kind "server-config".
+    "CONFIG-EXTENSION-DLLS-MISSING": ("installation", False),
+    "CONFIG-EXTENSION-DLLS-SWAPPED": ("installation", False),
+    "CONFIG-AZUREMFA-KEY-MISSING": ("installation", False),
+    "CONFIG-REQUIRED-VALUE-MISSING": ("configuration", False),
+    "CONFIG-PRE-2023-ENDPOINTS": ("configuration", False),
+    "NPS-AUDITING-DISABLED": ("configuration", False),
+    # Addendum (issue #6): capture findings (nettrace.etl).
+    "CAPTURE-NON-PAP-PROTOCOL": ("configuration", False),
+    "CAPTURE-NAS-RETRANSMISSION": ("radius-client", False),
+    "CAPTURE-NO-MESSAGE-AUTHENTICATOR": ("radius-client", False),
+    "CAPTURE-TCP-NO-ANSWER": ("connectivity", False),
+    "CAPTURE-TCP-RESET": ("connectivity", False),
+    "CAPTURE-DNS-FAILURE": ("connectivity", False),
+    "CAPTURE-TLS-ALERT": ("connectivity", False),
+    "CAPTURE-TLS-LEGACY-ONLY": ("connectivity", False),
 }
 for _code in ("AuthenticationMethodNotSupported", "TenantIsBlocked", "InvalidParameter", "InternalError"):
     _TABLE[_code] = ("needs-support", False)

@@ -4,11 +4,17 @@ Each entry names the failure mode, says in one line what it shows (``summary``, 
 and in a few sentences what happens and what the analyzer should conclude (``description``, stored in
 expected.json), picks an AzureMfa event layout, and lists its episodes. Expected incidents are recorded by the
 episodes as they write events; their categories come from the contract table, never from here.
+
+``settings`` change the server itself (registry, auditing, cloud; see ``settings.ServerSettings``) for the
+whole bundle. A ``solo`` scenario changes it so much (no audit events at all, no extension) that combining
+it with others would rewrite their diagnoses; "all" leaves solo scenarios out, though naming one together
+with others still gives a consistent bundle and expected.json.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from nps_trace_analyzer.synth.scenarios.episodes import Cycle, Episode, ep
 from nps_trace_analyzer.synth.scenarios.texts import ALTERNATE_LOGIN_ID_MESSAGES
@@ -23,14 +29,24 @@ class Scenario:
     description: str
     layout: str
     episodes: tuple[Episode, ...]
+    settings: Mapping[str, object] = field(default_factory=dict)
+    solo: bool = False
 
     def users(self) -> set[str]:
         """Users this scenario names explicitly."""
         return set().union(*(episode.users() for episode in self.episodes)) if self.episodes else set()
 
 
-def _s(name: str, summary: str, description: str, layout: str, *episodes: Episode) -> Scenario:
-    return Scenario(name, summary, description, layout, episodes)
+def _s(
+    name: str,
+    summary: str,
+    description: str,
+    layout: str,
+    *episodes: Episode,
+    settings: Mapping[str, object] | None = None,
+    solo: bool = False,
+) -> Scenario:
+    return Scenario(name, summary, description, layout, episodes, dict(settings or {}), solo)
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -151,6 +167,7 @@ SCENARIOS: tuple[Scenario, ...] = (
             nas="rdg",
             user=Cycle(("CONTOSO\\gpatel", "lena.kraus@contoso.com")),
         ),
+        settings={"otp_override": "TRUE", "accounting": True},
     ),
     _s(
         "username-canonicalization",
@@ -180,6 +197,7 @@ SCENARIOS: tuple[Scenario, ...] = (
             body="alternate-login-id",
             message=Cycle(ALTERNATE_LOGIN_ID_MESSAGES),
         ),
+        settings={"alternate_login_id": "mail"},
     ),
     _s(
         "method-not-configured",
@@ -263,6 +281,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "gateway cannot relay, and nothing follows. Fix: PAP, or OVERRIDE_NUMBER_MATCHING_WITH_OTP=FALSE.",
         "split-long",
         ep("challenge-no-result", 2, nas="rdg", user=Cycle(("chen.wei@contoso.com", "søren.ågård@contoso.com"))),
+        settings={"otp_override": "TRUE", "accounting": True},
     ),
     _s(
         "challenge-no-result-legacy",
@@ -274,6 +293,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         ep(
             "challenge-no-result", 2, nas="rdg", legacy=True, user=Cycle(("CONTOSO\\gpatel", "jörg.müller@contoso.com"))
         ),
+        settings={"accounting": True},
     ),
     _s(
         "eap-access-challenge",
@@ -313,6 +333,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "Identifier and Nas IpAddress attribute' and the IP whitelist warning, yet sign-ins succeed.",
         "split",
         ep("healthy", 5, nas="opnsense", ip_whitelist=True),
+        settings={"ip_whitelist": "10.10.9.5"},
     ),
     _s(
         "radius-shared-secret",
@@ -365,14 +386,16 @@ SCENARIOS: tuple[Scenario, ...] = (
         "run AzureMfaNpsExtnConfigSetup.ps1.",
         "split",
         ep("service-start", 1, key="STS_URL", context="STS Url not intialized"),
+        settings={"missing_values": ("STS_URL",)},
     ),
     _s(
         "radius-proxy-state-4418",
         "System NPS 4418: Access-Request with Proxy-State but no Message-Authenticator dropped (2024 hardening).",
         "After the July 2024 RADIUS hardening a firewall that adds Proxy-State without Message-Authenticator "
-        "has its requests dropped.",
+        "has its requests dropped. The capture shows the requests: Proxy-State, no Message-Authenticator, no "
+        "answer.",
         "single",
-        ep("system", 1, event_id=4418, level=2, data=("10.10.1.20",), count=5, interval=45),
+        ep("system", 1, event_id=4418, level=2, data=("10.10.1.40",), count=5, interval=45),
     ),
     _s(
         "invalid-radius-client",
@@ -387,6 +410,74 @@ SCENARIOS: tuple[Scenario, ...] = (
         "Requests from the lab VPN match no network policy; NPS rejects them and the extension ignores them.",
         "split-long",
         ep("primary-reject", 2, reason=48, nas="lab"),
+    ),
+    _s(
+        "nas-short-timeout",
+        "A VPN resends every 5 s while users approve the push (~20 s): NAS timeout too short.",
+        "The FortiGate's RADIUS timeout is 5 seconds; MFA push approvals take about 20. The capture shows each "
+        "Access-Request resent three times before NPS answers; NPS grants access (6272) but the VPN has long "
+        "given up. Fix: RADIUS timeout of at least 60 seconds on the VPN.",
+        "single",
+        ep(
+            "healthy",
+            4,
+            nas="fortigate",
+            approve=(18, 25),
+            user=Cycle(
+                ("anna.schmidt@contoso.com", "CONTOSO\\dkowalski", "emily.jones@contoso.com", "CONTOSO\\mrossi")
+            ),
+        ),
+    ),
+    _s(
+        "pre-2023-endpoints",
+        "AzureMfa registry in the pre-2023 layout (AZURE_MFA_HOSTNAME = adnotifications, no RESOURCE_HOSTNAME).",
+        "The extension was installed before 2023 and never upgraded: the registry names "
+        "adnotifications.windowsazure.com as the MFA host and has no AZURE_MFA_RESOURCE_HOSTNAME, TENANT_ID or "
+        "CLIENT_CERT_IDENTIFIER. Sign-ins still work; the configuration check warns. Fix: upgrade the extension.",
+        "split",
+        ep("healthy", 6),
+        settings={"endpoints": "pre-2023"},
+    ),
+    _s(
+        "gov-cloud",
+        "Azure Government endpoints (.us) in the registry: informational, no incident.",
+        "The tenant lives in Azure Government; the AzureMfa values name the .us hosts and the capture shows "
+        "the server talking to them. Healthy: the report lists the cloud, nothing else.",
+        "single",
+        ep("healthy", 6),
+        settings={"cloud": "government"},
+    ),
+    _s(
+        "extension-dlls-missing",
+        "AuthSrv\\Parameters without the extension's DLLs: NPS never calls the extension, MFA is bypassed.",
+        "AuthorizationDLLs and ExtensionDLLs are empty (left so by the health check's NPS-only test, or cleared by "
+        "hand): NPS grants access (6272) on the AD password alone, the AzureMfa channels stay empty and no call "
+        "reaches the MFA service. Only the registry dumps show it. Fix: restore the values (AuthSrv.reg) or "
+        "reinstall the extension, then restart NPS.",
+        "single",
+        ep("healthy", 6),
+        settings={"extension_dlls": False},
+        solo=True,
+    ),
+    _s(
+        "nps-auditing-disabled",
+        "NPS auditing is off: AzureMfa events but no Security 6272/6273 anywhere in the bundle.",
+        "The 'Network Policy Server' audit subcategory is disabled, so neither Security.evtx nor "
+        "NPS_EventLog.log holds 6272/6273 and NPS's own verdicts are missing; the extension's events are all that "
+        "is left (a USERNAME_CANONICALIZATION_ERROR, and a password failure only visible as 'only performs "
+        'Secondary Auth ... AccessReject\'). Fix: auditpol /set /subcategory:"Network Policy Server" '
+        "/success:enable /failure:enable.",
+        "single",
+        ep(
+            "mfa-exception",
+            1,
+            code="USERNAME_CANONICALIZATION_ERROR",
+            body="canonicalization",
+            user="CONTOSO\\x.legacy",
+        ),
+        ep("primary-reject", 1, reason=16),
+        settings={"auditing": False},
+        solo=True,
     ),
 )
 

@@ -9,13 +9,25 @@ diagnosis contract. Scenario definitions (``definitions.py``) only combine kinds
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from nps_trace_analyzer.synth.scenarios import texts
 from nps_trace_analyzer.synth.scenarios.context import BuildContext
-from nps_trace_analyzer.synth.scenarios.world import MFA_HOSTS, NAS_CLIENTS, POOL, SPECIAL, TENANT_ID, User
+from nps_trace_analyzer.synth.scenarios.wire import (
+    ACCESS_ACCEPT,
+    ACCESS_CHALLENGE,
+    ACCESS_REJECT,
+    CALL_OK,
+    CALL_TCP_NO_ANSWER,
+    CALL_TLS_LEGACY,
+    Attempt,
+    MfaCall,
+    Round,
+)
+from nps_trace_analyzer.synth.scenarios.world import NAS_CLIENTS, POOL, SPECIAL, TENANT_ID, Nas, User
 
 ALL_USERS: dict[str, User] = {user.name: user for user in (*POOL, *SPECIAL.values())}
 RESERVED_USERS: frozenset[str] = frozenset(user.name for user in SPECIAL.values())
@@ -102,6 +114,81 @@ def _user_key(user: User) -> tuple[str, ...]:
     return (f"user:{user.name}",)
 
 
+# --- the wire: what each kind sends, recorded for nettrace.etl and the accounting log ----------------------
+
+# Seconds the extension waits for a TCP connection before HTTP_CONNECT_ERROR (Windows: SYN, +3 s, +6 s, give up).
+TCP_CONNECT_TIMEOUT = 21.0
+
+
+def _attempt(ctx: BuildContext, nas: Nas, user: User, first_request: datetime) -> Attempt:
+    """Start recording one authentication; its first Access-Request goes out at ``first_request``."""
+    attempt = Attempt(nas=nas, user=user.name, sam=user.sam, policy=nas.policy)
+    attempt.rounds.append(Round(sent=first_request, secret=_password(user)))
+    return attempt
+
+
+def _password(user: User) -> str:
+    return f"{user.sam.capitalize()}-2025!"
+
+
+def _otp(ctx: BuildContext) -> str:
+    return f"{ctx.net_rng.randrange(1_000_000):06d}"
+
+
+def _call(
+    ctx: BuildContext, attempt: Attempt, after: datetime, host: str | None = None, outcome: str = CALL_OK
+) -> None:
+    """The extension opens an HTTPS connection shortly after ``after`` (a request reached it)."""
+    attempt.calls.append(MfaCall(after + ctx.net_secs(0.02, 0.08), host or ctx.settings.mfa_host, outcome))
+
+
+def _eap_rounds(ctx: BuildContext, attempt: Attempt, challenges: list[datetime]) -> None:
+    """EAP method rounds: each Access-Challenge at one of ``challenges``, the client's next request soon after.
+
+    The first round (already recorded) is the EAP-Response/Identity. On return the last round is the
+    request that completes the method; the caller answers it.
+    """
+    for n, when in enumerate(challenges):
+        current = attempt.rounds[-1]
+        current.answer, current.answered = ACCESS_CHALLENGE, when + ctx.net_secs(0.0005, 0.003)
+        current.state_out = bytes(ctx.net_rng.getrandbits(8) for _ in range(16))
+        attempt.rounds.append(
+            Round(
+                sent=current.answered + ctx.net_secs(0.005, 0.03),
+                state_in=current.state_out,
+                eap_step=n + 1,
+            )
+        )
+
+
+def _wire_only_challenges(ctx: BuildContext, first_request: datetime, rounds: int = 2) -> list[datetime]:
+    """Times of EAP Access-Challenges no event shows (PEAP's TLS tunnel set-up), tens of ms apart."""
+    out: list[datetime] = []
+    when = first_request
+    for _ in range(rounds):
+        when += ctx.net_secs(0.04, 0.09)
+        out.append(when)
+    return out
+
+
+def _answer(ctx: BuildContext, attempt: Attempt, code: int, when: datetime) -> None:
+    """NPS answers the last request just after ``when`` (the moment it logged its decision)."""
+    last = attempt.rounds[-1]
+    last.answer, last.answered = code, when + ctx.net_secs(0.0005, 0.004)
+
+
+def _record(ctx: BuildContext, attempt: Attempt) -> bool:
+    """Keep ``attempt``; True when its client resent a request before NPS answered.
+
+    The contract makes that a "server" incident per RADIUS client (CAPTURE-NAS-RETRANSMISSION).
+    """
+    ctx.attempts.append(attempt)
+    resent = any(r.retransmissions(attempt.nas) for r in attempt.rounds)
+    if resent and ctx.capture:
+        ctx.expect_server("CAPTURE-NAS-RETRANSMISSION", nas=attempt.nas.ip)
+    return resent
+
+
 # --- kinds ------------------------------------------------------------------------------------------------
 
 
@@ -114,6 +201,10 @@ def healthy(ctx: BuildContext, episode: Episode, i: int, place: Placement, user:
     nas_key = episode.param("nas", i)
     nas = NAS_CLIENTS[str(nas_key)] if nas_key else ctx.pick_healthy_nas(user)
     start = place.place(_user_key(user), timedelta(seconds=60))
+    attempt = _attempt(ctx, nas, user, start - ctx.net_secs(0.01, 0.08))
+    if not ctx.settings.extension_active:
+        _healthy_without_extension(ctx, attempt, user, nas, start)
+        return
     cursor = start
     if nas.nas_ip == "-" and nas.nas_id == "-":
         ctx.mfa("AuthZOptCh", 4, 3, cursor, texts.NAS_ATTRIBUTES_MISSING)
@@ -123,19 +214,46 @@ def healthy(ctx: BuildContext, episode: Episode, i: int, place: Placement, user:
             ctx.mfa("AuthZOptCh", 4, 3, cursor, texts.IP_WHITE_LIST_WARNING)
             ctx.expect_server("IP_WHITE_LIST_WARNING")
     rounds = int(str(episode.param("eap_rounds", i, 0)))
+    challenges: list[datetime] = []
     for _ in range(rounds):
         # Each inner EAP round trip is an Access-Challenge the extension sees and lets pass (E10).
         cursor += _secs(ctx, 0.05, 0.4)
         ctx.mfa("AuthZOptCh", 1, 4, cursor, texts.secondary_auth_ignored(user.name, "AccessChallenge"))
+        challenges.append(cursor)
     if rounds:
         ctx.expect_server("SECONDARY_AUTH_ACCESS_CHALLENGE")
+    elif nas.protocol == "EAP":
+        # PEAP always takes a few round trips; without the E10 events the extension simply did not log them.
+        challenges = _wire_only_challenges(ctx, attempt.start)
+    _eap_rounds(ctx, attempt, challenges)
     if user.method in ("otp", "sms") and nas.pap:
+        _call(ctx, attempt, attempt.rounds[-1].sent)
         cursor += _secs(ctx, 0.2, 0.9)
-        ctx.mfa("AuthZOptCh", 1, 4, cursor, texts.challenge_requested(ctx.guid(), user.name, ctx.guid()))
+        cid, state = ctx.guid(), ctx.guid()
+        ctx.mfa("AuthZOptCh", 1, 4, cursor, texts.challenge_requested(cid, user.name, state))
+        _answer(ctx, attempt, ACCESS_CHALLENGE, cursor)
+        attempt.rounds[-1].state_out = ctx.state_bytes(state)
         cursor += _secs(ctx, 8, 40)
+        reply = Round(sent=cursor - ctx.net_secs(0.3, 1.2), state_in=ctx.state_bytes(state), secret=_otp(ctx))
+        attempt.rounds.append(reply)
+        _call(ctx, attempt, reply.sent)
     else:
-        cursor += _secs(ctx, 3, 20)
+        _call(ctx, attempt, attempt.rounds[-1].sent)
+        low, high = episode.param("approve", i, (3, 20))  # type: ignore[misc]
+        cursor += _secs(ctx, float(low), float(high))
     ctx.security(6272, cursor, user, nas)
+    _answer(ctx, attempt, ACCESS_ACCEPT, cursor)
+    _record(ctx, attempt)
+
+
+def _healthy_without_extension(ctx: BuildContext, attempt: Attempt, user: User, nas: Nas, start: datetime) -> None:
+    """NPS does not load the extension: no AzureMfa event, no MFA call; access on primary authentication."""
+    if nas.protocol == "EAP":
+        _eap_rounds(ctx, attempt, _wire_only_challenges(ctx, attempt.start))
+    granted = attempt.rounds[-1].sent + _secs(ctx, 0.02, 0.3)
+    ctx.security(6272, granted, user, nas)
+    _answer(ctx, attempt, ACCESS_ACCEPT, granted)
+    _record(ctx, attempt)
 
 
 _BODIES: dict[str, Callable[[BuildContext, Episode, int, User, datetime], str]] = {
@@ -151,11 +269,30 @@ _BODIES: dict[str, Callable[[BuildContext, Episode, int, User, datetime], str]] 
         (ctx.day - timedelta(days=1)).strftime("%m/%d/%Y 09:14:02"),
     ),
     "ests-cert-missing": lambda ctx, _e, _i, _u, _t: texts.ests_certificate_missing(TENANT_ID),
-    "https": lambda _c, _e, _i, _u, _t: texts.https_communication_error(MFA_HOSTS[0]),
-    "http-connect": lambda _c, _e, _i, _u, _t: texts.http_connect_error(MFA_HOSTS[0]),
+    "https": lambda ctx, _e, _i, _u, _t: texts.https_communication_error(ctx.settings.mfa_host),
+    "http-connect": lambda ctx, _e, _i, _u, _t: texts.http_connect_error(ctx.settings.mfa_host),
     "request-missing-code": lambda _c, _e, _i, _u, _t: texts.REQUEST_MISSING_CODE_BODY,
     "canonicalization": lambda _c, _e, _i, user, _t: texts.username_canonicalization_error(user.name),
     "alternate-login-id": lambda _c, episode, i, _u, _t: str(episode.param("message", i)),
+}
+
+
+# Which HTTPS call (host, outcome) a failing extension made before logging each error body; None: it failed
+# before reaching the network (no certificate, an on-premises directory lookup).
+_BODY_CALLS: dict[str, tuple[str, str] | None] = {
+    "ests-sp-disabled": ("sts", CALL_OK),
+    "ests-cert-expired": ("sts", CALL_OK),
+    "ests-cert-missing": None,
+    "https": ("mfa", CALL_TLS_LEGACY),
+    "http-connect": ("mfa", CALL_TCP_NO_ANSWER),
+    "request-missing-code": ("mfa", CALL_OK),
+    "canonicalization": None,
+    "alternate-login-id": None,
+}
+_CALL_CODES: dict[str, tuple[str, ...]] = {
+    CALL_OK: (),
+    CALL_TLS_LEGACY: ("CAPTURE-TLS-LEGACY-ONLY", "CAPTURE-TLS-ALERT"),
+    CALL_TCP_NO_ANSWER: ("CAPTURE-TCP-NO-ANSWER",),
 }
 
 
@@ -164,26 +301,52 @@ def mfa_exception(ctx: BuildContext, episode: Episode, i: int, place: Placement,
 
     NPS then rejects it (6273 reason 21) or discards it (6274 reason 9); with ``schannel`` a TLS client
     credential failure (Schannel 36871) is logged just before, as when TLS 1.2 is disabled.
+    On the wire the failing call shows: a ClientHello offering only TLS 1.0/1.1 answered by a
+    protocol_version alert, or SYNs never answered for 21 s before HTTP_CONNECT_ERROR.
     """
     code = str(episode.param("code", i))
     nas = NAS_CLIENTS[str(episode.param("nas", i, "vpn"))]
     schannel = bool(episode.param("schannel", i))
+    body_name = str(episode.param("body", i))
     # TLS failures stay more than 5 minutes apart, so each Schannel event has exactly one error to join.
     keys = (*_user_key(user), "schannel") if schannel else _user_key(user)
     start = place.place(keys, timedelta(seconds=30))
     cid = ctx.guid()
     codes = [code]
+    call = _BODY_CALLS[body_name]
+    if call is None:
+        attempt = _attempt(ctx, nas, user, start - ctx.net_secs(0.02, 0.2))
+    else:
+        host = ctx.settings.sts_host if call[0] == "sts" else ctx.settings.mfa_host
+        if call[1] == CALL_TCP_NO_ANSWER:
+            connect = start - timedelta(seconds=TCP_CONNECT_TIMEOUT) - ctx.net_secs(0.05, 0.5)
+        else:
+            connect = start - ctx.net_secs(0.3, 1.2)
+        attempt = _attempt(ctx, nas, user, connect - ctx.net_secs(0.02, 0.1))
+        attempt.calls.append(MfaCall(connect, host, call[1]))
+        codes.extend(ctx.capture_codes(*_CALL_CODES[call[1]]))
     if schannel:
-        ctx.schannel(start - _secs(ctx, 0.05, 1.5))
+        failed = start - _secs(ctx, 0.05, 1.5)
+        ctx.schannel(failed)
         codes.append("SYSTEM-SCHANNEL-36871")
-    body = _BODIES[str(episode.param("body", i))](ctx, episode, i, user, start)
+        # The connection and its ClientHello go out just before Schannel logs the failure.
+        attempt.calls[-1].time = failed - ctx.net_secs(0.005, 0.03)
+        attempt.rounds[0].sent = attempt.calls[-1].time - ctx.net_secs(0.02, 0.1)
+    if code == "REQUEST_MISSING_CODE" and nas.protocol != "PAP":
+        codes.extend(ctx.capture_codes("CAPTURE-NON-PAP-PROTOCOL"))
+    body = _BODIES[body_name](ctx, episode, i, user, start)
     double = bool(episode.param("double_space", i, True))
     message = texts.exception_in_authentication(cid, user.name, code, body, double_space=double)
     ctx.mfa(str(episode.param("log", i, "AuthZAdminCh")), 2, 2, start, message)
     outcome = str(episode.param("nps", i, "6273"))
     reason = 21 if outcome == "6273" else 9
-    ctx.security(int(outcome), start + _secs(ctx, 0.01, 0.8), user, nas, reason=reason)
-    codes.append(f"NPS-REASON-{reason}")
+    decided = start + _secs(ctx, 0.01, 0.8)
+    ctx.security(int(outcome), decided, user, nas, reason=reason)
+    codes.extend(ctx.audit_codes(f"NPS-REASON-{reason}"))
+    if outcome == "6273":  # a discarded request (6274) gets no answer at all
+        _answer(ctx, attempt, ACCESS_REJECT, decided)
+    attempt.reason = reason
+    _record(ctx, attempt)
     ctx.expect_sign_in(cid, str(episode.param("expect", i, code)), tuple(codes))
 
 
@@ -197,18 +360,36 @@ def mfa_reject(ctx: BuildContext, episode: Episode, i: int, place: Placement, us
     challenge = bool(episode.param("challenge", i))
     start = place.place(_user_key(user), timedelta(seconds=90 if challenge else 30))
     cid = ctx.guid()
-    codes = ["NPS-REASON-21"]
+    codes = list(ctx.audit_codes("NPS-REASON-21"))
     cursor = start
     if challenge:
-        ctx.mfa("AuthZOptCh", 1, 4, cursor, texts.challenge_requested(cid, user.name, ctx.guid()))
+        attempt = _attempt(ctx, nas, user, start - ctx.net_secs(0.2, 0.9))
+        _call(ctx, attempt, attempt.start)
+        state = ctx.guid()
+        ctx.mfa("AuthZOptCh", 1, 4, cursor, texts.challenge_requested(cid, user.name, state))
+        _answer(ctx, attempt, ACCESS_CHALLENGE, cursor)
+        attempt.rounds[-1].state_out = ctx.state_bytes(state)
         cursor += _secs(ctx, 12, 60)
+        reply = Round(sent=cursor - ctx.net_secs(0.3, 1.2), state_in=ctx.state_bytes(state), secret=_otp(ctx))
+        attempt.rounds.append(reply)
+        _call(ctx, attempt, reply.sent)
         codes.append("CHALLENGE_REQUESTED")
+    else:
+        # InvalidSession: the push was approved after the 3-minute session; the request waited that long.
+        waited = (185.0, 230.0) if response == "InvalidSession" else (1.0, 6.0)
+        attempt = _attempt(ctx, nas, user, start - ctx.net_secs(*waited))
+        _call(ctx, attempt, attempt.start)
     if response == "UserNotFound":
         message = texts.user_not_found_message(user.name)
     else:
         message = texts.RESPONSE_MESSAGES[response]
     ctx.mfa("AuthZOptCh", 1, 4, cursor, texts.access_rejected(cid, user.name, response, message))
-    ctx.security(6273, cursor + _secs(ctx, 0.01, 0.8), user, nas, reason=21)
+    decided = cursor + _secs(ctx, 0.01, 0.8)
+    ctx.security(6273, decided, user, nas, reason=21)
+    _answer(ctx, attempt, ACCESS_REJECT, decided)
+    attempt.reason = 21
+    if _record(ctx, attempt) and response == "InvalidSession":
+        codes.extend(ctx.capture_codes("CAPTURE-NAS-RETRANSMISSION"))
     ctx.expect_sign_in(cid, response, tuple(codes))
 
 
@@ -217,14 +398,22 @@ def challenge_no_result(ctx: BuildContext, episode: Episode, i: int, place: Plac
 
     ``legacy`` writes the older extension's wording without CID or state (E2).
     """
+    nas = NAS_CLIENTS[str(episode.param("nas", i, "rdg"))]
     start = place.place(_user_key(user), timedelta(seconds=60))
+    attempt = _attempt(ctx, nas, user, start - ctx.net_secs(0.2, 0.9))
+    _call(ctx, attempt, attempt.start)
+    codes = ctx.capture_codes("CAPTURE-NON-PAP-PROTOCOL") if nas.protocol != "PAP" else ()
     if episode.param("legacy", i):
         ctx.mfa("AuthZOptCh", 1, 4, start, texts.challenge_requested_legacy(user.name))
-        ctx.expect_challenge_no_result(None, user)
-        return
-    cid = ctx.guid()
-    ctx.mfa("AuthZOptCh", 1, 4, start, texts.challenge_requested(cid, user.name, ctx.guid()))
-    ctx.expect_challenge_no_result(cid, user)
+        state = str(uuid.UUID(int=ctx.net_rng.getrandbits(128), version=4))  # logged nowhere by this version
+        cid = None
+    else:
+        cid, state = ctx.guid(), ctx.guid()
+        ctx.mfa("AuthZOptCh", 1, 4, start, texts.challenge_requested(cid, user.name, state))
+    _answer(ctx, attempt, ACCESS_CHALLENGE, start)
+    attempt.rounds[-1].state_out = ctx.state_bytes(state)
+    _record(ctx, attempt)
+    ctx.expect_challenge_no_result(cid, user, codes)
 
 
 def primary_reject(ctx: BuildContext, episode: Episode, i: int, place: Placement, user: User) -> None:
@@ -236,13 +425,23 @@ def primary_reject(ctx: BuildContext, episode: Episode, i: int, place: Placement
     reason = int(str(episode.param("reason", i)))
     nas = NAS_CLIENTS[str(episode.param("nas", i, "vpn"))]
     start = place.place(_user_key(user), timedelta(seconds=30))
+    attempt = _attempt(ctx, nas, user, start - ctx.net_secs(0.02, 0.3))
+    attempt.policy = ""
     codes: tuple[str, ...] = ()
-    if episode.param("notice", i, True):
+    notice = bool(episode.param("notice", i, True))
+    if notice and ctx.settings.extension_active:
         ctx.mfa("AuthZOptCh", 1, 4, start, texts.secondary_auth_ignored(user.name, "AccessReject"))
         codes = ("SECONDARY_AUTH_ACCESS_REJECT",)
     user_known = bool(episode.param("user_known", i, True))
-    ctx.security(6273, start + _secs(ctx, 0.005, 0.3), user, nas, reason=reason, user_known=user_known, policy="-")
-    ctx.expect_nps_reject(user, reason, codes)
+    decided = start + _secs(ctx, 0.005, 0.3)
+    ctx.security(6273, decided, user, nas, reason=reason, user_known=user_known, policy="-")
+    _answer(ctx, attempt, ACCESS_REJECT, decided)
+    attempt.reason = reason
+    _record(ctx, attempt)
+    if ctx.settings.auditing:
+        ctx.expect_nps_reject(user, f"NPS-REASON-{reason}", codes)
+    elif codes:  # rule 5: the extension's notice alone is its own nps-reject incident
+        ctx.expect_nps_reject(user, "SECONDARY_AUTH_ACCESS_REJECT")
 
 
 def service_start(ctx: BuildContext, episode: Episode, i: int, place: Placement, user: User | None) -> None:
@@ -293,11 +492,40 @@ def system(ctx: BuildContext, episode: Episode, i: int, place: Placement, user: 
     if not isinstance(data, tuple):
         raise TypeError("system episode needs a tuple of insertion strings")
     start = place.place((f"system:{event_id}",), timedelta(seconds=interval * count + 1))
+    dropped_from = _DROPPING_CLIENTS.get(event_id)
     for n in range(count):
         when = start + timedelta(seconds=interval * n) + _secs(ctx, 0, 3)
         ctx.system(event_id, level, when, tuple(str(value) for value in data))
+        if dropped_from is not None:
+            _dropped_request(ctx, _client_at(str(data[0])), when)
+    codes: tuple[str, ...] = ()
+    if event_id == 4418:  # the capture shows why: Proxy-State without Message-Authenticator
+        codes = ctx.capture_codes("CAPTURE-NO-MESSAGE-AUTHENTICATOR")
     if level <= 3:
-        ctx.expect_server(f"SYSTEM-NPS-{event_id}")
+        ctx.expect_server(f"SYSTEM-NPS-{event_id}", codes)
+
+
+# System events that mean "NPS dropped a request from this client": each event is one request on the wire.
+_DROPPING_CLIENTS: dict[int, str] = {
+    13: "not a RADIUS client",
+    18: "Message-Authenticator made with another shared secret",
+    4418: "Proxy-State without Message-Authenticator",
+}
+
+
+def _client_at(address: str) -> Nas:
+    for nas in NAS_CLIENTS.values():
+        if nas.ip == address:
+            return nas
+    raise KeyError(f"no RADIUS client with address {address} in world.NAS_CLIENTS")
+
+
+def _dropped_request(ctx: BuildContext, nas: Nas, logged: datetime) -> None:
+    """One Access-Request NPS dropped before processing (and logged at ``logged``): no answer, no accounting."""
+    user = ctx.net_rng.choice(POOL)
+    attempt = _attempt(ctx, nas, user, logged - ctx.net_secs(0.0005, 0.005))
+    attempt.logged = False
+    _record(ctx, attempt)
 
 
 # Kinds that act for a user get one; the others (server faults) get None.

@@ -129,6 +129,7 @@ def azuremfa(
         thread_id=thread_id,
         user_sid=NETWORK_SERVICE_SID,
         event_data=split_message(message, layout),
+        extra={"message": message},  # the whole text, for the extension's own trace (NPSExtension.etl)
     )
 
 

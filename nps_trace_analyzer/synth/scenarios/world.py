@@ -21,6 +21,19 @@ MFA_HOSTS = ("strongauthenticationservice.auth.microsoft.com", "adnotifications.
 CRP_NAME = "Use Windows authentication for all users"
 TENANT_ID = "6f1c4d2e-8b3a-4e5f-9a7b-2c3d4e5f6a7b"
 
+# Addresses on the wire (nettrace.etl): the NPS server, the DNS server it asks (DC01), the Entra/MFA hosts'
+# answers (fictional: any address works, the capture only has to be self-consistent).
+NPS_ADDRESS = "10.10.0.20"
+DNS_SERVER = "10.10.0.10"
+ENDPOINT_ADDRESSES: dict[str, str] = {
+    "strongauthenticationservice.auth.microsoft.com": "20.190.190.193",
+    "adnotifications.windowsazure.com": "52.168.138.145",
+    "login.microsoftonline.com": "40.126.32.134",
+    "strongauthenticationservice.auth.microsoft.us": "20.140.241.8",
+    "adnotifications.windowsazure.us": "52.127.64.91",
+    "login.microsoftonline.us": "20.140.232.3",
+}
+
 
 @dataclass(frozen=True)
 class User:
@@ -94,10 +107,24 @@ class Nas:
     eap_type: str
     policy: str
     called: str
+    # On the wire (nettrace.etl): how long the client waits for an answer before it resends a request, how
+    # often it resends, its source port, and how it builds requests.
+    timeout: float = 60.0
+    retries: int = 3
+    port: int = 1812
+    message_authenticator: bool = True  # sends Message-Authenticator (attribute 80)
+    proxy_state: bool = False  # adds Proxy-State (attribute 33), as a RADIUS proxy does
+    secret_matches: bool = True  # its shared secret is the one configured on NPS
+    known: bool = True  # configured as a RADIUS client on NPS at all
 
     @property
     def pap(self) -> bool:
         return self.auth_type == "PAP"
+
+    @property
+    def protocol(self) -> str:
+        """Credential format of its Access-Requests: "PAP", "MS-CHAPv2" or "EAP" (PEAP is carried in EAP)."""
+        return "EAP" if self.auth_type in ("PEAP", "EAP") else self.auth_type
 
 
 NAS_CLIENTS: dict[str, Nas] = {
@@ -114,6 +141,8 @@ NAS_CLIENTS: dict[str, Nas] = {
             "-",
             "VPN - Azure MFA",
             "203.0.113.10",
+            timeout=30.0,
+            port=49_152,
         ),
         Nas(
             "citrix",
@@ -126,6 +155,8 @@ NAS_CLIENTS: dict[str, Nas] = {
             "-",
             "Citrix Gateway - Azure MFA",
             "203.0.113.20",
+            timeout=60.0,
+            port=31_245,
         ),
         Nas(
             "rdg",
@@ -138,6 +169,8 @@ NAS_CLIENTS: dict[str, Nas] = {
             "-",
             "RD Gateway - Azure MFA",
             "UserAuthType:PW",
+            timeout=60.0,
+            port=55_012,
         ),
         Nas(
             "wifi",
@@ -150,6 +183,8 @@ NAS_CLIENTS: dict[str, Nas] = {
             "Microsoft: Secured password (EAP-MSCHAP v2)",
             "Wireless - PEAP",
             "00-11-22-33-44-55:Contoso-Staff",
+            timeout=30.0,
+            port=32_768,
         ),
         Nas(
             "lab",
@@ -162,8 +197,73 @@ NAS_CLIENTS: dict[str, Nas] = {
             "-",
             "VPN - Azure MFA",
             "198.51.100.4",
+            timeout=45.0,
+            port=1_812,
         ),
-        Nas("opnsense", "OPNsense-FW", "10.10.5.1", "-", "-", "Virtual", "PAP", "-", "VPN - Azure MFA", "-"),
+        Nas(
+            "opnsense", "OPNsense-FW", "10.10.5.1", "-", "-", "Virtual", "PAP", "-", "VPN - Azure MFA", "-", port=13_441
+        ),
+        # A VPN whose RADIUS timeout is 5 s: it resends while the user is still approving the push.
+        Nas(
+            "fortigate",
+            "FortiGate-VPN",
+            "10.10.1.30",
+            "10.10.1.30",
+            "fgt-vpn01",
+            "Virtual",
+            "PAP",
+            "-",
+            "VPN - Azure MFA",
+            "203.0.113.30",
+            timeout=5.0,
+            port=1_024,
+        ),
+        # A firewall relaying RADIUS with Proxy-State but no Message-Authenticator (dropped: System NPS 4418).
+        Nas(
+            "edge-fw",
+            "Edge-FW (RADIUS proxy)",
+            "10.10.1.40",
+            "10.10.1.40",
+            "edge-fw01",
+            "Virtual",
+            "PAP",
+            "-",
+            "VPN - Azure MFA",
+            "203.0.113.40",
+            port=1_645,
+            message_authenticator=False,
+            proxy_state=True,
+        ),
+        # An 802.1X switch added with the wrong shared secret (System NPS 18).
+        Nas(
+            "switch",
+            "SW-07 (802.1X)",
+            "10.10.6.7",
+            "10.10.6.7",
+            "sw-07",
+            "Ethernet",
+            "EAP",
+            "-",
+            "Wired - 802.1X",
+            "00-1B-54-AA-07-01",
+            port=50_001,
+            secret_matches=False,
+        ),
+        # A re-addressed access point NPS does not know as a RADIUS client (System NPS 13).
+        Nas(
+            "ap-unknown",
+            "(not a RADIUS client)",
+            "10.10.8.44",
+            "10.10.8.44",
+            "ap-3f-12",
+            "Wireless - IEEE 802.11",
+            "EAP",
+            "-",
+            "-",
+            "00-11-22-33-44-66:Contoso-Staff",
+            port=1_812,
+            known=False,
+        ),
     )
 }
 
