@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import json
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -496,3 +496,42 @@ def test_extension_trace_carries_the_event_log_texts(tmp_path: Path) -> None:
     for incident in _incidents(plan):
         if incident["kind"] == "sign-in":
             assert str(incident["cid"]) in joined
+
+
+# --- server settings and the wire model --------------------------------------------------------------------
+
+
+def test_settings_merge_by_field_and_compose_clouds_with_layouts() -> None:
+    from nps_trace_analyzer.config_checks import check_server_config
+    from nps_trace_analyzer.synth.scenarios.registry import authsrv_values, azuremfa_values, expected_config_codes
+    from nps_trace_analyzer.synth.scenarios.settings import merge
+
+    merged = merge([{"cloud": "government"}, {"endpoints": "pre-2023"}, {"missing_values": ("STS_URL",)}])
+    assert merged.mfa_host == "adnotifications.windowsazure.us" and merged.resource_host is None
+    assert merge([{"auditing": False}, {"auditing": True}]).auditing is False  # off wins
+    assert merge([{"accounting": True}, {"accounting": False}]).accounting is True  # kept by any scenario
+    assert merge([{"missing_values": ("A",)}, {"missing_values": ("B", "A")}]).missing_values == ("A", "B")
+    with pytest.raises(KeyError):
+        merge([{"no_such_setting": 1}])
+    values = {name: (typ, data) for name, typ, data in azuremfa_values(merged, verbose=True)}
+    authsrv = {name: (typ, tuple(data)) for name, typ, data in authsrv_values(merged)}  # type: ignore[call-overload]
+    checks = check_server_config(values, authsrv)
+    flagged = {c.code for c in checks if c.status in ("problem", "warning")}
+    assert (
+        flagged == set(expected_config_codes(merged)) == {"CONFIG-PRE-2023-ENDPOINTS", "CONFIG-REQUIRED-VALUE-MISSING"}
+    )
+    assert "CONFIG-GOV-CLOUD" in {c.code for c in checks if c.status == "info"}
+
+
+def test_clients_resend_only_while_waiting_for_an_answer() -> None:
+    from nps_trace_analyzer.synth.scenarios.wire import Round
+    from nps_trace_analyzer.synth.scenarios.world import NAS_CLIENTS
+
+    sent = datetime(2025, 3, 12, 9, 0, tzinfo=timezone.utc)
+    fortigate, vpn = NAS_CLIENTS["fortigate"], NAS_CLIENTS["vpn"]
+    slow = Round(sent=sent, answer=2, answered=sent + timedelta(seconds=21))
+    assert [(t - sent).total_seconds() for t in slow.retransmissions(fortigate)] == [5.0, 10.0, 15.0]
+    assert slow.retransmissions(vpn) == []  # 30 s timeout: answered in time
+    late = Round(sent=sent, answer=3, answered=sent + timedelta(seconds=200))
+    assert len(late.retransmissions(vpn)) == vpn.retries == 3
+    assert Round(sent=sent).retransmissions(fortigate) == []  # never answered: sent once (one logged drop each)

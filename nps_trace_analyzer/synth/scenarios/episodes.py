@@ -135,11 +135,10 @@ def _otp(ctx: BuildContext) -> str:
     return f"{ctx.net_rng.randrange(1_000_000):06d}"
 
 
-def _call(
-    ctx: BuildContext, attempt: Attempt, after: datetime, host: str | None = None, outcome: str = CALL_OK
-) -> None:
-    """The extension opens an HTTPS connection shortly after ``after`` (a request reached it)."""
-    attempt.calls.append(MfaCall(after + ctx.net_secs(0.02, 0.08), host or ctx.settings.mfa_host, outcome))
+def _call(ctx: BuildContext, attempt: Attempt, after: datetime) -> None:
+    """The extension calls the MFA service (a new HTTPS connection) shortly after ``after``, when a request
+    reached it."""
+    attempt.calls.append(MfaCall(after + ctx.net_secs(0.02, 0.08), ctx.settings.mfa_host, CALL_OK))
 
 
 def _eap_rounds(ctx: BuildContext, attempt: Attempt, challenges: list[datetime]) -> None:
@@ -329,9 +328,9 @@ def mfa_exception(ctx: BuildContext, episode: Episode, i: int, place: Placement,
         failed = start - _secs(ctx, 0.05, 1.5)
         ctx.schannel(failed)
         codes.append("SYSTEM-SCHANNEL-36871")
-        # The connection and its ClientHello go out just before Schannel logs the failure.
-        attempt.calls[-1].time = failed - ctx.net_secs(0.005, 0.03)
-        attempt.rounds[0].sent = attempt.calls[-1].time - ctx.net_secs(0.02, 0.1)
+        if attempt.calls:  # the connection and its ClientHello go out just before Schannel logs the failure
+            attempt.calls[-1].time = failed - ctx.net_secs(0.005, 0.03)
+            attempt.rounds[0].sent = attempt.calls[-1].time - ctx.net_secs(0.02, 0.1)
     if code == "REQUEST_MISSING_CODE" and nas.protocol != "PAP":
         codes.extend(ctx.capture_codes("CAPTURE-NON-PAP-PROTOCOL"))
     body = _BODIES[body_name](ctx, episode, i, user, start)
