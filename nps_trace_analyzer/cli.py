@@ -53,8 +53,9 @@ def _default_out_dir(inputs: tuple[str, ...]) -> Path:
     help="Seconds within which an NPS audit event joins an extension incident of the same user.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines, only the summary.")
-def analyze_cmd(inputs: tuple[str, ...], output: Path | None, catalog: tuple[str, ...], join_window: int,
-                quiet: bool) -> None:
+def analyze_cmd(
+    inputs: tuple[str, ...], output: Path | None, catalog: tuple[str, ...], join_window: int, quiet: bool
+) -> None:
     """Analyse a bundle (folder, .zip or single files) and write report.html, incidents.csv, events.csv and
     findings.json.
 
@@ -105,3 +106,7 @@ analyze_cmd.name = "analyze"
 register_catalog(main)
 register_synth(main)
 register_etl(main)
+# Every command accepts -h as well as --help, whichever group it is attached to (click caches a command's help
+# option the first time it is built, so relying on the parent group's settings makes help output order-dependent).
+for _command in main.commands.values():
+    _command.context_settings.setdefault("help_option_names", ["-h", "--help"])

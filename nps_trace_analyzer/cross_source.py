@@ -140,4 +140,3 @@ def extension_traces(collector: Collector) -> dict[str, Any]:
         doc["undecodable_lines"] = trace.undecodable_lines()
         out[inp.name] = doc
     return out
-

@@ -76,8 +76,9 @@ def findings_for(event: Event, catalog: CatalogLike) -> Iterator[Finding]:
         attrs = ex.attrs()
         if event.computer:
             attrs["server"] = event.computer
-        if "cid" not in attrs and (m := _GUID_RE.match(event.get("CorrelationId"))):
-            attrs["cid"] = m.group(1).lower()  # the extension's trace may carry the CID as a field of its own
+        m = _GUID_RE.match(event.get("CorrelationId"))
+        if "cid" not in attrs and m and m.group(1).strip("0-"):
+            attrs["cid"] = m.group(1).lower()  # the trace may carry the CID as a field of its own (never the nil GUID)
         if not ex.codes and event.channel == NPSEXT_CHANNEL:
             if event.level in (1, 2):
                 entry = catalog.match(NPSEXT_TRACE_ERROR, event.text)

@@ -35,6 +35,7 @@ from typing import Any, Protocol
 
 from nps_trace_analyzer.extract.azuremfa import CHALLENGE_REQUESTED
 from nps_trace_analyzer.extract.nps_audit import user_key
+from nps_trace_analyzer.findings import NPSEXT_CHANNEL
 from nps_trace_analyzer.model import Event, Evidence, Finding, Incident
 
 CHALLENGE_NO_RESULT = "CHALLENGE_NO_RESULT"
@@ -94,6 +95,8 @@ def _rank(finding: Finding, entry: Any) -> tuple[int, int]:
     """Sort key for choosing an incident's primary code: lower wins (see rule 1 in the module docstring)."""
     if finding.kind == "nps-audit":
         return (2, 0)  # a joined NPS audit event corroborates; it explains nothing the extension did not say
+    if finding.kind == "capture":
+        return (1, 9)  # packets corroborate what a log says; they are primary only in an incident of their own
     benign = 1 if (entry is None and finding.code == CHALLENGE_REQUESTED) or (entry is not None and entry.benign) else 0
     if finding.kind == "aadsts":
         base = _RANK_AADSTS if entry is not None else 9
@@ -130,6 +133,10 @@ class Correlator:
         self.capture_nas: list[Finding] = []
         self.capture_endpoint: list[Finding] = []
         self.servers: Counter[str] = Counter()
+        # (code, cid or user key) -> POSIX times of extension findings from the event logs, so the same message
+        # in NPSExtension.etl (read later) is recognised as a copy instead of counted twice.
+        self.logged: dict[tuple[str, str], list[float]] = defaultdict(list)
+        self.trace_copies = 0
         self.auth_types: dict[str, Counter[str]] = defaultdict(Counter)
 
     def add_auth_type(self, user: str, auth_type: str, count: int = 1) -> None:
@@ -180,7 +187,10 @@ class Correlator:
             else:
                 self._server(finding)
             return
-        # AzureMfa findings
+        # AzureMfa findings (event logs, or the extension's own trace)
+        if self._is_trace_copy(finding, ukey):
+            self.trace_copies += 1
+            return
         if ukey and finding.code != CHALLENGE_REQUESTED:
             self.activity[ukey].append(finding.event.time.timestamp())
         cid = attrs.get("cid")
@@ -204,6 +214,16 @@ class Correlator:
             self.secondary_rejects.append(finding)
         else:
             self._server(finding)
+
+    def _is_trace_copy(self, finding: Finding, ukey: str) -> bool:
+        """Remember event-log findings; say whether a NPSExtension.etl finding repeats one (same code and CID or
+        user within 2 s). The trace adds nothing the event log did not say, so its copy is not counted again."""
+        key = (finding.code, finding.attrs.get("cid") or ukey)
+        when = finding.event.time.timestamp()
+        if finding.event.channel != NPSEXT_CHANNEL:
+            self.logged[key].append(when)
+            return False
+        return any(abs(when - t) <= 2.0 for t in self.logged.get(key, ()))
 
     def add_all(self, findings: Iterable[Finding]) -> None:
         for finding in findings:

@@ -42,9 +42,7 @@ EXCEPTION_USER_RE = re.compile(
     r"Exception\s+in\s+Authentication\s+Ext(?:ension)?\s+for\s+[Uu]ser\s+(?P<user>.+?)\s*::", re.DOTALL
 )
 ERRORCODE_RE = re.compile(r"ErrorCode\s*::\s*(?:CID\s*:\s*\S+\s+)?(?P<code>[A-Za-z][A-Za-z0-9_]*)")
-MSG_RE = re.compile(
-    r"Msg\s*::\s*(?P<msg>.*?)\s*(?=ErrorCode\s*::|Enter\s+ERROR_CODE\s*@|Trace\s+ID\s*:|$)", re.DOTALL
-)
+MSG_RE = re.compile(r"Msg\s*::\s*(?P<msg>.*?)\s*(?=ErrorCode\s*::|Enter\s+ERROR_CODE\s*@|Trace\s+ID\s*:|$)", re.DOTALL)
 SECONDARY_RE = re.compile(
     r"only\s+performs\s+Secondary\s+Auth.*?for\s+User\s+(?P<user>.+?)\s+with\s+response\s+state\s+"
     r"(?P<state>AccessReject|AccessChallenge|AccessAccept)",

@@ -128,9 +128,7 @@ class _Opener:
                     continue
                 self._extract_member(archive, info, inp.name, depth)
 
-    def _extract_member(
-        self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, parent: str, depth: int
-    ) -> None:
+    def _extract_member(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, parent: str, depth: int) -> None:
         name = f"{parent}!/{_display_name(info.filename)}"
         self.members += 1
         if self.members > self.limits.max_members:
@@ -148,9 +146,7 @@ class _Opener:
             return
         mode = (info.external_attr >> 16) & 0xFFFF
         if stat.S_ISLNK(mode):
-            self.files.append(
-                InputFile(name, "", info.file_size, "", "skipped", reason="symbolic link: not followed")
-            )
+            self.files.append(InputFile(name, "", info.file_size, "", "skipped", reason="symbolic link: not followed"))
             return
         if info.flag_bits & 0x1:
             self.files.append(InputFile(name, "", info.file_size, "", "skipped", reason="encrypted member"))
@@ -170,9 +166,7 @@ class _Opener:
                     if self.total + written > self.limits.max_total_bytes:
                         problem = f"bundle larger than the {self.limits.max_total_bytes} byte limit"
                         break
-                    if written > 16 * 1024**2 and written > self.limits.max_ratio * max(
-                        info.compress_size, 1
-                    ):
+                    if written > 16 * 1024**2 and written > self.limits.max_ratio * max(info.compress_size, 1):
                         problem = f"compression ratio above {self.limits.max_ratio}:1 (zip bomb?)"
                         break
                     if not head:
@@ -209,9 +203,7 @@ def open_bundle(paths: Sequence[str | os.PathLike[str]], limits: IntakeLimits | 
             for file in _walk(path):
                 rel = file.relative_to(path).as_posix()
                 if file.is_symlink():
-                    opener.files.append(
-                        InputFile(rel, "", 0, "", "skipped", reason="symbolic link: not followed")
-                    )
+                    opener.files.append(InputFile(rel, "", 0, "", "skipped", reason="symbolic link: not followed"))
                     continue
                 opener.add_disk_file(file, rel if len(paths) == 1 else f"{path.name}/{rel}", 0)
         else:

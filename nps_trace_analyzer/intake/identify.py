@@ -88,9 +88,7 @@ def identify(name: str, head: bytes, size: int) -> Identity:
     if head.startswith(ZIP_MAGICS):
         return Identity("zip")
     if head.startswith(CAB_MAGIC):
-        return Identity(
-            "cab", note="CAB archive (netsh's companion to nettrace.etl); its contents are not analysed"
-        )
+        return Identity("cab", note="CAB archive (netsh's companion to nettrace.etl); its contents are not analysed")
     if _looks_like_etl(head):
         role = "NPSExtension" if "npsextension" in lower else ("nettrace" if "nettrace" in lower else "")
         return Identity("etl", role)
@@ -108,9 +106,7 @@ def identify(name: str, head: bytes, size: int) -> Identity:
         return Identity("registry-export", "AuthSrv" if "authsrv" in lower else "")
     if stripped.upper().startswith("HKEY_"):
         role = (
-            "AzureMfa"
-            if "azuremfa" in text[:300].lower()
-            else ("AuthSrv" if "authsrv" in text[:300].lower() else "")
+            "AzureMfa" if "azuremfa" in text[:300].lower() else ("AuthSrv" if "authsrv" in text[:300].lower() else "")
         )
         return Identity("registry-dump", role)
     if _IASLOG_DB_RE.search(text):
