@@ -106,10 +106,10 @@ def radius_events(inp: InputFile, summary: CaptureSummary) -> Iterator[Event]:
         items = [
             ("user", ex.user_name or ""),
             ("nas", ex.nas),
-            ("protocol", protocol),
+            ("radius_protocol", protocol),
             ("nas_ip", ex.nas_ip or ""),
             ("nas_identifier", ex.nas_identifier or ""),
-            ("response", ex.response_name),
+            ("radius_response", ex.response_name),
         ]
         items += [("finding", code) for code in codes]
         yield _event(inp, ex.request_time, "RADIUS", 1, text, items)
