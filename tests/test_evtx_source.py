@@ -70,3 +70,22 @@ def test_security_named_data_and_irrelevant_records(tmp_path: Path) -> None:
     assert inp.records_read == 2 and inp.events_kept == 1  # the logon is counted, not kept
     assert events[0].get("reasoncode") == "16" and events[0].event_id == 6273
     assert inp.channels == {"Security": 2}
+
+
+def test_truncated_inside_first_chunk_is_not_analysed(tmp_path: Path) -> None:
+    """pyevtx-rs reports nothing for a file cut inside its first chunk; the reader says it is truncated."""
+    full = tmp_path / "Security.evtx"
+    write_evtx(full, [EventSpec("Microsoft-Windows-Security-Auditing", 6272, T0, "Security", "NPS01", level=0)])
+    cut = tmp_path / "cut.evtx"
+    cut.write_bytes(full.read_bytes()[:5000])
+    assert _read(cut) == []
+    with open_bundle([cut]) as bundle:
+        (inp,) = bundle.files
+        list(reader_for(inp.kind)(inp, Collector()))  # type: ignore[misc]
+    assert not inp.analysed and "truncated" in inp.reason
+    empty = tmp_path / "empty.evtx"
+    write_evtx(empty, [])
+    with open_bundle([empty]) as bundle:
+        (inp,) = bundle.files
+        list(reader_for(inp.kind)(inp, Collector()))  # type: ignore[misc]
+    assert inp.analysed and inp.warnings == ["the log is empty (file header only)"]

@@ -31,6 +31,7 @@ from nps_trace_analyzer.model import Event, InputFile
 from nps_trace_analyzer.sources.registry import Collector, register
 
 BATCH = 512
+EMPTY_LOG_SIZE = 4096  # an exported log with no records is its 4 KiB file header alone
 _PROVIDER_RE = re.compile(r'"Provider":\{"#attributes":\{"Name":"((?:[^"\\]|\\.)*)"')
 _EVENTID_RE = re.compile(r'"EventID":(?:\{[^}]*\},"#text":)?(\d+)')
 _CHANNEL_RE = re.compile(r'"Channel":"((?:[^"\\]|\\.)*)"')
@@ -266,3 +267,10 @@ def read_evtx(inp: InputFile, collector: Collector) -> Iterator[Event]:
             yield event
     if inp.records_skipped > 50:
         inp.warnings.append(f"... {inp.records_skipped - 50} more skipped items not listed")
+    if inp.records_read == 0 and inp.records_skipped == 0:
+        if inp.size > EMPTY_LOG_SIZE:
+            # pyevtx-rs says nothing when a file ends inside its first chunk: say it ourselves.
+            inp.analysed = False
+            inp.reason = "no complete record: the file is truncated or its first chunk is damaged"
+        else:
+            inp.warnings.append("the log is empty (file header only)")
