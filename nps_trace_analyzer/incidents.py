@@ -34,8 +34,8 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from nps_trace_analyzer.extract.azuremfa import CHALLENGE_REQUESTED
-from nps_trace_analyzer.extract.nps_audit import user_key
 from nps_trace_analyzer.findings import NPSEXT_CHANNEL
+from nps_trace_analyzer.identity import user_key
 from nps_trace_analyzer.model import Event, Evidence, Finding, Incident
 
 CHALLENGE_NO_RESULT = "CHALLENGE_NO_RESULT"

@@ -6,7 +6,10 @@ out of the wevtutil text reader, so this module serves both. Empty values are re
 
 from __future__ import annotations
 
+from nps_trace_analyzer.identity import user_key
 from nps_trace_analyzer.model import Event
+
+__all__ = ["is_nps_audit", "nps_audit_fields", "system_code", "user_key"]
 
 SECURITY_PROVIDER = "microsoft-windows-security-auditing"
 NPS_AUDIT_IDS = frozenset(range(6272, 6281))
@@ -55,19 +58,6 @@ def nps_audit_fields(event: Event) -> dict[str, str]:
     named = {name: value for name, value in event.data if name}
     out = {key: _value(named, names) for key, names in _FIELDS.items()}
     return {key: value for key, value in out.items() if value}
-
-
-def user_key(user: str | None) -> str:
-    """A join key for one person across sources: ``CONTOSO\\alice``, ``alice@contoso.com`` -> ``alice``.
-
-    The extension logs the RADIUS User-Name (often a UPN); NPS audits log the Windows account. The local part is
-    what both share; collisions across domains are possible but rare in one NPS server's day.
-    """
-    if not user:
-        return ""
-    value = user.strip().strip("'\"")
-    value = value.rsplit("\\", 1)[-1].rsplit("/", 1)[-1]
-    return value.split("@", 1)[0].lower()
 
 
 def system_code(event: Event) -> str | None:

@@ -39,6 +39,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from nps_trace_analyzer.identity import user_key
 from nps_trace_analyzer.model import Event
 from nps_trace_analyzer.sources.text_decode import DEFAULT_MAX_BYTES, TextReadStats, load_text
 
@@ -479,12 +480,6 @@ def read_nps_log(
 # --- pairing ----------------------------------------------------------------------------------------------
 
 
-def _user_key(user: str) -> str:
-    """``CONTOSO\\alice``, ``dc/Users/alice``, ``alice@contoso.com`` -> ``alice`` (the part all forms share)."""
-    value = re.split(r"[\\/]", user.strip())[-1]
-    return value.split("@", 1)[0].lower()
-
-
 @dataclass
 class RadiusTransaction:
     """One request and its answer (either may be None). ``outcome``: accept, reject, challenge, accounting,
@@ -566,8 +561,8 @@ def _compatible(request: RadiusLogRecord, response: RadiusLogRecord) -> str:
     ):
         if a and b and a.lower() != b.lower():
             return ""
-    req_user = _user_key(request.user or request.fq_user)
-    resp_user = _user_key(response.user or response.fq_user)
+    req_user = user_key(request.user or request.fq_user)
+    resp_user = user_key(response.user or response.fq_user)
     if req_user and resp_user:
         return "user" if req_user == resp_user else ""
     return "client"
