@@ -12,7 +12,7 @@ A bundle holds what the health-check script (option 4) collects, plus the two Wi
   same message texts as its event-log channels, plus verbose noise), written with 64 KB buffers rather than
   logman's 1 MB so that the committed samples stay small;
 * ``IN<yymmdd>.log`` (NPS accounting, database-compatible) when a scenario's server keeps one;
-* ``expected.json``: the incidents the analyzer should find (format in the diagnosis contract).
+* ``expected.json``: the incidents the analyzer should find (format in docs/diagnosis-contract.md).
 
 Everything derives from the seed: the same arguments give byte-identical files, which is what lets the demo
 bundle in ``samples/`` be committed and checked. :func:`build_bundle` returns the content without writing,

@@ -1,6 +1,6 @@
 """Category and benign flag of every code a scenario may name as an expected result.
 
-This mirrors the lead's diagnosis contract (codes -> category, benign) so that scenario definitions only name
+This mirrors docs/diagnosis-contract.md (codes -> category, benign) so that scenario definitions only name
 codes and the expected category can never drift from one scenario to the next. It is deliberately a plain
 table, not the catalog: expected.json is the yardstick the analyzer's catalog is measured against, so it must
 not be derived from that catalog.
