@@ -21,7 +21,9 @@ import tempfile
 import time
 from datetime import datetime, timezone
 
-STAGES = ("events", "events_sorted", "packets", "summary", "pcapng")
+# "reference" reads the same file with dissect.etl (test-only, AGPL; never imported by the package) so every
+# figure can be reported as a ratio to an independent reader measured in the same run.
+STAGES = ("reference", "events", "events_sorted", "packets", "summary", "pcapng")
 
 
 def generate(path: str, size_mb: int, bulk_bytes: int = 1400) -> dict[str, int]:
@@ -70,7 +72,13 @@ def run_stage(stage: str, path: str) -> dict[str, float]:
     estats, pstats = EtlStats(), PacketStats()
     began = time.perf_counter()
     result: dict[str, float] = {}
-    if stage == "events":
+    if stage == "reference":
+        from dissect.etl import ETL
+
+        with open(path, "rb") as fh:
+            estats.events = sum(1 for _ in ETL(fh))
+        result["count"] = estats.events
+    elif stage == "events":
         result["count"] = sum(1 for _ in iter_events(path, estats))
     elif stage == "events_sorted":
         result["count"] = sum(1 for _ in iter_events_sorted(path, estats))
@@ -121,6 +129,7 @@ def main() -> None:
               f"{info['buffers']} buffers in {time.perf_counter() - began:.1f}s")  # fmt: skip
     size = os.path.getsize(path)
     print(f"file: {path} ({size / 1e6:.1f} MB)")
+    reference: float | None = None
     try:
         for stage in args.stages.split(","):
             out = subprocess.run(
@@ -131,7 +140,10 @@ def main() -> None:
                 f"{stage:14} {r['seconds']:7.1f}s {r['mb_per_s']:6.1f} MB/s {r['events_per_s']:9.0f} events/s "
                 f"{r['packets_per_s']:9.0f} packets/s  events={r['events']:.0f} packets={r['packets']:.0f} "
                 f"skipped={r['skipped']:.0f} peak RSS {r['peak_rss_mb']:.0f} MB"
+                + (f"  = {r['mb_per_s'] / reference:.1f}x dissect.etl" if reference and stage != "reference" else "")
             )
+            if stage == "reference":
+                reference = r["mb_per_s"]
     finally:
         if tmp:
             os.unlink(tmp)

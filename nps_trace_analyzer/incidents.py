@@ -28,7 +28,6 @@ The rules (``docs``: README "How incidents are formed"):
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -42,17 +41,6 @@ CHALLENGE_NO_RESULT = "CHALLENGE_NO_RESULT"
 EXTENSION_REJECT_REASONS = frozenset({9, 10, 21})
 MAX_EVIDENCE = 100
 _RANK_AADSTS, _RANK_ERROR, _RANK_RESPONSE, _RANK_OTHER = 0, 1, 2, 3
-
-
-class EntryLike(Protocol):
-    id: str
-    code: str
-    category: str
-    severity: str
-    benign: bool
-    title: str
-    steps: list[str]
-    doc_links: list[str]
 
 
 class CatalogLookup(Protocol):
@@ -225,10 +213,6 @@ class Correlator:
             return False
         return any(abs(when - t) <= 2.0 for t in self.logged.get(key, ()))
 
-    def add_all(self, findings: Iterable[Finding]) -> None:
-        for finding in findings:
-            self.add(finding)
-
     def _server(self, finding: Finding) -> None:
         server = finding.attrs.get("server") or finding.event.computer or ""
         self._group("server", server, finding.entry_id or finding.code, finding)
@@ -301,9 +285,9 @@ class Correlator:
         drafts.extend(reject_drafts)
         server_drafts = list(self.server_groups.values())
         for schannel in self.schannel:
-            target = self._https_incident(drafts + server_drafts, schannel)
-            if target is not None:
-                target.findings.append(schannel)
+            hits = self._near(drafts + server_drafts, schannel, {"HTTPS_COMMUNICATION_ERROR"}, False, same_server=True)
+            if hits:
+                hits[0].findings.append(schannel)
             else:
                 self._server(schannel)
                 server_drafts = list(self.server_groups.values())
@@ -314,14 +298,28 @@ class Correlator:
         for draft in drafts:
             draft.server = draft.server or default_server
         drafts.sort(key=lambda d: (d.first, d.kind, d.key))
-        return [self._build(i, d) for i, d in enumerate(drafts, 1)]
+        built = []
+        for number, draft in enumerate(drafts, 1):
+            built.append(self._build(number, draft))
+            draft.findings = []  # the incident keeps only its evidence rows; let the events go
+        self.by_cid.clear()
+        self.server_groups.clear()
+        self.activity.clear()
+        self.logged.clear()
+        return built
 
-    def _near(self, drafts: list[_Draft], finding: Finding, codes: set[str], same_user: bool) -> list[_Draft]:
+    def _near(
+        self, drafts: list[_Draft], finding: Finding, codes: set[str], same_user: bool, same_server: bool = False
+    ) -> list[_Draft]:
+        """Drafts holding one of ``codes`` within the correlation window of ``finding`` (same user/server if asked)."""
         window = self.options.schannel_window
         ukey = user_key(finding.attrs.get("user"))
+        server = (finding.attrs.get("server") or finding.event.computer or "").lower()
         hits = []
         for draft in drafts:
             if same_user and (not ukey or draft.ukey != ukey):
+                continue
+            if same_server and (draft.server or "").lower() != server:
                 continue
             if not any(f.code in codes for f in draft.findings):
                 continue
@@ -391,18 +389,6 @@ class Correlator:
         draft = self._reject_draft(finding)
         latest[key] = draft
         drafts.append(draft)
-
-    def _https_incident(self, drafts: list[_Draft], schannel: Finding) -> _Draft | None:
-        server = schannel.attrs.get("server") or schannel.event.computer
-        for draft in drafts:
-            if (draft.server or "").lower() != (server or "").lower():
-                continue
-            if not any(f.code == "HTTPS_COMMUNICATION_ERROR" for f in draft.findings):
-                continue
-            window = self.options.schannel_window
-            if draft.first - window <= schannel.event.time <= draft.last + window:
-                return draft
-        return None
 
     # -- building ---------------------------------------------------------------------------------------------
 
@@ -507,12 +493,3 @@ class Correlator:
             return f"NPS rejected {who} ({code}){f', {count} times' if count > 1 else ''}: {title}"
         times = "once" if count == 1 else f"{count} times"
         return f"{server or 'The server'} logged {code} {times}: {title}"
-
-
-def build_incidents(
-    findings: Iterable[Finding], catalog: CatalogLookup, options: IncidentOptions | None = None
-) -> list[Incident]:
-    """Form incidents from time-ordered findings (see the module docstring for the rules)."""
-    correlator = Correlator(catalog, options)
-    correlator.add_all(findings)
-    return correlator.incidents()

@@ -175,7 +175,9 @@ def analyze(
         )
     document = to_document(result)
     say("writing reports")
-    targets.json.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    with targets.json.open("w", encoding="utf-8") as fh:
+        json.dump(document, fh, indent=2, ensure_ascii=False)
+        fh.write("\n")
     write_incidents_csv(targets.incidents_csv, incidents)
     write_html(targets.html, document)
     return result

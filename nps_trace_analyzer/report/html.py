@@ -44,4 +44,7 @@ def render_html(document: dict[str, Any]) -> str:
 
 
 def write_html(path: Path, document: dict[str, Any]) -> None:
-    path.write_text(render_html(document), encoding="utf-8")
+    """Stream the rendered template to ``path`` (a report with thousands of incidents is never one big string)."""
+    with path.open("w", encoding="utf-8") as fh:
+        for chunk in _ENV.get_template("report.html.j2").generate(doc=document):
+            fh.write(chunk)
