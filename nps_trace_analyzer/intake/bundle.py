@@ -15,6 +15,7 @@ import os
 import stat
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,8 @@ from nps_trace_analyzer.intake.identify import SNIFF_BYTES, identify
 from nps_trace_analyzer.model import InputFile
 
 _COPY_CHUNK = 1024 * 1024
+# What a damaged member can raise while being decompressed (bad CRC, broken deflate stream, cut-off archive...).
+_MEMBER_ERRORS = (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError, ValueError)
 
 
 class IntakeError(Exception):
@@ -117,7 +120,7 @@ class _Opener:
     def add_zip(self, inp: InputFile, depth: int) -> None:
         try:
             archive = zipfile.ZipFile(inp.path)
-        except (zipfile.BadZipFile, OSError) as exc:
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
             inp.reason = f"cannot open zip: {exc}"
             return
         with archive:
@@ -173,8 +176,8 @@ class _Opener:
                         head = chunk[:SNIFF_BYTES]
                     digest.update(chunk)
                     dst.write(chunk)
-        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
-            problem = f"cannot extract: {exc}"
+        except _MEMBER_ERRORS as exc:
+            problem = f"cannot extract (damaged archive member): {exc}"
         if problem:
             Path(target).unlink(missing_ok=True)
             self.files.append(InputFile(name, "", info.file_size, "", "skipped", reason=problem))
