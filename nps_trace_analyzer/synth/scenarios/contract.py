@@ -8,22 +8,10 @@ not be derived from that catalog.
 
 from __future__ import annotations
 
-CATEGORIES: frozenset[str] = frozenset(
-    {
-        "configuration",
-        "certificate-token",
-        "connectivity",
-        "installation",
-        "directory",
-        "user-enrollment",
-        "user-action",
-        "not-an-error",
-        "needs-support",
-        "nps-policy",
-        "primary-auth",
-        "radius-client",
-    }
-)
+from nps_trace_analyzer.catalog.schema import CATEGORIES as CATALOG_CATEGORIES
+
+# The vocabulary itself is the catalog's (one list); which code gets which category is this module's own table.
+CATEGORIES: frozenset[str] = frozenset(CATALOG_CATEGORIES)
 
 INCIDENT_KINDS: frozenset[str] = frozenset({"sign-in", "challenge-no-result", "server", "nps-reject", "server-config"})
 
