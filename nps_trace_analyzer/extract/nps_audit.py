@@ -41,12 +41,7 @@ _FIELDS = {
 }
 
 
-def _value(named: dict[str, str], names: tuple[str, ...]) -> str:
-    for name in names:
-        value = named.get(name, "").strip()
-        if value and value != "-":
-            return value
-    return ""
+_FIELD_ITEMS = tuple(_FIELDS.items())
 
 
 def is_nps_audit(event: Event) -> bool:
@@ -56,8 +51,14 @@ def is_nps_audit(event: Event) -> bool:
 def nps_audit_fields(event: Event) -> dict[str, str]:
     """The non-empty 6272-6280 fields under short names (user, nas_ip, reason_code, auth_type...)."""
     named = {name: value for name, value in event.data if name}
-    out = {key: _value(named, names) for key, names in _FIELDS.items()}
-    return {key: value for key, value in out.items() if value}
+    out: dict[str, str] = {}
+    for key, names in _FIELD_ITEMS:
+        for name in names:
+            value = named.get(name)
+            if value and (value := value.strip()) and value != "-":  # Windows renders empty values as "-"
+                out[key] = value
+                break
+    return out
 
 
 def system_code(event: Event) -> str | None:

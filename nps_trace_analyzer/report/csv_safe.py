@@ -13,13 +13,13 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_STARTS = frozenset("=+-@\t\r")
 
 
 def neutralise(value: Any) -> str:
     """Return the cell text, prefixed with ``'`` when a spreadsheet would read it as a formula."""
-    text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_STARTS):
+    text = value if type(value) is str else ("" if value is None else str(value))
+    if text and text[0] in _FORMULA_STARTS:
         return "'" + text
     return text
 

@@ -43,7 +43,6 @@ EVENT_COLUMNS = (
     "SourceFile",
     "SourceKind",
     "Text",
-    "Data",
 )
 
 
@@ -81,8 +80,6 @@ class EventsCsv:
         self.rows = 0
 
     def add(self, event: Event) -> None:
-        # Unnamed data is already the Text column; only named items add information here.
-        data = "; ".join(f"{name}={value}" for name, value in event.data if name)
         self._out.row(
             [
                 iso_z(event.time),
@@ -95,7 +92,6 @@ class EventsCsv:
                 event.source_file,
                 event.source_kind,
                 event.text,
-                data,
             ]
         )
         self.rows += 1

@@ -107,6 +107,14 @@ def _decode_json(raw: str, record_id: int, timestamp: str, source: str) -> Event
     return _event_from_json(json.loads(raw), record_id, timestamp, source)
 
 
+def _text_of(data: list[tuple[str | None, str]]) -> str:
+    """The event's text: unnamed strings joined by spaces (message-like events), named ones as ``Name=value``
+    pairs (audit events), so the text alone carries everything and events.csv needs no second data column."""
+    if all(name is None for name, _value in data):
+        return " ".join(value for _name, value in data if value)
+    return "; ".join(f"{name}={value}" if name else value for name, value in data if value)
+
+
 def _event_from_json(doc: dict[str, Any], record_id: int, timestamp: str, source: str) -> Event:
     event = doc.get("Event", {})
     system = event.get("System") or {}
@@ -122,7 +130,6 @@ def _event_from_json(doc: dict[str, Any], record_id: int, timestamp: str, source
         user_data = event.get("UserData") or {}
         for _element, children in user_data.items() if isinstance(user_data, dict) else ():
             data.extend(_data_items(children))
-    text = " ".join(value for _name, value in data if value)
     return Event(
         time=_parse_time(timestamp),
         source_file=source,
@@ -133,7 +140,7 @@ def _event_from_json(doc: dict[str, Any], record_id: int, timestamp: str, source
         record_id=record_id,
         computer=_scalar(system.get("Computer")).strip(),
         data=tuple(data),
-        text=text,
+        text=_text_of(data),
         source_kind="evtx",
     )
 
