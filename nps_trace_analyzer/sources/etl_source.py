@@ -21,6 +21,7 @@ from typing import Any
 from nps_trace_analyzer.model import Event, InputFile
 from nps_trace_analyzer.net.capture_summary import CaptureSummary, summarize
 from nps_trace_analyzer.net.radius import AuthProtocol
+from nps_trace_analyzer.net.tcp_tls import VERSION_NAMES
 from nps_trace_analyzer.sources.etl import EtlStats
 from nps_trace_analyzer.sources.etl.packets import PacketStats, iter_file_packets
 from nps_trace_analyzer.sources.etl.reader import filetime_to_datetime
@@ -28,7 +29,6 @@ from nps_trace_analyzer.sources.registry import Collector, register
 
 CHANNEL = "nettrace"
 _TLS12 = 0x0303
-_TLS_NAMES = {0x0300: "SSL 3.0", 0x0301: "TLS 1.0", 0x0302: "TLS 1.1", 0x0303: "TLS 1.2", 0x0304: "TLS 1.3"}
 
 
 def _event(inp: InputFile, when: Any, provider: str, event_id: int, text: str, items: list[tuple[str, str]]) -> Event:
@@ -152,7 +152,7 @@ def endpoint_events(inp: InputFile, summary: CaptureSummary) -> Iterator[Event]:
     for hs in summary.tls:
         if not hs.mfa_endpoint or hs.client_hello_filetime is None:
             continue
-        offered = ", ".join(_TLS_NAMES.get(v, hex(v)) for v in hs.client_versions)
+        offered = ", ".join(VERSION_NAMES.get(v, hex(v)) for v in hs.client_versions)
         codes = []
         if hs.client_versions and max(hs.client_versions) < _TLS12:
             codes.append("CAPTURE-TLS-LEGACY-ONLY")
