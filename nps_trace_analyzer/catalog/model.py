@@ -68,6 +68,15 @@ class Entry:
         """True for the entry a code falls back to (the one without a message-specific slug)."""
         return self.slug is None
 
+    @property
+    def is_fallback(self) -> bool:
+        """True for an entry that stands for a whole family of codes (``code_pattern``, e.g. any ``AADSTS<n>``).
+
+        Such an entry knows nothing about the particular code it matched: incidents must not lend its category or
+        steps as if the code were known (findings.json marks them ``generic``).
+        """
+        return self.code_pattern is not None
+
     def matches_text(self, text: str) -> bool:
         """True if one of this entry's patterns, or one of its documented messages, is found in ``text``."""
         if not text:
