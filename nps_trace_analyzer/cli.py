@@ -20,6 +20,7 @@ from nps_trace_analyzer.cli_etl import register as register_etl
 from nps_trace_analyzer.cli_synth import register as register_synth
 from nps_trace_analyzer.intake import IntakeError
 from nps_trace_analyzer.pipeline import AnalyzeOptions, analyze, report_paths
+from nps_trace_analyzer.progress import ProgressDisplay
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -52,9 +53,21 @@ def _default_out_dir(inputs: tuple[str, ...]) -> Path:
     show_default=True,
     help="Seconds within which an NPS audit event joins an extension incident of the same user.",
 )
-@click.option("-q", "--quiet", is_flag=True, help="No progress lines, only the summary.")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Processes reading the .evtx files (default: the machine's cores). The reports are the same for any value.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress lines or bar, only the summary.")
 def analyze_cmd(
-    inputs: tuple[str, ...], output: Path | None, catalog: tuple[str, ...], join_window: int, quiet: bool
+    inputs: tuple[str, ...],
+    output: Path | None,
+    catalog: tuple[str, ...],
+    join_window: int,
+    jobs: int | None,
+    quiet: bool,
 ) -> None:
     """Analyse a bundle (folder, .zip or single files) and write report.html, incidents.csv, events.csv and
     findings.json.
@@ -63,14 +76,10 @@ def analyze_cmd(
     Exit status: 0 analysed (with or without incidents), 1 nothing in the input could be read, 2 usage error.
     """
     out_dir = output or _default_out_dir(inputs)
-
-    def progress(message: str) -> None:
-        if not quiet:
-            click.echo(message, err=True)
-
-    options = AnalyzeOptions(catalog_paths=catalog, join_window=timedelta(seconds=join_window))
+    display = ProgressDisplay(quiet=quiet)
+    options = AnalyzeOptions(catalog_paths=catalog, join_window=timedelta(seconds=join_window), jobs=jobs)
     try:
-        result = analyze(list(inputs), out_dir, options, progress)
+        result = analyze(list(inputs), out_dir, options, display.say, display)
     except CatalogError as exc:
         fail_catalog(exc)
     except IntakeError as exc:
@@ -78,6 +87,8 @@ def analyze_cmd(
     except OSError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
+    finally:
+        display.close()
     paths = report_paths(out_dir)
     analysed = result.analysed_inputs
     headline = [i for i in result.incidents if not i.benign]

@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from nps_trace_analyzer.catalog import load_catalog
 from nps_trace_analyzer.cross_source import (
@@ -22,17 +23,28 @@ from nps_trace_analyzer.cross_source import (
     cross_source_findings,
     extension_traces,
 )
-from nps_trace_analyzer.extract.nps_audit import is_nps_audit
-from nps_trace_analyzer.findings import findings_for, is_azuremfa
+from nps_trace_analyzer.findings import findings_for
 from nps_trace_analyzer.incidents import Correlator, IncidentOptions
 from nps_trace_analyzer.intake import IntakeLimits, open_bundle
 from nps_trace_analyzer.model import Event, InputFile
+from nps_trace_analyzer.parallel import ShardedEvtx, ShardResult, default_jobs
 from nps_trace_analyzer.report.html import write_html
 from nps_trace_analyzer.report.result import AnalysisResult, to_document
 from nps_trace_analyzer.report.tables import EventsCsv, write_incidents_csv
+from nps_trace_analyzer.sources.evtx_shards import DEFAULT_SHARD_CHUNKS
 from nps_trace_analyzer.sources.registry import Collector, reader_for
 
 Progress = Callable[[str], None]
+
+
+class Meter(Protocol):
+    """Where the amount of work done goes (a progress bar): bytes of input in total, then records and bytes read."""
+
+    def start(self, total_bytes: int) -> None: ...
+
+    def advance(self, records: int, nbytes: int) -> None: ...
+
+
 _CHANNEL_ROLES = ("AuthNOptCh", "AuthZOptCh", "AuthZAdminCh", "Security", "System", "Application")
 # Read order matters twice: NPS audit logs (Security.evtx, then its text rendering) come before the extension's
 # logs, so a challenge already answered by a grant is recognised as it is read and never stored (memory follows
@@ -52,6 +64,8 @@ class AnalyzeOptions:
     catalog_paths: Sequence[str | Path] = ()
     join_window: timedelta = timedelta(minutes=2)
     limits: IntakeLimits = field(default_factory=IntakeLimits)
+    jobs: int | None = None  # worker processes for the .evtx files; None = the machine's cores
+    shard_chunks: int = DEFAULT_SHARD_CHUNKS  # 64 KiB chunks per shard (the output does not depend on it)
 
 
 @dataclass(frozen=True)
@@ -102,24 +116,26 @@ class _Stream:
     def consume(self, inp: InputFile, event: Event, make_findings: bool) -> None:
         self.events_csv.add(event)
         self.per_source[_source_label(inp)] += 1
-        counts = self.counts
-        if counts.first_time is None or event.time < counts.first_time:
-            counts.first_time = event.time
-        if counts.last_time is None or event.time > counts.last_time:
-            counts.last_time = event.time
-        if is_nps_audit(event):
-            counts.audit_events[event.source_kind] += 1
-        elif is_azuremfa(event):
-            counts.azuremfa_events += 1
-            if event.computer:
-                counts.computers[event.computer] += 1
+        self.counts.note(event)
         if make_findings:
             for finding in findings_for(event, self.catalog):
                 self.correlator.add(finding)
 
+    def absorb(self, inp: InputFile, shard: ShardResult) -> None:
+        """Take a shard read by a worker: the same rows, counts and findings :meth:`consume` would have made."""
+        self.events_csv.add_formatted(shard.rows, shard.row_count)
+        self.per_source[_source_label(inp)] += shard.row_count
+        self.counts.merge(shard.counts)
+        for finding in shard.findings:
+            self.correlator.add(finding)
+
 
 def analyze(
-    paths: Sequence[str | Path], out_dir: Path, options: AnalyzeOptions | None = None, progress: Progress | None = None
+    paths: Sequence[str | Path],
+    out_dir: Path,
+    options: AnalyzeOptions | None = None,
+    progress: Progress | None = None,
+    meter: Meter | None = None,
 ) -> AnalysisResult:
     """Analyse a bundle and write ``report.html``, ``incidents.csv``, ``events.csv`` and ``findings.json``."""
     options = options or AnalyzeOptions()
@@ -130,9 +146,23 @@ def analyze(
     correlator = Correlator(catalog, IncidentOptions(join_window=options.join_window))
     collector = Collector()
     notes: list[str] = []
-    with open_bundle([str(p) for p in paths], options.limits) as bundle, EventsCsv(targets.events_csv) as events_csv:
+    with (
+        open_bundle([str(p) for p in paths], options.limits) as bundle,
+        EventsCsv(targets.events_csv) as events_csv,
+        ExitStack() as stack,  # the worker pool, closed before the bundle's temporary copies go
+    ):
         stream = _Stream(catalog, correlator, events_csv)
         readable = sorted((f for f in bundle.files if reader_for(f.kind) is not None), key=_read_rank)
+        if meter is not None:
+            meter.start(sum(f.size for f in readable))
+        shards = ShardedEvtx(
+            [f for f in readable if f.kind == "evtx"],
+            catalog,
+            options.jobs or default_jobs(),
+            options.shard_chunks,
+            meter.advance if meter is not None else None,
+        )
+        stack.enter_context(shards)
         for number, inp in enumerate(readable, 1):
             reader = reader_for(inp.kind)
             assert reader is not None
@@ -143,6 +173,13 @@ def analyze(
                     f"{inp.name} repeats the NPS audit events of the Security event log: its events are listed "
                     "in events.csv but not counted again."
                 )
+            if inp.kind == "evtx":  # read in shards by the pool (or in-process with one job)
+                for shard in shards.results(inp):
+                    stream.absorb(inp, shard)
+                if "internal error" in inp.reason:
+                    say(f"    {inp.reason}")
+                _settle_role(inp)
+                continue
             try:
                 for kept, event in enumerate(reader(inp, collector), 1):
                     if kept % 250_000 == 0:
@@ -152,6 +189,8 @@ def analyze(
                 inp.reason = f"internal error while reading (please report): {type(exc).__name__}: {exc}"
                 inp.warnings.append(inp.reason)
                 say(f"    {inp.reason}")
+            if meter is not None:
+                meter.advance(inp.records_read, inp.size)
             _settle_role(inp)
         for inp in bundle.files:
             if not inp.analysed and not inp.reason and reader_for(inp.kind) is None:

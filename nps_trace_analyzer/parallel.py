@@ -1,0 +1,178 @@
+"""Read every .evtx of a bundle in shards across a process pool; hand the results back in record order.
+
+pyevtx-rs iterates on one core, and the Python work per relevant record (normalising, extracting findings,
+formatting the events.csv row) is larger still, so a bundle's .evtx files are cut into chunk runs
+(:mod:`~nps_trace_analyzer.sources.evtx_shards`) and each run is read by a worker process that also makes the
+findings and the CSV text of its events. The parent takes the results strictly in order — files in the
+pipeline's read order, shards in file order — so events.csv, the counts, the warnings and the order in which
+findings reach the correlator are the same as with one process, byte for byte, for any number of jobs.
+
+The pool is the standard library's ``concurrent.futures.ProcessPoolExecutor``: a well-kept, portable pool whose
+only scheduling here is "submit in order, keep a few ahead, take in order"; no scheduler of our own. At most
+``jobs + 2`` shard results wait in the parent, so memory follows the number of processes, not the log sizes.
+With one job no pool is started and the same shard function runs in-process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from nps_trace_analyzer.cross_source import StreamCounts
+from nps_trace_analyzer.findings import findings_for
+from nps_trace_analyzer.model import Finding, InputFile
+from nps_trace_analyzer.report.tables import EventRows
+from nps_trace_analyzer.sources.evtx_shards import DEFAULT_SHARD_CHUNKS, Shard, plan_shards
+from nps_trace_analyzer.sources.evtx_source import ReadStats, finish_evtx, open_evtx, read_records
+
+# (records read, file bytes covered) after each shard: drives the progress display.
+Advance = Callable[[int, int], None]
+
+
+def default_jobs() -> int:
+    """The machine's cores available to this process."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class ShardTask:
+    """One shard of one file, with what the worker needs to read it like the one-process reader."""
+
+    shard: Shard
+    name: str
+    as_xml: bool
+
+
+@dataclass
+class ShardResult:
+    """What a worker made of one shard: counts, events.csv text, findings and stream counts, in record order."""
+
+    stats: ReadStats
+    rows: str = ""
+    row_count: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    counts: StreamCounts = field(default_factory=StreamCounts)
+    file_bytes: int = 0
+    error: str = ""  # an unexpected exception (a bug): the file's reading stops here, as with one process
+
+
+_worker_catalog: Any = None
+
+
+def _init_worker(catalog: Any) -> None:
+    global _worker_catalog
+    _worker_catalog = catalog
+
+
+def read_shard(task: ShardTask, catalog: Any = None) -> ShardResult:
+    """Read one shard: normalise its relevant records, make their findings and their events.csv rows."""
+    catalog = catalog if catalog is not None else _worker_catalog
+    stats = ReadStats()
+    rows = EventRows()
+    result = ShardResult(stats, file_bytes=task.shard.file_bytes)
+    try:
+        for event in read_records(task.shard.open(), stats, task.as_xml, task.name, task.shard.first_chunk):
+            rows.add(event)
+            result.counts.note(event)
+            result.findings.extend(findings_for(event, catalog))
+    except Exception as exc:  # a reader bug must cost this file, not the bundle: the parent reports it
+        result.error = f"{type(exc).__name__}: {exc}"
+    result.rows = rows.text()
+    result.row_count = rows.count
+    return result
+
+
+def _pool_context() -> Any:
+    """fork where it is safe (Linux and other POSIX but macOS): workers start in milliseconds with the catalog."""
+    if sys.platform != "darwin" and "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context()
+
+
+class ShardedEvtx:
+    """The shards of a bundle's .evtx files, read ahead by a pool and taken back file by file, in order.
+
+    Use as a context manager; :meth:`results` must be called for the files in the order given.
+    """
+
+    def __init__(
+        self,
+        inputs: Sequence[InputFile],
+        catalog: Any,
+        jobs: int,
+        shard_chunks: int = DEFAULT_SHARD_CHUNKS,
+        advance: Advance | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.advance = advance or (lambda _records, _bytes: None)
+        self.tasks: deque[tuple[InputFile, ShardTask]] = deque()
+        for inp in inputs:
+            as_xml = open_evtx(inp)
+            if as_xml is None:
+                continue
+            for shard in plan_shards(inp.path, inp.size, shard_chunks):
+                self.tasks.append((inp, ShardTask(shard, inp.name, as_xml)))
+        self.jobs = max(1, jobs)
+        self.pool: ProcessPoolExecutor | None = None
+        if self.jobs > 1 and len(self.tasks) > 1:
+            self.pool = ProcessPoolExecutor(
+                max_workers=min(self.jobs, len(self.tasks)),
+                mp_context=_pool_context(),
+                initializer=_init_worker,
+                initargs=(catalog,),
+            )
+        self.window = self.jobs + 2
+        self.pending: deque[tuple[InputFile, ShardTask, Future[ShardResult] | None]] = deque()
+
+    def __enter__(self) -> ShardedEvtx:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+    def _fill(self) -> None:
+        while self.tasks and len(self.pending) < self.window:
+            inp, task = self.tasks.popleft()
+            future = self.pool.submit(read_shard, task) if self.pool is not None else None
+            self.pending.append((inp, task, future))
+
+    def results(self, inp: InputFile) -> Iterator[ShardResult]:
+        """Yield the shard results of ``inp`` in file order, merging each shard's counts into ``inp``.
+
+        An unexpected error in a shard stops the file there (``inp.reason`` says so); its later shards are
+        dropped, exactly as the one-process reader stops at the first such error.
+        """
+        failed = False
+        while True:
+            self._fill()
+            if not self.pending or self.pending[0][0] is not inp:
+                break
+            _inp, task, future = self.pending.popleft()
+            if failed:
+                if future is not None:
+                    future.cancel()
+                continue
+            result = future.result() if future is not None else read_shard(task, self.catalog)
+            result.stats.merge_into(inp)
+            self.advance(result.stats.records_read, result.file_bytes)
+            yield result
+            if result.error:
+                failed = True
+                inp.reason = f"internal error while reading (please report): {result.error}"
+                inp.warnings.append(inp.reason)
+        if inp.analysed or inp.records_read or inp.records_skipped:
+            finish_evtx(inp)
