@@ -92,15 +92,12 @@ _XML_HEAD = (
     '<?xml version="1.0" encoding="utf-8"?>\n<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event">'
 )
 # Characters an XML parser drops, rejects or rewrites (line-end normalisation): leave such records to lxml.
-_IRREGULAR_RE = re.compile(r'[\x00-\x08\x0b\x0c\x0e-\x1f\r\ud800-\udfff\ufffe\uffff]|<!|<\?|="[^"]*>')
-_SYSTEM_RE = re.compile(r"\s*<System>(.*?)</System>", re.DOTALL)
-_FIELD_RE = {
-    tag: re.compile(rf"<{tag}(?:\s[^>]*)?>([^<]*)</{tag}>|<{tag}(?:\s[^>]*)?/>")
-    for tag in ("EventID", "Level", "Channel", "Computer")
-}
-_PROVIDER_RE = re.compile(r"<Provider((?:\s+[\w:.-]+=\"[^\"]*\")*)\s*/?>")
+_IRREGULAR_CHARS_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\r\ud800-\udfff\ufffe\uffff]")
+_ATTRS = r"(?:\s+[\w:.-]+=\"[^\"]*\")*\s*"  # attribute values may hold anything but a quote
+_SYSTEM_FIELDS = ("EventID", "Level", "Channel", "Computer")
+_FIELDS_RE = re.compile(rf"<({'|'.join(_SYSTEM_FIELDS)}){_ATTRS}>([^<]*)</\1>")
+_PROVIDER_RE = re.compile(rf"<Provider({_ATTRS})/?>")
 _ATTR_RE = re.compile(r"([\w:.-]+)=\"([^\"]*)\"")
-_SECTION_RE = re.compile(r"\s*<EventData>(.*?)</EventData>|\s*<EventData\s*/>", re.DOTALL)
 _ITEM_RE = re.compile(
     r"\s*(?:<(Data|Binary)(?: Name=\"([^\"]*)\")?>([^<]*)</\1>|<(Data|Binary)(?: Name=\"([^\"]*)\")?\s*/>)"
 )
@@ -114,61 +111,71 @@ class _Irregular(Exception):
     """The record is not in pyevtx-rs's regular shape: lxml decides."""
 
 
-def _unescape(text: str) -> str:
+def _entity(m: re.Match[str]) -> str:
+    if m.group(1):
+        return _ENTITIES[m.group(1)]
+    code = int(m.group(2)) if m.group(2) else int(m.group(3), 16)
+    if code in (0x9, 0xA) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or 0x10000 <= code <= 0x10FFFF:
+        return chr(code)
+    raise _Irregular
+
+
+def _value(text: str) -> str:
+    """An element's text or attribute value as an XML parser returns it; _Irregular where one would rewrite it."""
+    if not text.isprintable() and _IRREGULAR_CHARS_RE.search(text):
+        raise _Irregular  # control characters, CR (line-end normalisation), surrogates, non-characters
     if "&" not in text:
         return text
-
-    def one(m: re.Match[str]) -> str:
-        if m.group(1):
-            return _ENTITIES[m.group(1)]
-        code = int(m.group(2)) if m.group(2) else int(m.group(3), 16)
-        if code in (0x9, 0xA) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or 0x10000 <= code <= 0x10FFFF:
-            return chr(code)
-        raise _Irregular
-
     if "&" in _ENTITY_RE.sub("", text):
         raise _Irregular  # a bare or unknown "&...;": lxml's recovery decides what it means
-    return _ENTITY_RE.sub(one, text)
+    return _ENTITY_RE.sub(_entity, text)
 
 
-def _field(system: str, tag: str) -> str:
-    if f"<{tag}" not in system:
-        return ""
-    m = _FIELD_RE[tag].search(system)
-    if m is None:
-        raise _Irregular
-    return _unescape(m.group(1) or "").strip()
+def _section_bounds(xml: str, pos: int, tag: str) -> tuple[int, int, int] | None:
+    """(start of content, end of content, position after the close tag) of ``<tag>`` at ``pos`` after spaces."""
+    open_tag = f"<{tag}>"
+    start = xml.find(open_tag, pos)
+    if start < 0 or (start > pos and not xml[pos:start].isspace()):
+        return None
+    close = xml.find(f"</{tag}>", start)
+    if close < 0:
+        return None
+    return start + len(open_tag), close, close + len(tag) + 3
 
 
 def fast_event_from_xml(xml: str, record_id: int, timestamp: str, source: str) -> Event | None:
     """Normalise one pyevtx-rs XML record like the lxml path does, or return None when it is not regular."""
-    if not xml.startswith(_XML_HEAD) or _IRREGULAR_RE.search(xml, len(_XML_HEAD)):  # ">" inside a value too
+    if not xml.startswith(_XML_HEAD):
         return None
     try:
-        pos = len(_XML_HEAD)
-        m_sys = _SYSTEM_RE.match(xml, pos)
-        if m_sys is None or "<System" in m_sys.group(1):
+        bounds = _section_bounds(xml, len(_XML_HEAD), "System")
+        if bounds is None:
             return None
-        system = m_sys.group(1)
-        pos = m_sys.end()
+        system = xml[bounds[0] : bounds[1]]
+        if "<System" in system:
+            return None
+        pos = bounds[2]
         prov_name = ""
         m_prov = _PROVIDER_RE.search(system)
         if m_prov is None:
             if "<Provider" in system:
                 return None
         else:
-            attrs = {k: _unescape(v) for k, v in _ATTR_RE.findall(m_prov.group(1))}
+            attrs = {k: _value(v) for k, v in _ATTR_RE.findall(m_prov.group(1))}
             prov_name = attrs.get("Name") or attrs.get("EventSourceName") or ""
-        event_id_text = _field(system, "EventID")
-        level = _field(system, "Level")
-        channel = _field(system, "Channel")
-        computer = _field(system, "Computer")
+        fields: dict[str, str] = {}
+        for m_field in _FIELDS_RE.finditer(system):
+            fields.setdefault(m_field.group(1), m_field.group(2))
+        for tag in _SYSTEM_FIELDS:
+            if tag not in fields and f"<{tag}" in system:
+                return None  # present but not as plain text: lxml
+        event_id_text, level, channel, computer = (_value(fields.get(tag, "")).strip() for tag in _SYSTEM_FIELDS)
         data: list[tuple[str | None, str]] = []
         while not _TAIL_RE.match(xml, pos):
-            m_sec = _SECTION_RE.match(xml, pos)
-            if m_sec is None:
-                return None  # UserData, RenderingInfo, anything else: lxml
-            body = m_sec.group(1) or ""
+            section = _section_bounds(xml, pos, "EventData")
+            if section is None:
+                return None  # UserData, RenderingInfo, <EventData/>, anything else: lxml
+            body = xml[section[0] : section[1]]
             at = 0
             while not _WS_END_RE.match(body, at):
                 m_item = _ITEM_RE.match(body, at)
@@ -176,10 +183,10 @@ def fast_event_from_xml(xml: str, record_id: int, timestamp: str, source: str) -
                     return None
                 tag = m_item.group(1) or m_item.group(4)
                 name = m_item.group(2) if m_item.group(1) else m_item.group(5)
-                key = (None if name is None else _unescape(name)) if tag == "Data" else "Binary"
-                data.append((key, _unescape(m_item.group(3) or "")))
+                key = (None if name is None else _value(name)) if tag == "Data" else "Binary"
+                data.append((key, _value(m_item.group(3) or "")))
                 at = m_item.end()
-            pos = m_sec.end()
+            pos = section[2]
         return Event(
             time=parse_time(timestamp),
             source_file=source,
