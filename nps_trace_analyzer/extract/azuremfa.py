@@ -80,11 +80,14 @@ _GATES: dict[re.Pattern[str], str] = {
 }
 
 
+_FOLDS = {pattern: bool(pattern.flags & re.IGNORECASE) for pattern in _GATES}
+
+
 def _may_match(pattern: re.Pattern[str], text: str, folded: str) -> bool:
     keyword = _GATES.get(pattern)
     if keyword is None:
         return True
-    return keyword in (folded if pattern.flags & re.IGNORECASE else text)
+    return keyword in (folded if _FOLDS[pattern] else text)
 
 
 def _search(pattern: re.Pattern[str], text: str, folded: str) -> re.Match[str] | None:
