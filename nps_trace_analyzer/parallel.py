@@ -26,6 +26,7 @@ from typing import Any
 
 from nps_trace_analyzer.cross_source import StreamCounts
 from nps_trace_analyzer.findings import findings_for
+from nps_trace_analyzer.intake import sha256_of
 from nps_trace_analyzer.model import Finding, InputFile
 from nps_trace_analyzer.report.tables import EventRows
 from nps_trace_analyzer.sources.evtx_shards import DEFAULT_SHARD_CHUNKS, Shard, plan_shards
@@ -65,6 +66,13 @@ class ShardResult:
     error: str = ""  # an unexpected exception (a bug): the file's reading stops here, as with one process
 
 
+@dataclass(frozen=True)
+class HashTask:
+    """SHA-256 of one input that intake left unhashed (large files: hashed here instead of before reading)."""
+
+    path: str
+
+
 _worker_catalog: Any = None
 
 
@@ -91,6 +99,18 @@ def read_shard(task: ShardTask, catalog: Any = None) -> ShardResult:
     return result
 
 
+def hash_file(task: HashTask) -> str:
+    """The file's SHA-256, or "" with the reason after a "!" when it cannot be read any more."""
+    try:
+        return sha256_of(task.path)
+    except OSError as exc:
+        return f"!{exc.strerror or exc}"
+
+
+def _run(task: ShardTask | HashTask, catalog: Any = None) -> Any:
+    return hash_file(task) if isinstance(task, HashTask) else read_shard(task, catalog)
+
+
 def _pool_context() -> Any:
     """fork where it is safe (Linux and other POSIX but macOS): workers start in milliseconds with the catalog."""
     if sys.platform != "darwin" and "fork" in multiprocessing.get_all_start_methods():
@@ -111,16 +131,19 @@ class ShardedEvtx:
         jobs: int,
         shard_chunks: int = DEFAULT_SHARD_CHUNKS,
         advance: Advance | None = None,
+        to_hash: Sequence[InputFile] = (),
     ) -> None:
         self.catalog = catalog
         self.advance = advance or (lambda _records, _bytes: None)
-        self.tasks: deque[tuple[InputFile, ShardTask]] = deque()
+        self.tasks: deque[tuple[InputFile, ShardTask | HashTask]] = deque()
         for inp in inputs:
             as_xml = open_evtx(inp)
             if as_xml is None:
                 continue
             for shard in plan_shards(inp.path, inp.size, shard_chunks):
                 self.tasks.append((inp, ShardTask(shard, inp.name, as_xml)))
+        # Hashes last: they overlap with the parent's merging and correlating instead of delaying the first shards.
+        self.tasks.extend((inp, HashTask(inp.path)) for inp in to_hash)
         self.jobs = max(1, jobs)
         self.pool: ProcessPoolExecutor | None = None
         if self.jobs > 1 and len(self.tasks) > 1:
@@ -131,7 +154,7 @@ class ShardedEvtx:
                 initargs=(catalog,),
             )
         self.window = self.jobs + 2
-        self.pending: deque[tuple[InputFile, ShardTask, Future[ShardResult] | None]] = deque()
+        self.pending: deque[tuple[InputFile, ShardTask | HashTask, Future[Any] | None]] = deque()
 
     def __enter__(self) -> ShardedEvtx:
         return self
@@ -147,7 +170,7 @@ class ShardedEvtx:
     def _fill(self) -> None:
         while self.tasks and len(self.pending) < self.window:
             inp, task = self.tasks.popleft()
-            future = self.pool.submit(read_shard, task) if self.pool is not None else None
+            future = self.pool.submit(_run, task) if self.pool is not None else None
             self.pending.append((inp, task, future))
 
     def results(self, inp: InputFile) -> Iterator[ShardResult]:
@@ -159,14 +182,14 @@ class ShardedEvtx:
         failed = False
         while True:
             self._fill()
-            if not self.pending or self.pending[0][0] is not inp:
+            if not self.pending or self.pending[0][0] is not inp or isinstance(self.pending[0][1], HashTask):
                 break
             _inp, task, future = self.pending.popleft()
             if failed:
                 if future is not None:
                     future.cancel()
                 continue
-            result = future.result() if future is not None else read_shard(task, self.catalog)
+            result = future.result() if future is not None else _run(task, self.catalog)
             result.stats.merge_into(inp)
             self.advance(result.stats.records_read, result.file_bytes)
             yield result
@@ -176,3 +199,20 @@ class ShardedEvtx:
                 inp.warnings.append(inp.reason)
         if inp.analysed or inp.records_read or inp.records_skipped:
             finish_evtx(inp)
+
+    def finish_hashes(self) -> None:
+        """Fill in the SHA-256 of the files given as ``to_hash`` (after every file's shards were taken)."""
+        while True:
+            self._fill()
+            if not self.pending:
+                return
+            inp, task, future = self.pending.popleft()
+            if not isinstance(task, HashTask):  # shards nobody asked for: the caller skipped a file
+                if future is not None:
+                    future.cancel()
+                continue
+            digest = future.result() if future is not None else _run(task)
+            if digest.startswith("!"):
+                inp.warnings.append(f"cannot compute the SHA-256: {digest[1:]}")
+            else:
+                inp.sha256 = digest

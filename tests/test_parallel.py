@@ -169,3 +169,28 @@ def test_one_job_starts_no_pool(big_bundle: Path) -> None:
         evtx_files = [f for f in opened.files if f.kind == "evtx"]
         with ShardedEvtx(evtx_files, catalog=None, jobs=1, shard_chunks=1) as shards:
             assert shards.pool is None
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_large_inputs_are_hashed_by_the_workers(
+    jobs: int, big_bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inputs over the threshold are hashed in the pool, not at intake; the report shows the same SHA-256."""
+    import hashlib
+
+    from nps_trace_analyzer import pipeline
+
+    usual = _reports(big_bundle, tmp_path / "usual", jobs=jobs)
+    monkeypatch.setattr(pipeline, "HASH_IN_WORKERS_FROM", 1)  # every file
+    _assert_same(usual, _reports(big_bundle, tmp_path / "late", jobs=jobs, shard_chunks=1), "hashed in workers")
+    doc = json.loads(usual["findings.json"])
+    for inp in doc["inputs"]:
+        assert inp["sha256"] == hashlib.sha256((big_bundle / inp["name"]).read_bytes()).hexdigest(), inp["name"]
+
+
+def test_intake_leaves_large_files_unhashed_when_asked(big_bundle: Path) -> None:
+    with open_bundle([big_bundle], hash_later_from=100_000) as opened:
+        big = {f.name: f.sha256 for f in opened.files if f.size >= 100_000}
+        small = {f.name: f.sha256 for f in opened.files if f.size < 100_000}
+    assert big and all(sha == "" for sha in big.values())
+    assert small and all(len(sha) == 64 for sha in small.values())

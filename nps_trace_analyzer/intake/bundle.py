@@ -66,7 +66,10 @@ class Bundle:
         return [f for f in self.files if f.kind not in ("zip", "cab", "empty", "unknown", "text", "skipped")]
 
 
-def _sha256_and_head(path: str) -> tuple[str, bytes]:
+def _sha256_and_head(path: str, hash_it: bool = True) -> tuple[str, bytes]:
+    if not hash_it:
+        with open(path, "rb") as fh:
+            return "", fh.read(SNIFF_BYTES)
     digest = hashlib.sha256()
     head = b""
     with open(path, "rb") as fh:
@@ -77,6 +80,11 @@ def _sha256_and_head(path: str) -> tuple[str, bytes]:
     return digest.hexdigest(), head
 
 
+def sha256_of(path: str) -> str:
+    """SHA-256 of a file (for the files whose hashing :func:`open_bundle` was asked to leave to the caller)."""
+    return _sha256_and_head(path)[0]
+
+
 def _display_name(raw: str) -> str:
     """Make a member name safe to show: forward slashes, no control characters, no leading slashes."""
     cleaned = "".join(ch if ch.isprintable() else "?" for ch in raw.replace("\\", "/"))
@@ -84,8 +92,9 @@ def _display_name(raw: str) -> str:
 
 
 class _Opener:
-    def __init__(self, limits: IntakeLimits) -> None:
+    def __init__(self, limits: IntakeLimits, hash_later_from: int | None = None) -> None:
         self.limits = limits
+        self.hash_later_from = hash_later_from
         self.tmp: tempfile.TemporaryDirectory[str] | None = None
         self.total = 0
         self.members = 0
@@ -99,7 +108,8 @@ class _Opener:
     def add_disk_file(self, path: Path, name: str, depth: int) -> None:
         try:
             size = path.stat().st_size
-            sha, head = _sha256_and_head(str(path))
+            later = self.hash_later_from is not None and size >= self.hash_later_from
+            sha, head = _sha256_and_head(str(path), hash_it=not later)
         except OSError as exc:
             self.files.append(
                 InputFile(name, str(path), 0, "", "skipped", reason=f"cannot read: {exc.strerror or exc}")
@@ -193,11 +203,18 @@ def _walk(root: Path) -> Iterator[Path]:
             yield Path(dirpath) / fname
 
 
-def open_bundle(paths: Sequence[str | os.PathLike[str]], limits: IntakeLimits | None = None) -> Bundle:
-    """Collect and identify every file of the given folder(s), zip(s) or file(s)."""
+def open_bundle(
+    paths: Sequence[str | os.PathLike[str]], limits: IntakeLimits | None = None, *, hash_later_from: int | None = None
+) -> Bundle:
+    """Collect and identify every file of the given folder(s), zip(s) or file(s).
+
+    Files on disk of ``hash_later_from`` bytes or more are identified from their first bytes and left with an
+    empty ``sha256`` for the caller to fill (:func:`sha256_of`), so a 1 GB log is not read once just to hash it
+    before the real reading starts: the pipeline hashes such files in its worker processes.
+    """
     if not paths:
         raise IntakeError("no input given")
-    opener = _Opener(limits or IntakeLimits())
+    opener = _Opener(limits or IntakeLimits(), hash_later_from)
     for raw in paths:
         path = Path(raw)
         if not path.exists():
