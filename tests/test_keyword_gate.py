@@ -41,7 +41,7 @@ def _texts() -> list[str]:
 
 def _mutations(text: str, rng: random.Random) -> list[str]:
     out = [text, text.upper(), text.lower(), text.swapcase()]
-    for keyword in set(azuremfa._GATES.values()):
+    for keyword in {keyword for _pattern, keyword, _folds in azuremfa._GATE_ITEMS}:
         out.append(text.replace(keyword, keyword.upper()))
         out.append(text.replace(keyword, keyword[:-1]))
         out.append(text.replace(keyword, keyword.replace("s", "\u017f").replace("k", "\u212a")))  # ſ, Kelvin K
@@ -52,7 +52,7 @@ def _mutations(text: str, rng: random.Random) -> list[str]:
 
 def _ungated(text: str, monkeypatch: pytest.MonkeyPatch) -> azuremfa.MfaExtraction:
     with monkeypatch.context() as m:
-        m.setattr(azuremfa, "_GATES", {})
+        m.setattr(azuremfa, "_GATE_ITEMS", ())
         return azuremfa.extract_azuremfa(text)
 
 
@@ -69,8 +69,9 @@ def test_gate_changes_no_extraction(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_every_gated_pattern_needs_its_keyword() -> None:
     rng = random.Random(9)
     texts = _texts()
-    for pattern, keyword in azuremfa._GATES.items():
-        folds = bool(pattern.flags & re.IGNORECASE)
+    assert len(azuremfa._GATE_ITEMS) >= 12
+    for pattern, keyword, folds in azuremfa._GATE_ITEMS:
+        assert folds == bool(pattern.flags & re.IGNORECASE)
         for text in texts:
             for variant in _mutations(text, rng):
                 if pattern.search(variant):

@@ -19,7 +19,6 @@ Grammar (verbatim examples E1-E13):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 _GUID = r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
@@ -80,22 +79,13 @@ _GATES: dict[re.Pattern[str], str] = {
 }
 
 
-_FOLDS = {pattern: bool(pattern.flags & re.IGNORECASE) for pattern in _GATES}
+_GATE_ITEMS = tuple((pattern, keyword, bool(pattern.flags & re.IGNORECASE)) for pattern, keyword in _GATES.items())
 
 
-def _may_match(pattern: re.Pattern[str], text: str, folded: str) -> bool:
-    keyword = _GATES.get(pattern)
-    if keyword is None:
-        return True
-    return keyword in (folded if _FOLDS[pattern] else text)
-
-
-def _search(pattern: re.Pattern[str], text: str, folded: str) -> re.Match[str] | None:
-    return pattern.search(text) if _may_match(pattern, text, folded) else None
-
-
-def _finditer(pattern: re.Pattern[str], text: str, folded: str) -> Iterator[re.Match[str]]:
-    return pattern.finditer(text) if _may_match(pattern, text, folded) else iter(())
+def _cannot_match(text: str) -> set[re.Pattern[str]]:
+    """The gated patterns whose keyword ``text`` lacks: they are not searched (any other pattern is)."""
+    folded = text.casefold()
+    return {pattern for pattern, keyword, folds in _GATE_ITEMS if keyword not in (folded if folds else text)}
 
 
 # Codes named by the messages themselves (the extension prints no code token for these).
@@ -170,59 +160,59 @@ def extract_azuremfa(text: str) -> MfaExtraction:
     ex = MfaExtraction()
     if not text:
         return ex
-    folded = text.casefold()  # for the keyword gate of IGNORECASE patterns
-    ex.is_extension_text = bool(_search(PREFIX_RE, text, folded))
+    skip = _cannot_match(text)  # the keyword gate
+    ex.is_extension_text = PREFIX_RE not in skip and bool(PREFIX_RE.search(text))
     whole = " ".join(text.split())
 
-    if m := _search(CID_RE, text, folded):
+    if CID_RE not in skip and (m := CID_RE.search(text)):
         ex.cid = m.group(1).lower()
 
-    if m := _search(CHALLENGE_RE, text, folded):
+    if CHALLENGE_RE not in skip and (m := CHALLENGE_RE.search(text)):
         ex.user = _clean_user(m.group("user"))
         if m.group("state"):
             ex.state = m.group("state").lower()
         _add(ex, CHALLENGE_REQUESTED, whole)
 
-    if m := _search(REJECT_RE, text, folded):
+    if REJECT_RE not in skip and (m := REJECT_RE.search(text)):
         ex.user = ex.user or _clean_user(m.group("user"))
         ex.mfa_response = m.group("code")
         ex.mfa_message = " ".join((m.group("message") or "").split()) or None
         _add(ex, ex.mfa_response, ex.mfa_message or whole)
 
-    if m := _search(SECONDARY_RE, text, folded):
+    if SECONDARY_RE not in skip and (m := SECONDARY_RE.search(text)):
         ex.user = ex.user or _clean_user(m.group("user"))
         ex.response_state = m.group("state")
         _add(ex, SECONDARY_AUTH_CODES[ex.response_state.lower()], whole)
 
-    if m := _search(EXCEPTION_USER_RE, text, folded):
+    if EXCEPTION_USER_RE not in skip and (m := EXCEPTION_USER_RE.search(text)):
         ex.user = ex.user or _clean_user(m.group("user"))
 
-    messages = [" ".join(m.group("msg").split()) for m in _finditer(MSG_RE, text, folded)]
+    messages = [" ".join(m.group("msg").split()) for m in (MSG_RE.finditer(text) if MSG_RE not in skip else ())]
     if messages:
         ex.message = messages[0]
-    for index, m in enumerate(_finditer(ERRORCODE_RE, text, folded)):
+    for index, m in enumerate(ERRORCODE_RE.finditer(text) if ERRORCODE_RE not in skip else ()):
         code = m.group("code")
         if code not in ex.error_codes:
             ex.error_codes.append(code)
         _add(ex, code, messages[index] if index < len(messages) else (ex.message or whole))
 
-    for m in _finditer(WARNING_CODE_RE, text, folded):
+    for m in WARNING_CODE_RE.finditer(text) if WARNING_CODE_RE not in skip else ():
         _add(ex, m.group("code"), whole)
-    if _search(NAS_MISSING_RE, text, folded):
+    if NAS_MISSING_RE not in skip and NAS_MISSING_RE.search(text):
         _add(ex, NAS_ATTRIBUTES_MISSING, whole)
 
-    for m in _finditer(AADSTS_RE, text, folded):
+    for m in AADSTS_RE.finditer(text) if AADSTS_RE not in skip else ():
         code = "AADSTS" + m.group(1)
         if code not in ex.aadsts:
             ex.aadsts.append(code)
             _add(ex, code, whole)
-    if m := _search(TRACE_ID_RE, text, folded):
+    if TRACE_ID_RE not in skip and (m := TRACE_ID_RE.search(text)):
         ex.trace_id = m.group(1).lower()
-    if m := _search(CORRELATION_ID_RE, text, folded):
+    if CORRELATION_ID_RE not in skip and (m := CORRELATION_ID_RE.search(text)):
         ex.correlation_id = m.group(1).lower()
-    if m := _search(TIMESTAMP_RE, text, folded):
+    if TIMESTAMP_RE not in skip and (m := TIMESTAMP_RE.search(text)):
         ex.service_timestamp = m.group(1)
-    if m := _search(REGISTRY_KEY_RE, text, folded):
+    if REGISTRY_KEY_RE not in skip and (m := REGISTRY_KEY_RE.search(text)):
         ex.registry_key = m.group("key")
     return ex
 
