@@ -367,7 +367,7 @@ BAD_ENTRIES = [
     ("severity: warning", "severty: warning", "SITE_CODE", "unknown key 'severty'"),
     ("audience: [admin]", "audience: [everyone]", "SITE_CODE", "audience 'everyone'"),
     ("steps: [Do the site thing.]", "steps: {a: b}", "SITE_CODE", "'steps' must be a list"),
-    ('examples: ["SITE_CODE happened"]', "examples: []", "SITE_CODE", "'examples' needs at least one"),
+    ('examples: ["SITE_CODE happened"]', "examples: []", "SITE_CODE", "needs at least one example"),
     ("severity: warning", "severity: warning\n    patterns: ['(unclosed']", "SITE_CODE", "not a valid regular"),
     ("severity: warning", "severity: warning\n    benign: true", "SITE_CODE", "benign_condition"),
     ("severity: warning", "severity: warning\n    benign: maybe", "SITE_CODE", "'benign' must be true or false"),
