@@ -23,7 +23,14 @@ from typing import Any, Protocol
 import yaml
 
 from nps_trace_analyzer.catalog.model import Catalog, Entry
-from nps_trace_analyzer.catalog.schema import CatalogError, build_entry, check_source, entry_id, entry_label
+from nps_trace_analyzer.catalog.schema import (
+    CatalogError,
+    build_entry,
+    check_source,
+    entry_id,
+    entry_label,
+    mapping_as_text,
+)
 
 VERSION_FILE = "VERSION"
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -142,6 +149,8 @@ def _family_source(value: Any, label: str) -> list[str]:
     if value is None:
         return []
     items = [value] if isinstance(value, str) else value
+    if isinstance(items, list):
+        items = [mapping_as_text(item) for item in items]
     if not isinstance(items, list) or not all(isinstance(i, str) and i.strip() for i in items):
         raise CatalogError(label, None, "top-level 'source' must be a list of strings")
     items = [i.strip() for i in items]

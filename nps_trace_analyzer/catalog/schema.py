@@ -97,6 +97,22 @@ def check_source(items: tuple[str, ...], fail: Any) -> tuple[str, ...]:
     return items
 
 
+def _source_items(c: _Checker) -> tuple[str, ...]:
+    """The entry's ``source`` list. ``- doc: x@2025`` left unquoted is a one-key mapping in YAML: accept it."""
+    value = c.raw.get("source")
+    if isinstance(value, list):
+        value = [mapping_as_text(item) for item in value]
+    return _Checker({"source": value}, c.file, c.label).texts("source")
+
+
+def mapping_as_text(item: Any) -> Any:
+    """``{doc: x@2025}`` (an unquoted ``doc: x@2025`` list item) as the text ``doc: x@2025``."""
+    if isinstance(item, dict) and len(item) == 1:
+        ((kind, value),) = item.items()
+        return f"{kind}: {value}" if value is not None else str(kind)
+    return item
+
+
 def source_kind(item: str) -> str:
     """The kind of one provenance item: ``doc: x@2025`` -> ``doc``."""
     return item.split(":", 1)[0].strip()
@@ -240,7 +256,7 @@ def build_entry(raw: Any, file: str, index: int, family: str = "") -> Entry:
     overlap = sorted(set(examples) & set(synthetic))
     if overlap:
         raise c.fail(f"example {overlap[0][:60]!r} is in both 'examples' and 'examples_synthetic'")
-    source = check_source(c.texts("source"), c.fail)
+    source = check_source(_source_items(c), c.fail)
     source_name = c.text("source_name", one_line=True)
     messages = c.texts("messages")
     patterns = tuple(c.regex(p, "pattern") for p in c.texts("patterns"))
