@@ -72,7 +72,11 @@ SOURCE_KINDS: tuple[str, ...] = ("doc", "technet", "kb", "script", "observed", "
 _SOURCE_RE = re.compile(r"^(?P<kind>[a-z]+)(?:\s*:\s*(?P<value>\S.*))?$")
 _SOURCE_VALUE_RULES: dict[str, tuple[re.Pattern[str] | None, str]] = {
     # kind: (value pattern, or None when the value is optional free text; what a value must look like)
-    "doc": (re.compile(r"^[\w.\-]+/\S+@\d{4}(?:-\d{2})?$"), "'doc: <repo>/<path>@<YYYY or YYYY-MM>'"),
+    # a doc read in its source repository (pinned version), or a live page whose version was not pinned
+    "doc": (
+        re.compile(r"^(?:[\w.\-]+/\S+@\d{4}(?:-\d{2})?|https://\S+)$"),
+        "'doc: <repo>/<path>@<YYYY or YYYY-MM>' or 'doc: https://<live page>'",
+    ),
     "technet": (re.compile(r"^\S.*$"), "'technet: <page name>'"),
     "kb": (re.compile(r"^KB\d{6,7}$"), "'kb: KB<number>'"),
     "script": (re.compile(r"^[\w.\-]+/\S+$"), "'script: <repo>/<path>'"),
