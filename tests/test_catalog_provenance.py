@@ -86,7 +86,8 @@ def test_file_level_source_is_inherited_and_an_entry_may_replace_it(tmp_path: Pa
 
 
 def test_merge_keeps_the_provenance_of_the_entry_it_changes(tmp_path: Path) -> None:
-    path = write(tmp_path, "source: [inferred]\nentries:\n  - code: CONTACT_SUPPORT\n    merge: true\n    severity: info\n")
+    body = "source: [inferred]\nentries:\n  - code: CONTACT_SUPPORT\n    merge: true\n    severity: info\n"
+    path = write(tmp_path, body)
     merged = load_catalog([path]).get("CONTACT_SUPPORT")
     assert merged.severity == "info" and merged.source == CATALOG.get("CONTACT_SUPPORT").source
 
