@@ -111,7 +111,7 @@ def format_entry(entry: Entry, width: int = 100) -> str:
     lines += ["", "Where these facts come from:"]
     lines += [_wrap(item, "    ", width, first="  - ") for item in entry.source] or ["  - not stated"]
     if entry.source_name:
-        lines.append(_wrap(f"(row of the source's table: {entry.source_name})", "    ", width, first="    "))
+        lines.append(_wrap(f"(row in our copy of the source table: {entry.source_name})", "    ", width, first="    "))
     lines += ["", "Example event text:" if len(entry.examples) == 1 else "Example event texts:"]
     lines += [
         _wrap(example, "    ", width, first="  - (synthetic) " if example in entry.synthetic_examples else "  - ")
