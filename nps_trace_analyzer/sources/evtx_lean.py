@@ -68,8 +68,27 @@ def _event_id(raw: str) -> int:
     return int(m.group(1) if m.re is _EVENTID_OBJECT_RE else m.group(0)) if m else -1
 
 
+# The bulk of a busy log: a Security-Auditing record, recognised from its fixed opening, with a 4-digit EventID.
+_SECURITY_HEAD = (
+    '{"Event":{"#attributes":{"xmlns":"http://schemas.microsoft.com/win/2004/08/events/event"},'
+    '"System":{"Provider":{"#attributes":{"Name":"Microsoft-Windows-Security-Auditing"'
+)
+_NPS_ID_TEXTS = frozenset(f"{n}," for n in NPS_SECURITY_IDS)
+
+
 def sniff_json(raw: str) -> tuple[str, bool]:
     """Return the record's channel (counted for every record) and whether the record is worth decoding."""
+    if raw.startswith(_SECURITY_HEAD):  # the same answer as below, with fewer calls
+        at_id = raw.find(_EVENTID_KEY, len(_SECURITY_HEAD))
+        at_channel = raw.find(_CHANNEL_KEY)
+        if at_id > 0 and at_channel > 0:
+            id_text = raw[at_id + len(_EVENTID_KEY) : at_id + len(_EVENTID_KEY) + 5]
+            start = at_channel + len(_CHANNEL_KEY)
+            end = raw.find('"', start)
+            channel = raw[start:end]
+            if end > 0 and id_text[4:] == "," and id_text[:4].isascii() and id_text[:4].isdigit():
+                if "\\" not in channel:
+                    return channel, id_text in _NPS_ID_TEXTS
     channel = _json_string_after(raw, _CHANNEL_KEY)
     provider = _json_string_after(raw, _PROVIDER_KEY)
     if provider == "Microsoft-Windows-Security-Auditing":  # the bulk of a busy log, answered without lower()
