@@ -2,7 +2,7 @@
 
     python benchmarks/bench_throughput.py                       # busy 256 MB + worst 300 k records, N = cores
     python benchmarks/bench_throughput.py --keep /tmp/bench     # keep (and reuse) the generated bundles
-    python benchmarks/bench_throughput.py --only busy --busy-mb 1024 --repeat 1   # peak RSS at 1 GB
+    python benchmarks/bench_throughput.py --only busy-x4 --repeat 1   # peak memory at 4 x 256 MB ~ 1 GB
 
 The reference is measured in the same run, interleaved with the analyses, on the same files:
 ``for r in PyEvtxParser(f).records_json(): pass`` over every .evtx of the bundle. Figures are ratios to it.
@@ -27,7 +27,7 @@ from pathlib import Path
 import evtx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bundles import write_busy, write_worst
+from bundles import replicate, write_busy, write_worst
 
 ANALYZE = r"""
 import json, sys, time
@@ -218,9 +218,10 @@ def main() -> None:
     parser.add_argument("--worst-records", type=int, default=300_000, help="extension records of the worst case")
     parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)), help="N (default: cores)")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--only", choices=("busy", "worst"))
+    parser.add_argument("--only", choices=("busy", "worst", "busy-x4"))
     parser.add_argument("--keep", type=Path, help="generate into this folder and reuse it next time")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--with-x4", action="store_true", help="also the busy bundle at four times its size")
     args = parser.parse_args()
     jobs = sorted({1, args.jobs})
     with tempfile.TemporaryDirectory() as tmp:
@@ -228,10 +229,12 @@ def main() -> None:
         bundles = {
             "busy": (base / f"busy-{args.busy_mb}mb", lambda f: write_busy(f, args.busy_mb)),
             "worst": (base / f"worst-{args.worst_records}", lambda f: write_worst(f, args.worst_records)),
+            # peak memory at four times the size: the busy log's chunks four times over (see bundles.replicate)
+            "busy-x4": (base / f"busy-{args.busy_mb}mb-x4", lambda f: replicate(base / f"busy-{args.busy_mb}mb", f, 4)),
         }
         results = []
         for name, (folder, make) in bundles.items():
-            if args.only and name != args.only:
+            if (args.only and name != args.only) or (not args.only and name == "busy-x4" and not args.with_x4):
                 continue
             if not any(folder.glob("*.evtx")):
                 started = time.perf_counter()
