@@ -21,13 +21,13 @@ import sys
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from nps_trace_analyzer.cross_source import StreamCounts
 from nps_trace_analyzer.findings import findings_for
 from nps_trace_analyzer.intake import sha256_of
-from nps_trace_analyzer.model import Finding, InputFile
+from nps_trace_analyzer.model import Event, Finding, InputFile
 from nps_trace_analyzer.report.tables import EventRows
 from nps_trace_analyzer.sources.evtx_shards import DEFAULT_SHARD_CHUNKS, Shard, plan_shards
 from nps_trace_analyzer.sources.evtx_source import ReadStats, finish_evtx, open_evtx, read_records
@@ -53,6 +53,33 @@ class ShardTask:
     as_xml: bool
 
 
+_EVENT_FIELDS = tuple(f.name for f in fields(Event))
+_FINDING_FIELDS = tuple(f.name for f in fields(Finding) if f.name != "event")
+
+
+class PackedFindings:
+    """Findings as plain tuples for the trip from a worker to the parent.
+
+    Pickling dataclasses goes through a state dict per object and cost more than making the findings; tuples of
+    strings and datetimes pickle in C. Events shared by several findings travel once and are shared again after.
+    """
+
+    def __init__(self, findings: list[Finding]) -> None:
+        index: dict[int, int] = {}
+        self.events: list[tuple[Any, ...]] = []
+        self.findings: list[tuple[Any, ...]] = []
+        for finding in findings:
+            number = index.get(id(finding.event))
+            if number is None:
+                number = index[id(finding.event)] = len(self.events)
+                self.events.append(tuple(getattr(finding.event, name) for name in _EVENT_FIELDS))
+            self.findings.append((number, *(getattr(finding, name) for name in _FINDING_FIELDS)))
+
+    def unpack(self) -> list[Finding]:
+        events = [Event(*values) for values in self.events]
+        return [Finding(events[number], *rest) for number, *rest in self.findings]
+
+
 @dataclass
 class ShardResult:
     """What a worker made of one shard: counts, events.csv text, findings and stream counts, in record order."""
@@ -60,10 +87,14 @@ class ShardResult:
     stats: ReadStats
     rows: str = ""
     row_count: int = 0
-    findings: list[Finding] = field(default_factory=list)
+    packed: PackedFindings | None = None
     counts: StreamCounts = field(default_factory=StreamCounts)
     file_bytes: int = 0
     error: str = ""  # an unexpected exception (a bug): the file's reading stops here, as with one process
+
+    @property
+    def findings(self) -> list[Finding]:
+        return self.packed.unpack() if self.packed is not None else []
 
 
 @dataclass(frozen=True)
@@ -87,15 +118,17 @@ def read_shard(task: ShardTask, catalog: Any = None) -> ShardResult:
     stats = ReadStats()
     rows = EventRows()
     result = ShardResult(stats, file_bytes=task.shard.file_bytes)
+    findings: list[Finding] = []
     try:
         for event in read_records(task.shard.open(), stats, task.as_xml, task.name, task.shard.first_chunk):
             rows.add(event)
             result.counts.note(event)
-            result.findings.extend(findings_for(event, catalog))
+            findings.extend(findings_for(event, catalog))
     except Exception as exc:  # a reader bug must cost this file, not the bundle: the parent reports it
         result.error = f"{type(exc).__name__}: {exc}"
     result.rows = rows.text()
     result.row_count = rows.count
+    result.packed = PackedFindings(findings)
     return result
 
 
