@@ -21,6 +21,7 @@ import sys
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -179,15 +180,55 @@ class ShardedEvtx:
         self.tasks.extend((inp, HashTask(inp.path)) for inp in to_hash)
         self.jobs = max(1, jobs)
         self.pool: ProcessPoolExecutor | None = None
-        if self.jobs > 1 and len(self.tasks) > 1:
-            self.pool = ProcessPoolExecutor(
-                max_workers=min(self.jobs, len(self.tasks)),
-                mp_context=_pool_context(),
-                initializer=_init_worker,
-                initargs=(catalog,),
-            )
+        self.workers = min(self.jobs, len(self.tasks))
         self.window = self.jobs + 2
         self.pending: deque[tuple[InputFile, ShardTask | HashTask, Future[Any] | None]] = deque()
+        self.notes: list[str] = []
+        if self.workers > 1:
+            if multiprocessing.current_process().daemon:  # e.g. inside a Dask or multiprocessing worker
+                self.notes.append("read in one process: this analysis runs inside a worker that may not start any")
+            else:
+                self._start_pool()
+
+    def _start_pool(self) -> None:
+        try:
+            self.pool = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=_pool_context(),
+                initializer=_init_worker,
+                initargs=(self.catalog,),
+            )
+        except (OSError, ValueError, NotImplementedError) as exc:  # no processes to be had: same output, slower
+            self.pool = None
+            self.notes.append(f"read in one process: worker processes could not be started ({exc})")
+
+    def _restart(self) -> None:
+        """After a worker died (killed for memory, a crash in native code): a new pool for the queued work."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+        self._start_pool()
+        queued = list(self.pending)
+        self.pending.clear()
+        for inp, task, _future in queued:
+            future = self.pool.submit(_run, task) if self.pool is not None else None
+            self.pending.append((inp, task, future))
+
+    def _take(self, task: ShardTask | HashTask, future: Future[Any] | None) -> Any:
+        """The result of the oldest task; a shard whose worker died is reported as that file's error."""
+        if future is None:
+            return _run(task, self.catalog)
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            self._restart()
+            if isinstance(task, HashTask):
+                return "!a worker process died while hashing it"
+            return ShardResult(
+                ReadStats(),
+                file_bytes=task.shard.file_bytes,
+                error="a worker process died while reading this part of the file (out of memory, or a crash in the "
+                "EVTX engine)",
+            )
 
     def __enter__(self) -> ShardedEvtx:
         return self
@@ -222,7 +263,7 @@ class ShardedEvtx:
                 if future is not None:
                     future.cancel()
                 continue
-            result = future.result() if future is not None else _run(task, self.catalog)
+            result = self._take(task, future)
             result.stats.merge_into(inp)
             self.advance(result.stats.records_read, result.file_bytes)
             yield result
@@ -244,7 +285,7 @@ class ShardedEvtx:
                 if future is not None:
                     future.cancel()
                 continue
-            digest = future.result() if future is not None else _run(task)
+            digest = self._take(task, future)
             if digest.startswith("!"):
                 inp.warnings.append(f"cannot compute the SHA-256: {digest[1:]}")
             else:

@@ -169,6 +169,8 @@ def analyze(
             to_hash=[f for f in bundle.files if not f.sha256 and f.path and f.kind != "skipped"],
         )
         stack.enter_context(shards)
+        for note in shards.notes:  # how the work was spread is not part of the reports (same for any --jobs)
+            say(note)
         for number, inp in enumerate(readable, 1):
             reader = reader_for(inp.kind)
             assert reader is not None

@@ -194,3 +194,35 @@ def test_intake_leaves_large_files_unhashed_when_asked(big_bundle: Path) -> None
         small = {f.name: f.sha256 for f in opened.files if f.size < 100_000}
     assert big and all(sha == "" for sha in big.values())
     assert small and all(len(sha) == 64 for sha in small.values())
+
+
+def test_a_dying_worker_costs_its_shard_not_the_run(big_bundle: Path, tmp_path: Path, monkeypatch) -> None:
+    """A worker killed mid-shard (out of memory, a native crash) is reported for that file; the rest is read."""
+    import os
+
+    from nps_trace_analyzer import parallel
+
+    real = parallel.read_shard
+
+    def dying(task, catalog=None):
+        if task.name.endswith("AuthZOptCh.evtx") and task.shard.first_chunk == 1:
+            os._exit(3)
+        return real(task, catalog)
+
+    monkeypatch.setattr(parallel, "read_shard", dying)
+    analyze([big_bundle], tmp_path / "r", AnalyzeOptions(jobs=2, shard_chunks=1))
+    doc = json.loads((tmp_path / "r" / "findings.json").read_text(encoding="utf-8"))
+    authz = next(i for i in doc["inputs"] if i["name"] == "NPS02_AuthZOptCh.evtx")
+    assert "worker process died" in authz["reason"]
+    security = next(i for i in doc["inputs"] if i["name"] == "Security.evtx")
+    assert security["reason"] == "" and security["records_read"] > 0 and len(security["sha256"]) == 64
+
+
+def test_inside_a_daemonic_worker_it_reads_in_one_process(big_bundle: Path, monkeypatch) -> None:
+    import multiprocessing
+
+    monkeypatch.setattr(multiprocessing.current_process(), "daemon", True, raising=False)
+    with open_bundle([big_bundle]) as opened:
+        evtx_files = [f for f in opened.files if f.kind == "evtx"]
+        with ShardedEvtx(evtx_files, catalog=None, jobs=4, shard_chunks=1) as shards:
+            assert shards.pool is None and shards.notes
