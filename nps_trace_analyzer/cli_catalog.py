@@ -168,7 +168,7 @@ def catalog_cmd(
         if entries:
             id_width = min(max(len(e.id) for e in entries), 44)
             for e in entries:
-                flag = " (benign)" if e.benign else ""
+                flag = (" (benign)" if e.benign else "") + (" (generic fallback)" if e.is_fallback else "")
                 click.echo(f"{e.id:<{id_width}}  {e.category:<17}  {e.severity:<8}  {e.title}{flag}")
         for file, entry_id, problem in problems:
             click.echo(f"{file}: entry {entry_id}: {problem}", err=True)
