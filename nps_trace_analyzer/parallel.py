@@ -202,33 +202,44 @@ class ShardedEvtx:
             self.pool = None
             self.notes.append(f"read in one process: worker processes could not be started ({exc})")
 
-    def _restart(self) -> None:
-        """After a worker died (killed for memory, a crash in native code): a new pool for the queued work."""
+    def _new_pool(self) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=False, cancel_futures=True)
         self._start_pool()
-        queued = list(self.pending)
-        self.pending.clear()
-        for inp, task, _future in queued:
-            future = self.pool.submit(_run, task) if self.pool is not None else None
-            self.pending.append((inp, task, future))
 
     def _take(self, task: ShardTask | HashTask, future: Future[Any] | None) -> Any:
-        """The result of the oldest task; a shard whose worker died is reported as that file's error."""
+        """The result of the oldest task, in-process or from the pool.
+
+        When a worker dies (killed for memory, a crash in native code) every queued future breaks, not only the
+        culprit's: the oldest task is then run again alone in a fresh pool. If it dies alone it was the culprit
+        and its file reports the error; otherwise its result stands and the queue is resubmitted. So exactly the
+        shard whose reading kills a process is lost, whatever the timing.
+        """
         if future is None:
             return _run(task, self.catalog)
         try:
             return future.result()
         except BrokenProcessPool:
-            self._restart()
-            if isinstance(task, HashTask):
-                return "!a worker process died while hashing it"
-            return ShardResult(
-                ReadStats(),
-                file_bytes=task.shard.file_bytes,
-                error="a worker process died while reading this part of the file (out of memory, or a crash in the "
-                "EVTX engine)",
-            )
+            pass
+        self._new_pool()
+        result: Any = None
+        if self.pool is not None:
+            try:
+                result = self.pool.submit(_run, task).result()
+            except BrokenProcessPool:
+                self._new_pool()
+        for index, (inp, queued, _broken) in enumerate(self.pending):
+            self.pending[index] = (inp, queued, self.pool.submit(_run, queued) if self.pool is not None else None)
+        if result is not None:
+            return result
+        if isinstance(task, HashTask):
+            return "!a worker process died while hashing it"
+        return ShardResult(
+            ReadStats(),
+            file_bytes=task.shard.file_bytes,
+            error="a worker process died while reading this part of the file (out of memory, or a crash in the "
+            "EVTX engine)",
+        )
 
     def __enter__(self) -> ShardedEvtx:
         return self
@@ -271,7 +282,7 @@ class ShardedEvtx:
                 failed = True
                 inp.reason = f"internal error while reading (please report): {result.error}"
                 inp.warnings.append(inp.reason)
-        if inp.analysed or inp.records_read or inp.records_skipped:
+        if not failed and (inp.analysed or inp.records_read or inp.records_skipped):
             finish_evtx(inp)
 
     def finish_hashes(self) -> None:
