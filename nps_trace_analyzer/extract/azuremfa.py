@@ -56,29 +56,19 @@ CORRELATION_ID_RE = re.compile(r"Correlation\s+ID\s*:\s*(" + _GUID + r")")
 TIMESTAMP_RE = re.compile(r"Timestamp\s*:\s*(\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?Z?)")
 REGISTRY_KEY_RE = re.compile(r"(?:for\s+key|key)\s*:\s*(?P<key>[A-Z][A-Z0-9_]+)")
 
-# The keyword gate: a literal that every match of the pattern contains (casefolded for IGNORECASE patterns), so
-# a text without it skips the regex search. Most patterns start with \b or a class and get no literal-prefix
-# scan from the regex engine; on a text that holds none of them, the gate turns ~12 searches into ~12
-# substring tests. A pattern missing here is simply always run.
+# The keyword gate: for the patterns the regex engine cannot start with a literal-prefix scan (a leading \b, a
+# character class, IGNORECASE, an alternation), a literal that every match contains (casefolded for IGNORECASE
+# ones); a text without it skips the search. Measured on an extension text without the keyword: the search
+# costs 1.5-7 us, the substring test 0.2 us. Patterns that begin with a literal are scanned as fast as a
+# substring test by the engine itself and are not listed; a pattern not listed is simply always run.
 _GATES: dict[re.Pattern[str], str] = {
-    PREFIX_RE: "extension",
     CID_RE: "CID",
-    CHALLENGE_RE: "Challenge",
-    REJECT_RE: "Rejected",
-    EXCEPTION_USER_RE: "Exception",
-    ERRORCODE_RE: "ErrorCode",
-    MSG_RE: "Msg",
     SECONDARY_RE: "secondary",
     NAS_MISSING_RE: "missing",
     WARNING_CODE_RE: "_WARNING",
     AADSTS_RE: "AADSTS",
-    TRACE_ID_RE: "Trace",
-    CORRELATION_ID_RE: "Correlation",
-    TIMESTAMP_RE: "Timestamp",
     REGISTRY_KEY_RE: "key",
 }
-
-
 _GATE_ITEMS = tuple((pattern, keyword, bool(pattern.flags & re.IGNORECASE)) for pattern, keyword in _GATES.items())
 
 
