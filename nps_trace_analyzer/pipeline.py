@@ -28,6 +28,7 @@ from nps_trace_analyzer.incidents import Correlator, IncidentOptions
 from nps_trace_analyzer.intake import IntakeLimits, open_bundle
 from nps_trace_analyzer.model import Event, InputFile
 from nps_trace_analyzer.report.html import write_html
+from nps_trace_analyzer.report.output_dir import staged_report_dir
 from nps_trace_analyzer.report.result import AnalysisResult, to_document
 from nps_trace_analyzer.report.tables import EventsCsv, write_incidents_csv
 from nps_trace_analyzer.sources.registry import Collector, reader_for
@@ -125,12 +126,16 @@ def analyze(
     options = options or AnalyzeOptions()
     say = progress or (lambda _msg: None)
     catalog = load_catalog(options.catalog_paths)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    targets = report_paths(out_dir)
     correlator = Correlator(catalog, IncidentOptions(join_window=options.join_window))
     collector = Collector()
     notes: list[str] = []
-    with open_bundle([str(p) for p in paths], options.limits) as bundle, EventsCsv(targets.events_csv) as events_csv:
+    # Everything is written into a staging folder that replaces out_dir only when complete (report/output_dir.py).
+    with (
+        staged_report_dir(out_dir) as staging,
+        open_bundle([str(p) for p in paths], options.limits) as bundle,
+        EventsCsv(report_paths(staging).events_csv) as events_csv,
+    ):
+        targets = report_paths(staging)
         stream = _Stream(catalog, correlator, events_csv)
         readable = sorted((f for f in bundle.files if reader_for(f.kind) is not None), key=_read_rank)
         for number, inp in enumerate(readable, 1):
@@ -173,11 +178,11 @@ def analyze(
             extension_traces=extension_traces(collector),
             notes=notes + extra.notes,
         )
-    document = to_document(result)
-    say("writing reports")
-    with targets.json.open("w", encoding="utf-8") as fh:
-        json.dump(document, fh, indent=2, ensure_ascii=False)
-        fh.write("\n")
-    write_incidents_csv(targets.incidents_csv, incidents)
-    write_html(targets.html, document)
+        document = to_document(result)
+        say("writing reports")
+        with targets.json.open("w", encoding="utf-8") as fh:
+            json.dump(document, fh, indent=2, ensure_ascii=False)
+            fh.write("\n")
+        write_incidents_csv(targets.incidents_csv, incidents)
+        write_html(targets.html, document)
     return result

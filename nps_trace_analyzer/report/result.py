@@ -45,6 +45,11 @@ class AnalysisResult:
     def analysed_inputs(self) -> list[InputFile]:
         return [i for i in self.inputs if i.analysed]
 
+    @property
+    def content_read(self) -> list[InputFile]:
+        """Analysed inputs that are not archives: an archive is "analysed" once listed, which reads nothing."""
+        return [i for i in self.inputs if i.analysed and i.kind != "zip"]
+
 
 def _input_doc(inp: InputFile) -> dict[str, Any]:
     return {
