@@ -101,7 +101,8 @@ def analyze_cmd(
     click.echo(
         f"{terminal_safe(result.bundle_name)}: {len(analysed)} of {len(contents)} files analysed, "
         f"{sum(i.records_read for i in result.inputs):,} records read, "
-        f"{sum(i.records_skipped for i in result.inputs):,} skipped; "
+        f"{sum(i.records_skipped for i in result.inputs):,} skipped, "
+        f"{sum(i.records_lost for i in result.inputs):,} lost; "
         f"{len(headline)} incident(s), {len(result.incidents) - len(headline)} benign."
     )
     for inc in headline[:20]:
@@ -111,8 +112,14 @@ def analyze_cmd(
     for inp in result.inputs:
         if not inp.analysed:
             click.echo(terminal_safe(f"  not analysed: {inp.name}: {inp.reason}"), err=True)
-        elif inp.records_skipped:
-            click.echo(terminal_safe(f"  damaged: {inp.name}: {inp.records_skipped} item(s) skipped"), err=True)
+        elif inp.records_skipped or inp.records_lost:
+            click.echo(
+                terminal_safe(
+                    f"  damaged: {inp.name}: {inp.records_skipped} item(s) skipped, "
+                    f"{inp.records_lost} record(s) announced by its headers not read"
+                ),
+                err=True,
+            )
     click.echo(f"Report: {terminal_safe(str(paths.html))}")
     if not analysed:
         click.echo("error: nothing in the input could be read", err=True)
