@@ -19,7 +19,7 @@ from nps_trace_analyzer.cli_catalog import catalog_option, fail_catalog
 from nps_trace_analyzer.cli_catalog import register as register_catalog
 from nps_trace_analyzer.cli_etl import register as register_etl
 from nps_trace_analyzer.cli_synth import register as register_synth
-from nps_trace_analyzer.exit_codes import ExitCode, interrupted_code
+from nps_trace_analyzer.exit_codes import ExitCode, exit_status_help, interrupted_code
 from nps_trace_analyzer.intake import IntakeError, TempSpaceFull
 from nps_trace_analyzer.interrupt import Interrupted, signals_raise
 from nps_trace_analyzer.pipeline import AnalyzeOptions, analyze, report_paths
@@ -40,7 +40,7 @@ def _default_out_dir(inputs: tuple[str, ...]) -> Path:
     return base / f"{stem or 'bundle'}-report"
 
 
-@main.command()
+@main.command(epilog=exit_status_help())
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=True, file_okay=True))
 @click.option(
     "-o",
@@ -63,10 +63,6 @@ def analyze_cmd(
 ) -> None:
     """Analyse a bundle (folder, .zip or single files) and write report.html, incidents.csv, events.csv and
     findings.json.
-
-    \b
-    Exit status: 0 analysed (with or without incidents), 1 nothing in the input could be read, 2 usage error,
-    3 output not writable, 4 disk full, 128+N stopped by signal N (see the README's Reliability section).
     """
     out_dir = output or _default_out_dir(inputs)
 

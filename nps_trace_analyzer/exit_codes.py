@@ -36,6 +36,33 @@ EXIT_MEANINGS: dict[ExitCode, str] = {
 }
 
 
+EXIT_LABELS: dict[ExitCode, str] = {
+    ExitCode.OK: "analysed",
+    ExitCode.NOTHING_READ: "nothing in the input could be read",
+    ExitCode.USAGE: "usage error",
+    ExitCode.OUTPUT_UNWRITABLE: "output not writable",
+    ExitCode.DISK_FULL: "disk full",
+    ExitCode.INTERRUPTED_HUP: "SIGHUP",
+    ExitCode.INTERRUPTED_INT: "SIGINT",
+    ExitCode.INTERRUPTED_TERM: "SIGTERM",
+}
+
+
+def exit_status_help() -> str:
+    """The one-line list of statuses shown under ``analyze --help``."""
+    plain = [code for code in ExitCode if code < 128]
+    signals = [code for code in ExitCode if code >= 128]
+    return (
+        "Exit status: "
+        + ", ".join(f"{int(code)} {EXIT_LABELS[code]}" for code in plain)
+        + ", "
+        + "/".join(str(int(code)) for code in signals)
+        + " interrupted ("
+        + "/".join(EXIT_LABELS[code] for code in signals)
+        + "); see the README's Reliability section."
+    )
+
+
 def interrupted_code(signum: int) -> ExitCode:
     """The status for a run stopped by signal ``signum`` (the shell's 128 + N convention)."""
     return ExitCode(128 + signum)

@@ -23,6 +23,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from nps_trace_analyzer.intake.identify import SNIFF_BYTES, identify
 from nps_trace_analyzer.model import InputFile
@@ -40,16 +41,25 @@ class TempSpaceFull(Exception):
     """The private temp dir's disk filled up while archive members were copied out."""
 
 
+def _limit(default: int, doc: str) -> Any:
+    """A limit with the sentence the README's Reliability table shows for it (generated, see limits_doc.py)."""
+    return field(default=default, metadata={"doc": doc})
+
+
 @dataclass(frozen=True)
 class IntakeLimits:
     """Bounds that keep a hostile or broken archive from exhausting disk or memory."""
 
-    max_member_bytes: int = 4 * 1024**3  # one member, as written
-    max_total_bytes: int = 16 * 1024**3  # all members of all archives, as written to the temp dir
-    max_members: int = 20_000
-    max_ratio: int = 250  # uncompressed/compressed, per member from its first byte and per archive
-    ratio_floor_bytes: int = 4096  # compressed sizes below this count as this (tiny members compress oddly well)
-    max_depth: int = 2  # zip inside zip inside the bundle zip
+    max_member_bytes: int = _limit(4 * 1024**3, "largest archive member written to the temp dir")
+    max_total_bytes: int = _limit(16 * 1024**3, "all archive members of a run together, as written to the temp dir")
+    max_members: int = _limit(20_000, "archive members opened per run (the rest are listed as ignored)")
+    max_ratio: int = _limit(
+        250, "expanded/compressed size, per member from its first byte and per archive (kept members)"
+    )
+    ratio_floor_bytes: int = _limit(
+        4096, "compressed sizes below this count as this for the ratio (tiny members compress oddly well)"
+    )
+    max_depth: int = _limit(2, "archives inside archives opened (zip in zip in the bundle zip)")
 
 
 @dataclass
