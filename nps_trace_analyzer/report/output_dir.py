@@ -57,6 +57,12 @@ def _may_replace(target: Path) -> None:
         raise OutputError(f"{target}: is a symbolic link; not followed (choose another output folder)")
     if not target.exists():
         return
+    cwd = Path.cwd().resolve()
+    if cwd == target.resolve() or target.resolve() in cwd.parents:
+        raise OutputError(
+            f"{target}: is (or holds) the current folder, which a new report would replace as a whole; "
+            "choose another output folder"
+        )
     if not target.is_dir():
         raise OutputError(f"{target}: exists and is not a folder")
     names = set(os.listdir(target))

@@ -131,6 +131,16 @@ def test_a_folder_of_other_files_is_not_replaced(tmp_path: Path) -> None:
     assert (out / "thesis.docx").read_text() == "precious"
 
 
+def test_the_current_folder_is_not_swapped_away(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    result = CliRunner().invoke(main, ["analyze", str(DEMO), "-o", "."])
+    assert result.exit_code == ExitCode.OUTPUT_UNWRITABLE
+    assert "current folder" in result.output
+    assert here.exists() and list(here.iterdir()) == []
+
+
 # --- item 12: never follow links ---------------------------------------------------------------------------------
 
 
