@@ -89,7 +89,8 @@ def analyze_cmd(
     except OSError as exc:
         fail(ExitCode.OUTPUT_UNWRITABLE, str(exc))
     except Interrupted as exc:
-        fail(interrupted_code(exc.signum), f"interrupted by {exc.signal_name}: temp files removed, no report written")
+        message = f"interrupted by {exc.signal_name}: temp files removed, the report folder left as it was"
+        fail(interrupted_code(exc.signum), message)
     paths = report_paths(out_dir)
     analysed = result.content_read
     contents = [i for i in result.inputs if i.kind != "zip"]

@@ -7,6 +7,7 @@ grows with the number of problems found, not with the size of the logs.
 
 from __future__ import annotations
 
+import errno
 import json
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -119,6 +120,12 @@ class _Stream:
                 self.correlator.add(finding)
 
 
+def _note_reader_error(inp: InputFile, exc: Exception, say: Progress) -> None:
+    inp.reason = f"internal error while reading (please report): {type(exc).__name__}: {exc}"
+    inp.warnings.append(inp.reason)
+    say(f"    {inp.reason}")
+
+
 def analyze(
     paths: Sequence[str | Path], out_dir: Path, options: AnalyzeOptions | None = None, progress: Progress | None = None
 ) -> AnalysisResult:
@@ -153,10 +160,12 @@ def analyze(
                     if kept % 250_000 == 0:
                         say(f"    {kept:,} events so far from {inp.name}")
                     stream.consume(inp, event, make_findings=not duplicates_text_log)
+            except OSError as exc:
+                if exc.errno in (errno.ENOSPC, errno.EDQUOT):  # events.csv's disk is full: the run stops
+                    raise
+                _note_reader_error(inp, exc, say)
             except Exception as exc:  # a reader bug on one file must not cost the rest of the bundle
-                inp.reason = f"internal error while reading (please report): {type(exc).__name__}: {exc}"
-                inp.warnings.append(inp.reason)
-                say(f"    {inp.reason}")
+                _note_reader_error(inp, exc, say)
             _settle_role(inp)
         for inp in bundle.files:
             if not inp.analysed and not inp.reason and reader_for(inp.kind) is None:

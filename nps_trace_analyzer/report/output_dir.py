@@ -94,18 +94,23 @@ def _lock(folder: Path) -> Iterator[None]:
 
 
 def _commit(staging: Path, target: Path) -> None:
-    """Replace ``target`` by ``staging``: old target aside, staging in, old target removed."""
+    """Replace ``target`` by ``staging``: old target aside, staging in, old target removed.
+
+    Whatever stops the swap half-way (an OSError, a signal raised as an exception), the previous report is put
+    back when the new one did not take its place.
+    """
     with _lock(target.parent):
         _may_replace(target)  # again: another run may have changed it meanwhile
         old: Path | None = None
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=_OLD_PREFIX, dir=target.parent))
-            os.rename(target, old / "report")
         try:
+            if target.exists():
+                old = Path(tempfile.mkdtemp(prefix=_OLD_PREFIX, dir=target.parent))
+                os.rename(target, old / "report")
             os.rename(staging, target)
-        except OSError:
-            if old is not None:  # put the previous report back: never leave nothing when something was there
+        except BaseException:
+            if old is not None and (old / "report").exists() and not target.exists():
                 os.rename(old / "report", target)
+            if old is not None:
                 shutil.rmtree(old, ignore_errors=True)
             raise
         if old is not None:

@@ -90,6 +90,43 @@ def test_failed_first_run_leaves_nothing(tmp_path: Path, monkeypatch: pytest.Mon
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
+def test_disk_full_while_streaming_events_csv_stops_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ENOSPC on events.csv is not one file's "internal error": the run stops, no report claims to be complete."""
+    from nps_trace_analyzer.report import tables
+
+    original = tables.EventsCsv.add
+    calls = {"n": 0}
+
+    def add(self: tables.EventsCsv, event: object) -> None:
+        calls["n"] += 1
+        if calls["n"] == 100:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        original(self, event)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tables.EventsCsv, "add", add)
+    result = CliRunner().invoke(main, ["analyze", str(DEMO), "-o", str(tmp_path / "report")])
+    assert result.exit_code == ExitCode.DISK_FULL, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_interrupted_swap_puts_the_previous_report_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "report"
+    analyze([DEMO], out)
+    before = _report_files(out)
+    real_rename = os.rename
+
+    def rename(src: object, dst: object) -> None:
+        if Path(str(src)).name.startswith(".nps-report-staging-"):
+            raise Interrupted(signal.SIGTERM)  # the signal lands between moving the old report aside and the new in
+        real_rename(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "rename", rename)
+    with pytest.raises(Interrupted):
+        analyze([DEMO], out)
+    assert _report_files(out) == before
+    assert _leftovers(tmp_path) == []
+
+
 def test_runs_committing_together_never_mix(tmp_path: Path) -> None:
     """A run that commits while another is staging: the final folder is one run's files, whole."""
     out = tmp_path / "report"
