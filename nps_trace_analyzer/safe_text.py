@@ -29,6 +29,6 @@ def terminal_safe(text: str) -> str:
 
 def mark_bidi(text: str) -> str:
     """``text`` with each bidi control shown as ``[U+202E]`` so it cannot reorder what is displayed around it."""
-    if not _BIDI_RE.search(text):
+    if text.isascii() or not _BIDI_RE.search(text):  # isascii is O(1) in CPython: most cells cost nothing
         return text
     return _BIDI_RE.sub(lambda m: f"[U+{ord(m.group()):04X}]", text)
