@@ -67,3 +67,23 @@ def test_backtracking_only_pattern_is_refused_in_one_line(tmp_path: Path) -> Non
     assert str(catalog) in lines[0] and "ESTS_TOKEN_ERROR#site-rule" in lines[0]
     assert "cannot be matched in linear time" in lines[0]
     assert not (tmp_path / "out").exists()
+
+
+def test_every_built_in_pattern_also_runs_on_re2() -> None:
+    """A user file may ``merge: true`` into any built-in entry, whose patterns are then compiled for RE2."""
+    from nps_trace_analyzer.catalog import load_catalog
+    from nps_trace_analyzer.catalog.linear_regex import NotLinear, compile_linear
+
+    sources = [
+        (entry.id, text)
+        for entry in load_catalog([])
+        for text in (*entry.pattern_texts, *([entry.code_pattern.pattern] if entry.code_pattern else []))
+    ]
+    assert sources
+    refused = []
+    for entry_id, text in sources:
+        try:
+            compile_linear(text)
+        except NotLinear as exc:
+            refused.append(f"{entry_id}: {exc}")
+    assert refused == []
