@@ -282,6 +282,36 @@ def test_temp_space_running_out_says_disk_full(tmp_path: Path, monkeypatch: pyte
     assert not (tmp_path / "report").exists()
 
 
+def test_temp_space_full_simulated_says_disk_full(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same without root: the member writer's disk fills after 1 MiB (ENOSPC from write)."""
+    from nps_trace_analyzer.intake import bundle as intake_bundle
+
+    class FullDisk:
+        def __init__(self, path: str, mode: str) -> None:
+            self._fh = open(path, mode)  # closed in __exit__
+            self._written = 0
+
+        def __enter__(self) -> FullDisk:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self._fh.close()
+
+        def write(self, data: bytes) -> int:
+            self._written += len(data)
+            if self._written > 1024**2:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return self._fh.write(data)
+
+    monkeypatch.setattr(intake_bundle, "open", FullDisk, raising=False)
+    archive = tmp_path / "big.zip"
+    archive.write_bytes(make_zip([("nettrace.etl", os.urandom(3 * 1024**2))]))
+    result = CliRunner().invoke(main, ["analyze", str(archive), "-o", str(tmp_path / "report")])
+    assert result.exit_code == ExitCode.DISK_FULL, result.output
+    assert "temp space full" in result.output
+    assert not (tmp_path / "report").exists()
+
+
 def test_report_disk_running_out_says_disk_full(tmp_path: Path) -> None:
     with _small_tmpfs(tmp_path / "small", "64k") as small:
         proc = run_cli("analyze", str(DEMO), "-o", str(small / "report"))
