@@ -222,6 +222,19 @@ class _Opener:
                     continue
                 self._extract_member(archive, info, name, depth, budget)
 
+    def _refusal(self, size: int, member_cap: int, budget: _ArchiveBudget) -> str:
+        """Why a member of ``size`` expanded bytes may not be written ("" when it may)."""
+        limits = self.limits
+        if size > limits.max_member_bytes:
+            return f"member larger than the {limits.max_member_bytes} byte limit"
+        if self.total + size > limits.max_total_bytes:
+            return f"bundle larger than the {limits.max_total_bytes} byte limit"
+        if size > member_cap:
+            return f"compression ratio above {limits.max_ratio}:1 (zip bomb?)"
+        if budget.spent + size > budget.limit:
+            return f"archive expands beyond {limits.max_ratio}:1 of its size (zip bomb?)"
+        return ""
+
     def _extract_member(
         self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, depth: int, budget: _ArchiveBudget
     ) -> None:
@@ -237,30 +250,23 @@ class _Opener:
         if info.flag_bits & 0x1:
             self.skip(name, "encrypted member", info.file_size)
             return
-        if budget.spent >= budget.limit:
-            self.skip(name, f"archive expands beyond {self.limits.max_ratio}:1 of its size (zip bomb?)", info.file_size)
+        member_cap = self.limits.max_ratio * max(info.compress_size, self.limits.ratio_floor_bytes)
+        # zipfile never yields more than the declared size (a member that lies is cut short and fails its CRC),
+        # so the declared size decides most refusals before a byte is decompressed; the loop below re-checks.
+        problem = self._refusal(info.file_size, member_cap, budget)
+        if problem:
+            self.skip(name, problem, info.file_size)
             return
         target = os.path.join(self._tmpdir(), f"{len(self.files):06d}.bin")
         digest = hashlib.sha256()
         head = b""
         written = 0
-        problem = ""
-        member_cap = self.limits.max_ratio * max(info.compress_size, self.limits.ratio_floor_bytes)
         try:
             with archive.open(info) as src, open(target, "wb") as dst:
                 while chunk := src.read(_COPY_CHUNK):
                     written += len(chunk)
-                    if written > self.limits.max_member_bytes:
-                        problem = f"member larger than the {self.limits.max_member_bytes} byte limit"
-                        break
-                    if self.total + written > self.limits.max_total_bytes:
-                        problem = f"bundle larger than the {self.limits.max_total_bytes} byte limit"
-                        break
-                    if written > member_cap:
-                        problem = f"compression ratio above {self.limits.max_ratio}:1 (zip bomb?)"
-                        break
-                    if budget.spent + written > budget.limit:
-                        problem = f"archive expands beyond {self.limits.max_ratio}:1 of its size (zip bomb?)"
+                    problem = self._refusal(written, member_cap, budget)
+                    if problem:
                         break
                     if not head:
                         head = chunk[:SNIFF_BYTES]
