@@ -7,7 +7,11 @@ full" or "the job was killed": each cause has its own status, and the README's t
 
 from __future__ import annotations
 
+import errno
 from enum import IntEnum
+
+# OSError numbers that mean "the disk is full" (ExitCode.DISK_FULL): out of space, or out of the user's quota.
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)})
 
 
 class ExitCode(IntEnum):

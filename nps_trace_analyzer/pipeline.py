@@ -7,7 +7,6 @@ grows with the number of problems found, not with the size of the logs.
 
 from __future__ import annotations
 
-import errno
 import json
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -23,6 +22,7 @@ from nps_trace_analyzer.cross_source import (
     cross_source_findings,
     extension_traces,
 )
+from nps_trace_analyzer.exit_codes import DISK_FULL_ERRNOS
 from nps_trace_analyzer.extract.nps_audit import is_nps_audit
 from nps_trace_analyzer.findings import findings_for, is_azuremfa
 from nps_trace_analyzer.incidents import Correlator, IncidentOptions
@@ -161,7 +161,7 @@ def analyze(
                         say(f"    {kept:,} events so far from {inp.name}")
                     stream.consume(inp, event, make_findings=not duplicates_text_log)
             except OSError as exc:
-                if exc.errno in (errno.ENOSPC, errno.EDQUOT):  # events.csv's disk is full: the run stops
+                if exc.errno in DISK_FULL_ERRNOS:  # events.csv's disk is full: the run stops
                     raise
                 _note_reader_error(inp, exc, say)
             except Exception as exc:  # a reader bug on one file must not cost the rest of the bundle

@@ -13,7 +13,6 @@ not be analysed, so the report can say why.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import os
 import stat
@@ -25,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nps_trace_analyzer.exit_codes import DISK_FULL_ERRNOS
 from nps_trace_analyzer.intake.identify import SNIFF_BYTES, identify
 from nps_trace_analyzer.model import InputFile
 
@@ -274,7 +274,7 @@ class _Opener:
                     dst.write(chunk)
         except OSError as exc:
             Path(target).unlink(missing_ok=True)
-            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            if exc.errno in DISK_FULL_ERRNOS:
                 raise TempSpaceFull(
                     f"temp space full while extracting {name} into {self._tmpdir()} ({exc.strerror}); "
                     "free space there or point TMPDIR at a larger disk"

@@ -14,13 +14,14 @@ The same rules, for a single file, are in :func:`atomic_file` (used by ``pcap``)
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, NoReturn
+
+from nps_trace_analyzer.exit_codes import DISK_FULL_ERRNOS
 
 # A folder carrying this marker was written by this tool and may be replaced by a newer report.
 MARKER_NAME = ".nps-trace-analyzer-report"
@@ -40,7 +41,7 @@ class DiskFullError(OutputError):
 
 def raise_for_os_error(exc: OSError, what: Path) -> NoReturn:
     """Turn an OSError met while writing ``what`` into :class:`DiskFullError` or :class:`OutputError`."""
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+    if exc.errno in DISK_FULL_ERRNOS:
         raise DiskFullError(f"{what}: disk full ({exc.strerror})") from exc
     raise OutputError(f"{what}: cannot write: {exc.strerror or exc}") from exc
 
