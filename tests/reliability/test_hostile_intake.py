@@ -58,16 +58,25 @@ def test_pcap_refuses_a_fifo(tmp_path: Path) -> None:
 # --- item 4: zip amplification -----------------------------------------------------------------------------------
 
 
-def test_ratio_is_checked_from_the_first_byte(tmp_path: Path) -> None:
-    """Members far below the old 16 MiB threshold but expanding 1000:1 are stopped, each after a bounded write."""
+def test_ratio_is_checked_from_the_first_byte(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Members far below the old 16 MiB threshold but expanding 1000:1 are refused before any decompression."""
     archive = tmp_path / "many.zip"
     archive.write_bytes(make_zip([(f"m{i:03d}.bin", bytes(4 * 1024**2)) for i in range(30)] + [("ok.txt", b"ok")]))
+    opened: list[str] = []
+    real_open = zipfile.ZipFile.open
+
+    def counting_open(self: zipfile.ZipFile, name: object, *args: object, **kwargs: object) -> object:
+        opened.append(getattr(name, "filename", str(name)))
+        return real_open(self, name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", counting_open)
     with open_bundle([archive]) as bundle:
         members = [f for f in bundle.files if "!/m" in f.name]
         ok = next(f for f in bundle.files if f.name.endswith("ok.txt"))
     assert len(members) == 30
     assert all(f.kind == "skipped" and "compression ratio above 250:1" in f.reason for f in members)
     assert ok.kind == "text"
+    assert opened == ["ok.txt"]
 
 
 def test_archive_budget_counts_what_is_written(tmp_path: Path) -> None:
