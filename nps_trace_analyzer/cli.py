@@ -1,4 +1,4 @@
-"""Command line: a thin click layer over the library (``pipeline.analyze``, the catalog, the generators).
+"""Command line: a thin click layer over the library (``api.analyze_bundle``, the catalog, the generators).
 
 Exit status: 0 when the bundle was analysed (with or without findings), 1 when nothing in it could be read,
 2 on usage errors (click's own convention).
@@ -13,13 +13,15 @@ from pathlib import Path
 import click
 
 from nps_trace_analyzer import __version__
+from nps_trace_analyzer.api import analyze_bundle
 from nps_trace_analyzer.catalog import CatalogError
 from nps_trace_analyzer.cli_catalog import catalog_option, fail_catalog
 from nps_trace_analyzer.cli_catalog import register as register_catalog
 from nps_trace_analyzer.cli_etl import register as register_etl
 from nps_trace_analyzer.cli_synth import register as register_synth
+from nps_trace_analyzer.fleet.multi import analyze_servers, bundle_paths
 from nps_trace_analyzer.intake import IntakeError
-from nps_trace_analyzer.pipeline import AnalyzeOptions, analyze, report_paths
+from nps_trace_analyzer.pipeline import AnalyzeOptions, report_paths
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -59,6 +61,9 @@ def analyze_cmd(
     """Analyse a bundle (folder, .zip or single files) and write report.html, incidents.csv, events.csv and
     findings.json.
 
+    Several bundles (two or more folders/zips, or one folder holding only bundles) are analysed per server and
+    compared; each server's report goes to OUTPUT/servers/<server>/.
+
     \b
     Exit status: 0 analysed (with or without incidents), 1 nothing in the input could be read, 2 usage error.
     """
@@ -69,8 +74,12 @@ def analyze_cmd(
             click.echo(message, err=True)
 
     options = AnalyzeOptions(catalog_paths=catalog, join_window=timedelta(seconds=join_window))
+    several = bundle_paths(inputs)
     try:
-        result = analyze(list(inputs), out_dir, options, progress)
+        if several:
+            result = analyze_servers(several, out_dir, options, progress).combined
+        else:
+            result = analyze_bundle(list(inputs), out_dir, options, keep_events=False, progress=progress).result
     except CatalogError as exc:
         fail_catalog(exc)
     except IntakeError as exc:
