@@ -18,6 +18,7 @@ from nps_trace_analyzer.catalog import CatalogError
 from nps_trace_analyzer.cli_catalog import catalog_option, fail_catalog
 from nps_trace_analyzer.cli_catalog import register as register_catalog
 from nps_trace_analyzer.cli_etl import register as register_etl
+from nps_trace_analyzer.cli_fleet import register as register_fleet
 from nps_trace_analyzer.cli_synth import register as register_synth
 from nps_trace_analyzer.fleet.multi import analyze_servers, bundle_paths
 from nps_trace_analyzer.intake import IntakeError
@@ -115,6 +116,7 @@ analyze_cmd.name = "analyze"
 register_catalog(main)
 register_synth(main)
 register_etl(main)
+register_fleet(main)
 # Every command accepts -h as well as --help, whichever group it is attached to (click caches a command's help
 # option the first time it is built, so relying on the parent group's settings makes help output order-dependent).
 for _command in main.commands.values():

@@ -188,3 +188,27 @@ def inputs_frame(inputs: Iterable[InputFile], *, bundle: str, server: str) -> pd
 def server_config_frame(rows: Iterable[Mapping[str, Any]], *, bundle: str, server: str) -> pd.DataFrame:
     out = [{**{k: row.get(k) for k in SERVER_CONFIG_SCHEMA}, "bundle": bundle, "server": server} for row in rows]
     return typed_frame(out, SERVER_CONFIG_SCHEMA)
+
+
+def arrow_schema(schema: Mapping[str, str], drop: Sequence[str] = ()) -> Any:
+    """The Arrow schema of a table (for Parquet): fixed even for an empty table, so every file of a dataset
+    agrees (a reader infers a dataset's schema from one file; an all-null column would hide every value)."""
+    import pyarrow as pa
+
+    types = {
+        TIME: pa.timestamp("ns", tz="UTC"),
+        INT: pa.int64(),
+        CATEGORY: pa.dictionary(pa.int32(), pa.string()),
+        TEXT: pa.string(),
+        "bool": pa.bool_(),
+    }
+    return pa.schema([(name, types[dtype]) for name, dtype in schema.items() if name not in drop])
+
+
+SCHEMAS: dict[str, Mapping[str, str]] = {
+    "incidents": INCIDENT_SCHEMA,
+    "inputs": INPUT_SCHEMA,
+    "bundles": BUNDLE_SCHEMA,
+    "events": EVENT_SCHEMA,
+    "server_config": SERVER_CONFIG_SCHEMA,
+}

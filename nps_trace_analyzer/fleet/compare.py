@@ -82,11 +82,14 @@ def config_differences(servers: Sequence[ServerProfile]) -> list[FleetFinding]:
         if len(having) < 2 or len({p.config[check][1] for p in having}) < 2:
             continue
         title = having[0].config[check][0]
+        # Name the server(s) in the minority: with NPS01..NPS05 and one odd value, the odd one is the finding.
+        votes = Counter(p.config[check][1] for p in having)
+        odd = [p for p in having if votes[p.config[check][1]] == min(votes.values())]
         values = "; ".join(f"{p.server}: {p.config[check][1] or '(no value)'} ({p.config[check][2]})" for p in having)
         first, last = _span(having)
         text = FORMATS["SERVERS-CONFIG-DIFFER"].format(title=title, values=values)
         out.append(
-            FleetFinding("SERVERS-CONFIG-DIFFER", text, having[-1].server, None, first, last, (("check_id", check),))
+            FleetFinding("SERVERS-CONFIG-DIFFER", text, odd[-1].server, None, first, last, (("check_id", check),))
         )
     return out
 

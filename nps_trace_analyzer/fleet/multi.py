@@ -27,7 +27,7 @@ from nps_trace_analyzer.report.tables import write_incidents_csv
 
 SERVERS_DIR = "servers"
 # Files whose presence at the top of a folder makes it one bundle rather than a folder of bundles.
-_LOG_SUFFIXES = (".evtx", ".etl", ".log", ".txt", ".reg", ".cab")
+LOG_SUFFIXES = (".evtx", ".etl", ".log", ".txt", ".reg", ".cab")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -45,7 +45,7 @@ def bundle_paths(inputs: Sequence[str | Path]) -> list[Path] | None:
         return None
     if len(paths) == 1 and paths[0].is_dir():
         children = sorted(paths[0].iterdir())
-        if any(c.is_file() and c.suffix.lower() in _LOG_SUFFIXES for c in children):
+        if any(c.is_file() and c.suffix.lower() in LOG_SUFFIXES for c in children):
             return None
         bundles = [c for c in children if not c.is_symlink() and (c.is_dir() or c.suffix.lower() == ".zip")]
         if len(bundles) >= 2:

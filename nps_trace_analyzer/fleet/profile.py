@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from nps_trace_analyzer.api import BundleAnalysis
 from nps_trace_analyzer.identity import user_key
@@ -115,3 +116,57 @@ def merge_profiles(profiles: list[ServerProfile]) -> ServerProfile:
         for key, when in p.clock_marks.items():
             merged.clock_marks[key] = min(when, merged.clock_marks.get(key, when))
     return merged
+
+
+def _t(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def profile_to_dict(profile: ServerProfile) -> dict[str, Any]:
+    """A JSON-ready form (fleet keeps one per analysed bundle, to compare servers again on later runs)."""
+    return {
+        "server": profile.server,
+        "bundles": list(profile.bundles),
+        "failures": {
+            key: {
+                "display": f.display,
+                "count": f.count,
+                "codes": dict(sorted(f.codes.items())),
+                "first": _t(f.first),
+                "last": _t(f.last),
+            }
+            for key, f in sorted(profile.failures.items())
+        },
+        "granted": dict(sorted(profile.granted.items())),
+        "config": {key: list(value) for key, value in sorted(profile.config.items())},
+        "auth_events": profile.auth_events,
+        "first_auth": _t(profile.first_auth),
+        "last_auth": _t(profile.last_auth),
+        "first_time": _t(profile.first_time),
+        "last_time": _t(profile.last_time),
+        "clock_marks": {key: when.isoformat() for key, when in sorted(profile.clock_marks.items())},
+    }
+
+
+def profile_from_dict(doc: dict[str, Any]) -> ServerProfile:
+    """The inverse of :func:`profile_to_dict`."""
+    return ServerProfile(
+        server=doc["server"],
+        bundles=list(doc["bundles"]),
+        failures={
+            key: UserFailures(f["display"], f["count"], Counter(f["codes"]), _dt(f["first"]), _dt(f["last"]))
+            for key, f in doc["failures"].items()
+        },
+        granted=Counter(doc["granted"]),
+        config={key: (v[0], v[1], v[2]) for key, v in doc["config"].items()},
+        auth_events=doc["auth_events"],
+        first_auth=_dt(doc["first_auth"]),
+        last_auth=_dt(doc["last_auth"]),
+        first_time=_dt(doc["first_time"]),
+        last_time=_dt(doc["last_time"]),
+        clock_marks={key: datetime.fromisoformat(when) for key, when in doc["clock_marks"].items()},
+    )

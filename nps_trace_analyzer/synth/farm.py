@@ -45,8 +45,12 @@ DRIFTED_CLIENT_ID = "0f3b7c1e-5a2d-4e8f-9b6a-1c2d3e4f5a6b"
 DEFAULT_SKEW_SECONDS = 95.0
 SHARED_REQUESTS = 12  # NPS01 requests NLB also delivers to NPS02 (enough for a median, few enough to stay small)
 # What the drifted member's own configuration check reports (category as the contract's addendum for issue #5).
-DRIFT_CONFIG_INCIDENT = {"kind": "server-config", "primary_code": "CONFIG-CLIENT-ID-WRONG", "category": "configuration",
-                         "benign": False}  # fmt: skip
+DRIFT_CONFIG_INCIDENT = {
+    "kind": "server-config",
+    "primary_code": "CONFIG-CLIENT-ID-WRONG",
+    "category": "configuration",
+    "benign": False,
+}
 # Failure modes the members run on their days (NPS02 always adds a token problem: it is the broken member).
 MEMBER_SCENARIOS: tuple[tuple[str, ...], ...] = (
     ("healthy",),
@@ -134,9 +138,14 @@ def drift(plan: BundlePlan, skew: timedelta, flooded: Sequence[Frame], seed: int
         incidents = [*list(expected.get("incidents", [])), {**DRIFT_CONFIG_INCIDENT, "server": computer}]
         expected["incidents"] = incidents
     return replace(
-        plan, files=files, eventlog_text=text, registry=registry, captures=captures, extension_traces=traces,
+        plan,
+        files=files,
+        eventlog_text=text,
+        registry=registry,
+        captures=captures,
+        extension_traces=traces,
         expected=expected,
-    )  # fmt: skip
+    )
 
 
 def plan_computer(plan: BundlePlan) -> tuple[str, str]:
@@ -221,9 +230,14 @@ def _expected_for_day(plans: list[BundlePlan], day: date, skew_seconds: float) -
     reference, drifted = plan_computer(plans[0])[1], plan_computer(plans[1])[1]
     out: list[dict[str, object]] = [
         {"day": day.isoformat(), "code": "SERVERS-CONFIG-DIFFER", "check_id": "client-id"},
-        {"day": day.isoformat(), "code": "SERVERS-CLOCK-SKEW", "server": drifted, "reference": reference,
-         "offset_seconds": skew_seconds},
-    ]  # fmt: skip
+        {
+            "day": day.isoformat(),
+            "code": "SERVERS-CLOCK-SKEW",
+            "server": drifted,
+            "reference": reference,
+            "offset_seconds": skew_seconds,
+        },
+    ]
     outcomes = [_outcomes(plan) for plan in plans]
     for index, (_accepted, rejected, display) in enumerate(outcomes):
         for key in sorted(rejected):
@@ -234,7 +248,11 @@ def _expected_for_day(plans: list[BundlePlan], day: date, skew_seconds: float) -
             ]
             if working:
                 out.append(
-                    {"day": day.isoformat(), "code": "USER-FAILS-ON-ONE-SERVER", "user": display[key],
-                     "server": plan_computer(plans[index])[1]}
-                )  # fmt: skip
+                    {
+                        "day": day.isoformat(),
+                        "code": "USER-FAILS-ON-ONE-SERVER",
+                        "user": display[key],
+                        "server": plan_computer(plans[index])[1],
+                    }
+                )
     return out
