@@ -1,0 +1,226 @@
+"""Several servers and many bundles: the two-server scenario, the library API, the comparison rules, ``fleet``.
+
+Bundles come from the farm generator (``synth/farm.py``), whose ``fleet-expected.json`` states the cross-server
+findings it built in (from its plans, not from the analyzer). Bundles are small (5 healthy sign-ins) to keep the
+suite fast; the Dask tests with a real LocalCluster are in test_fleet_dask.py.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from nps_trace_analyzer import frames
+from nps_trace_analyzer.api import analyze_bundle
+from nps_trace_analyzer.catalog import builtin_catalog_dir, load_catalog
+from nps_trace_analyzer.cli import main
+from nps_trace_analyzer.fleet.compare import FORMATS, by_server, fleet_findings, users_failing_everywhere
+from nps_trace_analyzer.fleet.discover import find_bundles
+from nps_trace_analyzer.fleet.multi import bundle_paths
+from nps_trace_analyzer.fleet.profile import ServerProfile, UserFailures, profile_from_dict, profile_to_dict
+from nps_trace_analyzer.fleet.run import run_fleet
+from nps_trace_analyzer.synth.bundle import generate_bundle
+from nps_trace_analyzer.synth.farm import FLEET_EXPECTED_NAME, generate_farm
+
+CATALOG = load_catalog()
+
+
+def _expected_keys(root: Path) -> set[tuple[str, ...]]:
+    rows = json.loads((root / FLEET_EXPECTED_NAME).read_text(encoding="utf-8"))["findings"]
+    keys = set()
+    for row in rows:
+        if row["code"] == "SERVERS-CONFIG-DIFFER":
+            keys.add((row["day"], row["code"], row["check_id"]))
+        elif row["code"] == "SERVERS-CLOCK-SKEW":
+            keys.add((row["day"], row["code"], row["server"], row["reference"], f"{row['offset_seconds']:.1f}"))
+        else:
+            keys.add((row["day"], row["code"], row["server"], row["user"]))
+    return keys
+
+
+def _found_key(day: str, code: str, server: str, user: str | None, details: dict[str, str], summary: str):
+    if code == "SERVERS-CONFIG-DIFFER":
+        return (day, code, details["check_id"])
+    if code == "SERVERS-CLOCK-SKEW":
+        return (day, code, server, details["reference"], f"{float(details['offset_seconds']):.1f}")
+    return (day, code, server, user)
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("pair")
+    generate_farm(root, servers=2, days=1, healthy=5, zip_every=0)
+    return root
+
+
+def test_two_server_scenario_is_diagnosed_in_one_report(pair: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    result = CliRunner().invoke(main, ["analyze", str(pair), "-o", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    fleet = [inc for inc in doc["incidents"] if inc["kind"] == "fleet"]
+    day = "2025-03-12"
+    found = {_found_key(day, i["primary_code"], i["server"], i["user"], i["details"], i["summary"]) for i in fleet}
+    expected = _expected_keys(pair)
+    assert found == expected
+    assert {k[1] for k in expected} >= {"SERVERS-CONFIG-DIFFER", "SERVERS-CLOCK-SKEW", "USER-FAILS-ON-ONE-SERVER"}
+    assert all(i["in_catalog"] for i in fleet)
+    # Each server keeps its own report, and its own diagnosis is what its expected.json says.
+    for server_dir in sorted((out / "servers").iterdir()):
+        own = json.loads((server_dir / "findings.json").read_text(encoding="utf-8"))
+        wanted = json.loads(next(pair.glob(f"{server_dir.name}/*/expected.json")).read_text(encoding="utf-8"))
+        assert Counter(i["primary_code"] for i in own["incidents"]) == Counter(
+            i["primary_code"] for i in wanted["incidents"]
+        ), server_dir.name
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "SERVERS-CLOCK-SKEW" in html and "<script" not in html
+
+
+def test_one_bundle_inputs_stay_one_bundle(pair: Path) -> None:
+    files = sorted(p for p in pair.rglob("*.evtx"))[:2]
+    assert bundle_paths(files) is None
+    folder = next(p for p in pair.rglob("NPS0*-2025-03-12") if p.is_dir())
+    assert bundle_paths([folder]) is None
+    assert bundle_paths([pair]) is not None and len(bundle_paths([pair]) or []) == 2
+
+
+def test_library_api_returns_typed_frames(pair: Path) -> None:
+    folder = next(p for p in pair.rglob("NPS0*-2025-03-12") if p.is_dir())
+    analysis = analyze_bundle(folder)
+    assert analysis.report is None and analysis.server.endswith(".contoso.local")
+    assert analysis.events and analysis.inputs
+    dfs = analysis.to_dataframes()
+    assert set(dfs) == {"incidents", "events", "inputs", "server_config"}
+    assert str(dfs["events"]["time"].dtype) == "datetime64[ns, UTC]"
+    assert isinstance(dfs["incidents"]["primary_code"].dtype, pd.CategoricalDtype)
+    assert isinstance(dfs["events"]["provider"].dtype, pd.CategoricalDtype)
+    assert str(dfs["events"]["record_id"].dtype) == "Int64"
+    assert len(dfs["events"]) == len(analysis.events) == analysis.result.events_total
+    assert list(dfs["incidents"].columns) == list(frames.INCIDENT_SCHEMA)
+
+
+def _profile(server: str, **kw) -> ServerProfile:
+    base = datetime(2025, 3, 12, 8, tzinfo=timezone.utc)
+    profile = ServerProfile(server=server, bundles=[server], first_time=base, last_time=base + timedelta(hours=8))
+    for key, value in kw.items():
+        setattr(profile, key, value)
+    return profile
+
+
+def test_comparison_rules_and_order_independence() -> None:
+    t0 = datetime(2025, 3, 12, 9, tzinfo=timezone.utc)
+    marks = {f"radius|10.0.0.5|{n}|{n:032x}": t0 + timedelta(minutes=n) for n in range(5)}
+    a = _profile("NPS01.x", auth_events=40, granted=Counter({"alice": 3}), clock_marks=marks,
+                 config={"client-id": ("CLIENT_ID", "CLIENT_ID = good", "ok")})  # fmt: skip
+    b = _profile("NPS02.x", auth_events=30, clock_marks={k: v - timedelta(seconds=30) for k, v in marks.items()},
+                 failures={"alice": UserFailures("alice@x", 2, Counter({"ESTS_TOKEN_ERROR": 2}), t0, t0)},
+                 config={"client-id": ("CLIENT_ID", "CLIENT_ID = bad", "problem")})  # fmt: skip
+    c = _profile("NPS03.x", auth_events=0, config={"client-id": ("CLIENT_ID", "CLIENT_ID = good", "ok")})
+    findings = fleet_findings([a, b, c])
+    assert [f.code for f in findings] == [
+        "SERVERS-CONFIG-DIFFER", "SERVERS-CLOCK-SKEW", "SERVER-SILENT", "USER-FAILS-ON-ONE-SERVER",
+    ]  # fmt: skip
+    assert findings[0].server == "NPS02.x"  # the odd one out
+    assert "NPS02.x is 30.0 s behind NPS01.x" in findings[1].text
+    assert findings[2].server == "NPS03.x"
+    assert fleet_findings([c, b, a]) == findings
+    # Profiles survive their JSON form (fleet stores them between runs).
+    assert (
+        fleet_findings([profile_from_dict(json.loads(json.dumps(profile_to_dict(p)))) for p in (a, b, c)]) == findings
+    )
+    # Below the threshold or with too few shared packets: no skew finding.
+    near = _profile("NPS02.x", clock_marks={k: v + timedelta(seconds=1) for k, v in marks.items()})
+    few = _profile("NPS02.x", clock_marks=dict(list(marks.items())[:2]))
+    assert not [f for f in fleet_findings([a, near]) if f.code == "SERVERS-CLOCK-SKEW"]
+    assert not [f for f in fleet_findings([a, few]) if f.code == "SERVERS-CLOCK-SKEW"]
+    # A user refused everywhere is no per-server finding but a "fails everywhere" row.
+    d = _profile("NPS01.x", failures={"bob": UserFailures("bob@x", 1, Counter({"UserNotFound": 1}), t0, t0)})
+    e = _profile("NPS02.x", failures={"bob": UserFailures("bob@x", 2, Counter({"UserNotFound": 2}), t0, t0)})
+    assert not [f for f in fleet_findings([d, e]) if f.code == "USER-FAILS-ON-ONE-SERVER"]
+    assert users_failing_everywhere(by_server([d, e])) == [
+        ("bob@x", ["NPS01.x", "NPS02.x"], Counter({"UserNotFound": 3}))
+    ]
+
+
+def test_catalog_readme_documents_every_fleet_format() -> None:
+    """catalog/README.md shows compare.FORMATS verbatim, and each format's filled-in line picks its own entry."""
+    text = (builtin_catalog_dir() / "README.md").read_text(encoding="utf-8")  # type: ignore[operator]
+    section = text.split("## Evidence text of multi-server findings", 1)[1].split("\n## ", 1)[0]
+    rows = dict(re.findall(r"^\| `([A-Z-]+)` \| `([^`]+)` \|", section, flags=re.M))
+    assert rows == FORMATS
+    fleet_entries = [e for e in CATALOG if e.family == "fleet"]
+    assert sorted(e.code for e in fleet_entries) == sorted(FORMATS)
+    sample = {"title": "CLIENT_ID check", "values": "A: x (ok); B: y (problem)", "server": "NPS02.contoso.local",
+              "offset": "95.0", "direction": "ahead of", "reference": "NPS01.contoso.local", "count": "12",
+              "low": "94.9", "high": "95.1", "first": "2025-03-12T07:00:00.000000Z",
+              "last": "2025-03-12T18:00:00.000000Z", "others": "NPS01.contoso.local logged 20", "user": "a@b",
+              "failures": "2", "codes": "ESTS_TOKEN_ERROR", "grants": "3", "other": "NPS01.contoso.local"}  # fmt: skip
+    for code, fmt in FORMATS.items():
+        line = fmt.format_map(sample)
+        owners = [e.code for e in fleet_entries if e.matches_text(line)]
+        assert owners == [code], (code, line)
+        assert CATALOG.match(code, line).code == code
+
+
+@pytest.fixture(scope="module")
+def farm(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("farm")
+    generate_farm(root, servers=5, days=4, healthy=5)
+    return root
+
+
+def test_fleet_writes_dataset_and_html_and_reruns_only_new_bundles(farm: Path, tmp_path: Path) -> None:
+    out = tmp_path / "fleet"
+    found = find_bundles(farm)
+    assert len(found) == 20 and len({b.key for b in found}) == 20
+    first = run_fleet(farm, out, workers=0)
+    assert (first.found, len(first.analysed), first.skipped, first.failed) == (20, 20, 0, [])
+    again = run_fleet(farm, out, workers=0)
+    assert (again.found, again.analysed, again.skipped) == (20, [], 20)
+    generate_bundle(farm / "NPS06" / "NPS06-2025-03-12", ["healthy"], seed=7, host="NPS06",
+                    day=datetime(2025, 3, 12).date(), healthy=5)  # fmt: skip
+    third = run_fleet(farm, out, workers=0)
+    assert (third.found, third.analysed, third.skipped) == (21, ["NPS06/NPS06-2025-03-12"], 20)
+    shutil.rmtree(farm / "NPS06")
+
+    # The README's one-liners read the dataset without this tool.
+    incidents = pd.read_parquet(out / "dataset" / "incidents")
+    assert set(incidents["server"].astype(str)) >= {f"NPS0{n}.contoso.local" for n in range(1, 6)}
+    assert incidents["category"].notna().all() and str(incidents["first_seen"].dtype).endswith("UTC]")
+    duckdb = pytest.importorskip("duckdb")
+    rows = duckdb.sql(
+        f"SELECT server, day, count(*) AS n FROM read_parquet('{out}/dataset/incidents/**/*.parquet', "
+        "hive_partitioning=true) GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
+    assert sum(n for _, _, n in rows) == len(incidents)
+    bundles = pd.read_parquet(out / "dataset" / "bundles")
+    assert len(bundles) == 21 and bundles["error"].eq("").all()
+
+    # Cross-server findings per day match what the generator built in.
+    findings = pd.read_parquet(out / "dataset" / "fleet_findings")
+    wanted = _expected_keys(farm)
+    structural = {k for k in wanted if k[1] in ("SERVERS-CONFIG-DIFFER", "SERVERS-CLOCK-SKEW")}
+    got = set()
+    for row in findings.itertuples(index=False):
+        if row.primary_code in ("SERVERS-CONFIG-DIFFER", "SERVERS-CLOCK-SKEW"):
+            detail = {"check_id": "client-id"} if row.primary_code == "SERVERS-CONFIG-DIFFER" else {}
+            if row.primary_code == "SERVERS-CLOCK-SKEW":
+                m = re.search(r"is ([0-9.]+) s ahead of (\S+)", row.summary)
+                assert m
+                detail = {"offset_seconds": m.group(1), "reference": m.group(2)}
+            got.add(_found_key(str(row.day), row.primary_code, str(row.incident_server), None, detail, row.summary))
+    assert got == structural and len(structural) == 8
+
+    html = (out / "fleet.html").read_text(encoding="utf-8")
+    assert "<svg" in html and "<script" not in html and "http://" not in html.replace("http://www.w3.org/2000/svg", "")
+    assert html.count('href="reports/') == 21
+    for href in re.findall(r'href="(reports/[^"]+)"', html):
+        assert (out / href).is_file()
