@@ -34,9 +34,8 @@ def main() -> None:
             run = run_fleet(root, out, workers=workers)
             elapsed = time.perf_counter() - start
             label = "in process" if workers == 0 else f"{workers} worker(s)"
-            print(
-                f"{label:>12}: {len(run.analysed)} bundles in {elapsed:.1f} s = {len(run.analysed) / elapsed:.2f} bundles/s"
-            )
+            rate = len(run.analysed) / elapsed
+            print(f"{label:>12}: {len(run.analysed)} bundles in {elapsed:.1f} s = {rate:.2f} bundles/s")
 
 
 if __name__ == "__main__":
