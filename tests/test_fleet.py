@@ -224,3 +224,50 @@ def test_fleet_writes_dataset_and_html_and_reruns_only_new_bundles(farm: Path, t
     assert html.count('href="reports/') == 21
     for href in re.findall(r'href="(reports/[^"]+)"', html):
         assert (out / href).is_file()
+
+
+def test_silent_server_only_when_its_bundle_covers_the_busy_hours() -> None:
+    t0 = datetime(2025, 3, 12, 9, tzinfo=timezone.utc)
+    busy = _profile("NPS01.x", auth_events=10, first_auth=t0, last_auth=t0 + timedelta(hours=2))
+    covering = _profile("NPS02.x", first_time=t0 - timedelta(hours=1), last_time=t0 + timedelta(hours=1))
+    elsewhere = _profile("NPS02.x", first_time=t0 + timedelta(hours=5), last_time=t0 + timedelta(hours=6))
+    assert [f.code for f in fleet_findings([busy, covering])] == ["SERVER-SILENT"]
+    assert fleet_findings([busy, elsewhere]) == []
+
+
+def test_analyze_two_zips_and_fleet_cli(tmp_path: Path) -> None:
+    root = tmp_path / "zips"
+    zips = generate_farm(root, servers=2, days=1, healthy=5, zip_every=1)
+    assert all(p.suffix == ".zip" for p in zips)
+    runner = CliRunner()
+    result = runner.invoke(main, ["analyze", *map(str, zips), "-o", str(tmp_path / "r"), "-q"])
+    assert result.exit_code == 0, result.output
+    assert "SERVERS-CLOCK-SKEW" in result.output and sorted(p.name for p in (tmp_path / "r" / "servers").iterdir()) == [
+        "NPS01",
+        "NPS02",
+    ]
+    out = tmp_path / "fleet"
+    first = runner.invoke(main, ["fleet", str(root), "-o", str(out), "--workers", "0", "-q"])
+    assert first.exit_code == 0, first.output
+    assert "2 bundle(s) found: 2 analysed, 0 unchanged" in first.output
+    second = runner.invoke(main, ["fleet", str(root), "-o", str(out), "--workers", "0", "-q"])
+    assert "2 bundle(s) found: 0 analysed, 2 unchanged" in second.output
+    # A bundle nothing can be read from is listed as failed (exit 1), and kept in the dataset with its error.
+    (root / "junk").mkdir()
+    (root / "junk" / "notes.txt").write_text("nothing NPS here\n", encoding="utf-8")
+    third = runner.invoke(main, ["fleet", str(root), "-o", str(out), "--workers", "0", "-q"])
+    assert third.exit_code == 1 and "failed: junk: nothing in the bundle could be read" in third.output
+    bundles = pd.read_parquet(out / "dataset" / "bundles")
+    assert (bundles["error"] != "").sum() == 1
+
+
+def test_fleet_html_escapes_bundle_names(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    hostile = root / '<img src=x onerror="alert(1)">'
+    generate_bundle(hostile, ["healthy"], seed=3, host="NPS09", day=datetime(2025, 3, 12).date(), healthy=3)
+    out = tmp_path / "out"
+    run = run_fleet(root, out, workers=0)
+    assert run.analysed == [hostile.name]
+    html = (out / "fleet.html").read_text(encoding="utf-8")
+    assert "<img" not in html and "&lt;img src=x" in html
+    assert all(p.resolve().is_relative_to(out.resolve()) for p in out.rglob("*"))

@@ -133,12 +133,20 @@ def clock_skews(servers: Sequence[ServerProfile]) -> list[FleetFinding]:
 
 
 def silent_servers(servers: Sequence[ServerProfile]) -> list[FleetFinding]:
+    """Servers without authentication events while others had some, over a time their bundle covers (a bundle
+    of other hours says nothing about the busy servers' hours)."""
     out = []
     busy = [p for p in servers if p.auth_events]
+    if not busy:
+        return out
+    auth = [t for p in busy for t in (p.first_auth, p.last_auth) if t is not None]
+    first, last = (min(auth), max(auth)) if auth else _span(busy)
     for profile in servers:
-        if profile.auth_events or not busy:
+        if profile.auth_events:
             continue
-        first, last = _span(busy)
+        if profile.first_time is not None and profile.last_time is not None:
+            if profile.last_time < first or profile.first_time > last:
+                continue
         others = ", ".join(f"{p.server} logged {p.auth_events}" for p in busy)
         text = FORMATS["SERVER-SILENT"].format(
             server=profile.server, first=iso_z(first), last=iso_z(last), others=others

@@ -90,6 +90,8 @@ def analyze_for_fleet(path: str, key: str, relative: str, options: AnalyzeOption
             "benign_incidents": len(analysis.incidents) - len(headline),
             "error": "",
         }
+        if not analysis.result.analysed_inputs:
+            summary["error"] = "nothing in the bundle could be read (see its report's inputs)"
         tables = {
             "incidents": frames.incidents_frame(analysis.incidents, bundle=relative, server=server),
             "inputs": frames.inputs_frame(analysis.inputs, bundle=relative, server=server),
@@ -100,4 +102,4 @@ def analyze_for_fleet(path: str, key: str, relative: str, options: AnalyzeOption
             if file.stat().st_size <= MAX_REPORT_FILE_BYTES:
                 files[file.name] = file.read_bytes()
         profile = profile_to_dict(profile_of(analysis, server))
-    return BundleOutcome(key, relative, server, day, tables, profile, files)
+    return BundleOutcome(key, relative, server, day, tables, profile, files, error=str(summary["error"]))

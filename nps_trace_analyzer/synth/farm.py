@@ -210,7 +210,7 @@ def generate_farm(
             host = host_name(index)
             folder = root / host / f"{host}-{day.isoformat()}"
             write_plan(plan, folder)
-            if zip_every and (index + day_index) % zip_every == 1:
+            if zip_every and (index + day_index) % zip_every == zip_every - 1:
                 written.append(zip_bundle(folder))
                 for path in sorted(folder.iterdir()):
                     path.unlink()
