@@ -72,6 +72,8 @@ def fleet_cmd(
         f"{run.found} bundle(s) found: {len(run.analysed)} analysed, {run.skipped} unchanged since an earlier run, "
         f"{len(run.failed)} failed."
     )
+    for path in run.replaced:
+        click.echo(f"  replaced (new content at the same path): {path}")
     for failure in run.failed:
         click.echo(f"  failed: {failure}", err=True)
     click.echo(f"Fleet: {run.html}")

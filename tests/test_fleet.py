@@ -189,6 +189,16 @@ def test_fleet_writes_dataset_and_html_and_reruns_only_new_bundles(farm: Path, t
                     day=datetime(2025, 3, 12).date(), healthy=5)  # fmt: skip
     third = run_fleet(farm, out, workers=0)
     assert (third.found, third.analysed, third.skipped) == (21, ["NPS06/NPS06-2025-03-12"], 20)
+    # Re-collected in place (new content at the same path): its old rows leave the dataset.
+    before = len(pd.read_parquet(out / "dataset" / "bundles"))
+    shutil.rmtree(farm / "NPS06")
+    generate_bundle(farm / "NPS06" / "NPS06-2025-03-12", ["user-not-found"], seed=8, host="NPS06",
+                    day=datetime(2025, 3, 12).date(), healthy=5)  # fmt: skip
+    fourth = run_fleet(farm, out, workers=0)
+    assert (fourth.analysed, fourth.replaced) == (["NPS06/NPS06-2025-03-12"], ["NPS06/NPS06-2025-03-12"])
+    bundles_now = pd.read_parquet(out / "dataset" / "bundles")
+    assert len(bundles_now) == before == 21
+    assert (bundles_now["path"] == "NPS06/NPS06-2025-03-12").sum() == 1
     shutil.rmtree(farm / "NPS06")
 
     # The README's one-liners read the dataset without this tool.

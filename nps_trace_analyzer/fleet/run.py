@@ -11,6 +11,9 @@ Layout of OUT (every file is written to a temporary name and renamed, so a file 
   rerun analyses only bundles whose key has no state file;
 * ``fleet.html``.
 
+A bundle re-collected at the same path (new content, new key) replaces the old one's rows; a bundle that left
+ROOT stays in the dataset (history).
+
 Scheduling, retries and moving results back are Dask's (dask.distributed): one task per bundle, on the cluster
 named by ``--scheduler`` or on a LocalCluster of ``--workers`` processes. ``workers=0`` runs the tasks in this
 process without Dask (the reference the tests compare Dask runs with). Outputs depend only on bundle contents,
@@ -22,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,6 +77,7 @@ class FleetRun:
     analysed: list[str] = field(default_factory=list)  # relative paths of bundles analysed in this run
     skipped: int = 0  # already analysed (same content key)
     failed: list[str] = field(default_factory=list)  # "path: error"
+    replaced: list[str] = field(default_factory=list)  # paths whose earlier content was dropped from the dataset
     html: Path | None = None
 
 
@@ -197,8 +202,35 @@ def run_fleet(
             count = workers if workers else (os.cpu_count() or 1)
             _run_on_dask(todo, options, done, scheduler=scheduler, workers=count, client=client)
     run.analysed.sort()
+    run.replaced = retire_replaced(out, bundles)
     run.html = write_fleet_views(out, options)
     return run
+
+
+def retire(out: Path, key: str) -> None:
+    """Remove one stored bundle: its Parquet files and report first, its state file last (so an interrupted
+    removal is finished by the next run)."""
+    for table in (out / "dataset").glob("*"):
+        for file in sorted(table.rglob(f"{key}.parquet")):
+            file.unlink()
+            for parent in (file.parent, file.parent.parent):
+                if parent != table and parent.is_dir() and not any(parent.iterdir()):
+                    parent.rmdir()
+    shutil.rmtree(out / "reports" / key, ignore_errors=True)
+    (out / "state" / f"{key}.json").unlink(missing_ok=True)
+
+
+def retire_replaced(out: Path, bundles: list[FoundBundle]) -> list[str]:
+    """Drop stored bundles whose path now holds other content (the bundle was re-collected in place). Bundles
+    that left ROOT altogether are kept: the dataset is the fleet's history, not a mirror of ROOT."""
+    current = {b.relative: b.key for b in bundles}
+    replaced = []
+    for state in load_states(out):
+        path = state.get("path", "")
+        if path in current and current[path] != state["key"] and (out / "state" / f"{current[path]}.json").exists():
+            retire(out, state["key"])
+            replaced.append(path)
+    return sorted(replaced)
 
 
 def _profiles_by_day(states: Iterable[dict[str, Any]]) -> dict[str, list[ServerProfile]]:
