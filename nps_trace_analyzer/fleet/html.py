@@ -88,6 +88,26 @@ def _charts(frame: pd.DataFrame, days: list[str]) -> list[dict[str, Any]]:
     return charts
 
 
+def _server_rows(frame: pd.DataFrame, states: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per server: bundles, days covered, incidents needing attention and the most frequent cause."""
+    headline = frame[~frame["benign"].astype(bool)] if len(frame) else frame
+    rows = []
+    for server in sorted({str(s["server"]) for s in states}):
+        mine = [s for s in states if str(s["server"]) == server]
+        codes = Counter(headline.loc[headline["server"].astype(str) == server, "primary_code"].astype(str))
+        top = codes.most_common(1)[0] if codes else ("", 0)
+        rows.append(
+            {
+                "server": server,
+                "bundles": len(mine),
+                "days": len({s["day"] for s in mine}),
+                "incidents": sum(codes.values()),
+                "top": f"{top[0]} ({top[1]})" if top[1] else "–",
+            }
+        )
+    return rows
+
+
 def write_fleet_html(
     out: Path,
     states: list[dict[str, Any]],
@@ -136,6 +156,7 @@ def write_fleet_html(
         "days": days,
         "servers": sorted({str(s["server"]) for s in states}),
         "charts": _charts(frame, days),
+        "server_rows": _server_rows(frame, states),
         "chart_height": CHART_HEIGHT,
         "bar_width": BAR_WIDTH,
         "legend": [(cat, colours[cat]) for cat in CATEGORIES if cat in used],
