@@ -75,7 +75,7 @@ def analyze_cmd(
             click.echo(message, err=True)
 
     options = AnalyzeOptions(catalog_paths=catalog, join_window=timedelta(seconds=join_window))
-    several = bundle_paths(inputs)
+    several = bundle_paths(inputs, skip=out_dir)
     try:
         if several:
             result = analyze_servers(several, out_dir, options, progress).combined

@@ -90,6 +90,9 @@ def test_one_bundle_inputs_stay_one_bundle(pair: Path) -> None:
     folder = next(p for p in pair.rglob("NPS0*-2025-03-12") if p.is_dir())
     assert bundle_paths([folder]) is None
     assert bundle_paths([pair]) is not None and len(bundle_paths([pair]) or []) == 2
+    (pair / "report").mkdir(exist_ok=True)  # a report folder inside the folder of bundles is not a bundle
+    assert [p.name for p in bundle_paths([pair], skip=pair / "report") or []] == ["NPS01", "NPS02"]
+    (pair / "report").rmdir()
 
 
 def test_library_api_returns_typed_frames(pair: Path) -> None:

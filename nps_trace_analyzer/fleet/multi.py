@@ -31,12 +31,12 @@ LOG_SUFFIXES = (".evtx", ".etl", ".log", ".txt", ".reg", ".cab")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def bundle_paths(inputs: Sequence[str | Path]) -> list[Path] | None:
+def bundle_paths(inputs: Sequence[str | Path], skip: Path | None = None) -> list[Path] | None:
     """The separate bundles among ``inputs``, or None when the inputs form one bundle (the usual case).
 
     Several inputs that are all folders or zips are several bundles; single files (``a.evtx b.evtx``) stay one
     bundle. One folder whose top level holds no log file but at least two folders or zips is a folder of
-    bundles.
+    bundles (``skip``, the report folder, is never one of them).
     """
     paths = [Path(p) for p in inputs]
     if len(paths) >= 2:
@@ -47,7 +47,12 @@ def bundle_paths(inputs: Sequence[str | Path]) -> list[Path] | None:
         children = sorted(paths[0].iterdir())
         if any(c.is_file() and c.suffix.lower() in LOG_SUFFIXES for c in children):
             return None
-        bundles = [c for c in children if not c.is_symlink() and (c.is_dir() or c.suffix.lower() == ".zip")]
+        skipped = skip.resolve() if skip is not None else None
+        bundles = [
+            c
+            for c in children
+            if not c.is_symlink() and (c.is_dir() or c.suffix.lower() == ".zip") and c.resolve() != skipped
+        ]
         if len(bundles) >= 2:
             return bundles
     return None
