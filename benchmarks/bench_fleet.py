@@ -9,6 +9,7 @@ running ``fleet --workers N`` pays it too.
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -28,6 +29,8 @@ def main() -> None:
         root = Path(tmp) / "farm"
         bundles = len(generate_farm(root, servers=args.servers, days=args.days, healthy=args.healthy))
         print(f"{bundles} bundles ({args.servers} servers x {args.days} days, {args.healthy} healthy sign-ins each)")
+        # Shared machines: say how busy the cores were, or 2 workers on 2 loaded cores looks like a regression.
+        print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
         for workers in args.workers:
             out = Path(tmp) / f"out-{workers}"
             start = time.perf_counter()
