@@ -56,20 +56,35 @@ def test_local_cluster_gives_the_sequential_dataset_even_when_a_worker_dies(
         distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
         distributed.Client(cluster) as client,
     ):
-        killed: list[int] = []
+        killed: list[str] = []
 
         def kill_one_worker(_outcome: object) -> None:
+            """Kill a worker that is running a bundle's task right now (SIGKILL: no goodbye to the scheduler)."""
             if killed:
                 return
-            pids = sorted(client.run(os.getpid).values())
-            killed.append(pids[0])
-            os.kill(pids[0], signal.SIGKILL)  # the nanny restarts it; the scheduler reschedules its tasks
+            busy = sorted((addr, keys) for addr, keys in client.processing().items() if keys)
+            assert busy, "no task in flight to lose"
+            address, keys = busy[0]
+            pid = client.run(os.getpid, workers=[address])[address]
+            killed.extend(str(k) for k in keys)
+            os.kill(pid, signal.SIGKILL)  # the nanny starts a new worker; the scheduler reruns the lost tasks
 
         out = tmp_path / "dask"
         run = run_fleet(farm, out, client=client, on_result=kill_one_worker)
-        assert killed, "no worker was killed"
+        assert killed and all(k.startswith("nps-bundle-") for k in killed), killed
         assert sorted(run.analysed) == sorted(set(run.analysed)) and len(run.analysed) == 20
     assert _files(out) == _files(sequential)
     got, want = _dataset(out), _dataset(sequential)
     for table in TABLES:
         pd.testing.assert_frame_equal(got[table], want[table], obj=table)
+
+
+def test_fleet_runs_against_a_scheduler_address(tmp_path: Path) -> None:
+    """``--scheduler tcp://...``: the client connects to a running scheduler (here a LocalCluster's)."""
+    root = tmp_path / "pair"
+    generate_farm(root, servers=2, days=1, healthy=3)
+    reference = run_fleet(root, tmp_path / "in-process", workers=0)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        run = run_fleet(root, tmp_path / "remote", scheduler=cluster.scheduler_address)
+    assert run.analysed == reference.analysed and len(run.analysed) == 2
+    assert _files(tmp_path / "remote") == _files(tmp_path / "in-process")
