@@ -284,3 +284,11 @@ def test_fleet_html_escapes_bundle_names(tmp_path: Path) -> None:
     html = (out / "fleet.html").read_text(encoding="utf-8")
     assert "<img" not in html and "&lt;img src=x" in html
     assert all(p.resolve().is_relative_to(out.resolve()) for p in out.rglob("*"))
+
+
+def test_short_and_qualified_names_of_one_server_are_one_server() -> None:
+    names = [p.server for p in by_server([_profile("NPS01"), _profile("NPS01.contoso.local"), _profile("NPS02.x")])]
+    assert names == ["NPS01.contoso.local", "NPS02.x"]
+    # Two customers' NPS01 in different domains stay apart, and a bare NPS01 cannot be given to either.
+    apart = [p.server for p in by_server([_profile("NPS01.a"), _profile("NPS01.b"), _profile("NPS01")])]
+    assert apart == ["NPS01", "NPS01.a", "NPS01.b"]

@@ -61,12 +61,33 @@ class FleetFinding:
     attrs: tuple[tuple[str, str], ...] = ()
 
 
+def _canonical_names(names: Iterable[str]) -> dict[str, str]:
+    """Lower-cased name -> the name to group under: a short name (``NPS01``, as accounting logs write it) joins the
+    one fully qualified name with that first label (``NPS01.contoso.local``); with none or several it stays apart
+    (two customers' ``NPS01`` in different domains are different servers)."""
+    lowered = {n.lower() for n in names}
+    fqdns: dict[str, list[str]] = {}
+    for name in sorted(lowered):
+        if "." in name:
+            fqdns.setdefault(name.split(".", 1)[0], []).append(name)
+    return {n: (fqdns[n][0] if "." not in n and len(fqdns.get(n, [])) == 1 else n) for n in lowered}
+
+
 def by_server(profiles: Iterable[ServerProfile]) -> list[ServerProfile]:
-    """One profile per server name (bundles of the same server merged), sorted by name (case-insensitive)."""
+    """One profile per server (bundles of the same server merged), sorted by name (case-insensitive)."""
+    profiles = list(profiles)
+    canonical = _canonical_names(p.server for p in profiles)
     groups: dict[str, list[ServerProfile]] = {}
     for profile in profiles:
-        groups.setdefault(profile.server.lower(), []).append(profile)
-    return [merge_profiles(groups[key]) if len(groups[key]) > 1 else groups[key][0] for key in sorted(groups)]
+        groups.setdefault(canonical[profile.server.lower()], []).append(profile)
+    merged = []
+    for key in sorted(groups):
+        members = groups[key]
+        profile = merge_profiles(members) if len(members) > 1 else members[0]
+        named = max(members, key=lambda p: (p.server.count("."), p.server))
+        profile.server = named.server
+        merged.append(profile)
+    return merged
 
 
 def _span(profiles: Sequence[ServerProfile]) -> tuple[datetime, datetime]:
