@@ -68,6 +68,9 @@ def fleet_cmd(
     except OSError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
+    if run.html is None:
+        click.echo(f"error: no bundle under {root} (a folder holding NPS logs, or a zip)", err=True)
+        sys.exit(1)
     click.echo(
         f"{run.found} bundle(s) found: {len(run.analysed)} analysed, {run.skipped} unchanged since an earlier run, "
         f"{len(run.failed)} failed."

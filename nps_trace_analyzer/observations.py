@@ -20,7 +20,8 @@ from nps_trace_analyzer.findings import is_azuremfa
 from nps_trace_analyzer.identity import user_key
 from nps_trace_analyzer.model import Event
 
-MAX_CLOCK_MARKS = 20_000  # a day of one busy NAS; more adds nothing to a median and costs memory
+MAX_CLOCK_MARKS = 1_000  # plenty for a median; fleet keeps every bundle's marks between runs
+_FULL_RANGE = 1 << 32
 GRANTED = 6272
 
 
@@ -38,7 +39,7 @@ class Observations:
     first_auth: datetime | None = None
     last_auth: datetime | None = None
     clock_marks: dict[str, datetime] = field(default_factory=dict)
-    marks_dropped: int = 0
+    mark_limit: int = _FULL_RANGE  # marks are kept when their packet's hash is below this (see _radius)
 
     @property
     def server(self) -> str:
@@ -92,14 +93,26 @@ class ObservationCollector:
             obs.last_auth = when
 
     def _radius(self, event: Event) -> None:
+        """Keep the packet's mark when its hash is below the current limit; halve the limit when too many are kept.
+
+        The hash is the packet's own random Request Authenticator, so every server keeps *the same* packets
+        whatever else it captured and in whichever order (two captures of different length still share their
+        sample), and memory stays bounded by :data:`MAX_CLOCK_MARKS`.
+        """
         authenticator = event.get("authenticator")
-        if not authenticator:
+        if len(authenticator) < 8:
+            return
+        try:
+            value = int(authenticator[:8], 16)
+        except ValueError:
+            return
+        obs = self.observations
+        if value >= obs.mark_limit:
             return
         key = radius_mark(event.get("nas"), event.get("radius_id"), authenticator)
-        marks = self.observations.clock_marks
-        if key in marks:
-            marks[key] = min(marks[key], event.time)
-        elif len(marks) < MAX_CLOCK_MARKS:
-            marks[key] = event.time
-        else:
-            self.observations.marks_dropped += 1
+        marks = obs.clock_marks
+        marks[key] = min(event.time, marks.get(key, event.time))
+        while len(marks) > MAX_CLOCK_MARKS:
+            obs.mark_limit //= 2
+            for stale in [k for k in marks if int(k.rsplit("|", 1)[1][:8], 16) >= obs.mark_limit]:
+                del marks[stale]

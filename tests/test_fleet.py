@@ -260,6 +260,9 @@ def test_analyze_two_zips_and_fleet_cli(tmp_path: Path) -> None:
         "NPS02",
     ]
     out = tmp_path / "fleet"
+    (tmp_path / "empty").mkdir()
+    nothing = runner.invoke(main, ["fleet", str(tmp_path / "empty"), "-o", str(out), "--workers", "0", "-q"])
+    assert nothing.exit_code == 1 and "no bundle under" in nothing.output and not out.exists()
     first = runner.invoke(main, ["fleet", str(root), "-o", str(out), "--workers", "0", "-q"])
     assert first.exit_code == 0, first.output
     assert "2 bundle(s) found: 2 analysed, 0 unchanged" in first.output
@@ -292,3 +295,26 @@ def test_short_and_qualified_names_of_one_server_are_one_server() -> None:
     # Two customers' NPS01 in different domains stay apart, and a bare NPS01 cannot be given to either.
     apart = [p.server for p in by_server([_profile("NPS01.a"), _profile("NPS01.b"), _profile("NPS01")])]
     assert apart == ["NPS01", "NPS01.a", "NPS01.b"]
+
+
+def test_clock_marks_are_a_bounded_sample_that_two_servers_share() -> None:
+    """Two captures of different length keep the same packets (hash sample), never more than the bound."""
+    from nps_trace_analyzer.model import Event
+    from nps_trace_analyzer.observations import MAX_CLOCK_MARKS, ObservationCollector
+
+    def radius(n: int, when: datetime) -> Event:
+        auth = f"{(n * 2654435761) % (1 << 32):08x}" + "0" * 24
+        data = (("nas", "10.0.0.5"), ("radius_id", str(n % 256)), ("authenticator", auth))
+        return Event(when, "nettrace.etl", "nettrace", "RADIUS", 1, None, None, "", data, "", source_kind="capture")
+
+    t0 = datetime(2025, 3, 12, 7, tzinfo=timezone.utc)
+    long_capture, short_capture = ObservationCollector(), ObservationCollector()
+    for n in range(5000):
+        long_capture(radius(n, t0 + timedelta(seconds=n)))
+    for n in reversed(range(2000, 4000)):  # other window, other order, clock 30 s ahead
+        short_capture(radius(n, t0 + timedelta(seconds=n + 30)))
+    a, b = long_capture.observations, short_capture.observations
+    assert len(a.clock_marks) <= MAX_CLOCK_MARKS and len(b.clock_marks) <= MAX_CLOCK_MARKS
+    shared = set(a.clock_marks) & set(b.clock_marks)
+    assert len(shared) >= 100
+    assert {(b.clock_marks[k] - a.clock_marks[k]).total_seconds() for k in shared} == {30.0}

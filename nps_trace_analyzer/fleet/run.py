@@ -171,10 +171,12 @@ def run_fleet(
     """
     say = progress or (lambda _msg: None)
     options = options or AnalyzeOptions()
-    out.mkdir(parents=True, exist_ok=True)
     bundles = find_bundles(root, skip=out)
     stored = {state["key"] for state in load_states(out)}
     run = FleetRun(found=len(bundles))
+    if not bundles and not stored:
+        return run  # nothing to show: OUT is not created (the caller says so)
+    out.mkdir(parents=True, exist_ok=True)
     todo: list[FoundBundle] = []
     for bundle in bundles:
         if bundle.key in stored or any(t.key == bundle.key for t in todo):
