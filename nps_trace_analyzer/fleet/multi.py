@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -125,11 +126,16 @@ def analyze_servers(
     options = options or AnalyzeOptions()
     analyses = []
     staging = []
-    for number, path in enumerate(bundles):
-        say(f"== {path.name}")
-        folder = out_dir / SERVERS_DIR / f".bundle-{number}"
-        analyses.append(analyze_bundle(path, folder, options, keep_events=False, progress=progress))
-        staging.append(folder)
+    try:
+        for number, path in enumerate(bundles):
+            say(f"== {path.name}")
+            folder = out_dir / SERVERS_DIR / f".bundle-{number}"
+            staging.append(folder)
+            analyses.append(analyze_bundle(path, folder, options, keep_events=False, progress=progress))
+    except BaseException:
+        for folder in staging:  # no half-written server folders when one bundle cannot be opened
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
     labels = _labels(analyses)
     servers = list(zip(labels, analyses, strict=True))
     for label, folder in zip(labels, staging, strict=True):
