@@ -318,3 +318,24 @@ def test_clock_marks_are_a_bounded_sample_that_two_servers_share() -> None:
     shared = set(a.clock_marks) & set(b.clock_marks)
     assert len(shared) >= 100
     assert {(b.clock_marks[k] - a.clock_marks[k]).total_seconds() for k in shared} == {30.0}
+
+
+def test_rerun_reads_no_unchanged_bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from nps_trace_analyzer.fleet import discover
+
+    root = tmp_path / "root"
+    generate_farm(root, servers=2, days=1, healthy=3)
+    out = tmp_path / "out"
+    assert len(run_fleet(root, out, workers=0).analysed) == 2
+
+    def no_reading(*_args: object) -> None:
+        raise AssertionError("an unchanged bundle was read again")
+
+    monkeypatch.setattr(discover, "_hash_file", no_reading)
+    assert run_fleet(root, out, workers=0).skipped == 2
+    monkeypatch.undo()
+    # A changed file changes the signature: that bundle is hashed (and, new content, analysed) again.
+    victim = next(root.rglob("System.evtx"))
+    victim.write_bytes(victim.read_bytes())  # same bytes, new time: hashed again, same key, not analysed
+    again = run_fleet(root, out, workers=0)
+    assert (again.analysed, again.skipped) == ([], 2)

@@ -71,11 +71,32 @@ def content_key(path: Path) -> str:
     return digest.hexdigest()[:KEY_LENGTH]
 
 
-def find_bundles(root: Path, skip: Path | None = None) -> list[FoundBundle]:
-    """Every bundle under ``root`` (not under ``skip``, the output folder), sorted by relative path."""
+def signature(path: Path) -> str:
+    """What the file system says about a bundle without reading it: names, sizes and modification times."""
+    digest = hashlib.sha256()
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+    for file in files:
+        info = file.stat()
+        rel = file.relative_to(path).as_posix() if file != path else ""
+        digest.update(f"{rel}\0{info.st_size}\0{info.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+def find_bundles(
+    root: Path, skip: Path | None = None, known: dict[str, tuple[str, str]] | None = None
+) -> list[FoundBundle]:
+    """Every bundle under ``root`` (not under ``skip``, the output folder), sorted by relative path.
+
+    ``known`` maps a relative path to ``(signature, key)`` from an earlier run: a bundle whose signature is
+    unchanged keeps its key without being read again (a rerun over a large fleet reads no bundle it has seen).
+    """
     root = root.resolve()
     skip = skip.resolve() if skip is not None else None
-    found = [
-        FoundBundle(path, path.relative_to(root).as_posix(), content_key(path)) for path in _bundle_paths(root, skip)
-    ]
+    known = known or {}
+    found = []
+    for path in _bundle_paths(root, skip):
+        relative = path.relative_to(root).as_posix()
+        cached = known.get(relative)
+        key = cached[1] if cached and cached[0] == signature(path) else content_key(path)
+        found.append(FoundBundle(path, relative, key))
     return sorted(found, key=lambda b: b.relative)

@@ -8,7 +8,8 @@ Layout of OUT (every file is written to a temporary name and renamed, so a file 
   run from the stored profiles;
 * ``reports/<key>/``: each bundle's own report (report.html, incidents.csv, events.csv, findings.json);
 * ``state/<key>.json``: the bundle's server profile, written last: its presence means "this content is done", so a
-  rerun analyses only bundles whose key has no state file;
+  rerun analyses only bundles whose key has no state file; ``state/signatures.json`` lets a rerun skip reading a
+  bundle whose files' names, sizes and times did not change;
 * ``fleet.html``.
 
 A bundle re-collected at the same path (new content, new key) replaces the old one's rows; a bundle that left
@@ -35,13 +36,14 @@ import pandas as pd
 
 from nps_trace_analyzer.catalog import load_catalog
 from nps_trace_analyzer.fleet.compare import by_server, fleet_incidents, users_failing_everywhere
-from nps_trace_analyzer.fleet.discover import FoundBundle, find_bundles
+from nps_trace_analyzer.fleet.discover import FoundBundle, find_bundles, signature
 from nps_trace_analyzer.fleet.profile import ServerProfile, profile_from_dict
 from nps_trace_analyzer.fleet.task import BundleOutcome, analyze_for_fleet
 from nps_trace_analyzer.frames import SCHEMAS, arrow_schema, incidents_frame
 from nps_trace_analyzer.pipeline import AnalyzeOptions, Progress
 
 TABLES = ("incidents", "inputs", "bundles")
+SIGNATURES = "signatures.json"  # not a bundle state: load_states skips it
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -106,7 +108,7 @@ def load_states(out: Path) -> list[dict[str, Any]]:
     folder = out / "state"
     if not folder.is_dir():
         return []
-    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))]
+    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json")) if p.name != SIGNATURES]
 
 
 def _run_in_process(todo: list[FoundBundle], options: AnalyzeOptions, done: Callable[[BundleOutcome], None]) -> None:
@@ -171,7 +173,8 @@ def run_fleet(
     """
     say = progress or (lambda _msg: None)
     options = options or AnalyzeOptions()
-    bundles = find_bundles(root, skip=out)
+    known = _load_signatures(out)
+    bundles = find_bundles(root, skip=out, known=known)
     stored = {state["key"] for state in load_states(out)}
     run = FleetRun(found=len(bundles))
     if not bundles and not stored:
@@ -204,9 +207,25 @@ def run_fleet(
             count = workers if workers else (os.cpu_count() or 1)
             _run_on_dask(todo, options, done, scheduler=scheduler, workers=count, client=client)
     run.analysed.sort()
+    _save_signatures(out, bundles)
     run.replaced = retire_replaced(out, bundles)
     run.html = write_fleet_views(out, options)
     return run
+
+
+def _load_signatures(out: Path) -> dict[str, tuple[str, str]]:
+    """relative path -> (file-system signature, content key) of the bundles seen by the last run."""
+    path = out / "state" / SIGNATURES
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        return {rel: (str(v[0]), str(v[1])) for rel, v in doc.items()}
+    except (OSError, ValueError, TypeError, IndexError, AttributeError):
+        return {}  # absent or damaged: every bundle is hashed again, nothing else changes
+
+
+def _save_signatures(out: Path, bundles: list[FoundBundle]) -> None:
+    doc = {b.relative: [signature(b.path), b.key] for b in bundles}
+    _atomic_write(out / "state" / SIGNATURES, (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode())
 
 
 def retire(out: Path, key: str) -> None:
