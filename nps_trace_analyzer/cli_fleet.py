@@ -77,6 +77,10 @@ def fleet_cmd(
     )
     for path in run.replaced:
         click.echo(f"  replaced (new content at the same path): {path}")
+    for path in run.duplicates:
+        click.echo(f"  not analysed twice: {path}")
+    for path in run.not_followed:
+        click.echo(f"  symbolic link not followed: {path}", err=True)
     for failure in run.failed:
         click.echo(f"  failed: {failure}", err=True)
     click.echo(f"Fleet: {run.html}")

@@ -275,6 +275,12 @@ def test_analyze_two_zips_and_fleet_cli(tmp_path: Path) -> None:
     assert third.exit_code == 1 and "failed: junk: nothing in the bundle could be read" in third.output
     bundles = pd.read_parquet(out / "dataset" / "bundles")
     assert (bundles["error"] != "").sum() == 1
+    # A copy of a bundle and a symbolic link are named, never silently skipped.
+    shutil.copy(zips[0], root / "copy.zip")
+    (root / "link.zip").symlink_to(zips[0])
+    fourth = runner.invoke(main, ["fleet", str(root), "-o", str(out), "--workers", "0", "-q"])
+    assert f"not analysed twice: copy.zip (same content as {zips[0].relative_to(root).as_posix()})" in fourth.output
+    assert "symbolic link not followed: link.zip" in fourth.output
 
 
 def test_fleet_html_escapes_bundle_names(tmp_path: Path) -> None:

@@ -33,6 +33,20 @@ def _holds_logs(files: list[str]) -> bool:
     return any(name.lower().endswith(LOG_SUFFIXES) for name in files)
 
 
+def symlinks_under(root: Path, skip: Path | None = None) -> list[str]:
+    """Symbolic links under ``root`` (relative paths): never followed, but named so nothing is skipped silently."""
+    root = root.resolve()
+    skip = skip.resolve() if skip is not None else None
+    links = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        here = Path(dirpath)
+        if skip is not None and (here == skip or skip in here.parents):
+            dirnames[:] = []
+            continue
+        links += [(here / n).relative_to(root).as_posix() for n in [*dirnames, *filenames] if (here / n).is_symlink()]
+    return sorted(links)
+
+
 def _bundle_paths(root: Path, skip: Path | None) -> Iterator[Path]:
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         here = Path(dirpath)

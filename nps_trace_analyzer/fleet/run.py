@@ -36,7 +36,7 @@ import pandas as pd
 
 from nps_trace_analyzer.catalog import load_catalog
 from nps_trace_analyzer.fleet.compare import by_server, fleet_incidents, users_failing_everywhere
-from nps_trace_analyzer.fleet.discover import FoundBundle, find_bundles, signature
+from nps_trace_analyzer.fleet.discover import FoundBundle, find_bundles, signature, symlinks_under
 from nps_trace_analyzer.fleet.profile import ServerProfile, profile_from_dict
 from nps_trace_analyzer.fleet.task import BundleOutcome, analyze_for_fleet
 from nps_trace_analyzer.frames import SCHEMAS, arrow_schema, incidents_frame
@@ -80,6 +80,8 @@ class FleetRun:
     skipped: int = 0  # already analysed (same content key)
     failed: list[str] = field(default_factory=list)  # "path: error"
     replaced: list[str] = field(default_factory=list)  # paths whose earlier content was dropped from the dataset
+    duplicates: list[str] = field(default_factory=list)  # bundles whose content is already under another path
+    not_followed: list[str] = field(default_factory=list)  # symbolic links under ROOT (never followed)
     html: Path | None = None
 
 
@@ -181,11 +183,16 @@ def run_fleet(
         return run  # nothing to show: OUT is not created (the caller says so)
     out.mkdir(parents=True, exist_ok=True)
     todo: list[FoundBundle] = []
+    first_path: dict[str, str] = {}
     for bundle in bundles:
+        if bundle.key in first_path:
+            run.duplicates.append(f"{bundle.relative} (same content as {first_path[bundle.key]})")
+        first_path.setdefault(bundle.key, bundle.relative)
         if bundle.key in stored or any(t.key == bundle.key for t in todo):
             run.skipped += 1
         else:
             todo.append(bundle)
+    run.not_followed = symlinks_under(root, skip=out)
     say(f"{len(bundles)} bundle(s) under {root}: {len(todo)} to analyse, {run.skipped} already done")
 
     def done(outcome: BundleOutcome) -> None:
