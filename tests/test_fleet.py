@@ -345,3 +345,26 @@ def test_rerun_reads_no_unchanged_bundle(tmp_path: Path, monkeypatch: pytest.Mon
     victim.write_bytes(victim.read_bytes())  # same bytes, new time: hashed again, same key, not analysed
     again = run_fleet(root, out, workers=0)
     assert (again.analysed, again.skipped) == ([], 2)
+
+
+def test_a_bundle_whose_task_fails_is_reported_and_tried_again_next_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nps_trace_analyzer.fleet import run as fleet_run
+
+    root = tmp_path / "root"
+    generate_farm(root, servers=2, days=1, healthy=3, zip_every=0)
+    real = fleet_run.analyze_for_fleet
+
+    def flaky(path: str, key: str, relative: str, options: object = None):
+        if relative.startswith("NPS02"):
+            raise RuntimeError("boom")
+        return real(path, key, relative, options)
+
+    monkeypatch.setattr(fleet_run, "analyze_for_fleet", flaky)
+    first = run_fleet(root, tmp_path / "out", workers=0)
+    assert first.analysed == ["NPS01/NPS01-2025-03-12"]
+    assert first.failed == ["NPS02/NPS02-2025-03-12: internal error (please report): RuntimeError: boom"]
+    monkeypatch.undo()
+    second = run_fleet(root, tmp_path / "out", workers=0)
+    assert (second.analysed, second.skipped, second.failed) == (["NPS02/NPS02-2025-03-12"], 1, [])

@@ -113,15 +113,26 @@ def load_states(out: Path) -> list[dict[str, Any]]:
     return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json")) if p.name != SIGNATURES]
 
 
-def _run_in_process(todo: list[FoundBundle], options: AnalyzeOptions, done: Callable[[BundleOutcome], None]) -> None:
+Lost = Callable[[FoundBundle, str], None]
+
+
+def _run_in_process(
+    todo: list[FoundBundle], options: AnalyzeOptions, done: Callable[[BundleOutcome], None], lost: Lost
+) -> None:
     for bundle in todo:
-        done(analyze_for_fleet(str(bundle.path), bundle.key, bundle.relative, options))
+        try:
+            outcome = analyze_for_fleet(str(bundle.path), bundle.key, bundle.relative, options)
+        except Exception as exc:  # a bug on one bundle must not cost the others
+            lost(bundle, f"internal error (please report): {type(exc).__name__}: {exc}")
+            continue
+        done(outcome)
 
 
 def _run_on_dask(
     todo: list[FoundBundle],
     options: AnalyzeOptions,
     done: Callable[[BundleOutcome], None],
+    lost: Lost,
     *,
     scheduler: str | None,
     workers: int,
@@ -147,8 +158,14 @@ def _run_on_dask(
             retries=2,
             pure=False,
         )
+        by_key = {f"nps-bundle-{b.key}": b for b in todo}
         for future in as_completed(futures):
-            done(future.result())
+            try:
+                outcome = future.result()
+            except Exception as exc:  # failed after Dask's retries (a bug, or workers lost again and again)
+                lost(by_key[str(future.key)], f"task failed: {type(exc).__name__}: {exc}")
+                continue
+            done(outcome)
     finally:
         if own_cluster is not None:
             client.close()
@@ -207,12 +224,17 @@ def run_fleet(
         if on_result is not None:
             on_result(outcome)
 
+    def lost(bundle: FoundBundle, message: str) -> None:
+        """Not stored: the next run tries the bundle again."""
+        run.failed.append(f"{bundle.relative}: {message}")
+        say(f"  {bundle.relative}: {message}")
+
     if todo:
         if client is None and scheduler is None and workers == 0:
-            _run_in_process(todo, options, done)
+            _run_in_process(todo, options, done, lost)
         else:
             count = workers if workers else (os.cpu_count() or 1)
-            _run_on_dask(todo, options, done, scheduler=scheduler, workers=count, client=client)
+            _run_on_dask(todo, options, done, lost, scheduler=scheduler, workers=count, client=client)
     run.analysed.sort()
     _save_signatures(out, bundles)
     run.replaced = retire_replaced(out, bundles)
