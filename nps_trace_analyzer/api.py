@@ -71,8 +71,9 @@ class _EventKeeper:
         self.events: list[Event] = []
         self.keep = keep
 
-    def __call__(self, event: Event) -> None:
-        self.collector(event)
+    def __call__(self, event: Event, first_sighting: bool = True) -> None:
+        if first_sighting:  # a text-log copy of a Security event is not a second grant
+            self.collector(event)
         if self.keep:
             self.events.append(event)
 

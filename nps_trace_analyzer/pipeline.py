@@ -33,7 +33,7 @@ from nps_trace_analyzer.report.tables import EventsCsv, write_incidents_csv
 from nps_trace_analyzer.sources.registry import Collector, reader_for
 
 Progress = Callable[[str], None]
-EventObserver = Callable[[Event], None]
+EventObserver = Callable[[Event, bool], None]  # (event, False when it repeats another source's event)
 _CHANNEL_ROLES = ("AuthNOptCh", "AuthZOptCh", "AuthZAdminCh", "Security", "System", "Application")
 # Read order matters twice: NPS audit logs (Security.evtx, then its text rendering) come before the extension's
 # logs, so a challenge already answered by a grant is recognised as it is read and never stored (memory follows
@@ -104,7 +104,7 @@ class _Stream:
     def consume(self, inp: InputFile, event: Event, make_findings: bool) -> None:
         self.events_csv.add(event)
         if self.observer is not None:
-            self.observer(event)
+            self.observer(event, make_findings)
         self.per_source[_source_label(inp)] += 1
         counts = self.counts
         if counts.first_time is None or event.time < counts.first_time:
@@ -131,8 +131,9 @@ def analyze(
 ) -> AnalysisResult:
     """Analyse a bundle and write ``report.html``, ``incidents.csv``, ``events.csv`` and ``findings.json``.
 
-    ``observer`` sees every event as it is read (the library API keeps them or a summary of them; see
-    :mod:`nps_trace_analyzer.api`); it must not change them.
+    ``observer`` sees every event as it is read, with False for events that repeat another source's (the NPS
+    text log next to Security.evtx); the library API keeps them or a summary of them (:mod:`nps_trace_analyzer.api`).
+    It must not change them.
     """
     options = options or AnalyzeOptions()
     say = progress or (lambda _msg: None)
