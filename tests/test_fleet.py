@@ -368,3 +368,15 @@ def test_a_bundle_whose_task_fails_is_reported_and_tried_again_next_run(
     monkeypatch.undo()
     second = run_fleet(root, tmp_path / "out", workers=0)
     assert (second.analysed, second.skipped, second.failed) == (["NPS02/NPS02-2025-03-12"], 1, [])
+
+
+def test_settings_come_from_the_state_that_ran() -> None:
+    from nps_trace_analyzer.fleet.profile import settings_of
+
+    row = {"check_id": "client-id", "title": "CLIENT_ID", "status": "ok"}
+    after = [{**row, "evidence": "A", "source": "after"}, {**row, "evidence": "B", "source": "before"}]
+    assert settings_of(after) == {"client-id": ("CLIENT_ID", "A", "ok")}
+    only_before = [{**row, "evidence": "B", "source": "before"}]
+    assert settings_of(only_before) == {"client-id": ("CLIENT_ID", "B", "ok")}
+    changed = [{**row, "check_id": "changed-during-capture-azuremfa", "evidence": "x", "source": ""}]
+    assert settings_of(changed) == {}

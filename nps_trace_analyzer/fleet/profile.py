@@ -85,14 +85,24 @@ def profile_of(analysis: BundleAnalysis, label: str | None = None) -> ServerProf
         entry.codes[inc.primary_code] += 1
         entry.first = inc.first_seen if entry.first is None else min(entry.first, inc.first_seen)
         entry.last = inc.last_seen if entry.last is None else max(entry.last, inc.last_seen)
-    for row in analysis.server_config:
+    profile.config = settings_of(analysis.server_config)
+    return profile
+
+
+def settings_of(rows: list[dict[str, Any]]) -> dict[str, tuple[str, str, str]]:
+    """check id -> (title, evidence, status) of the state that ran: the After dump's rows when there are any
+    (the Before rows then only repeat verdicts that changed), otherwise the only dump's (source "" or "before")."""
+    sources = {str(row.get("source", "")) for row in rows}
+    wanted = "after" if "after" in sources else ("" if "" in sources else "before")
+    config = {}
+    for row in rows:
         check_id = str(row.get("check_id", ""))
-        if not check_id or check_id.startswith(_NOT_SETTINGS) or row.get("source") == "before":
+        if not check_id or check_id.startswith(_NOT_SETTINGS) or str(row.get("source", "")) != wanted:
             continue
         if row.get("status") == "unknown":
             continue
-        profile.config[check_id] = (str(row.get("title", "")), str(row.get("evidence", "")), str(row.get("status")))
-    return profile
+        config[check_id] = (str(row.get("title", "")), str(row.get("evidence", "")), str(row.get("status")))
+    return config
 
 
 def merge_profiles(profiles: list[ServerProfile]) -> ServerProfile:
