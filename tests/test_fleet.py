@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
+import sys
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -232,6 +234,17 @@ def test_fleet_writes_dataset_and_html_and_reruns_only_new_bundles(farm: Path, t
             got.add(_found_key(str(row.day), row.primary_code, str(row.incident_server), None, detail, row.summary))
     assert got == structural and len(structural) == 8
 
+    # The README's one-liners, exactly as written there, on this dataset.
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Several servers, many bundles", 1)[1].split("\n## ", 1)[0]
+    lines = [line for line in section.splitlines() if line.startswith('python -c "import ')]
+    assert len(lines) == 2
+    for line in lines:
+        code = line[len('python -c "') : -1].replace('\\"', '"').replace("farm-out/", f"{out.as_posix()}/")
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert "NPS02.contoso.local" in done.stdout
+
     html = (out / "fleet.html").read_text(encoding="utf-8")
     assert "<svg" in html and "<script" not in html and "http://" not in html.replace("http://www.w3.org/2000/svg", "")
     assert html.count('href="reports/') == 21
@@ -380,3 +393,12 @@ def test_settings_come_from_the_state_that_ran() -> None:
     assert settings_of(only_before) == {"client-id": ("CLIENT_ID", "B", "ok")}
     changed = [{**row, "check_id": "changed-during-capture-azuremfa", "evidence": "x", "source": ""}]
     assert settings_of(changed) == {}
+
+
+def test_readme_library_example_runs(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Library API", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    repo = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", block], capture_output=True, text=True, timeout=300, cwd=repo)
+    assert done.returncode == 0, done.stderr
+    assert "NPS01" in done.stdout
