@@ -23,19 +23,21 @@ from nps_trace_analyzer.cross_source import (
     cross_source_findings,
     extension_traces,
 )
+from nps_trace_analyzer.exit_codes import DISK_FULL_ERRNOS
 from nps_trace_analyzer.findings import findings_for
 from nps_trace_analyzer.incidents import Correlator, IncidentOptions
 from nps_trace_analyzer.intake import IntakeLimits, open_bundle
 from nps_trace_analyzer.model import Event, InputFile
 from nps_trace_analyzer.parallel import ShardedEvtx, ShardResult, default_jobs
 from nps_trace_analyzer.report.html import write_html
+from nps_trace_analyzer.report.output_dir import staged_report_dir
 from nps_trace_analyzer.report.result import AnalysisResult, to_document
 from nps_trace_analyzer.report.tables import EventsCsv, write_incidents_csv
 from nps_trace_analyzer.sources.evtx_shards import DEFAULT_SHARD_CHUNKS
 from nps_trace_analyzer.sources.registry import Collector, reader_for
 
 Progress = Callable[[str], None]
-
+EventObserver = Callable[[Event, bool], None]  # (event, False when it repeats another source's event)
 
 # Files at least this large are hashed by the worker processes while the parent merges, not read once more
 # before analysis starts (SHA-256 runs at ~2 GB/s, pyevtx-rs at ~0.3 GB/s: 1/6 of the bare reading time).
@@ -117,9 +119,12 @@ class _Stream:
     events_csv: EventsCsv
     counts: StreamCounts = field(default_factory=StreamCounts)
     per_source: Counter[str] = field(default_factory=Counter)
+    observer: EventObserver | None = None
 
     def consume(self, inp: InputFile, event: Event, make_findings: bool) -> None:
         self.events_csv.add(event)
+        if self.observer is not None:
+            self.observer(event, make_findings)
         self.per_source[_source_label(inp)] += 1
         self.counts.note(event)
         if make_findings:
@@ -129,10 +134,20 @@ class _Stream:
     def absorb(self, inp: InputFile, shard: ShardResult) -> None:
         """Take a shard read by a worker: the same rows, counts and findings :meth:`consume` would have made."""
         self.events_csv.add_formatted(shard.rows, shard.row_count)
+        events, findings = shard.unpack()
+        if self.observer is not None:
+            for event in events:
+                self.observer(event, True)
         self.per_source[_source_label(inp)] += shard.row_count
         self.counts.merge(shard.counts)
-        for finding in shard.findings:
+        for finding in findings:
             self.correlator.add(finding)
+
+
+def _note_reader_error(inp: InputFile, exc: Exception, say: Progress) -> None:
+    inp.reason = f"internal error while reading (please report): {type(exc).__name__}: {exc}"
+    inp.warnings.append(inp.reason)
+    say(f"    {inp.reason}")
 
 
 def analyze(
@@ -140,23 +155,30 @@ def analyze(
     out_dir: Path,
     options: AnalyzeOptions | None = None,
     progress: Progress | None = None,
+    observer: EventObserver | None = None,
     meter: Meter | None = None,
 ) -> AnalysisResult:
-    """Analyse a bundle and write ``report.html``, ``incidents.csv``, ``events.csv`` and ``findings.json``."""
+    """Analyse a bundle and write ``report.html``, ``incidents.csv``, ``events.csv`` and ``findings.json``.
+
+    ``observer`` sees every event as it is read, with False for events that repeat another source's (the NPS
+    text log next to Security.evtx); the library API keeps them or a summary of them (:mod:`nps_trace_analyzer.api`).
+    It must not change them.
+    """
     options = options or AnalyzeOptions()
     say = progress or (lambda _msg: None)
     catalog = load_catalog(options.catalog_paths)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    targets = report_paths(out_dir)
     correlator = Correlator(catalog, IncidentOptions(join_window=options.join_window))
     collector = Collector()
     notes: list[str] = []
+    # Everything is written into a staging folder that replaces out_dir only when complete (report/output_dir.py).
     with (
+        staged_report_dir(out_dir) as staging,
         open_bundle([str(p) for p in paths], options.limits, hash_later_from=HASH_IN_WORKERS_FROM) as bundle,
-        EventsCsv(targets.events_csv) as events_csv,
+        EventsCsv(report_paths(staging).events_csv) as events_csv,
         ExitStack() as stack,  # the worker pool, closed before the bundle's temporary copies go
     ):
-        stream = _Stream(catalog, correlator, events_csv)
+        targets = report_paths(staging)
+        stream = _Stream(catalog, correlator, events_csv, observer=observer)
         readable = sorted((f for f in bundle.files if reader_for(f.kind) is not None), key=_read_rank)
         if meter is not None:
             meter.start(sum(f.size for f in readable))
@@ -167,6 +189,7 @@ def analyze(
             options.shard_chunks,
             meter.advance if meter is not None else None,
             to_hash=[f for f in bundle.files if not f.sha256 and f.path and f.kind != "skipped"],
+            with_events=observer is not None,
         )
         stack.enter_context(shards)
         for note in shards.notes:  # how the work was spread is not part of the reports (same for any --jobs)
@@ -193,10 +216,12 @@ def analyze(
                     if kept % 250_000 == 0:
                         say(f"    {kept:,} events so far from {inp.name}")
                     stream.consume(inp, event, make_findings=not duplicates_text_log)
+            except OSError as exc:
+                if exc.errno in DISK_FULL_ERRNOS:  # events.csv's disk is full: the run stops
+                    raise
+                _note_reader_error(inp, exc, say)
             except Exception as exc:  # a reader bug on one file must not cost the rest of the bundle
-                inp.reason = f"internal error while reading (please report): {type(exc).__name__}: {exc}"
-                inp.warnings.append(inp.reason)
-                say(f"    {inp.reason}")
+                _note_reader_error(inp, exc, say)
             if meter is not None:
                 meter.advance(inp.records_read, inp.size)
             _settle_role(inp)
@@ -221,11 +246,11 @@ def analyze(
             extension_traces=extension_traces(collector),
             notes=notes + extra.notes,
         )
-    document = to_document(result)
-    say("writing reports")
-    with targets.json.open("w", encoding="utf-8") as fh:
-        json.dump(document, fh, indent=2, ensure_ascii=False)
-        fh.write("\n")
-    write_incidents_csv(targets.incidents_csv, incidents)
-    write_html(targets.html, document)
+        document = to_document(result)
+        say("writing reports")
+        with targets.json.open("w", encoding="utf-8") as fh:
+            json.dump(document, fh, indent=2, ensure_ascii=False)
+            fh.write("\n")
+        write_incidents_csv(targets.incidents_csv, incidents)
+        write_html(targets.html, document)
     return result

@@ -136,7 +136,8 @@ def test_sharded_reading_equals_one_pass(damage: str, big_bundle: Path, tmp_path
         assert any("chunk number 1:" in w for i in doc["inputs"] for w in i["warnings"])  # numbered in the file
     if damage == "header-only":
         authz = next(i for i in doc["inputs"] if i["name"] == "NPS02_AuthZOptCh.evtx")
-        assert authz["warnings"] == ["the log is empty (file header only)"]
+        assert authz["warnings"][-1] == "the log is empty (file header only)"
+        assert any("the file is truncated" in w for w in authz["warnings"])  # its header announces chunks
 
 
 def test_plan_covers_the_file_once() -> None:
@@ -234,3 +235,13 @@ def test_inside_a_daemonic_worker_it_reads_in_one_process(big_bundle: Path, monk
         evtx_files = [f for f in opened.files if f.kind == "evtx"]
         with ShardedEvtx(evtx_files, catalog=None, jobs=4, shard_chunks=1) as shards:
             assert shards.pool is None and shards.notes
+
+
+def test_event_observer_sees_the_same_events_for_any_jobs(big_bundle: Path) -> None:
+    """The library API's observer (events kept, observations) gets every event, in order, whatever --jobs."""
+    from nps_trace_analyzer.api import analyze_bundle
+
+    one = analyze_bundle(big_bundle, options=AnalyzeOptions(jobs=1))
+    two = analyze_bundle(big_bundle, options=AnalyzeOptions(jobs=2, shard_chunks=1))
+    assert one.events and one.events == two.events
+    assert one.observations == two.observations

@@ -33,6 +33,7 @@ import evtx
 from lxml import etree
 
 from nps_trace_analyzer.model import Event, InputFile
+from nps_trace_analyzer.sources.evtx_layout import RecordIds, account, describe_loss, read_layout
 from nps_trace_analyzer.sources.evtx_lean import (
     AZUREMFA_CHANNEL_SUFFIXES,
     fast_event_from_xml,
@@ -217,6 +218,7 @@ class ReadStats:
     first_time: datetime | None = None
     last_time: datetime | None = None
     stopped: str = ""  # why reading stopped before the end of the run ("" = it did not)
+    record_ids: RecordIds = field(default_factory=RecordIds)  # for the chunk accounting (evtx_layout)
 
     def warn(self, text: str, capped: bool = True) -> None:
         if not capped or sum(1 for c, _t in self.warnings if c) < MAX_WARNINGS:
@@ -302,6 +304,7 @@ def read_records(
         if not batch:
             break
         stats.records_read += len(batch)
+        _add_ids(stats.record_ids, [record["event_record_id"] for record in batch])
         for record in batch:
             raw = record["data"]
             if as_xml:
@@ -324,10 +327,39 @@ def read_records(
             yield event
 
 
-def finish_evtx(inp: InputFile) -> None:
-    """File-level conclusions once every record (of every shard) is counted."""
+def _add_ids(read_ids: RecordIds, ids: list[int]) -> None:
+    """Add a batch's record ids: usually one consecutive run, taken whole instead of id by id."""
+    if ids and ids[-1] - ids[0] == len(ids) - 1 and ids == list(range(ids[0], ids[-1] + 1)):
+        if read_ids.runs and read_ids.runs[-1][1] + 1 == ids[0]:
+            read_ids.runs[-1][1] = ids[-1]
+        else:
+            read_ids.runs.append([ids[0], ids[-1]])
+        return
+    for record_id in ids:
+        read_ids.add(record_id)
+
+
+def _account_chunks(inp: InputFile, read_ids: RecordIds) -> None:
+    """Compare what the file's headers announce with what was read; say what is missing (never silently)."""
+    try:
+        accounting = account(read_layout(inp.path), read_ids)
+    except OSError as exc:
+        inp.warnings.append(f"cannot check the chunk headers: {exc}")
+        return
+    inp.records_lost = accounting.lost
+    if accounting.lost:
+        inp.warnings.append(describe_loss(accounting))
+    inp.warnings.extend(accounting.notes[:10])
+    if len(accounting.notes) > 10:
+        inp.warnings.append(f"... {len(accounting.notes) - 10} more damaged chunk headers")
+
+
+def finish_evtx(inp: InputFile, read_ids: RecordIds) -> None:
+    """File-level conclusions once every record (of every shard) is counted: skipped items beyond the listed
+    ones, records the headers announce that were not read, a file with no complete record."""
     if inp.records_skipped > MAX_WARNINGS:
         inp.warnings.append(f"... {inp.records_skipped - MAX_WARNINGS} more skipped items not listed")
+    _account_chunks(inp, read_ids)
     if inp.records_read == 0 and inp.records_skipped == 0:
         if inp.size > EMPTY_LOG_SIZE:
             # pyevtx-rs says nothing when a file ends inside its first chunk: say it ourselves.
@@ -352,4 +384,4 @@ def read_evtx(inp: InputFile, collector: Collector) -> Iterator[Event]:
         yield from read_records(inp.path, stats, as_xml, inp.name)
     finally:
         stats.merge_into(inp)
-    finish_evtx(inp)
+    finish_evtx(inp, stats.record_ids)
