@@ -245,3 +245,30 @@ def test_event_observer_sees_the_same_events_for_any_jobs(big_bundle: Path) -> N
     two = analyze_bundle(big_bundle, options=AnalyzeOptions(jobs=2, shard_chunks=1))
     assert one.events and one.events == two.events
     assert one.observations == two.observations
+
+
+def test_shard_file_shows_the_header_then_the_chunk_run(tmp_path: Path) -> None:
+    """The windowed file object pyevtx-rs reads: header block, then bytes [start, end) of the file, nothing else."""
+    import io
+
+    from nps_trace_analyzer.sources.evtx_shards import ShardFile
+
+    data = bytes(range(256)) * ((FILE_HEADER_BLOCK + 3 * CHUNK_SIZE) // 256)
+    path = tmp_path / "f.evtx"
+    path.write_bytes(data)
+    start, end = FILE_HEADER_BLOCK + CHUNK_SIZE, FILE_HEADER_BLOCK + 3 * CHUNK_SIZE
+    expected = data[:FILE_HEADER_BLOCK] + data[start:end]
+    view = ShardFile(str(path), start, end)
+    assert view.seek(0, io.SEEK_END) == len(expected)
+    view.seek(0)
+    pieces = []
+    while piece := view.read(5000):  # reads that straddle the header's end
+        pieces.append(piece)
+    assert b"".join(pieces) == expected
+    view.seek(FILE_HEADER_BLOCK - 10)
+    assert view.read(20) == expected[FILE_HEADER_BLOCK - 10 : FILE_HEADER_BLOCK + 10]
+    buffer = bytearray(8)
+    view.seek(-8, io.SEEK_END)
+    assert view.readinto(buffer) == 8 and bytes(buffer) == expected[-8:]
+    assert view.read() == b""
+    view.close()
