@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from typing import Any, Protocol
 
+from nps_trace_analyzer.domain import AZUREMFA_CHANNEL_SUFFIXES, NPSEXT_TRACE_CHANNEL
 from nps_trace_analyzer.extract.azuremfa import (
     CHALLENGE_REQUESTED,
     NAS_ATTRIBUTES_MISSING,
@@ -23,8 +24,7 @@ from nps_trace_analyzer.model import Event, Finding
 
 UNRECOGNISED = "UNRECOGNISED_AZUREMFA_EVENT"
 NPSEXT_TRACE_ERROR = "NPSEXT-TRACE-ERROR"
-NPSEXT_CHANNEL = "NPSExtension.etl"
-_AZUREMFA_SUFFIXES = ("authnoptch", "authzoptch", "authzadminch")
+NPSEXT_CHANNEL = NPSEXT_TRACE_CHANNEL
 _GUID_RE = re.compile(r"^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$")
 
 
@@ -40,7 +40,7 @@ def is_azuremfa(event: Event) -> bool:
     return (
         event.channel == NPSEXT_CHANNEL
         or "azuremfa" in event.provider.lower()
-        or event.channel.lower().endswith(_AZUREMFA_SUFFIXES)
+        or event.channel.lower().endswith(AZUREMFA_CHANNEL_SUFFIXES)
         or "NPS Extension for" in event.text
     )
 

@@ -57,6 +57,7 @@ class Entry:
     code_pattern: re.Pattern[str] | None = None
     derived: bool = False
     message_regexes: tuple[re.Pattern[str], ...] = field(default=(), repr=False, compare=False)
+    roles: tuple[str, ...] = ()  # what the incident rules do with this code (schema.ROLES)
 
     @property
     def pattern_texts(self) -> tuple[str, ...]:
@@ -113,6 +114,7 @@ class Entry:
             "provider_aliases": list(self.provider_aliases),
             "code_pattern": self.code_pattern.pattern if self.code_pattern else None,
             "derived": self.derived,
+            "roles": list(self.roles),
             "source_file": self.source_file,
         }
 

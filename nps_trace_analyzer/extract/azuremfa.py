@@ -34,7 +34,7 @@ CHALLENGE_RE = re.compile(
     re.DOTALL,
 )
 REJECT_RE = re.compile(
-    r"Access\s+Rejected\s+for\s+user\s+(?P<user>.+?)\s+with\s+Azure\s+MFA\s+response\s*:\s*(?P<code>\w+)"
+    r"Access\s+(?:Rejected|Accepted)\s+for\s+user\s+(?P<user>.+?)\s+with\s+Azure\s+MFA\s+response\s*:\s*(?P<code>\w+)"
     r"(?:\s+and\s+message\s*:\s*(?P<message>.*))?",
     re.DOTALL,
 )

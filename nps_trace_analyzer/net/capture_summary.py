@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final
 
+from nps_trace_analyzer.domain import MFA_ENDPOINTS
 from nps_trace_analyzer.net import dns as dnsmod
 from nps_trace_analyzer.net import radius as rad
 from nps_trace_analyzer.net import tcp_tls
@@ -41,21 +42,6 @@ from nps_trace_analyzer.net.frames import (
 )
 from nps_trace_analyzer.sources.etl.packets import Packet
 from nps_trace_analyzer.sources.etl.reader import filetime_to_datetime
-
-MFA_ENDPOINTS: Final = (
-    "login.microsoftonline.com",
-    "login.microsoftonline.us",
-    "login.chinacloudapi.cn",
-    "adnotifications.windowsazure.com",
-    "adnotifications.windowsazure.us",
-    "adnotifications.windowsazure.cn",
-    "strongauthenticationservice.auth.microsoft.com",
-    "strongauthenticationservice.auth.microsoft.us",
-    "strongauthenticationservice.auth.microsoft.cn",
-    "credentials.azure.com",
-    "credentials.azure.us",
-    "credentials.azure.cn",
-)
 
 #: A DNS/TCP question still unanswered after this many 100 ns ticks (10 s) is reported as unanswered.
 _TICKS_PER_SECOND: Final = 10_000_000

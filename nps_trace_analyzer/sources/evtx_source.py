@@ -27,6 +27,7 @@ from typing import Any
 import evtx
 from lxml import etree
 
+from nps_trace_analyzer.domain import AZUREMFA_CHANNEL_SUFFIXES, NPS_AUDIT_EVENT_IDS
 from nps_trace_analyzer.model import Event, InputFile
 from nps_trace_analyzer.sources.registry import Collector, register
 
@@ -37,9 +38,8 @@ _EVENTID_RE = re.compile(r'"EventID":(?:\{[^}]*\},"#text":)?(\d+)')
 _CHANNEL_RE = re.compile(r'"Channel":"((?:[^"\\]|\\.)*)"')
 _XML_CHANNEL_RE = re.compile(r"<Channel>([^<]*)</Channel>")
 
-NPS_SECURITY_IDS = frozenset(range(6272, 6281))
+NPS_SECURITY_IDS = NPS_AUDIT_EVENT_IDS
 SYSTEM_PROVIDERS = frozenset({"nps", "ias", "schannel", "microsoft-windows-schannel-events"})
-AZUREMFA_CHANNEL_SUFFIXES = ("authnoptch", "authzoptch", "authzadminch")
 
 
 def is_relevant(provider: str, channel: str, event_id: int, raw: str) -> bool:

@@ -1,0 +1,140 @@
+"""Drafts -> :class:`~nps_trace_analyzer.model.Incident`: primary code, catalog advice, evidence rows, summary.
+
+The primary code is the best-ranked finding (:meth:`RuleContext.rank`), except for an ``nps-reject`` (the NPS
+decision that opened it) and a ``challenge-no-result`` (the catalog's derived code for it). A primary code the
+catalog matches only through a family fallback (any ``AADSTS<n>``) is reported as such: ``in_catalog`` false,
+``generic`` true, and the category of the code that wrapped it in the same event (ESTS_TOKEN_ERROR) or
+needs-support, never the fallback's own category as if the code were known.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nps_trace_analyzer.incidents.context import RuleContext
+from nps_trace_analyzer.incidents.drafts import Draft, event_key, finding_order
+from nps_trace_analyzer.model import Event, Evidence, Finding, Incident
+
+MAX_EVIDENCE = 100
+UNKNOWN_STEPS = (
+    "Look the code up in Microsoft's NPS extension error documentation.",
+    "If it is not documented, open a support case with the evidence rows below.",
+)
+
+
+def _advice(draft: Draft, primary: Finding, code: str, entry: Any, ctx: RuleContext) -> dict[str, Any]:
+    """Category, severity, title, steps, links and the catalog flags of the incident."""
+    if entry is not None and not entry.is_fallback:
+        return {
+            "category": entry.category,
+            "severity": entry.severity,
+            "title": entry.title,
+            "steps": list(entry.steps),
+            "doc_links": list(entry.doc_links),
+            "benign": bool(entry.benign),
+            "in_catalog": True,
+            "generic": False,
+        }
+    wrapper = None
+    same_event = [f for f in draft.findings if f is not primary and event_key(f.event) == event_key(primary.event)]
+    known = [f for f in same_event if ctx.is_known(f) and not ctx.is_benign(f)]
+    if known:
+        wrapper = ctx.entry(ctx.primary(known))
+    if entry is not None:  # only a family fallback matched: say so, keep its generic steps
+        title = f"{code} is not in the catalog ({entry.title})"
+        steps, links = list(entry.steps), list(entry.doc_links)
+    else:
+        title = f"{code} is not in the catalog"
+        steps, links = list(UNKNOWN_STEPS), []
+    if wrapper is not None:
+        steps = [*steps, *(s for s in wrapper.steps if s not in steps)]
+        links = [*links, *(u for u in wrapper.doc_links if u not in links)]
+    return {
+        "category": wrapper.category if wrapper is not None else "needs-support",
+        "severity": wrapper.severity if wrapper is not None else "warning",
+        "title": title,
+        "steps": steps,
+        "doc_links": links,
+        "benign": False,
+        "in_catalog": False,
+        "generic": entry is not None,
+    }
+
+
+def _summary(
+    draft: Draft, code: str, user: str | None, server: str | None, repeats: int, title: str, ctx: RuleContext
+) -> str:
+    who = user or "an unknown user"
+    if draft.kind == "sign-in":
+        return f"Sign-in of {who} (CID {draft.cid}) failed with {code}: {title}"
+    if draft.kind == "challenge-no-result":
+        minutes = ctx.options.challenge_timeout.total_seconds() / 60
+        return f"An MFA challenge for {who} got no result within {minutes:g} minutes: {title}"
+    if draft.kind == "nps-reject":
+        return f"NPS rejected {who} ({code}){f', {repeats} times' if repeats > 1 else ''}: {title}"
+    times = "once" if repeats == 1 else f"{repeats} times"
+    return f"{server or 'The server'} logged {code} {times}: {title}"
+
+
+def build(number: int, draft: Draft, ctx: RuleContext, auth_types: dict[str, str]) -> Incident:
+    """Turn ``draft`` into incident ``INC-<number>``; ``auth_types`` maps user keys to "PAP x3, ..." text."""
+    opener = draft.findings[0]
+    findings = sorted(draft.findings, key=finding_order)
+    primary = opener if draft.kind == "nps-reject" else ctx.primary(findings)
+    code, entry = primary.code, ctx.entry(primary)
+    if draft.kind == "challenge-no-result":
+        code = ctx.roles.first("challenge-no-result")
+        entry = ctx.catalog.match(code)
+        primary = findings[0]
+    codes = list(dict.fromkeys([f.code for f in findings]))
+    if code not in codes:
+        codes.insert(0, code)
+    attrs: dict[str, str] = {}
+    for f in findings:
+        for key, value in f.attrs.items():
+            attrs.setdefault(key, value)
+    user = draft.user or attrs.get("user")
+    if draft.kind == "challenge-no-result" and draft.ukey in auth_types:
+        attrs["auth_types"] = auth_types[draft.ukey]
+    server = draft.server or attrs.get("server") or primary.event.computer or None
+    events: dict[tuple[str, int, str], tuple[Event, str]] = {}
+    for f in findings:
+        ev = f.event
+        events.setdefault(
+            (ev.source_file, -1 if ev.record_id is None else ev.record_id, ev.time.isoformat()), (ev, f.code)
+        )
+    rows = list(events.values())
+    evidence = [
+        Evidence(ev.source_file, ev.channel, ev.event_id, ev.record_id, ev.time, ev.text, own)
+        for ev, own in rows[:MAX_EVIDENCE]
+    ]
+    if len(rows) > MAX_EVIDENCE:
+        attrs["evidence_truncated"] = f"{len(rows) - MAX_EVIDENCE} more events not listed"
+    advice = _advice(draft, primary, code, entry, ctx)
+    own = [f for f in findings if f.kind != "nps-audit"] if draft.kind != "nps-reject" else []
+    if own and all(ctx.is_benign(f) for f in own) and draft.kind != "challenge-no-result":
+        advice["benign"] = True
+    repeats = sum(1 for f in findings if f.code == primary.code) if draft.kind == "nps-reject" else len(rows)
+    return Incident(
+        id=f"INC-{number:04d}",
+        kind=draft.kind,
+        cid=draft.cid,
+        user=user,
+        server=server,
+        first_seen=findings[0].event.time,
+        last_seen=findings[-1].event.time,
+        count=len(rows),
+        codes=codes,
+        primary_code=code,
+        category=advice["category"],
+        severity=advice["severity"],
+        benign=advice["benign"],
+        in_catalog=advice["in_catalog"],
+        title=advice["title"],
+        summary=_summary(draft, code, user, server, repeats, advice["title"], ctx),
+        steps=advice["steps"],
+        doc_links=advice["doc_links"],
+        evidence=evidence,
+        attrs=attrs,
+        generic=advice["generic"],
+    )

@@ -1,0 +1,42 @@
+"""An NPS reject (Security 6273/6274, or an accounting-log reject) for any other reason is an ``nps-reject``
+incident: the request failed before MFA (bad password, no matching policy, dial-in denied...). Repeats of the same
+reject of the same user within the repeat window are one incident with a count.
+
+Why fold repeats: a user retrying a wrong password ten times is one problem, not ten.
+"""
+
+from __future__ import annotations
+
+from nps_trace_analyzer.incidents.context import RuleContext
+from nps_trace_analyzer.incidents.drafts import Draft, RuleResult, finding_user
+from nps_trace_analyzer.incidents.rules.extension_reject_joins import reject_draft
+from nps_trace_analyzer.model import Finding
+
+NAME = "nps-reject"
+
+
+class RepeatFolder:
+    """Keeps the latest reject draft per (user, code) so a repeat within the window joins it."""
+
+    def __init__(self, ctx: RuleContext) -> None:
+        self.window = ctx.options.repeat_window
+        self.latest: dict[tuple[str, str], Draft] = {}
+
+    def add(self, finding: Finding, out: RuleResult) -> None:
+        key = (finding_user(finding), finding.code)
+        draft = self.latest.get(key)
+        if draft is not None and finding.event.time - draft.last <= self.window:
+            draft.findings.append(finding)
+            return
+        draft = reject_draft(finding)
+        self.latest[key] = draft
+        out.drafts.append(draft)
+
+
+def apply(rejects: list[Finding], ctx: RuleContext, folder: RepeatFolder | None = None) -> RuleResult:
+    """``rejects`` in time order; ``folder`` is shared with ``secondary-reject-joins`` (same incidents)."""
+    out = RuleResult()
+    folder = folder or RepeatFolder(ctx)
+    for finding in rejects:
+        folder.add(finding, out)
+    return out
