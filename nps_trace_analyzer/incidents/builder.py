@@ -3,8 +3,9 @@
 The primary code is the best-ranked finding (:meth:`RuleContext.rank`), except for an ``nps-reject`` (the NPS
 decision that opened it) and a ``challenge-no-result`` (the catalog's derived code for it). A primary code the
 catalog matches only through a family fallback (any ``AADSTS<n>``) is reported as such: ``in_catalog`` false,
-``generic`` true, and the category of the code that wrapped it in the same event (ESTS_TOKEN_ERROR) or
-needs-support, never the fallback's own category as if the code were known.
+``generic`` true, category needs-support, never the fallback's own category as if the code were known. (A
+fallback code ranks as unknown, so when the same event holds a wrapping code the catalog knows, such as
+ESTS_TOKEN_ERROR, that code is primary and lends its category honestly.)
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from nps_trace_analyzer.incidents.context import RuleContext
-from nps_trace_analyzer.incidents.drafts import Draft, event_key, finding_order
-from nps_trace_analyzer.model import Event, Evidence, Finding, Incident
+from nps_trace_analyzer.incidents.drafts import Draft, finding_order
+from nps_trace_analyzer.model import Event, Evidence, Incident
 
 MAX_EVIDENCE = 100
 UNKNOWN_STEPS = (
@@ -22,7 +23,7 @@ UNKNOWN_STEPS = (
 )
 
 
-def _advice(draft: Draft, primary: Finding, code: str, entry: Any, ctx: RuleContext) -> dict[str, Any]:
+def _advice(code: str, entry: Any) -> dict[str, Any]:
     """Category, severity, title, steps, links and the catalog flags of the incident."""
     if entry is not None and not entry.is_fallback:
         return {
@@ -35,23 +36,17 @@ def _advice(draft: Draft, primary: Finding, code: str, entry: Any, ctx: RuleCont
             "in_catalog": True,
             "generic": False,
         }
-    wrapper = None
-    same_event = [f for f in draft.findings if f is not primary and event_key(f.event) == event_key(primary.event)]
-    known = [f for f in same_event if ctx.is_known(f) and not ctx.is_benign(f)]
-    if known:
-        wrapper = ctx.entry(ctx.primary(known))
-    if entry is not None:  # only a family fallback matched: say so, keep its generic steps
+    # Only a family fallback matched (or nothing): say so. A wrapping code the catalog knows (ESTS_TOKEN_ERROR)
+    # outranks the fallback and would be primary, so here nothing specific is known: needs-support.
+    if entry is not None:
         title = f"{code} is not in the catalog ({entry.title})"
-        steps, links = list(entry.steps), list(entry.doc_links)
+        steps, links = list(entry.steps), list(entry.doc_links)  # the family's generic advice still applies
     else:
         title = f"{code} is not in the catalog"
         steps, links = list(UNKNOWN_STEPS), []
-    if wrapper is not None:
-        steps = [*steps, *(s for s in wrapper.steps if s not in steps)]
-        links = [*links, *(u for u in wrapper.doc_links if u not in links)]
     return {
-        "category": wrapper.category if wrapper is not None else "needs-support",
-        "severity": wrapper.severity if wrapper is not None else "warning",
+        "category": "needs-support",
+        "severity": "warning",
         "title": title,
         "steps": steps,
         "doc_links": links,
@@ -110,7 +105,7 @@ def build(number: int, draft: Draft, ctx: RuleContext, auth_types: dict[str, str
     ]
     if len(rows) > MAX_EVIDENCE:
         attrs["evidence_truncated"] = f"{len(rows) - MAX_EVIDENCE} more events not listed"
-    advice = _advice(draft, primary, code, entry, ctx)
+    advice = _advice(code, entry)
     own = [f for f in findings if f.kind != "nps-audit"] if draft.kind != "nps-reject" else []
     if own and all(ctx.is_benign(f) for f in own) and draft.kind != "challenge-no-result":
         advice["benign"] = True

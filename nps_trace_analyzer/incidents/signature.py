@@ -2,8 +2,8 @@
 
 Why: events nothing could place (no code the catalog knows, or a text no grammar recognises) must not be merged
 into one incident because they share a placeholder code; two lines are "the same unrecognised thing" only when
-they say the same words. GUIDs, numbers, hex values, addresses and user names vary from one occurrence of the
-same message to the next, so they are masked before comparing.
+they say the same words. GUIDs, numbers (any token holding a digit), hex values, addresses and user names vary
+from one occurrence of the same message to the next, so they are masked before comparing.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ _MASKS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?i)(\bfor\s+(?:the\s+)?user\s+)(?!<user>)[^\s:;,]+"), r"\1<user>"),
     (re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}\b"), "<ip>"),
     (re.compile(r"\b0x[0-9A-Fa-f]+\b"), "<hex>"),
-    (re.compile(r"-?\d+"), "<n>"),
+    (re.compile(r"-?[\w.-]*\d[\w.-]*"), "<n>"),  # any token holding a digit: ids, counts, versions
 )
 
 

@@ -47,9 +47,7 @@ def _analyse(bundle: Path, out: Path, monkeypatch: pytest.MonkeyPatch, order: tu
 
 
 @pytest.mark.parametrize("name", [*NAMES, "all"])
-def test_read_order_does_not_change_findings_json(
-    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_read_order_does_not_change_findings_json(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
     healthy = 20 if name == "all" else 6
     bundle = generate_bundle(tmp_path / name, [name], seed=3, host="NPS01", day=DEFAULT_DAY, healthy=healthy)
