@@ -8,25 +8,13 @@ incident. Sign-ins with a redacted or missing CID count too (their event still n
 
 from __future__ import annotations
 
-from nps_trace_analyzer.identity import user_key
 from nps_trace_analyzer.incidents.context import RuleContext
-from nps_trace_analyzer.incidents.drafts import Draft, RuleResult, finding_server
+from nps_trace_analyzer.incidents.drafts import Draft, RuleResult
 from nps_trace_analyzer.incidents.joining import nearest_for_user
+from nps_trace_analyzer.incidents.rules.nps_reject import reject_draft
 from nps_trace_analyzer.model import Finding
 
 NAME = "extension-reject-joins"
-
-
-def reject_draft(finding: Finding) -> Draft:
-    """An ``nps-reject`` draft opened by ``finding`` (its user, code and time make the key)."""
-    user = finding.attrs.get("user")
-    return Draft(
-        "nps-reject",
-        f"{user_key(user)}|{finding.code}|{finding.event.time.isoformat()}",
-        [finding],
-        user=user or None,
-        server=finding_server(finding) or None,
-    )
 
 
 def apply(rejects: list[Finding], extension_drafts: list[Draft], ctx: RuleContext) -> RuleResult:

@@ -7,12 +7,25 @@ Why fold repeats: a user retrying a wrong password ten times is one problem, not
 
 from __future__ import annotations
 
+from nps_trace_analyzer.identity import user_key
 from nps_trace_analyzer.incidents.context import RuleContext
-from nps_trace_analyzer.incidents.drafts import Draft, RuleResult, finding_user
-from nps_trace_analyzer.incidents.rules.extension_reject_joins import reject_draft
+from nps_trace_analyzer.incidents.drafts import Draft, RuleResult, finding_server, finding_user
 from nps_trace_analyzer.model import Finding
 
 NAME = "nps-reject"
+KIND = "nps-reject"
+
+
+def reject_draft(finding: Finding) -> Draft:
+    """An ``nps-reject`` draft opened by ``finding`` (its user, code and time make the key)."""
+    user = finding.attrs.get("user")
+    return Draft(
+        KIND,
+        f"{user_key(user)}|{finding.code}|{finding.event.time.isoformat()}",
+        [finding],
+        user=user or None,
+        server=finding_server(finding) or None,
+    )
 
 
 class RepeatFolder:
