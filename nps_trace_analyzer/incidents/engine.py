@@ -142,7 +142,10 @@ class IncidentEngine:
     def drafts(self) -> list[Draft]:
         """Run the rules in their fixed order (docs/diagnosis-contract.md) and return the drafts, sorted."""
         ctx, roles = self.ctx, self.ctx.roles
-        logged = [trace_copy.mark(f) for f in (*self._extension, *self._challenges)] + self._success_marks
+        logged = list(self._success_marks)
+        if self._trace:  # marks of the event-log findings, only when there is a trace to compare with
+            stored = (*self._extension, *self._challenges)
+            logged += [trace_copy.mark(f) for f in stored] + [trace_copy.text_mark(f) for f in stored]
         kept, copies = trace_copy.apply(self._trace, logged, ctx)
         self.trace_copies = len(copies)
         self._trace = []

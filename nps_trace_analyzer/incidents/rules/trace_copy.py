@@ -1,5 +1,7 @@
 """NPSExtension.etl repeats the extension's event-log messages: a trace line that says what an event log already
-said (same code, same CID or user, within a couple of seconds) is a copy, not a second occurrence.
+said (same code and CID or user, or the same wording, within a couple of seconds) is a copy, not a second
+occurrence. The wording counts too because the two sources may name an unplaceable line differently (an
+unrecognised event in the log, a trace error in the trace).
 
 Why: counting the copy would double every incident's count and, worse, make a trace-only bundle and a bundle
 with both sources disagree. The decision is taken once all findings are in, so it does not depend on whether
@@ -15,6 +17,7 @@ from collections.abc import Iterable
 from nps_trace_analyzer.domain import NPSEXT_TRACE_CHANNEL
 from nps_trace_analyzer.incidents.context import RuleContext
 from nps_trace_analyzer.incidents.drafts import finding_order, finding_user
+from nps_trace_analyzer.incidents.signature import text_signature
 from nps_trace_analyzer.model import Finding
 
 NAME = "trace-copy"
@@ -33,10 +36,16 @@ def mark(finding: Finding) -> tuple[tuple[str, str], float]:
     return (copy_key(finding), finding.event.time.timestamp())
 
 
+def text_mark(finding: Finding) -> tuple[tuple[str, str], float]:
+    """The same by wording (the masked text signature)."""
+    return (("", text_signature(finding.event.text)), finding.event.time.timestamp())
+
+
 def apply(
     trace: list[Finding], logged: Iterable[tuple[tuple[str, str], float]], ctx: RuleContext
 ) -> tuple[list[Finding], list[Finding]]:
-    """Split ``trace`` findings into (kept, copies): a copy repeats one of the ``logged`` marks (:func:`mark`)."""
+    """Split ``trace`` findings into (kept, copies): a copy repeats one of the ``logged`` marks (:func:`mark`,
+    :func:`text_mark`)."""
     times: dict[tuple[str, str], list[float]] = defaultdict(list)
     for key, when in logged:
         times[key].append(when)
@@ -45,11 +54,14 @@ def apply(
     window = ctx.options.trace_copy_window.total_seconds()
     kept: list[Finding] = []
     copies: list[Finding] = []
+    def seen_near(key: tuple[str, str], when: float) -> bool:
+        seen = times.get(key, [])
+        i = bisect_left(seen, when - window)
+        return i < len(seen) and seen[i] <= when + window
+
     for finding in sorted(trace, key=finding_order):
         when = finding.event.time.timestamp()
-        seen = times.get(copy_key(finding), [])
-        i = bisect_left(seen, when - window)
-        if i < len(seen) and seen[i] <= when + window:
+        if seen_near(copy_key(finding), when) or seen_near(text_mark(finding)[0], when):
             copies.append(finding)
         else:
             kept.append(finding)

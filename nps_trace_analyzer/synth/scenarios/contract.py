@@ -45,6 +45,8 @@ _TABLE: dict[str, tuple[str, bool]] = {
     "AuthenticationThrottled": ("not-an-error", True),
     "AuthenticationMethodLimitReached": ("not-an-error", True),
     "CHALLENGE_REQUESTED": ("not-an-error", True),
+    "Success": ("not-an-error", True),  # answers a challenge (issue #9, class 1); never an incident by itself
+    "UNRECOGNISED_AZUREMFA_EVENT": ("needs-support", False),  # an extension event no grammar could place
     "CHALLENGE_NO_RESULT": ("configuration", False),
     "SECONDARY_AUTH_ACCESS_REJECT": ("primary-auth", False),
     "SECONDARY_AUTH_ACCESS_CHALLENGE": ("not-an-error", True),
