@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from typing import Any, Protocol
 
+from nps_trace_analyzer.capture_codes import capture_attrs, capture_codes
 from nps_trace_analyzer.domain import AZUREMFA_CHANNEL_SUFFIXES, NPSEXT_TRACE_CHANNEL
 from nps_trace_analyzer.extract.azuremfa import (
     CHALLENGE_REQUESTED,
@@ -64,12 +65,11 @@ def _kind_of(code: str, error_codes: list[str], mfa_response: str | None) -> str
 def findings_for(event: Event, catalog: CatalogLike) -> Iterator[Finding]:
     """Yield the findings of one event (none for events that carry nothing diagnosable)."""
     if event.source_kind == "capture":
-        # Capture events carry their codes (decided from the decoded packets) in "finding" data items.
-        attrs = {name: value for name, value in event.data if name and name != "finding"}
-        for name, code in event.data:
-            if name == "finding":
-                entry = catalog.match(code, event.text)
-                yield Finding(event, code, "capture", entry.id if entry else None, dict(attrs))
+        # Capture events carry what the decoder observed; the codes are named here (capture_codes).
+        attrs = capture_attrs(event)
+        for code in capture_codes(event):
+            entry = catalog.match(code, event.text)
+            yield Finding(event, code, "capture", entry.id if entry else None, dict(attrs))
         return
     if is_azuremfa(event):
         ex = extract_azuremfa(event.text)
