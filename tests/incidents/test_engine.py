@@ -144,3 +144,13 @@ def test_catalog_gives_every_role_the_rules_use_a_code() -> None:
 
     roles = Roles.from_catalog(load_catalog([]))
     assert [role for role in ROLES if not roles.of(role)] == []
+
+
+def test_placeholder_codes_of_the_findings_stage_are_tagged_unrecognised_when_catalogued() -> None:
+    """Codes the findings stage gives to events it cannot place must carry the role that groups them by wording:
+    an entry without it would merge unrelated events into one incident."""
+    from nps_trace_analyzer.findings import NPSEXT_TRACE_ERROR, UNRECOGNISED
+
+    for code in (UNRECOGNISED, NPSEXT_TRACE_ERROR):
+        entry = CATALOG.match(code)
+        assert entry is None or "unrecognised" in entry.roles, code
