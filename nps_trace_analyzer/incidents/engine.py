@@ -6,17 +6,17 @@ over canonically sorted inputs. That is what makes the result independent of the
 worker processes finish): the same findings always give byte-identical incidents.
 
 Memory follows the failures, not the traffic: a grant or the extension's success result is kept only as a
-(user, time) or CID mark for answering challenges; a challenge is kept without its raw data items; System events
-the catalog marks benign are not kept at all.
+(user, time) or CID mark for answering challenges; a challenge is kept as a compact record (:mod:`.compact`);
+System events the catalog marks benign are not kept at all.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import replace
 
 from nps_trace_analyzer.identity import user_key
 from nps_trace_analyzer.incidents.builder import build
+from nps_trace_analyzer.incidents.compact import CompactFinding
 from nps_trace_analyzer.incidents.context import CatalogLookup, IncidentOptions, RuleContext
 from nps_trace_analyzer.incidents.drafts import Draft, RuleResult, Sighting, finding_order, sightings
 from nps_trace_analyzer.incidents.rules import (
@@ -47,7 +47,7 @@ class IncidentEngine:
     def __init__(self, catalog: CatalogLookup, options: IncidentOptions | None = None) -> None:
         self.ctx = RuleContext(catalog, options or IncidentOptions())
         self._extension: list[Finding] = []
-        self._challenges: list[Finding] = []
+        self._challenges: list[CompactFinding] = []
         self._trace: list[Finding] = []
         self._success_marks: list[tuple[tuple[str, str], float]] = []
         self._audit_rejects: list[Finding] = []
@@ -109,8 +109,8 @@ class IncidentEngine:
     def _add_extension(self, finding: Finding) -> None:
         ctx = self.ctx
         if ctx.roles.has(finding.code, "challenge"):
-            # The raw data items repeat the text; a challenge may wait until the end, so keep only what is shown.
-            self._challenges.append(replace(finding, event=replace(finding.event, data=())))
+            # Healthy traffic that must wait for the end (its answer may be in a file read later): kept compact.
+            self._challenges.append(CompactFinding(finding))
             return
         self._results.add(finding.attrs.get("user"), finding.event.time)
         if healthy_traffic.is_result_only(finding, ctx):
@@ -142,21 +142,26 @@ class IncidentEngine:
     def drafts(self) -> list[Draft]:
         """Run the rules in their fixed order (docs/diagnosis-contract.md) and return the drafts, sorted."""
         ctx, roles = self.ctx, self.ctx.roles
+        challenge_findings = [c.finding() for c in self._challenges]
         logged = list(self._success_marks)
         if self._trace:  # marks of the event-log findings, only when there is a trace to compare with
-            stored = (*self._extension, *self._challenges)
+            stored = (*self._extension, *challenge_findings)
             logged += [trace_copy.mark(f) for f in stored] + [trace_copy.text_mark(f) for f in stored]
         kept, copies = trace_copy.apply(self._trace, logged, ctx)
         self.trace_copies = len(copies)
         self._trace = []
         for finding in kept:
-            self._add_extension(finding)
+            if ctx.roles.has(finding.code, "challenge"):
+                challenge_findings.append(finding)
+            else:
+                self._add_extension(finding)
+        self._challenges = []
 
         rejects, duplicates = audit_text_duplicate.apply(self._audit_rejects, self.audit_sources)
         self.text_log_duplicates = len(duplicates)
 
         events = sightings(self._extension)
-        challenges = sightings(self._challenges)
+        challenges = sightings(challenge_findings)
         with_cid = [s for s in events if s.attr("cid")]
         notices: list[Sighting] = []
         cidless: list[Sighting] = []

@@ -54,6 +54,7 @@ def apply(
     window = ctx.options.trace_copy_window.total_seconds()
     kept: list[Finding] = []
     copies: list[Finding] = []
+
     def seen_near(key: tuple[str, str], when: float) -> bool:
         seen = times.get(key, [])
         i = bisect_left(seen, when - window)
