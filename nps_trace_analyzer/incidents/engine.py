@@ -61,6 +61,7 @@ class IncidentEngine:
         self.audit_sources: Counter[str] = Counter()
         self.trace_copies = 0
         self.text_log_duplicates = 0
+        self.answered_challenges = 0
 
     # -- intake: file each finding by what the rules will do with it ---------------------------------------------
 
@@ -142,20 +143,16 @@ class IncidentEngine:
     def drafts(self) -> list[Draft]:
         """Run the rules in their fixed order (docs/diagnosis-contract.md) and return the drafts, sorted."""
         ctx, roles = self.ctx, self.ctx.roles
-        challenge_findings = [c.finding() for c in self._challenges]
         logged = list(self._success_marks)
         if self._trace:  # marks of the event-log findings, only when there is a trace to compare with
-            stored = (*self._extension, *challenge_findings)
-            logged += [trace_copy.mark(f) for f in stored] + [trace_copy.text_mark(f) for f in stored]
+            for finding in (*self._extension, *(c.finding() for c in self._challenges)):
+                logged += [trace_copy.mark(finding), trace_copy.text_mark(finding)]
         kept, copies = trace_copy.apply(self._trace, logged, ctx)
         self.trace_copies = len(copies)
         self._trace = []
         for finding in kept:
-            if ctx.roles.has(finding.code, "challenge"):
-                challenge_findings.append(finding)
-            else:
-                self._add_extension(finding)
-        self._challenges = []
+            self._add_extension(finding)
+        challenge_findings = self._challenges_that_matter()
 
         rejects, duplicates = audit_text_duplicate.apply(self._audit_rejects, self.audit_sources)
         self.text_log_duplicates = len(duplicates)
@@ -206,6 +203,24 @@ class IncidentEngine:
         for draft in drafts:
             draft.server = draft.server or default_server
         return sorted(drafts, key=Draft.sort_key)
+
+    def _challenges_that_matter(self) -> list[Finding]:
+        """Challenges as full findings again, but only those a rule will use: the ones of a CID that is a sign-in
+        incident, and the unanswered ones. The answered rest (healthy sign-ins) is counted and let go here, so the
+        end of the analysis does not re-inflate the healthy traffic."""
+        sign_in_cids = {f.attrs["cid"] for f in self._extension if f.attrs.get("cid")}
+        kept: list[Finding] = []
+        for compact in self._challenges:
+            attrs = dict(compact.attrs)
+            cid = attrs.get("cid")
+            if cid in sign_in_cids or not challenge_no_result.is_answered(
+                cid, attrs.get("user"), compact.time, self._results, self.ctx
+            ):
+                kept.append(compact.finding())
+            else:
+                self.answered_challenges += 1
+        self._challenges = []
+        return kept
 
     def incidents(self) -> list[Incident]:
         """Form the incidents (numbered in time order) and release the stored findings."""

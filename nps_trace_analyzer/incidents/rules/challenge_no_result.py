@@ -52,10 +52,16 @@ class Results:
         return i < len(values) and values[i] <= start + within
 
 
+def is_answered(cid: str | None, user: str | None, when: datetime, results: Results, ctx: RuleContext) -> bool:
+    """The answer test of this rule: a success for the CID, or any result of the user within the timeout."""
+    if cid and cid in results.succeeded_cids:
+        return True
+    return results.after(user, when, ctx.options.challenge_timeout.total_seconds())
+
+
 def apply(challenges: list[Sighting], sign_in_cids: set[str], results: Results, ctx: RuleContext) -> RuleResult:
     """Drafts for unanswered challenges; challenges of ``sign_in_cids`` are part of a sign-in incident already."""
     out = RuleResult()
-    timeout = ctx.options.challenge_timeout.total_seconds()
     by_cid: dict[str, list[Sighting]] = {}
     loose: list[Sighting] = []
     for challenge in challenges:
@@ -68,7 +74,7 @@ def apply(challenges: list[Sighting], sign_in_cids: set[str], results: Results, 
             loose.append(challenge)
     for cid, group in by_cid.items():
         first = group[0]
-        if cid in results.succeeded_cids or results.after(first.attr("user"), first.time, timeout):
+        if is_answered(cid, first.attr("user"), first.time, results, ctx):
             continue
         findings = [f for s in group for f in s.findings]
         out.drafts.append(
@@ -76,7 +82,7 @@ def apply(challenges: list[Sighting], sign_in_cids: set[str], results: Results, 
         )
     for challenge in loose:
         user = challenge.attr("user")
-        if results.after(user, challenge.time, timeout):
+        if is_answered(None, user, challenge.time, results, ctx):
             continue
         key = f"{user_key(user)}|{challenge.time.isoformat()}"
         out.drafts.append(
