@@ -49,7 +49,12 @@ class CompactFinding:
         self.code = sys.intern(finding.code)
         self.kind = sys.intern(finding.kind)
         self.entry_id = finding.entry_id
-        self.attrs = tuple((k, finding.attrs[k]) for k in _KEPT_ATTRS if finding.attrs.get(k))
+        # user and server repeat all day long: interned; cid and state are unique per sign-in.
+        self.attrs = tuple(
+            (k, sys.intern(finding.attrs[k]) if k in ("user", "server") else finding.attrs[k])
+            for k in _KEPT_ATTRS
+            if finding.attrs.get(k)
+        )
 
     def finding(self) -> Finding:
         """The finding again, as the rules and the evidence rows see it (the raw data items are not kept)."""
