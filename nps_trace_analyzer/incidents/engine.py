@@ -78,7 +78,10 @@ class IncidentEngine:
         elif finding.kind == "nps-audit":
             source = finding.event.source_kind
             self.audit_sources[source] += 1
-            self._results.add(attrs.get("user"), finding.event.time)
+            if not ctx.roles.has(finding.code, "extension-reject-reason"):
+                # NPS only saying "the extension rejected" is no answer to a challenge: the code never reached the
+                # MFA service (no result event of the extension); it joins the unanswered challenge instead.
+                self._results.add(attrs.get("user"), finding.event.time)
             if attrs.get("user") and attrs.get("auth_type"):
                 self._count_auth_type(source, attrs["user"], attrs["auth_type"])
             if not healthy_traffic.is_result_only(finding, ctx):

@@ -154,3 +154,28 @@ def test_placeholder_codes_of_the_findings_stage_are_tagged_unrecognised_when_ca
     for code in (UNRECOGNISED, NPSEXT_TRACE_ERROR):
         entry = CATALOG.match(code)
         assert entry is None or "unrecognised" in entry.roles, code
+
+
+def test_a_challenge_followed_only_by_the_extension_reject_reason_is_unanswered_and_joins_it() -> None:
+    """Microsoft Q&A 2074636 (https://learn.microsoft.com/en-us/answers/questions/2074636): "Challenge requested"
+    and then only "an NPS event for the extension DLL having denied the request"; the answer was the RADIUS
+    protocol (the code can never come back), i.e. an unanswered challenge, not a plain NPS reject."""
+    findings = from_texts(
+        (
+            0,
+            f"{PREFIX}CID: 32e83cbf-484d-49aa-9adb-71528f5eb94d : Challenge requested in Authentication Ext for "
+            "User ******@domain.com with state 300c9d6c-7734-4165-83d3-212e73aee286",
+        ),
+    )
+    findings.append(audit("NPS-REASON-21", 0.3, "******@domain.com"))
+    incidents = run(findings)
+    assert [(i.kind, i.primary_code) for i in incidents] == [("challenge-no-result", "CHALLENGE_NO_RESULT")]
+    assert "NPS-REASON-21" in incidents[0].codes
+
+
+def test_a_challenge_followed_by_a_reject_for_another_reason_is_answered() -> None:
+    findings = [
+        finding("CHALLENGE_REQUESTED", 0, kind="challenge", user="frank", cid=CID),
+        audit("NPS-REASON-16", 20, "frank"),
+    ]
+    assert [(i.kind, i.primary_code) for i in run(findings)] == [("nps-reject", "NPS-REASON-16")]

@@ -3,8 +3,10 @@
 
 A challenge is answered by anything that follows it for the same sign-in: the extension's own success result for
 the same CID (a normal one-time-code sign-in, also without Security.evtx or with NPS auditing off), or any
-later result for the same user within the timeout (a grant or reject, another extension event). Why so broad:
-the incident means "the code never came back"; any later outcome proves it did.
+later result for the same user within the timeout (a grant, an NPS reject for another reason, another extension
+event). Why so broad: the incident means "the code never came back"; any later outcome proves it did. An NPS
+reject that only says the extension rejected (role ``extension-reject-reason``) proves nothing of the kind, so
+it does not answer: ``extension-reject-joins`` adds it to the unanswered challenge.
 Challenges of a CID that already is a sign-in incident were joined to it by ``sign-in-per-cid``.
 """
 
