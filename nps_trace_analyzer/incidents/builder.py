@@ -14,7 +14,7 @@ from typing import Any
 
 from nps_trace_analyzer.incidents.context import RuleContext
 from nps_trace_analyzer.incidents.drafts import Draft, finding_order
-from nps_trace_analyzer.model import Event, Evidence, Incident
+from nps_trace_analyzer.model import Event, Evidence, Finding, Incident
 
 MAX_EVIDENCE = 100
 UNKNOWN_STEPS = (
@@ -92,12 +92,15 @@ def build(number: int, draft: Draft, ctx: RuleContext, auth_types: dict[str, str
     if draft.kind == "challenge-no-result" and draft.ukey in auth_types:
         attrs["auth_types"] = auth_types[draft.ukey]
     server = draft.server or attrs.get("server") or primary.event.computer or None
-    events: dict[tuple[str, int, str], tuple[Event, str]] = {}
+    per_event: dict[tuple[str, int, str], list[Finding]] = {}
     for f in findings:
         ev = f.event
-        events.setdefault(
-            (ev.source_file, -1 if ev.record_id is None else ev.record_id, ev.time.isoformat()), (ev, f.code)
-        )
+        row = (ev.source_file, -1 if ev.record_id is None else ev.record_id, ev.time.isoformat())
+        per_event.setdefault(row, []).append(f)
+    # One row per event, labelled with its most specific code (an ESTS_TOKEN_ERROR row says AADSTS7000112).
+    events: dict[tuple[str, int, str], tuple[Event, str]] = {
+        key: (group[0].event, ctx.primary(group).code) for key, group in per_event.items()
+    }
     rows = list(events.values())
     evidence = [
         Evidence(ev.source_file, ev.channel, ev.event_id, ev.record_id, ev.time, ev.text, own)
