@@ -102,7 +102,7 @@ class Entry:
         return any(r.search(norm) for r in self.message_regexes)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready view with the same keys as the YAML files (plus ``id`` and ``source_file``)."""
+        """A JSON-ready view with the same keys as the YAML files (plus ``id``, ``source_file`` and ``generic``)."""
         return {
             "id": self.id,
             "code": self.code,
@@ -132,6 +132,7 @@ class Entry:
             "code_pattern": self.code_pattern.pattern if self.code_pattern else None,
             "derived": self.derived,
             "roles": list(self.roles),
+            "generic": self.is_fallback,
             "source_file": self.source_file,
         }
 

@@ -22,6 +22,17 @@ _TABLE: dict[str, tuple[str, bool]] = {
     # Not in the contract's table, but in the catalog (certificate-token); rule 1 makes a nested AADSTS code
     # with a catalog entry the primary code of its sign-in.
     "AADSTS700027": ("certificate-token", False),
+    # Scenario aadsts-families (issue #9): one code per family of Microsoft's AADSTS table.
+    "AADSTS700016": ("configuration", False),
+    "AADSTS90002": ("configuration", False),
+    "AADSTS50012": ("certificate-token", False),
+    "AADSTS53003": ("configuration", False),
+    "AADSTS90033": ("needs-support", False),
+    "AADSTS50034": ("directory", False),
+    "AADSTS50057": ("directory", False),
+    "AADSTS50079": ("user-enrollment", False),
+    "AADSTS50058": ("needs-support", False),
+    "UNRECOGNISED_AZUREMFA_EVENT": ("needs-support", False),
     "HTTPS_COMMUNICATION_ERROR": ("connectivity", False),
     "HTTP_CONNECT_ERROR": ("connectivity", False),
     "CLIENT_CERT_INSTALL_ERROR": ("certificate-token", False),
@@ -46,7 +57,6 @@ _TABLE: dict[str, tuple[str, bool]] = {
     "AuthenticationMethodLimitReached": ("not-an-error", True),
     "CHALLENGE_REQUESTED": ("not-an-error", True),
     "Success": ("not-an-error", True),  # answers a challenge (issue #9, class 1); never an incident by itself
-    "UNRECOGNISED_AZUREMFA_EVENT": ("needs-support", False),  # an extension event no grammar could place
     "CHALLENGE_NO_RESULT": ("configuration", False),
     "SECONDARY_AUTH_ACCESS_REJECT": ("primary-auth", False),
     "SECONDARY_AUTH_ACCESS_CHALLENGE": ("not-an-error", True),

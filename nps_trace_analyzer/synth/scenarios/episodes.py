@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from nps_trace_analyzer.synth.scenarios import texts
-from nps_trace_analyzer.synth.scenarios.context import BuildContext
+from nps_trace_analyzer.synth.scenarios.context import BookingError, BuildContext
 from nps_trace_analyzer.synth.scenarios.wire import (
     ACCESS_ACCEPT,
     ACCESS_CHALLENGE,
@@ -268,6 +268,13 @@ _BODIES: dict[str, Callable[[BuildContext, Episode, int, User, datetime], str]] 
         (ctx.day - timedelta(days=1)).strftime("%m/%d/%Y 09:14:02"),
     ),
     "ests-cert-missing": lambda ctx, _e, _i, _u, _t: texts.ests_certificate_missing(TENANT_ID),
+    "ests-aadsts": lambda ctx, episode, i, _u, t: texts.ests_nested_aadsts(
+        str(episode.param("aadsts", i)),
+        str(episode.param("detail", i)),
+        ctx.guid(),
+        ctx.guid(),
+        t - timedelta(seconds=1),
+    ),
     "https": lambda ctx, _e, _i, _u, _t: texts.https_communication_error(ctx.settings.mfa_host),
     "http-connect": lambda ctx, _e, _i, _u, _t: texts.http_connect_error(ctx.settings.mfa_host),
     "request-missing-code": lambda _c, _e, _i, _u, _t: texts.REQUEST_MISSING_CODE_BODY,
@@ -282,6 +289,7 @@ _BODY_CALLS: dict[str, tuple[str, str] | None] = {
     "ests-sp-disabled": ("sts", CALL_OK),
     "ests-cert-expired": ("sts", CALL_OK),
     "ests-cert-missing": None,
+    "ests-aadsts": ("sts", CALL_OK),
     "https": ("mfa", CALL_TLS_LEGACY),
     "http-connect": ("mfa", CALL_TCP_NO_ANSWER),
     "request-missing-code": ("mfa", CALL_OK),
@@ -570,7 +578,28 @@ def run(ctx: BuildContext, episode: Episode) -> None:
 
 
 def add_healthy(ctx: BuildContext, count: int) -> None:
-    """``count`` healthy sign-ins of everyday users, kept out of outages and away from failure episodes."""
+    """``count`` healthy sign-ins of everyday users, kept out of outages and away from failure episodes.
+
+    Each sign-in keeps its user's next 6 minutes clear, so the 14 everyday users fill their working day after a
+    few hundred sign-ins. The rest then goes to extra everyday users (``user001@contoso.com``...), created as
+    needed, so every count the ``--healthy`` option accepts fits; smaller counts are generated exactly as before.
+    """
     episode = Episode("healthy")
+    extra: list[User] = []
     for _ in range(count):
-        healthy(ctx, episode, 0, Placement(ctx, episode, avoid_outages=True), ctx.pick_user())
+        try:
+            healthy(ctx, episode, 0, Placement(ctx, episode, avoid_outages=True), ctx.pick_user())
+            continue
+        except BookingError:
+            pass
+        for _attempt in range(2):
+            if not extra or _attempt:
+                number = len(extra) + 1
+                extra.append(User(f"user{number:03d}@contoso.com", f"user{number:03d}", 5000 + number, "push"))
+            try:
+                healthy(ctx, episode, 0, Placement(ctx, episode, avoid_outages=True), extra[-1])
+                break
+            except BookingError:
+                continue
+        else:
+            raise BookingError("no free slot for a healthy sign-in even for a new everyday user")
