@@ -85,7 +85,9 @@ def findings_for(event: Event, catalog: CatalogLike) -> Iterator[Finding]:
                 yield Finding(event, NPSEXT_TRACE_ERROR, "error", entry.id if entry else None, attrs)
             return
         if not ex.codes and (event.level in (1, 2, 3)):
-            yield Finding(event, UNRECOGNISED, "error" if event.level in (1, 2) else "warning", None, attrs)
+            entry = catalog.match(UNRECOGNISED, event.text)
+            kind = "error" if event.level in (1, 2) else "warning"
+            yield Finding(event, UNRECOGNISED, kind, entry.id if entry else None, attrs)
             return
         for code, _message in ex.codes:
             entry = catalog.match(code, event.text)
