@@ -84,7 +84,7 @@ class IncidentEngine:
                 self._results.add(attrs.get("user"), finding.event.time)
             if attrs.get("user") and attrs.get("auth_type"):
                 self._count_auth_type(source, attrs["user"], attrs["auth_type"])
-            if not healthy_traffic.is_result_only(finding, ctx):
+            if not healthy_traffic.is_result_only(finding, ctx) and not healthy_traffic.is_ignored(finding, ctx):
                 self._audit_rejects.append(finding)
         elif finding.kind == "system":
             if healthy_traffic.is_ignored(finding, ctx):

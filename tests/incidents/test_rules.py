@@ -51,10 +51,13 @@ def test_healthy_traffic_results_only_answer_challenges() -> None:
     assert not healthy_traffic.is_result_only(audit("NPS-REASON-16", 0, "alice"), c)
 
 
-def test_healthy_traffic_ignores_benign_system_events_only() -> None:
+def test_healthy_traffic_ignores_benign_system_and_audit_events_only() -> None:
     c = ctx()
     assert healthy_traffic.is_ignored(finding("SYSTEM-NPS-4400", kind="system"), c)
     assert not healthy_traffic.is_ignored(finding("SYSTEM-NPS-18", kind="system"), c)
+    assert healthy_traffic.is_ignored(audit("SECURITY-6280", 0, "alice"), c)  # account unlocked
+    assert not healthy_traffic.is_ignored(audit("NPS-REASON-16", 0, "alice"), c)
+    assert healthy_traffic.is_result_only(audit("SECURITY-6278", 0, "alice"), c)  # granted after health check
 
 
 # --- trace-copy ---------------------------------------------------------------------------------------------------

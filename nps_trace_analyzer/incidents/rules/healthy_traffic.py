@@ -1,4 +1,5 @@
-"""Healthy traffic makes no incident: NPS grants, benign System events and the extension's success results.
+"""Healthy traffic makes no incident: NPS grants, the extension's success results, and System or NPS audit events
+the catalog marks benign (an LDAP connection that came up, an account unlocked).
 
 Why a rule: most of a busy server's log is healthy sign-ins. They matter only as *answers* (a grant or a
 "Success" answers a challenge) and are otherwise never stored, so memory follows the failures, not the traffic.
@@ -18,5 +19,5 @@ def is_result_only(finding: Finding, ctx: RuleContext) -> bool:
 
 
 def is_ignored(finding: Finding, ctx: RuleContext) -> bool:
-    """True for System events the catalog marks benign (e.g. 4400, the LDAP connection came up)."""
-    return finding.kind == "system" and ctx.is_benign(finding)
+    """True for System and NPS audit events the catalog marks benign (4400: the LDAP connection came up)."""
+    return finding.kind in ("system", "nps-audit") and ctx.is_benign(finding)
