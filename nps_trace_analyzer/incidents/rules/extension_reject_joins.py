@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from nps_trace_analyzer.incidents.context import RuleContext
 from nps_trace_analyzer.incidents.drafts import Draft, RuleResult
-from nps_trace_analyzer.incidents.joining import nearest_for_user
+from nps_trace_analyzer.incidents.joining import UserAnchors
 from nps_trace_analyzer.incidents.rules.nps_reject import reject_draft
 from nps_trace_analyzer.model import Finding
 
@@ -25,8 +25,9 @@ def apply(rejects: list[Finding], extension_drafts: list[Draft], ctx: RuleContex
         return draft.kind != "server" or not ctx.is_benign(own)
 
     out = RuleResult()
+    anchors = UserAnchors(extension_drafts, anchor)
     for finding in rejects:
-        target = nearest_for_user(extension_drafts, finding, ctx.options.join_window, anchor)
+        target = anchors.nearest(finding, ctx.options.join_window)
         if target is not None:
             out.joins.append((target, finding))
         else:

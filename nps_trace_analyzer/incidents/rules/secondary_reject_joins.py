@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from nps_trace_analyzer.incidents.context import RuleContext
 from nps_trace_analyzer.incidents.drafts import Draft, RuleResult, Sighting
-from nps_trace_analyzer.incidents.joining import nearest_for_user
+from nps_trace_analyzer.incidents.joining import UserAnchors
 from nps_trace_analyzer.incidents.rules.nps_reject import RepeatFolder
 
 NAME = "secondary-reject-joins"
@@ -17,9 +17,10 @@ NAME = "secondary-reject-joins"
 
 def apply(notices: list[Sighting], reject_drafts: list[Draft], ctx: RuleContext, folder: RepeatFolder) -> RuleResult:
     out = RuleResult()
+    anchors = UserAnchors(reject_drafts)
     for sighting in notices:
         for finding in sighting.findings:
-            target = nearest_for_user(reject_drafts, finding, ctx.options.join_window)
+            target = anchors.nearest(finding, ctx.options.join_window)
             if target is not None:
                 out.joins.append((target, finding))
             else:
