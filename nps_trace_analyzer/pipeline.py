@@ -36,7 +36,14 @@ from nps_trace_analyzer.report.tables import EventsCsv, write_incidents_csv
 from nps_trace_analyzer.sources.registry import Collector, reader_for
 
 Progress = Callable[[str], None]
+EventObserver = Callable[[Event, bool], None]  # (event, False when it repeats another source's event)
 _CHANNEL_ROLES = (*AZUREMFA_CHANNELS, "Security", "System", "Application")
+
+
+def _has_security_log(files: Sequence[InputFile]) -> bool:
+    """Does the bundle hold the Security event log? Then NPS_EventLog.log (its text rendering) repeats it; decided
+    from the inputs, before reading, so observers see the same flags in any read order."""
+    return any(inp.kind == "evtx" and inp.role == "Security" for inp in files)
 
 
 def _read_order(files: Sequence[InputFile]) -> list[InputFile]:
@@ -96,9 +103,13 @@ class _Stream:
     events_csv: EventsCsv
     counts: StreamCounts = field(default_factory=StreamCounts)
     per_source: Counter[str] = field(default_factory=Counter)
+    observer: EventObserver | None = None
+    text_log_is_copy: bool = False  # NPS_EventLog.log repeats a Security.evtx of the same bundle
 
     def consume(self, inp: InputFile, event: Event) -> None:
         self.events_csv.add(event)
+        if self.observer is not None:
+            self.observer(event, not (self.text_log_is_copy and inp.kind == "nps-eventlog-text"))
         self.per_source[_source_label(inp)] += 1
         counts = self.counts
         if counts.first_time is None or event.time < counts.first_time:
@@ -122,9 +133,18 @@ def _note_reader_error(inp: InputFile, exc: Exception, say: Progress) -> None:
 
 
 def analyze(
-    paths: Sequence[str | Path], out_dir: Path, options: AnalyzeOptions | None = None, progress: Progress | None = None
+    paths: Sequence[str | Path],
+    out_dir: Path,
+    options: AnalyzeOptions | None = None,
+    progress: Progress | None = None,
+    observer: EventObserver | None = None,
 ) -> AnalysisResult:
-    """Analyse a bundle and write ``report.html``, ``incidents.csv``, ``events.csv`` and ``findings.json``."""
+    """Analyse a bundle and write ``report.html``, ``incidents.csv``, ``events.csv`` and ``findings.json``.
+
+    ``observer`` sees every event as it is read, with False for events that repeat another source's (the NPS
+    text log next to Security.evtx); the library API keeps them or a summary of them (:mod:`nps_trace_analyzer.api`).
+    It must not change them.
+    """
     options = options or AnalyzeOptions()
     say = progress or (lambda _msg: None)
     catalog = load_catalog(options.catalog_paths)
@@ -138,7 +158,9 @@ def analyze(
         EventsCsv(report_paths(staging).events_csv) as events_csv,
     ):
         targets = report_paths(staging)
-        stream = _Stream(catalog, engine, events_csv)
+        stream = _Stream(
+            catalog, engine, events_csv, observer=observer, text_log_is_copy=_has_security_log(bundle.files)
+        )
         readable = _read_order([f for f in bundle.files if reader_for(f.kind) is not None])
         for number, inp in enumerate(readable, 1):
             reader = reader_for(inp.kind)
