@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from typing import Any, Protocol
 
-from nps_trace_analyzer.extract.azuremfa import extract_azuremfa
+from nps_trace_analyzer.extract.azuremfa import MAX_TEXT, extract_azuremfa
 from nps_trace_analyzer.extract.nps_audit import is_nps_audit, nps_audit_fields, system_code
 from nps_trace_analyzer.model import Event, Finding
 
@@ -65,7 +65,7 @@ def _azuremfa_findings(event: Event, catalog: CatalogLike) -> Iterator[Finding]:
     if "cid" not in attrs and m and m.group(1).strip("0-"):
         attrs["cid"] = m.group(1).lower()  # the trace may carry the CID as a field of its own (never the nil GUID)
     codes = list(ex.codes)
-    for code in catalog.codes_by_message(event.text):
+    for code in catalog.codes_by_message(event.text[:MAX_TEXT]):
         if all(code != seen for seen, _ in codes):
             codes.append((code, event.text))
     if not codes and event.channel == NPSEXT_CHANNEL:

@@ -25,7 +25,7 @@ _CONTRACTIONS = {
     "haven't": "have not",
 }
 _SEPARATORS = re.compile(r"[\\/]")
-_SPACE_AROUND_PUNCT = re.compile(r"\s*([.:,;!?()\[\]'\"])\s*")
+_TIGHT_PUNCTUATION = ".:,;!?()[]'\""
 _SPACES = re.compile(r"\s+")
 _PLACEHOLDER = re.compile(r"\{\d+\}")
 #: Copies of messages from web pages and mail carry typographic quotes and dashes.
@@ -42,10 +42,12 @@ def normalize(text: str) -> str:
     for short, full in _CONTRACTIONS.items():
         out = out.replace(short, full)
     out = _SEPARATORS.sub(" ", out)
-    # Spaces are collapsed before the punctuation rule so that its \s* never rescans a long blank run
-    # (linear time on hostile input, issue #10).
+    # Spaces are collapsed first, so at most one space sits beside a punctuation mark: plain replacements
+    # then remove it in linear time whatever the input (issue #10).
     out = _SPACES.sub(" ", out)
-    return _SPACE_AROUND_PUNCT.sub(r"\1", out).strip()
+    for mark in _TIGHT_PUNCTUATION:
+        out = out.replace(" " + mark, mark).replace(mark + " ", mark)
+    return out.strip()
 
 
 def message_regex(message: str) -> re.Pattern[str] | None:

@@ -36,6 +36,14 @@ GUID_VALUE_RE = re.compile(r"\{?(" + _GUID + r")\}?")
 MFA_CLIENT_APP_ID = "981f26a1-7f43-403b-a875-f8b09b8cd720"
 #: Longest user name the grammar accepts (RADIUS User-Name is at most 253 octets).
 MAX_USER = 256
+#: At most this many codes and Msg:: texts are taken from one event (a real event holds two or three); a text
+#: with more is hostile or garbage, and the cut is noted in the finding (``extract_note``).
+MAX_CODES = 50
+#: Longest event text read (characters, after whitespace runs are collapsed). Real AzureMfa events are under
+#: 10 KB; every pattern is linear, and this cap keeps a hostile 100 MB "event" to a fraction of a second.
+MAX_TEXT = 262_144
+#: Longest Msg:: text kept (the service's messages are a few hundred characters).
+MAX_MESSAGE = 4000
 #: How far after a sentence head the rest of the sentence (user, state, response) is looked for.
 WINDOW = 700
 
@@ -63,15 +71,15 @@ RESPONSE_STATE_RE = re.compile(r"\b(?P<state>Access(?:Reject|Challenge|Accept))\
 NAS_MISSING_RE = re.compile(r"missing NAS Identifier and Nas IpAddress", re.IGNORECASE)
 ERRORCODE_RE = re.compile(r"ErrorCode ?:: ?(?:CID ?: ?[^ ]{1,80} )?(?P<code>[A-Za-z][A-Za-z0-9_]{0,99})")
 MSG_MARK_RE = re.compile(r"Msg ?:: ?")
-MSG_END_RE = re.compile(r"ErrorCode ?::|Enter ERROR_CODE ?@|Trace ID ?:")
+MSG_END_RE = re.compile(r"ErrorCode ?::|Msg ?::|Enter ERROR_CODE ?@|Trace ID ?:")
 WARNING_CODE_RE = re.compile(r"\b(?P<code>[A-Z][A-Z0-9_]{0,80}_WARNING) ?::")
 AADSTS_RE = re.compile(r"\bAADSTS(\d{4,9})\b")
 TRACE_ID_RE = re.compile(r"Trace ID ?: ?(" + _GUID + r")")
 CORRELATION_ID_RE = re.compile(r"Correlation ID ?: ?(" + _GUID + r")")
 TIMESTAMP_RE = re.compile(r"Timestamp ?: ?(\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d{1,9})?Z?)")
 REGISTRY_KEY_RE = re.compile(r"\bkey ?: ?(?P<key>[A-Z][A-Z0-9_]{1,80})")
-#: Words of the text; a catalog code must be one of them, whole and case-exact.
-WORD_RE = re.compile(r"\b[A-Za-z][A-Za-z0-9_]*\b")
+#: Code-shaped words of the text (see below); a catalog code must be one of them, whole and case-exact.
+WORD_RE = re.compile(r"\b(?:[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+)\b")
 #: Code-shaped tokens: UPPER_SNAKE with at least one underscore, or CamelCase with at least two humps. A bare
 #: word ("Success", "Error") stands for a code only as a whole Data value or after a marker.
 UPPER_SNAKE_RE = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
@@ -86,6 +94,8 @@ PLACEHOLDER_USER_RE = re.compile(r"[<\[{(]?(?:user(?:name)?|upn|user ?principal 
 BARE_USER_RE = re.compile(r"[A-Za-z][A-Za-z0-9._$-]{0,63}")
 REDACTED_RE = re.compile(r"[xX*#?.-]+|<[^<>]{0,20}>|\{[^{}]{0,20}\}")
 USER_CONTEXT_RE = re.compile(r"\bfor (?:the )?user\b", re.IGNORECASE)
+#: Quotes, markdown backticks and sentence punctuation around a user name in posts and docs.
+_USER_PUNCTUATION = " .,;`'\"\u2018\u2019\u201c\u201d"
 _NOT_A_USER = re.compile(r"::|\bCID ?:|NPS Extension for|" + _GUID, re.IGNORECASE)
 _USER_STOPS = (" with state ", " with Azure MFA response", " with response state ", " CID:", " CID :", " NPS Extension")
 
@@ -153,6 +163,7 @@ class MfaExtraction:
     registry_key: str | None = None
     codes: list[tuple[str, str]] = field(default_factory=list)
     kinds: dict[str, str] = field(default_factory=dict)
+    note: str | None = None  # what was cut from a text too big to read whole
 
     def attrs(self) -> dict[str, str]:
         """The non-empty scalar fields, as the string map a Finding carries."""
@@ -170,10 +181,11 @@ class MfaExtraction:
             "correlation_id",
             "service_timestamp",
             "registry_key",
+            "note",
         ):
             value = getattr(self, key)
             if value:
-                out[key] = value
+                out["extract_note" if key == "note" else key] = value
         if self.aadsts:
             out["aadsts"] = ", ".join(self.aadsts)
         return out
@@ -190,7 +202,7 @@ def collapse(text: str) -> str:
 
 def _clean_user(raw: str) -> str | None:
     """A captured user name without sentence punctuation, or None if it cannot be one."""
-    user = raw.strip().strip("`'\"\u2018\u2019\u201c\u201d").rstrip(".,;").strip()
+    user = raw.strip(_USER_PUNCTUATION)
     if not user or len(user) > MAX_USER or user.count(" ") > 3 or _NOT_A_USER.search(user):
         return None
     return user
@@ -215,10 +227,16 @@ def _user_after(whole: str, start: int) -> str | None:
     return _clean_user(tail[:cut])
 
 
-def _add(ex: MfaExtraction, code: str, message: str, kind: str | None = None) -> None:
-    if all(code != seen for seen, _ in ex.codes):
-        ex.codes.append((code, message))
-        ex.kinds[code] = kind or code_kind(code)
+def _add(ex: MfaExtraction, code: str, message: str, kind: str | None = None) -> bool:
+    """Record ``code`` once; False when it was already known or the event already holds :data:`MAX_CODES`."""
+    if code in ex.kinds:
+        return False
+    if len(ex.codes) >= MAX_CODES:
+        ex.note = f"more than {MAX_CODES} codes in one event; the rest were not read"
+        return False
+    ex.codes.append((code, message))
+    ex.kinds[code] = kind or code_kind(code)
+    return True
 
 
 def _grammar(ex: MfaExtraction, whole: str) -> None:
@@ -262,28 +280,34 @@ def _markers(ex: MfaExtraction, whole: str) -> None:
     ends = [m.start() for m in MSG_END_RE.finditer(whole)]
     messages: list[str] = []
     for m in MSG_MARK_RE.finditer(whole):
-        nxt = bisect.bisect_left(ends, m.end())
-        messages.append(whole[m.end() : ends[nxt] if nxt < len(ends) else len(whole)].strip())
+        if len(messages) >= MAX_CODES:
+            break
+        nxt = bisect.bisect_right(ends, m.start())  # the next terminator after this marker (not itself)
+        end = ends[nxt] if nxt < len(ends) else len(whole)
+        messages.append(whole[m.end() : min(end, m.end() + MAX_MESSAGE)].strip())
     if messages:
         ex.message = messages[0]
     for index, m in enumerate(ERRORCODE_RE.finditer(whole)):
         code = m.group("code")
         if code in _NOT_CODES:  # "ErrorCode:: CID : <redacted CID> CODE": the real code is found as a token
             continue
-        if code not in ex.error_codes:
+        if _add(ex, code, messages[index] if index < len(messages) else (ex.message or whole), "error"):
             ex.error_codes.append(code)
-        _add(ex, code, messages[index] if index < len(messages) else (ex.message or whole), "error")
+        elif ex.note:
+            break
 
     for m in WARNING_CODE_RE.finditer(whole):
-        _add(ex, m.group("code"), whole, "warning")
+        if not _add(ex, m.group("code"), whole, "warning") and ex.note:
+            break
     if NAS_MISSING_RE.search(whole):
         _add(ex, NAS_ATTRIBUTES_MISSING, whole, "warning")
 
     for m in AADSTS_RE.finditer(whole):
         code = "AADSTS" + m.group(1)
-        if code not in ex.aadsts:
+        if _add(ex, code, whole, "aadsts"):
             ex.aadsts.append(code)
-            _add(ex, code, whole, "aadsts")
+        elif ex.note:
+            break
     if m := TRACE_ID_RE.search(whole):
         ex.trace_id = m.group(1).lower()
     if m := CORRELATION_ID_RE.search(whole):
@@ -297,6 +321,16 @@ def _markers(ex: MfaExtraction, whole: str) -> None:
 def user_shape(value: str) -> bool:
     """True for a whole value that can only be a user: UPN, DOMAIN\\user or a redaction placeholder."""
     return bool(UPN_RE.fullmatch(value) or DOWN_LEVEL_RE.fullmatch(value) or PLACEHOLDER_USER_RE.fullmatch(value))
+
+
+def _note_kind(ex: MfaExtraction, code: str, kind: str) -> None:
+    """Keep the typed lists in step with a code found by its shape."""
+    if kind == "error":
+        ex.error_codes.append(code)
+    elif kind == "response" and ex.mfa_response is None:
+        ex.mfa_response = code
+    elif kind == "aadsts":
+        ex.aadsts.append(code)
 
 
 def _known(token: str, known_codes: Collection[str]) -> bool:
@@ -316,11 +350,8 @@ def _shapes(ex: MfaExtraction, whole: str, parts: Sequence[str], known_codes: Co
                 guids.append(guid)
         elif _known(value, known_codes):
             kind = code_kind(value)
-            _add(ex, value, whole, kind)
-            if kind == "error" and value not in ex.error_codes:
-                ex.error_codes.append(value)
-            if kind == "response" and ex.mfa_response is None:
-                ex.mfa_response = value
+            if _add(ex, value, whole, kind):
+                _note_kind(ex, value, kind)
         elif ex.user is None and user_shape(value):
             ex.user = value
         elif (
@@ -340,13 +371,12 @@ def _shapes(ex: MfaExtraction, whole: str, parts: Sequence[str], known_codes: Co
     if known_codes:
         for m in WORD_RE.finditer(whole):
             token = m.group(0)
-            if token in known_codes and is_code_shaped(token) and all(token != c for c, _ in ex.codes):
+            if token in known_codes and token not in ex.kinds and is_code_shaped(token):
                 kind = code_kind(token)
-                _add(ex, token, ex.message or whole, kind)
-                if kind == "error":
-                    ex.error_codes.append(token)
-                elif kind == "response" and ex.mfa_response is None:
-                    ex.mfa_response = token
+                if _add(ex, token, ex.message or whole, kind):
+                    _note_kind(ex, token, kind)
+                elif ex.note:
+                    break
 
     if ex.user is None:
         found = {u.lower(): u for u in (m.group(0) for m in UPN_RE.finditer(whole))}
@@ -368,6 +398,10 @@ def extract_azuremfa(
     if not text and not parts:
         return ex
     whole = collapse(text or " ".join(parts or ()))
+    if len(whole) > MAX_TEXT:
+        ex.note = f"text of {len(whole)} characters: only the first {MAX_TEXT} were read"
+        whole = whole[:MAX_TEXT]
+        parts = [p[:MAX_TEXT] for p in (parts or ())[:MAX_CODES]]
     ex.is_extension_text = bool(PREFIX_RE.search(whole))
     _grammar(ex, whole)
     _markers(ex, whole)
