@@ -39,6 +39,8 @@ MAX_USER = 256
 #: At most this many codes and Msg:: texts are taken from one event (a real event holds two or three); a text
 #: with more is hostile or garbage, and the cut is noted in the finding (``extract_note``).
 MAX_CODES = 50
+#: More Data values than this are read as the words of a sentence rather than as insertion strings.
+MAX_INSERTION_STRINGS = 12
 #: Longest event text read (characters, after whitespace runs are collapsed). Real AzureMfa events are under
 #: 10 KB; every pattern is linear, and this cap keeps a hostile 100 MB "event" to a fraction of a second.
 MAX_TEXT = 262_144
@@ -87,11 +89,11 @@ CAMEL_RE = re.compile(r"[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+")
 
 # Users: what a whole Data value (or one lone address in a text) may be.
 UPN_RE = re.compile(
-    r"(?<![\w.*%+'-])[A-Za-z0-9*._%+'-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}\b"
+    r"(?<![\w.*%+'-])[\w.*%+'#$!&-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){0,8}\.[^\W\d_]{2,24}\b"
 )
-DOWN_LEVEL_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\\[^\\\s:@]{1,64}")
+DOWN_LEVEL_RE = re.compile(r"[^\W_][\w.-]{0,63}\\[^\\\s:@]{1,64}")
 PLACEHOLDER_USER_RE = re.compile(r"[<\[{(]?(?:user(?:name)?|upn|user ?principal ?name)[>\]})]?", re.IGNORECASE)
-BARE_USER_RE = re.compile(r"[A-Za-z][A-Za-z0-9._$-]{0,63}")
+BARE_USER_RE = re.compile(r"[^\W\d_][\w.$'-]{0,63}")
 REDACTED_RE = re.compile(r"[xX*#?.-]+|<[^<>]{0,20}>|\{[^{}]{0,20}\}")
 USER_CONTEXT_RE = re.compile(r"\bfor (?:the )?user\b", re.IGNORECASE)
 #: Quotes, markdown backticks and sentence punctuation around a user name in posts and docs.
@@ -243,7 +245,7 @@ def _grammar(ex: MfaExtraction, whole: str) -> None:
     """The sentence grammar of the verbatim events, each sentence read at its first occurrence."""
     if m := CHALLENGE_HEAD_RE.search(whole):
         ex.user = _user_after(whole, m.end())
-        if s := STATE_RE.search(whole, m.end(), m.end() + WINDOW):
+        if s := STATE_RE.search(whole):  # anywhere: Data values may come in any order
             ex.state = s.group(1).lower()
         _add(ex, CHALLENGE_REQUESTED, whole, "challenge")
 
@@ -260,10 +262,11 @@ def _grammar(ex: MfaExtraction, whole: str) -> None:
             _add(ex, ex.mfa_response, ex.mfa_message or whole, "response")
 
     if m := SECONDARY_HEAD_RE.search(whole):
-        if s := SECONDARY_TAIL_RE.search(whole, m.end(), m.end() + WINDOW):
+        # The "Request received for User ..." sentence may come before the head when Data values are out of order.
+        if s := SECONDARY_TAIL_RE.search(whole):
             ex.user = ex.user or _clean_user(s.group("user"))
             ex.response_state = s.group("state")
-        elif s := RESPONSE_STATE_RE.search(whole, m.end()):  # parts out of order: the state token alone
+        elif s := RESPONSE_STATE_RE.search(whole):  # the state token on its own
             ex.response_state = s.group("state")
         if ex.response_state:
             _add(ex, SECONDARY_AUTH_CODES[ex.response_state.lower()], whole, "secondary")
@@ -343,6 +346,9 @@ def _shapes(ex: MfaExtraction, whole: str, parts: Sequence[str], known_codes: Co
     taken = {g for g in (ex.state, ex.trace_id, ex.correlation_id, MFA_CLIENT_APP_ID) if g}
     guids: list[str] = []
     bare_users: list[str] = []
+    # Insertion strings are few; dozens of values are the words of a sentence, where "userName\Identifier" or
+    # "username" is prose, not a user. Only an address is then a user by its shape alone.
+    few = len(values) <= MAX_INSERTION_STRINGS
     for value in values:
         if m := GUID_VALUE_RE.fullmatch(value):
             guid = m.group(1).lower()
@@ -352,13 +358,14 @@ def _shapes(ex: MfaExtraction, whole: str, parts: Sequence[str], known_codes: Co
             kind = code_kind(value)
             if _add(ex, value, whole, kind):
                 _note_kind(ex, value, kind)
-        elif ex.user is None and user_shape(value):
+        elif ex.user is None and (UPN_RE.fullmatch(value) or (few and user_shape(value))):
             ex.user = value
         elif (
             BARE_USER_RE.fullmatch(value)
             and not REDACTED_RE.fullmatch(value)
             and not is_code_shaped(value)
             and value.lower() not in SECONDARY_AUTH_CODES
+            and few
         ):
             bare_users.append(value)
     if ex.cid is None and guids:
