@@ -28,6 +28,7 @@ import evtx
 from lxml import etree
 
 from nps_trace_analyzer.model import Event, InputFile
+from nps_trace_analyzer.sources.evtx_strings import restore_event, strings_cut_at_nul
 from nps_trace_analyzer.sources.registry import Collector, register
 
 BATCH = 512
@@ -230,6 +231,7 @@ def read_evtx(inp: InputFile, collector: Collector) -> Iterator[Event]:
     as_xml = channel_hint.lower().endswith(AZUREMFA_CHANNEL_SUFFIXES)
     records = parser.records() if as_xml else parser.records_json()
     decode = _event_from_xml if as_xml else _decode_json
+    cut_at_nul = strings_cut_at_nul(inp.path) if as_xml else {}  # pyevtx-rs ends strings at a NUL (#10 item 8)
     while True:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", RuntimeWarning)
@@ -269,6 +271,8 @@ def read_evtx(inp: InputFile, collector: Collector) -> Iterator[Event]:
                 if len(inp.warnings) < 50:
                     inp.warnings.append(f"record {record.get('event_record_id')}: cannot normalise: {exc}")
                 continue
+            if event.record_id in cut_at_nul:
+                event = restore_event(event, cut_at_nul[event.record_id], inp.warnings)
             _note_time(inp, event.time)
             inp.events_kept += 1
             yield event
