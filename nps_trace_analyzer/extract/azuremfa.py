@@ -88,9 +88,7 @@ UPPER_SNAKE_RE = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
 CAMEL_RE = re.compile(r"[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+")
 
 # Users: what a whole Data value (or one lone address in a text) may be.
-UPN_RE = re.compile(
-    r"(?<![\w.*%+'-])[\w.*%+'#$!&-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){0,8}\.[^\W\d_]{2,24}\b"
-)
+UPN_RE = re.compile(r"(?<![\w.*%+'-])[\w.*%+'#$!&-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){0,8}\.[^\W\d_]{2,24}\b")
 DOWN_LEVEL_RE = re.compile(r"[^\W_][\w.-]{0,63}\\[^\\\s:@]{1,64}")
 PLACEHOLDER_USER_RE = re.compile(r"[<\[{(]?(?:user(?:name)?|upn|user ?principal ?name)[>\]})]?", re.IGNORECASE)
 BARE_USER_RE = re.compile(r"[^\W\d_][\w.$'-]{0,63}")
