@@ -136,6 +136,42 @@ def test_braced_cid_after_marker() -> None:
     assert ex.cid == CID and ex.user == "bob"
 
 
+@pytest.mark.parametrize(
+    ("text", "cid", "user", "codes"),
+    [
+        (  # a nil GUID is a redaction; HTML references from a web copy are decoded
+            "CID: 00000000-0000-0000-0000-000000000000 : Access Rejected for user &lt;USERNAME&gt; with Azure MFA "
+            "response: UserNotFound and message: x",
+            None,
+            "<USERNAME>",
+            ["UserNotFound"],
+        ),
+        (  # a trace line: CID=..., no prefix, no marker
+            f"ProcessRequest: CID={CID.upper()}, user=alice@contoso.com, result=ESTS_TOKEN_ERROR",
+            CID,
+            "alice@contoso.com",
+            ["ESTS_TOKEN_ERROR"],
+        ),
+        (  # the Entra wording of the response sentence; an address in angle brackets is the address
+            "Access Rejected for user <bob@contoso.com> with Microsoft Entra multifactor authentication response: "
+            "AccessDenied and message: Caller tenant does not have access permissions",
+            None,
+            "bob@contoso.com",
+            ["AccessDenied"],
+        ),
+        (  # markers with one colon, as some copies have them
+            "Exception in Authentication Ext for User x :: ErrorCode: FOO_ERROR Msg: something bad",
+            None,
+            "x",
+            ["FOO_ERROR"],
+        ),
+    ],
+)
+def test_copies_and_trace_lines(text: str, cid: str | None, user: str, codes: list[str]) -> None:
+    ex = extract_azuremfa(text, known_codes=KNOWN)
+    assert (ex.cid, ex.user, [c for c, _ in ex.codes]) == (cid, user, codes)
+
+
 # --- class 4: codes without their markers ---------------------------------------------------------------------
 
 
@@ -264,6 +300,8 @@ WORST_CASES = {
     "code tokens": "".join(f"ESTS_TOKEN_ERROR AADSTS{n} " for n in range(1000, 1000 + MB // 30)),
     "line breaks": "\r\n" * (MB // 2),
     "key markers": "key:" * (MB // 4),
+    "HTML references": "&lt;" * (MB // 4),
+    "response sentence": ("Access Accepted for user a with " + "w " * 40) * (MB // 110),
 }
 
 

@@ -26,6 +26,7 @@ lengths; ``Msg::`` texts are cut with plain index arithmetic instead of a lazy `
 from __future__ import annotations
 
 import bisect
+import html
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
@@ -53,14 +54,14 @@ PREFIX_RE = re.compile(
     r"NPS Extension for (?:Azure AD MFA|Azure MFA|Microsoft Entra(?: [\w-]{1,40}){0,4}? authentication) ?:?",
     re.IGNORECASE,
 )
-CID_RE = re.compile(r"\bCID ?: ?\{?(" + _GUID + r")")
+CID_RE = re.compile(r"\bCID ?[:=] ?\{?(" + _GUID + r")")
 CHALLENGE_HEAD_RE = re.compile(
     r"Challenge requested in Authentication Ext(?:ension)? for (?:the )?user\b", re.IGNORECASE
 )
 VERDICT_HEAD_RE = re.compile(r"Access (?P<verdict>Rejected|Accepted) for (?:the )?user\b", re.IGNORECASE)
 STATE_RE = re.compile(r"with state \{?(" + _GUID + r")", re.IGNORECASE)
 RESPONSE_RE = re.compile(
-    r"with Azure MFA response ?: ?(?P<code>[A-Za-z][A-Za-z0-9_]{0,99})(?: and message ?: ?(?P<message>.*))?",
+    r"with [\w ]{0,60}?response ?: ?(?P<code>[A-Za-z][A-Za-z0-9_]{0,99})(?: and message ?: ?(?P<message>.*))?",
     re.IGNORECASE,
 )
 EXCEPTION_HEAD_RE = re.compile(r"Exception in Authentication Ext(?:ension)? for (?:the )?user\b", re.IGNORECASE)
@@ -71,9 +72,9 @@ SECONDARY_TAIL_RE = re.compile(
 )
 RESPONSE_STATE_RE = re.compile(r"\b(?P<state>Access(?:Reject|Challenge|Accept))\b(?! State)")
 NAS_MISSING_RE = re.compile(r"missing NAS Identifier and Nas IpAddress", re.IGNORECASE)
-ERRORCODE_RE = re.compile(r"ErrorCode ?:: ?(?:CID ?: ?[^ ]{1,80} )?(?P<code>[A-Za-z][A-Za-z0-9_]{0,99})")
-MSG_MARK_RE = re.compile(r"Msg ?:: ?")
-MSG_END_RE = re.compile(r"ErrorCode ?::|Msg ?::|Enter ERROR_CODE ?@|Trace ID ?:")
+ERRORCODE_RE = re.compile(r"ErrorCode ?::? ?(?:CID ?: ?[^ ]{1,80} )?(?P<code>[A-Za-z][A-Za-z0-9_]{0,99})")
+MSG_MARK_RE = re.compile(r"\bMsg ?::? ?")
+MSG_END_RE = re.compile(r"ErrorCode ?::?|\bMsg ?::?|Enter ERROR_CODE ?@|Trace ID ?:")
 WARNING_CODE_RE = re.compile(r"\b(?P<code>[A-Z][A-Z0-9_]{0,80}_WARNING) ?::")
 AADSTS_RE = re.compile(r"\bAADSTS(\d{4,9})\b")
 TRACE_ID_RE = re.compile(r"Trace ID ?: ?(" + _GUID + r")")
@@ -94,6 +95,7 @@ PLACEHOLDER_USER_RE = re.compile(r"[<\[{(]?(?:user(?:name)?|upn|user ?principal 
 BARE_USER_RE = re.compile(r"[^\W\d_][\w.$'-]{0,63}")
 REDACTED_RE = re.compile(r"[xX*#?.-]+|<[^<>]{0,20}>|\{[^{}]{0,20}\}")
 USER_CONTEXT_RE = re.compile(r"\bfor (?:the )?user\b", re.IGNORECASE)
+HTML_ENTITY_RE = re.compile(r"&(?:[A-Za-z]{2,8}|#\d{1,7}|#x[0-9A-Fa-f]{1,6});")
 #: Quotes, markdown backticks and sentence punctuation around a user name in posts and docs.
 _USER_PUNCTUATION = " .,;`'\"\u2018\u2019\u201c\u201d"
 _NOT_A_USER = re.compile(r"::|\bCID ?:|NPS Extension for|" + _GUID, re.IGNORECASE)
@@ -196,13 +198,18 @@ class MfaExtraction:
 
 
 def collapse(text: str) -> str:
-    """``text`` with every whitespace run (line breaks, tabs, doubled spaces) made one space, ends trimmed."""
+    """``text`` with every whitespace run (line breaks, tabs, doubled spaces) made one space, ends trimmed, and
+    HTML character references (``&lt;USERNAME&gt;`` in a copy taken from a web page) decoded."""
+    if "&" in text and HTML_ENTITY_RE.search(text):
+        text = html.unescape(text)
     return " ".join(text.split())
 
 
 def _clean_user(raw: str) -> str | None:
     """A captured user name without sentence punctuation, or None if it cannot be one."""
     user = raw.strip(_USER_PUNCTUATION)
+    if user.startswith("<") and user.endswith(">") and UPN_RE.fullmatch(user[1:-1]):
+        user = user[1:-1]  # "<alice@contoso.com>": the address, not a placeholder
     if not user or len(user) > MAX_USER or user.count(" ") > 3 or _NOT_A_USER.search(user):
         return None
     return user
@@ -275,8 +282,10 @@ def _grammar(ex: MfaExtraction, whole: str) -> None:
 
 def _markers(ex: MfaExtraction, whole: str) -> None:
     """``CID:``, ``ErrorCode::``/``Msg::``, warnings, ``AADSTS<n>`` and the labelled ids of eSTS answers."""
-    if m := CID_RE.search(whole):
-        ex.cid = m.group(1).lower()
+    for m in CID_RE.finditer(whole):
+        if m.group(1).strip("0-"):  # the nil GUID is a redaction, not a request
+            ex.cid = m.group(1).lower()
+            break
 
     ends = [m.start() for m in MSG_END_RE.finditer(whole)]
     messages: list[str] = []
