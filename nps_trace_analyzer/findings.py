@@ -57,7 +57,9 @@ def _azuremfa_findings(event: Event, catalog: CatalogLike) -> Iterator[Finding]:
     read. Only the extension's verbose trace (NPSExtension.etl) keeps its code-less informational lines
     out, as there they are routine chatter.
     """
-    ex = extract_azuremfa(event.text, _data_values(event), catalog.token_codes())
+    # Names of decoded trace fields (NPSExtension.etl) are not the extension's message fields: left out.
+    named = [(n, v) for n, v in event.data if n and n != "Binary"] if event.channel != NPSEXT_CHANNEL else []
+    ex = extract_azuremfa(event.text, _data_values(event), catalog.token_codes(), named)
     attrs = ex.attrs()
     if event.computer:
         attrs["server"] = event.computer

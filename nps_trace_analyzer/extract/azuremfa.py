@@ -103,6 +103,18 @@ _USER_STOPS = (" with state ", " with Azure MFA response", " with response state
 
 _NOT_CODES = frozenset({"CID", "Msg"})
 
+#: What a named Data value holds, by its name lower-cased with non-letters removed.
+FIELD_NAMES: dict[str, str] = {
+    **dict.fromkeys(("cid", "correlationid", "requestid", "clientrequestid"), "cid"),
+    **dict.fromkeys(("user", "username", "upn", "userprincipalname", "useridentity", "account"), "user"),
+    **dict.fromkeys(("errorcode", "code", "error", "response", "mfaresponse", "responsecode", "result"), "code"),
+    **dict.fromkeys(("msg", "message", "errormessage", "responsemessage", "details"), "message"),
+    **dict.fromkeys(("state", "challengestate"), "state"),
+}
+CODE_VALUE_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{1,99}")
+#: Values a code field holds when there is no code.
+NO_CODE_VALUES = frozenset({"S_OK", "OK", "NONE", "NULL", "NA", "XXXX", "CODE", "ERROR_CODE"})
+
 # Codes named by the messages themselves (the extension prints no code token for these).
 CHALLENGE_REQUESTED = "CHALLENGE_REQUESTED"
 SECONDARY_AUTH_CODES = {
@@ -398,27 +410,55 @@ def _shapes(ex: MfaExtraction, whole: str, parts: Sequence[str], known_codes: Co
             ex.user = next(iter(found.values()))
 
 
+def _names(ex: MfaExtraction, whole: str, named: Sequence[tuple[str, str]]) -> None:
+    """Named Data values (``<Data Name="User">``) say what they hold: take what the text did not already say."""
+    for name, raw in named:
+        value = collapse(raw)
+        field_name = re.sub(r"[^a-z]", "", name.lower())
+        if not value or field_name not in FIELD_NAMES:
+            continue
+        role = FIELD_NAMES[field_name]
+        if role in ("cid", "state") and (m := GUID_VALUE_RE.fullmatch(value)) and m.group(1).strip("0-"):
+            if getattr(ex, role) is None:
+                setattr(ex, role, m.group(1).lower())
+        elif role == "user" and ex.user is None:
+            ex.user = _clean_user(value)
+        elif role == "code" and CODE_VALUE_RE.fullmatch(value) and value.upper() not in NO_CODE_VALUES:
+            kind = code_kind(value)
+            if _add(ex, value, ex.message or whole, kind):
+                _note_kind(ex, value, kind)
+        elif role == "message" and ex.message is None:
+            ex.message = value[:MAX_MESSAGE]
+
+
 def extract_azuremfa(
-    text: str, parts: Sequence[str] | None = None, known_codes: Collection[str] = frozenset()
+    text: str,
+    parts: Sequence[str] | None = None,
+    known_codes: Collection[str] = frozenset(),
+    named: Sequence[tuple[str, str]] = (),
+    max_text: int = MAX_TEXT,
 ) -> MfaExtraction:
     """Extract codes and identifiers from one NPS-extension event.
 
     ``text`` is the event text (Data strings joined by spaces, a rendered message, a trace line or a pasted
     fragment). ``parts`` are the event's separate Data values when known: a value that is a GUID, a user or a
     code on its own is placed by its shape. ``known_codes`` are the catalog's codes; one of them standing as
-    a whole code-shaped token in the text (``ESTS_TOKEN_ERROR`` without ``ErrorCode::``) is a code.
+    a whole code-shaped token in the text (``ESTS_TOKEN_ERROR`` without ``ErrorCode::``) is a code. ``named``
+    are the Data values that carry a name (``CID``, ``User``, ``ErrorCode``, ``Message``...): the name says
+    what the value is where the text does not. Text past ``max_text`` characters is not read (noted).
     """
     ex = MfaExtraction()
     if not text and not parts:
         return ex
     whole = collapse(text or " ".join(parts or ()))
-    if len(whole) > MAX_TEXT:
-        ex.note = f"text of {len(whole)} characters: only the first {MAX_TEXT} were read"
-        whole = whole[:MAX_TEXT]
-        parts = [p[:MAX_TEXT] for p in (parts or ())[:MAX_CODES]]
+    if len(whole) > max_text:
+        ex.note = f"text of {len(whole)} characters: only the first {max_text} were read"
+        whole = whole[:max_text]
+        parts = [p[:max_text] for p in (parts or ())[:MAX_CODES]]
     ex.is_extension_text = bool(PREFIX_RE.search(whole))
     _grammar(ex, whole)
     _markers(ex, whole)
+    _names(ex, whole, named[:MAX_CODES])
     _shapes(ex, whole, parts or (), known_codes)
     return ex
 
