@@ -136,6 +136,24 @@ class Entry:
 
 
 _WORD_CODE = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_REGEX_SYNTAX = re.compile(r"\\.|[.?*+{}()\[\]|^$]")
+
+
+def _literal_head(regex: re.Pattern[str]) -> str:
+    """The literal text a message regex (from :func:`textmatch.message_regex`) starts with ("" if none)."""
+    head: list[str] = []
+    pos = 0
+    source = regex.pattern
+    while pos < len(source):
+        if source[pos] == "\\" and pos + 1 < len(source) and not source[pos + 1].isalnum():
+            head.append(source[pos + 1])
+            pos += 2
+        elif _REGEX_SYNTAX.match(source, pos):
+            break
+        else:
+            head.append(source[pos])
+            pos += 1
+    return "".join(head)
 _REASON_QUERY = re.compile(r"^(?:reason|reason[-_ ]?code|nps-reason)[:#\- ]?(\d+)$", re.IGNORECASE)
 _EVENT_QUERY = re.compile(r"^(?:event|event[-_ ]?id|eid)[:#\- ]?(\d+)$", re.IGNORECASE)
 
@@ -154,6 +172,7 @@ class Catalog:
         self._by_event: dict[int, list[Entry]] = {}
         self._code_families: list[Entry] = []
         self._token_codes: frozenset[str] | None = None
+        self._messages: list[tuple[str, re.Pattern[str], str]] | None = None
         for entry in self.entries:
             self._by_id[entry.id] = entry
             self._by_code.setdefault(entry.code, []).append(entry)
@@ -231,14 +250,10 @@ class Catalog:
         if not text:
             return []
         norm = normalize(text)
-        words = self.token_codes()
         spans: list[tuple[int, int, str]] = []
-        for entry in self.entries:
-            if entry.code not in words:
-                continue
-            for regex in entry.message_regexes:
-                if m := regex.search(norm):
-                    spans.append((m.start(), m.end(), entry.code))
+        for needle, regex, code in self._message_index():
+            if needle in norm and (m := regex.search(norm)):
+                spans.append((m.start(), m.end(), code))
         kept = [
             s for s in spans if not any(o[0] <= s[0] and s[1] <= o[1] and (o[1] - o[0]) > (s[1] - s[0]) for o in spans)
         ]
@@ -247,6 +262,22 @@ class Catalog:
             if code not in out:
                 out.append(code)
         return out
+
+    def _message_index(self) -> list[tuple[str, re.Pattern[str], str]]:
+        """(literal start of the message, its regex, code) for every documented message of a one-word code.
+
+        The literal start lets :meth:`codes_by_message` skip a regex with one substring test (most events
+        contain none of the messages).
+        """
+        if self._messages is None:
+            words = self.token_codes()
+            self._messages = [
+                (_literal_head(regex), regex, entry.code)
+                for entry in self.entries
+                if entry.code in words
+                for regex in entry.message_regexes
+            ]
+        return self._messages
 
     def find_by_pattern(self, text: str) -> list[Entry]:
         """Entries whose regex patterns match ``text``, whatever their code (for code-less messages)."""
