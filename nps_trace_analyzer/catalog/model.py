@@ -154,6 +154,8 @@ def _literal_head(regex: re.Pattern[str]) -> str:
             head.append(source[pos])
             pos += 1
     return "".join(head)
+
+
 _REASON_QUERY = re.compile(r"^(?:reason|reason[-_ ]?code|nps-reason)[:#\- ]?(\d+)$", re.IGNORECASE)
 _EVENT_QUERY = re.compile(r"^(?:event|event[-_ ]?id|eid)[:#\- ]?(\d+)$", re.IGNORECASE)
 
