@@ -41,6 +41,8 @@ _XML_CHANNEL_RE = re.compile(r"<Channel>([^<]*)</Channel>")
 NPS_SECURITY_IDS = frozenset(range(6272, 6281))
 SYSTEM_PROVIDERS = frozenset({"nps", "ias", "schannel", "microsoft-windows-schannel-events"})
 AZUREMFA_CHANNEL_SUFFIXES = ("authnoptch", "authzoptch", "authzadminch")
+#: Data name under which the rendered message of a forwarded event (<RenderingInfo><Message>) is kept.
+RENDERED_MESSAGE = "RenderedMessage"
 
 
 def is_relevant(provider: str, channel: str, event_id: int, raw: str) -> bool:
@@ -131,6 +133,9 @@ def _event_from_json(doc: dict[str, Any], record_id: int, timestamp: str, source
         user_data = event.get("UserData") or {}
         for _element, children in user_data.items() if isinstance(user_data, dict) else ():
             data.extend(_data_items(children))
+    rendering = event.get("RenderingInfo")
+    if isinstance(rendering, dict) and (message := _scalar(rendering.get("Message")).strip()):
+        data.append((RENDERED_MESSAGE, message))  # forwarded events carry the sentence their strings fill
     return Event(
         time=_parse_time(timestamp),
         source_file=source,
@@ -183,6 +188,10 @@ def _event_from_xml(xml: str, record_id: int, timestamp: str, source: str) -> Ev
         elif name == "UserData":
             for element in section:
                 data.extend((_local(child.tag), child.text or "") for child in element)
+        elif name == "RenderingInfo":  # forwarded events carry the sentence their insertion strings fill
+            message = section.find(f"{_NS}Message")
+            if message is not None and (message.text or "").strip():
+                data.append((RENDERED_MESSAGE, message.text or ""))
     return Event(
         time=_parse_time(timestamp),
         source_file=source,
