@@ -112,8 +112,8 @@ FIELD_NAMES: dict[str, str] = {
     **dict.fromkeys(("state", "challengestate"), "state"),
 }
 CODE_VALUE_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]{1,99}")
-#: Values a code field holds when there is no code.
-NO_CODE_VALUES = frozenset({"S_OK", "OK", "NONE", "NULL", "NA", "XXXX", "CODE", "ERROR_CODE"})
+#: Values a code field holds when there is no code (compared lower-cased).
+NO_CODE_VALUES = frozenset({"s_ok", "ok", "none", "null", "na", "xxxx", "code", "error_code"})
 
 # Codes named by the messages themselves (the extension prints no code token for these).
 CHALLENGE_REQUESTED = "CHALLENGE_REQUESTED"
@@ -423,7 +423,7 @@ def _names(ex: MfaExtraction, whole: str, named: Sequence[tuple[str, str]]) -> N
                 setattr(ex, role, m.group(1).lower())
         elif role == "user" and ex.user is None:
             ex.user = _clean_user(value)
-        elif role == "code" and CODE_VALUE_RE.fullmatch(value) and value.upper() not in NO_CODE_VALUES:
+        elif role == "code" and CODE_VALUE_RE.fullmatch(value) and value.lower() not in NO_CODE_VALUES:
             kind = code_kind(value)
             if _add(ex, value, ex.message or whole, kind):
                 _note_kind(ex, value, kind)
