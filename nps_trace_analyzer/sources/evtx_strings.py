@@ -18,11 +18,8 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from nps_trace_analyzer.model import Event
+from nps_trace_analyzer.sources.evtx_layout import CHUNK_HEADER_BLOCK, CHUNK_SIGNATURE, CHUNK_SIZE, FILE_HEADER_BLOCK
 
-FILE_HEADER_SIZE = 4096
-CHUNK_SIZE = 65536
-CHUNK_SIGNATURE = b"ElfChnk\x00"
-RECORDS_START = 512
 RECORD_SIGNATURE = b"**\x00\x00"
 RECORD_HEADER = struct.Struct("<4sIQQ")
 TEMPLATE_INSTANCE = struct.Struct("<BBII")
@@ -80,7 +77,7 @@ def strings_cut_at_nul(path: str) -> dict[int, list[str]]:
             handle.seek(0, 2)
             if handle.tell() > MAX_FILE_BYTES:
                 return found
-            handle.seek(FILE_HEADER_SIZE)
+            handle.seek(FILE_HEADER_BLOCK)
             while len(chunk := handle.read(CHUNK_SIZE)) == CHUNK_SIZE:
                 if chunk[:8] == CHUNK_SIGNATURE:
                     _scan_chunk(chunk, found)
@@ -90,7 +87,7 @@ def strings_cut_at_nul(path: str) -> dict[int, list[str]]:
 
 
 def _scan_chunk(chunk: bytes, found: dict[int, list[str]]) -> None:
-    pos = RECORDS_START
+    pos = CHUNK_HEADER_BLOCK  # records follow the chunk's header block
     while pos + RECORD_HEADER.size <= CHUNK_SIZE:
         signature, size, record_id, _written = RECORD_HEADER.unpack_from(chunk, pos)
         if signature != RECORD_SIGNATURE or size < RECORD_HEADER.size + 4 or pos + size > CHUNK_SIZE:
