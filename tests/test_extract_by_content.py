@@ -194,6 +194,16 @@ def test_copies_and_trace_lines(text: str, cid: str | None, user: str, codes: li
     assert (ex.cid, ex.user, [c for c, _ in ex.codes]) == (cid, user, codes)
 
 
+def test_pasted_xml_view_is_read_by_its_data_elements() -> None:
+    text = (
+        "<EventData>\n  <Data>" + CID + "</Data>\n  <Data>alice@contoso.com</Data>\n"
+        '  <Data Name="ErrorCode">ESTS_TOKEN_ERROR</Data>\n  <Data>Verify the client certificate &amp; STS_URL</Data>\n'
+        "</EventData>"
+    )
+    ex = extract_azuremfa(text, known_codes=KNOWN)
+    assert (ex.cid, ex.user, [c for c, _ in ex.codes]) == (CID, "alice@contoso.com", ["ESTS_TOKEN_ERROR"])
+
+
 # --- class 4: codes without their markers ---------------------------------------------------------------------
 
 
@@ -324,6 +334,7 @@ WORST_CASES = {
     "key markers": "key:" * (MB // 4),
     "HTML references": "&lt;" * (MB // 4),
     "response sentence": ("Access Accepted for user a with " + "w " * 40) * (MB // 110),
+    "XML view": "<Data>" * (MB // 6) + "</Data>",
 }
 
 

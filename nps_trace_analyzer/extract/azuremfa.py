@@ -95,6 +95,7 @@ PLACEHOLDER_USER_RE = re.compile(r"[<\[{(]?(?:user(?:name)?|upn|user ?principal 
 BARE_USER_RE = re.compile(r"[^\W\d_][\w.$'-]{0,63}")
 REDACTED_RE = re.compile(r"[xX*#?.-]+|<[^<>]{0,20}>|\{[^{}]{0,20}\}")
 USER_CONTEXT_RE = re.compile(r"\bfor (?:the )?user\b", re.IGNORECASE)
+DATA_ELEMENT_RE = re.compile(r"<Data(?: Name=['\"]([^'\"<>]*)['\"])? ?>([^<]*)</Data>")
 HTML_ENTITY_RE = re.compile(r"&(?:[A-Za-z]{2,8}|#\d{1,7}|#x[0-9A-Fa-f]{1,6});")
 #: Quotes, markdown backticks and sentence punctuation around a user name in posts and docs.
 _USER_PUNCTUATION = " .,;`'\"\u2018\u2019\u201c\u201d"
@@ -450,6 +451,10 @@ def extract_azuremfa(
     ex = MfaExtraction()
     if not text and not parts:
         return ex
+    if not parts and not named and "</Data>" in text:  # the event's XML view pasted as text
+        elements = [(m.group(1), html.unescape(m.group(2))) for m in DATA_ELEMENT_RE.finditer(text)]
+        parts = [value for _name, value in elements]
+        named = [(name, value) for name, value in elements if name]
     whole = collapse(text or " ".join(parts or ()))
     if len(whole) > max_text:
         ex.note = f"text of {len(whole)} characters: only the first {max_text} were read"
