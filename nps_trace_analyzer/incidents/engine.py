@@ -147,10 +147,13 @@ class IncidentEngine:
         """Run the rules in their fixed order (docs/diagnosis-contract.md) and return the drafts, sorted."""
         ctx, roles = self.ctx, self.ctx.roles
         logged = list(self._success_marks)
+        unplaced: list[trace_copy.WordMark] = []
         if self._trace:  # marks of the event-log findings, only when there is a trace to compare with
             for finding in (*self._extension, *(c.finding() for c in self._challenges)):
-                logged += [trace_copy.mark(finding), trace_copy.text_mark(finding)]
-        kept, copies = trace_copy.apply(self._trace, logged, ctx)
+                logged.append(trace_copy.mark(finding))
+                if ctx.roles.has(finding.code, "unrecognised"):
+                    unplaced.append(trace_copy.word_mark(finding))
+        kept, copies = trace_copy.apply(self._trace, logged, ctx, unplaced)
         self.trace_copies = len(copies)
         self._trace = []
         for finding in kept:

@@ -28,3 +28,12 @@ def text_signature(text: str) -> str:
     for pattern, mask in _MASKS:
         out = pattern.sub(mask, out)
     return out.casefold()[:MAX_SIGNATURE]
+
+
+def masked_words(text: str, limit: int = 4000) -> frozenset[str]:
+    """The distinct words of ``text`` (its first ``limit`` characters) with variable parts masked: what two copies
+    of one message share even when one is split into parts, reordered, or lacks the product prefix."""
+    out = " ".join(text[:limit].split())
+    for pattern, mask in _MASKS:
+        out = pattern.sub(mask, out)
+    return frozenset(word.strip(".,;:()[]'\"") for word in out.casefold().split()) - {""}

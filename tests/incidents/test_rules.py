@@ -79,6 +79,29 @@ def test_trace_copy_without_event_logs_keeps_everything() -> None:
     assert copies == [] and len(kept) == 2
 
 
+def test_trace_copy_of_an_unplaceable_line_is_recognised_by_its_words_in_any_order() -> None:
+    """The event log may split and reorder the message and drop the prefix; the trace names it differently."""
+    logged = finding(
+        "UNRECOGNISED_AZUREMFA_EVENT", 10, text="in the policy cache of tenant 4a1b; request dropped Unexpected state 7"
+    )
+    copy = finding(
+        "NPSEXT-TRACE-ERROR",
+        on=event(
+            10.4,
+            "NPS Extension for Azure MFA: Unexpected state 7 in the policy cache of tenant 4a1b; request dropped",
+            channel="NPSExtension.etl",
+            file="NPSExtension.etl",
+            source_kind="etl",
+        ),
+    )
+    other = finding(
+        "NPSEXT-TRACE-ERROR",
+        on=event(10.5, "MfaClient::SendRequest failed with 0x80072efd", channel="NPSExtension.etl", source_kind="etl"),
+    )
+    kept, copies = trace_copy.apply([copy, other], [], ctx(), [trace_copy.word_mark(logged)])
+    assert copies == [copy] and kept == [other]
+
+
 # --- audit-text-duplicate -----------------------------------------------------------------------------------------
 
 

@@ -549,9 +549,9 @@ KINDS: dict[str, tuple[bool, Callable[..., None]]] = {
 
 
 def register_kind(name: str, wants_user: bool, function: Callable[..., None]) -> None:
-    """Add an episode kind written in another module (scenario groups keep their own files, e.g. failure_classes)."""
+    """Add an episode kind defined in another module (scenario modules built on the kinds above)."""
     if name in KINDS:
-        raise ValueError(f"episode kind {name!r} is already defined")
+        raise ValueError(f"episode kind {name!r} exists already")
     KINDS[name] = (wants_user, function)
 
 

@@ -46,7 +46,8 @@ REDACTED_CIDS = ("xxxx", "<CID>", "{guid}", "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxx
 # Extension texts that carry no code, no user and no CID (our own wording, shaped like the extension's errors).
 UNPLACEABLE = {
     "policy-cache": "Unexpected state {n} in the policy cache of tenant {tid}; request dropped",
-    "telemetry": "Could not open the telemetry channel for session {sid}",
+    # no GUID: a lone GUID in an insertion string is a CID by content (issue #9, class 2)
+    "telemetry": "Could not open the telemetry channel after {n} attempts",
 }
 
 
@@ -111,7 +112,7 @@ def unplaceable_line(ctx: BuildContext, episode: Episode, i: int, place: Placeme
     """Class 6: an error-level extension event with no code, user or CID; one server incident per wording."""
     name = str(episode.param("text", i))
     start = place.place((f"unplaceable:{name}",), timedelta(seconds=5))
-    message = UNPLACEABLE[name].format(n=ctx.rng.randrange(1, 99), tid=f"{ctx.rng.getrandbits(16):04x}", sid=ctx.guid())
+    message = UNPLACEABLE[name].format(n=ctx.rng.randrange(1, 99), tid=f"{ctx.rng.getrandbits(16):04x}")
     ctx.mfa("AuthZOptCh", 3, 2, start, f"{texts.PREFIX} {message}")
     ctx.expect_server("UNRECOGNISED_AZUREMFA_EVENT", distinct=name)
 
