@@ -16,12 +16,12 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
+from nps_trace_analyzer.domain import AZUREMFA_CHANNEL_SUFFIXES, NPS_AUDIT_EVENT_IDS, SECURITY_AUDITING_PROVIDER
 from nps_trace_analyzer.model import Event
 
-NPS_SECURITY_IDS = frozenset(range(6272, 6281))
+NPS_SECURITY_IDS = NPS_AUDIT_EVENT_IDS
 SYSTEM_PROVIDERS = frozenset({"nps", "ias", "schannel", "microsoft-windows-schannel-events"})
-AZUREMFA_CHANNEL_SUFFIXES = ("authnoptch", "authzoptch", "authzadminch")
-SECURITY_PROVIDER = "microsoft-windows-security-auditing"
+SECURITY_PROVIDER = SECURITY_AUDITING_PROVIDER
 
 _PROVIDER_KEY = '"Provider":{"#attributes":{"Name":"'
 _EVENTID_KEY = '"EventID":'

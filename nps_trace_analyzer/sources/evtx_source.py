@@ -32,14 +32,11 @@ from typing import Any, BinaryIO
 import evtx
 from lxml import etree
 
+from nps_trace_analyzer.domain import AZUREMFA_CHANNEL_SUFFIXES
 from nps_trace_analyzer.model import Event, InputFile
 from nps_trace_analyzer.sources.evtx_layout import RecordIds, account, describe_loss, read_layout
-from nps_trace_analyzer.sources.evtx_lean import (
-    AZUREMFA_CHANNEL_SUFFIXES,
-    fast_event_from_xml,
-    parse_time,
-    sniff_json,
-)
+from nps_trace_analyzer.sources.evtx_lean import fast_event_from_xml, parse_time, sniff_json
+from nps_trace_analyzer.sources.evtx_strings import restore_event, strings_cut_at_nul
 from nps_trace_analyzer.sources.registry import Collector, register
 
 BATCH = 512
@@ -47,6 +44,8 @@ MAX_WARNINGS = 50  # per file; the rest are counted in one closing line
 EMPTY_LOG_SIZE = 4096  # an exported log with no records is its 4 KiB file header alone
 _CHANNEL_RE = re.compile(r'"Channel":"((?:[^"\\]|\\.)*)"')
 _XML_CHANNEL_RE = re.compile(r"<Channel>([^<]*)</Channel>")
+#: Data name under which the rendered message of a forwarded event (<RenderingInfo><Message>) is kept.
+RENDERED_MESSAGE = "RenderedMessage"
 
 
 def _scalar(value: Any) -> str:
@@ -116,6 +115,9 @@ def _event_from_json(doc: dict[str, Any], record_id: int, timestamp: str, source
         user_data = event.get("UserData") or {}
         for _element, children in user_data.items() if isinstance(user_data, dict) else ():
             data.extend(_data_items(children))
+    rendering = event.get("RenderingInfo")
+    if isinstance(rendering, dict) and (message := _scalar(rendering.get("Message")).strip()):
+        data.append((RENDERED_MESSAGE, message))  # forwarded events carry the sentence their strings fill
     return Event(
         time=parse_time(timestamp),
         source_file=source,
@@ -174,6 +176,10 @@ def _event_from_xml(xml: str, record_id: int, timestamp: str, source: str) -> Ev
         elif name == "UserData":
             for element in section:
                 data.extend((_local(child.tag), child.text or "") for child in element)
+        elif name == "RenderingInfo":  # forwarded events carry the sentence their insertion strings fill
+            message = section.find(f"{_NS}Message")
+            if message is not None and (message.text or "").strip():
+                data.append((RENDERED_MESSAGE, message.text or ""))
     return Event(
         time=parse_time(timestamp),
         source_file=source,
@@ -273,7 +279,12 @@ def open_evtx(inp: InputFile) -> bool | None:
 
 
 def read_records(
-    source: str | BinaryIO, stats: ReadStats, as_xml: bool, name: str, first_chunk: int = 0
+    source: str | BinaryIO,
+    stats: ReadStats,
+    as_xml: bool,
+    name: str,
+    first_chunk: int = 0,
+    cut_at_nul: dict[int, list[str]] | None = None,
 ) -> Iterator[Event]:
     """Yield the NPS-relevant events of a whole file or of a shard (file header + a run of chunks).
 
@@ -322,6 +333,11 @@ def read_records(
                 stats.records_skipped += 1
                 stats.warn(f"record {record.get('event_record_id')}: cannot normalise: {exc}")
                 continue
+            if cut_at_nul and event.record_id in cut_at_nul:  # pyevtx-rs ends strings at a NUL (evtx_strings)
+                notes: list[str] = []
+                event = restore_event(event, cut_at_nul[event.record_id], notes)
+                for note in notes:
+                    stats.warn(note)
             _note_time(stats, event.time)
             stats.events_kept += 1
             yield event
@@ -380,8 +396,9 @@ def read_evtx(inp: InputFile, collector: Collector) -> Iterator[Event]:
     if as_xml is None:
         return
     stats = ReadStats()
+    cut_at_nul = strings_cut_at_nul(inp.path) if as_xml else {}
     try:
-        yield from read_records(inp.path, stats, as_xml, inp.name)
+        yield from read_records(inp.path, stats, as_xml, inp.name, cut_at_nul=cut_at_nul)
     finally:
         stats.merge_into(inp)
     finish_evtx(inp, stats.record_ids)
