@@ -28,6 +28,7 @@ from nps_trace_analyzer.extract.nps_audit import is_nps_audit
 from nps_trace_analyzer.findings import findings_for, is_azuremfa
 from nps_trace_analyzer.incidents import IncidentEngine, IncidentOptions
 from nps_trace_analyzer.intake import IntakeLimits, open_bundle
+from nps_trace_analyzer.intake.duplicates import mark_identical_copies
 from nps_trace_analyzer.model import Event, InputFile
 from nps_trace_analyzer.report.html import write_html
 from nps_trace_analyzer.report.output_dir import staged_report_dir
@@ -44,6 +45,14 @@ def _has_security_log(files: Sequence[InputFile]) -> bool:
     """Does the bundle hold the Security event log? Then NPS_EventLog.log (its text rendering) repeats it; decided
     from the inputs, before reading, so observers see the same flags in any read order."""
     return any(inp.kind == "evtx" and inp.role == "Security" for inp in files)
+
+
+def _audit_sources(files: Sequence[InputFile]) -> tuple[str, ...]:
+    """The bundle's files that could hold NPS audit decisions, read or empty (roles settled after reading)."""
+    kinds = ("nps-eventlog-text", "iaslog")
+    return tuple(
+        sorted(inp.name for inp in files if (inp.kind == "evtx" and inp.role == "Security") or inp.kind in kinds)
+    )
 
 
 def _read_order(files: Sequence[InputFile]) -> list[InputFile]:
@@ -161,7 +170,8 @@ def analyze(
         stream = _Stream(
             catalog, engine, events_csv, observer=observer, text_log_is_copy=_has_security_log(bundle.files)
         )
-        readable = _read_order([f for f in bundle.files if reader_for(f.kind) is not None])
+        copies = {id(inp) for inp in mark_identical_copies(bundle.files)}
+        readable = _read_order([f for f in bundle.files if reader_for(f.kind) is not None and id(f) not in copies])
         for number, inp in enumerate(readable, 1):
             reader = reader_for(inp.kind)
             assert reader is not None
@@ -182,6 +192,7 @@ def analyze(
             if not inp.analysed and not inp.reason and reader_for(inp.kind) is None:
                 inp.reason = f"no reader for files of kind '{inp.kind}'"
         say("joining sources and correlating findings into incidents")
+        stream.counts.audit_sources = _audit_sources(bundle.files)
         extra = cross_source_findings(collector, catalog, stream.counts)
         for finding in extra.findings:
             engine.add(finding)
