@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from nps_trace_analyzer.fleet.multi import analyze_servers, bundle_paths
 from nps_trace_analyzer.pipeline import analyze
 from nps_trace_analyzer.synth.evtx import write_evtx
 from nps_trace_analyzer.synth.spec import EventSpec
@@ -153,7 +154,9 @@ def test_the_same_log_under_two_names_is_read_once(tmp_path: Path) -> None:
     doc = _run(bundle, tmp_path / "out")
     assert _summary(doc) == EXPECTED  # counts not doubled
     copies = [i for i in doc["inputs"] if "identical copy of" in (i.get("reason") or "")]
-    assert [c["name"] for c in copies] == [f"{HOST}_AuthZOptCh.evtx"]  # the copy is listed with its reason, never dropped
+    assert [c["name"] for c in copies] == [
+        f"{HOST}_AuthZOptCh.evtx"
+    ]  # the copy is listed with its reason, never dropped
 
 
 def test_a_zip_beside_its_extracted_files_is_read_once(tmp_path: Path) -> None:
@@ -163,3 +166,41 @@ def test_a_zip_beside_its_extracted_files_is_read_once(tmp_path: Path) -> None:
         for name in (OPT_FILE, "Security.evtx"):
             archive.write(bundle / name, f"C_NPS/{name}")
     assert _summary(_run(bundle, tmp_path / "out")) == EXPECTED
+
+
+def _zip_folder(folder: Path, archive_path: Path) -> None:
+    with zipfile.ZipFile(archive_path, "w") as archive:
+        for file in sorted(folder.iterdir()):
+            archive.write(file, f"{folder.name}/{file.name}")
+
+
+def test_a_zip_beside_its_extracted_folder_is_one_bundle_not_two_servers(tmp_path: Path) -> None:
+    """``C_NPS.zip`` and the ``C_NPS`` folder unpacked from it, side by side: one bundle, each incident once."""
+    parent = tmp_path / "handover"
+    _problem_bundle(parent / "C_NPS")
+    _zip_folder(parent / "C_NPS", parent / "C_NPS.zip")
+    assert bundle_paths([parent]) is None
+    assert bundle_paths([parent / "C_NPS", parent / "C_NPS.zip"]) is None
+    assert _summary(_run(parent, tmp_path / "out")) == EXPECTED
+
+
+def test_a_zip_copy_among_several_servers_is_analysed_once(tmp_path: Path) -> None:
+    parent = tmp_path / "fleet"
+    _problem_bundle(parent / "NPS01")
+    _zip_folder(parent / "NPS01", parent / "NPS01.zip")
+    other = parent / "NPS02"
+    other.mkdir()
+    write_evtx(other / OPT_FILE, [_mfa(5, _accepted(CID_A, "bob@contoso.com"))])
+    write_evtx(other / "Security.evtx", [_audit(6272, 6, "bob@contoso.com")])
+    assert bundle_paths([parent]) == [parent / "NPS01", parent / "NPS01.zip", parent / "NPS02"]
+    result = analyze_servers(bundle_paths([parent]) or [], tmp_path / "out")
+    assert [analysis.bundle for _label, analysis in result.servers] == ["NPS01", "NPS02"]
+    assert "NPS01.zip holds the same files as NPS01: analysed once, as NPS01." in result.combined.notes
+
+
+def test_a_zip_with_other_files_than_its_namesake_folder_is_its_own_bundle(tmp_path: Path) -> None:
+    parent = tmp_path / "handover"
+    _problem_bundle(parent / "C_NPS")
+    _zip_folder(parent / "C_NPS", parent / "C_NPS.zip")
+    (parent / "C_NPS" / "notes.txt").write_text("collected again later\n", encoding="utf-8")
+    assert bundle_paths([parent]) == [parent / "C_NPS", parent / "C_NPS.zip"]
