@@ -40,192 +40,21 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from functools import lru_cache
 from pathlib import Path
 
 from nps_trace_analyzer.model import Event
+from nps_trace_analyzer.nps_audit_layout import (
+    OPTIONAL_NAMES,
+    SECTIONS,
+    TEMPLATES,
+    data_order,
+    lookup_label,
+    norm_label,
+)
 from nps_trace_analyzer.sources.text_decode import DEFAULT_MAX_BYTES, TextReadStats, load_text
 
 FORMAT_NAME = "wevtutil-text"
 SECURITY_PROVIDER = "Microsoft-Windows-Security-Auditing"
-
-# --- the rendered templates (declarative; the synth writer renders from the same tables) -------------------
-
-
-@dataclass(frozen=True)
-class Template:
-    """How Windows renders one NPS audit event: title, intro lines, then ``(section, [(label, name)])``."""
-
-    title: str
-    intro: tuple[str, ...]
-    sections: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
-
-    def names(self) -> tuple[str, ...]:
-        """EventData names in EventData order (see :data:`DATA_ORDER`)."""
-        return tuple(name for _s, items in self.sections for _l, name in items)
-
-
-_USER = (
-    "User",
-    (
-        ("Security ID", "SubjectUserSid"),
-        ("Account Name", "SubjectUserName"),
-        ("Account Domain", "SubjectDomainName"),
-        ("Fully Qualified Account Name", "FullyQualifiedSubjectUserName"),
-    ),
-)
-_CLIENT_MACHINE = (
-    "Client Machine",
-    (
-        ("Security ID", "SubjectMachineSID"),
-        ("Account Name", "SubjectMachineName"),
-        ("Fully Qualified Account Name", "FullyQualifiedSubjectMachineName"),
-        ("OS-Version", "MachineInventory"),
-        ("Called Station Identifier", "CalledStationID"),
-        ("Calling Station Identifier", "CallingStationID"),
-    ),
-)
-_NAS = (
-    "NAS",
-    (
-        ("NAS IPv4 Address", "NASIPv4Address"),
-        ("NAS IPv6 Address", "NASIPv6Address"),
-        ("NAS Identifier", "NASIdentifier"),
-        ("NAS Port-Type", "NASPortType"),
-        ("NAS Port", "NASPort"),
-    ),
-)
-_RADIUS_CLIENT = (
-    "RADIUS Client",
-    (("Client Friendly Name", "ClientName"), ("Client IP Address", "ClientIPAddress")),
-)
-_AUTH_BASE = (
-    ("Connection Request Policy Name", "ProxyPolicyName"),
-    ("Network Policy Name", "NetworkPolicyName"),
-    ("Authentication Provider", "AuthenticationProvider"),
-    ("Authentication Server", "AuthenticationServer"),
-    ("Authentication Type", "AuthenticationType"),
-    ("EAP Type", "EAPType"),
-    ("Account Session Identifier", "AccountSessionIdentifier"),
-)
-_AUTH_REJECT = (
-    "Authentication Details",
-    (*_AUTH_BASE, ("Logging Results", "LoggingResult"), ("Reason Code", "ReasonCode"), ("Reason", "Reason")),
-)
-_AUTH_GRANT = ("Authentication Details", (*_AUTH_BASE, ("Logging Results", "LoggingResult")))
-_AUTH_NAP = ("Authentication Details", _AUTH_BASE)
-_QUARANTINE_GRANT = (
-    "Quarantine Information",
-    (("Result", "QuarantineState"), ("Session Identifier", "QuarantineSessionIdentifier")),
-)
-# NAP-era events (6276-6278; NAP was removed in Server 2016): names from the Security-event schema, order and
-# labels from the 2008 templates. Best effort: no real sample was available.
-_QUARANTINE_NAP = (
-    "Quarantine Information",
-    (
-        ("Result", "QuarantineState"),
-        ("Extended-Result", "ExtendedQuarantineState"),
-        ("Session Identifier", "QuarantineSessionID"),
-        ("Help URL", "QuarantineHelpURL"),
-        ("System Health Validator Result(s)", "QuarantineSystemHealthResult"),
-    ),
-)
-_QUARANTINE_PROBATION = (
-    "Quarantine Information",
-    (*_QUARANTINE_NAP[1], ("Quarantine Grace Time", "QuarantineGraceTime")),
-)
-_CONTACT = ("Contact the Network Policy Server administrator for more information.",)
-_REQUEST_SECTIONS = (_USER, _CLIENT_MACHINE, _NAS, _RADIUS_CLIENT)
-
-TEMPLATES: dict[int, Template] = {
-    6272: Template(
-        "Network Policy Server granted access to a user.", (), (*_REQUEST_SECTIONS, _AUTH_GRANT, _QUARANTINE_GRANT)
-    ),
-    6273: Template("Network Policy Server denied access to a user.", _CONTACT, (*_REQUEST_SECTIONS, _AUTH_REJECT)),
-    6274: Template(
-        "Network Policy Server discarded the request for a user.", _CONTACT, (*_REQUEST_SECTIONS, _AUTH_REJECT)
-    ),
-    6275: Template(
-        "Network Policy Server discarded the accounting request for a user.",
-        _CONTACT,
-        (*_REQUEST_SECTIONS, _AUTH_REJECT),
-    ),
-    6276: Template(
-        "Network Policy Server quarantined a user.", _CONTACT, (*_REQUEST_SECTIONS, _AUTH_NAP, _QUARANTINE_NAP)
-    ),
-    6277: Template(
-        "Network Policy Server granted access to a user but put it on probation because the host did not meet "
-        "the defined health policy.",
-        (),
-        (*_REQUEST_SECTIONS, _AUTH_NAP, _QUARANTINE_PROBATION),
-    ),
-    6278: Template(
-        "Network Policy Server granted full access to a user because the host met the defined health policy.",
-        (),
-        (*_REQUEST_SECTIONS, _AUTH_NAP, _QUARANTINE_NAP),
-    ),
-    6279: Template(
-        "Network Policy Server locked the user account due to repeated failed authentication attempts.", (), (_USER,)
-    ),
-    6280: Template("Network Policy Server unlocked the user account.", (), (_USER,)),
-}
-
-# EventData order differs from the text order in one place: LoggingResult comes last (real 6272/6273 XML).
-_TAIL_LAST = ("LoggingResult",)
-
-
-@lru_cache(maxsize=64)
-def data_order(event_id: int) -> tuple[str, ...]:
-    """The EventData names of ``event_id`` in the order the Security .evtx holds them ("" if unknown)."""
-    template = TEMPLATES.get(event_id)
-    if template is None:
-        return ()
-    names = [n for n in template.names() if n not in _TAIL_LAST]
-    return (*names, *(n for n in _TAIL_LAST if n in template.names()))
-
-
-LABEL_ALIASES = {
-    "proxy policy name": "connection request policy name",  # Server 2008 wording
-    "logging result": "logging results",
-    "nas port type": "nas port-type",
-    "os version": "os-version",
-}
-
-
-@lru_cache(maxsize=4096)
-def _norm(label: str) -> str:
-    text = re.sub(r"\s+", " ", label.strip().rstrip(":").strip()).lower()
-    return LABEL_ALIASES.get(text, text)
-
-
-def _section_maps() -> tuple[dict[int, dict[tuple[str, str], str]], dict[tuple[str, str], str], set[str]]:
-    """Per event id and generic (section, label) -> name maps, plus the set of known section titles."""
-    per_id: dict[int, dict[tuple[str, str], str]] = {}
-    generic: dict[tuple[str, str], str] = {}
-    sections: set[str] = set()
-    for event_id, template in TEMPLATES.items():
-        mapping: dict[tuple[str, str], str] = {}
-        for section, items in template.sections:
-            sections.add(_norm(section))
-            for label, name in items:
-                mapping[(_norm(section), _norm(label))] = name
-                generic.setdefault((_norm(section), _norm(label)), name)
-        per_id[event_id] = mapping
-    return per_id, generic, sections
-
-
-_PER_ID_MAP, _GENERIC_MAP, _SECTIONS = _section_maps()
-
-
-def _unambiguous_labels() -> dict[str, str]:
-    """Labels that mean one name whatever the section (used when a label turns up outside its section)."""
-    seen: dict[str, set[str]] = {}
-    for (_section, label), name in _GENERIC_MAP.items():
-        seen.setdefault(label, set()).add(name)
-    return {label: next(iter(names)) for label, names in seen.items() if len(names) == 1}
-
-
-_LABEL_ONLY_MAP = _unambiguous_labels()
 
 # --- the wevtutil block grammar ---------------------------------------------------------------------------
 
@@ -343,15 +172,6 @@ def _split_blocks(lines: list[str], stats: TextReadStats) -> Iterator[_Block]:
         yield block
 
 
-def _lookup(event_id: int, section: str, label: str) -> str | None:
-    """EventData name of a rendered label: exact (section, label) first, then a label unique to one name."""
-    return (
-        _PER_ID_MAP.get(event_id, {}).get((section, label))
-        or _GENERIC_MAP.get((section, label))
-        or _LABEL_ONLY_MAP.get(label)
-    )
-
-
 def _parse_description(event_id: int, lines: list[str], where: str, stats: TextReadStats) -> list[tuple[str, str]]:
     """Map ``Label: value`` lines to EventData names, section-aware; returns the items in text order.
 
@@ -372,11 +192,11 @@ def _parse_description(event_id: int, lines: list[str], where: str, stats: TextR
                 stats.lines_skipped += 1
                 stats.warn(f"{where}: line without a label skipped: {line.strip()[:80]!r}")
             continue
-        label, value = _norm(m.group(1)), (m.group(2) or "").strip()
-        if not value and label in _SECTIONS:
+        label, value = norm_label(m.group(1)), (m.group(2) or "").strip()
+        if not value and label in SECTIONS:
             section = label
             continue
-        name = _lookup(event_id, section, label)
+        name = lookup_label(event_id, section, label)
         if name is None:
             stats.lines_skipped += 1
             if not value:
@@ -445,7 +265,7 @@ def parse_wevtutil_text(text: str, source_name: str, stats: TextReadStats | None
             stats.warn(f"{where}: event {event_id} has no Description (truncated?)")
         elif event_id in TEMPLATES:
             found = {name for name, _v in items}
-            missing = [n for n in data_order(event_id) if n not in found and n not in _OPTIONAL_NAMES]
+            missing = [n for n in data_order(event_id) if n not in found and n not in OPTIONAL_NAMES]
             if missing:
                 stats.warn(f"{where}: event {event_id} lacks {', '.join(missing[:6])} (truncated description?)")
         stats.note_time(when)
@@ -463,10 +283,6 @@ def parse_wevtutil_text(text: str, source_name: str, stats: TextReadStats | None
             text=description,
             source_kind="nps-text",
         )
-
-
-# Fields that older builds do not render (2008 has no "Logging Results"; OS-Version is absent on newer builds).
-_OPTIONAL_NAMES = frozenset({"LoggingResult", "MachineInventory", "QuarantineGraceTime"})
 
 
 def read_wevtutil_text(
