@@ -58,7 +58,9 @@ SECURITY_PROVIDER = "Microsoft-Windows-Security-Auditing"
 
 # --- the wevtutil block grammar ---------------------------------------------------------------------------
 
-BLOCK_RE = re.compile(r"^\s*Event\[(\d+)\]\s*:?\s*$")
+# "Event[0]:" in English; other display languages translate the word ("Ereignis[0]:"?), so any word is a block
+# start and the header labels then tell whether the block is readable (see NOT_ENGLISH).
+BLOCK_RE = re.compile(r"^\s*([^\W\d_][\w-]{0,30})\[(\d+)\]\s*:?\s*$")
 HEADER_RE = re.compile(r"^\s*([A-Za-z][A-Za-z ]*?)\s*:\s?(.*?)\s*$")
 FIELD_RE = re.compile(r"^\s*([^:\t]*[^:\s])\s*:(?:[ \t]+(.*?))?\s*$")
 HEADER_FIELDS = {
@@ -86,14 +88,21 @@ LEVELS = {"critical": 1, "error": 2, "warning": 3, "information": 4, "verbose": 
 _DATE_RE = re.compile(
     r"^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d+))?\s*(Z|[+-]\d\d:?\d\d)?$", re.IGNORECASE
 )
-_US_DATE_RE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})\s+(\d{1,2}):(\d\d):(\d\d)\s*([AP]M)?$", re.IGNORECASE)
+_US_DATE_RE = re.compile(
+    r"^(\d{1,2})([/.])(\d{1,2})[/.](\d{4}),?\s+(\d{1,2}):(\d\d):(\d\d)(?:[.,](\d+))?\s*([AP]\.?M\.?)?$", re.IGNORECASE
+)
+NOT_ENGLISH = (
+    "is not in English: wevtutil's output in another display language is not supported (its header labels and "
+    "messages cannot be read safely). Export again with English text: wevtutil qe Security /f:text /l:en-US ..."
+)
 
 
 def parse_wevtutil_date(text: str) -> tuple[datetime, bool] | None:
     """Parse a wevtutil ``Date:`` value into UTC; the bool says whether the text carried a zone/offset.
 
-    Accepts ``2024-05-02T10:11:12.123``, ``...2270000Z``, ``...+02:00`` and the US ``5/2/2024 10:11:12 AM``
-    that PowerShell renderings use. Returns None when the value is not a date.
+    Accepts ``2024-05-02T10:11:12.123``, ``...2270000Z``, ``...+02:00``, the US ``5/2/2024 10:11:12 AM`` that
+    PowerShell renderings use and the day-first ``02.05.2024 10:11:12`` / ``25/12/2024 10:11:12`` of European
+    ones (``3/4/2024`` stays US: month first). Returns None when the value is not a date.
     """
     value = text.strip()
     m = _DATE_RE.match(value)
@@ -113,13 +122,19 @@ def parse_wevtutil_date(text: str) -> tuple[datetime, bool] | None:
             return (when - sign * offset).replace(tzinfo=timezone.utc), True
         m = _US_DATE_RE.match(value)
         if m:
-            month, day, year, hour, minute, second = (int(g) for g in m.groups()[:6])
-            ampm = (m.group(7) or "").upper()
+            first, sep, second_part, year = int(m.group(1)), m.group(2), int(m.group(3)), int(m.group(4))
+            hour, minute, second = int(m.group(5)), int(m.group(6)), int(m.group(7))
+            micro = int((m.group(8) or "0")[:6].ljust(6, "0"))
+            ampm = (m.group(9) or "").upper().replace(".", "")
+            # US month/day unless the text cannot be that: dotted dates (12.03.2025) and a first number above 12
+            # are day first, as European renderings write them.
+            day_first = sep == "." or first > 12
+            month, day = (second_part, first) if day_first else (first, second_part)
             if ampm == "PM" and hour < 12:
                 hour += 12
             elif ampm == "AM" and hour == 12:
                 hour = 0
-            return datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc), False
+            return datetime(year, month, day, hour, minute, second, micro, tzinfo=timezone.utc), False
     except ValueError:
         return None
     return None
@@ -132,19 +147,22 @@ class _Block:
     header: dict[str, str]
     description: list[str]
     garbage: list[str]
+    word: str = "Event"
 
 
 def _split_blocks(lines: list[str], stats: TextReadStats) -> Iterator[_Block]:
     """Cut the file into ``Event[N]`` blocks; lines before the first block are counted as skipped."""
     block: _Block | None = None
+    block_word: str | None = None
     in_description = False
     for number, raw in enumerate(lines, start=1):
         line = raw.rstrip("\r\n")
         m = BLOCK_RE.match(line)
-        if m:
+        if m and (block_word is None or m.group(1) == block_word):  # every block of one file uses one word
+            block_word = m.group(1)
             if block is not None:
                 yield block
-            block = _Block(int(m.group(1)), number, {}, [], [])
+            block = _Block(int(m.group(2)), number, {}, [], [], block_word)
             in_description = False
             continue
         if block is None:
@@ -227,13 +245,29 @@ def _level(header: dict[str, str], provider: str) -> int | None:
     return LEVELS.get(level)
 
 
+def _looks_english(description: list[str]) -> bool:
+    """Does a description carry any label of the English templates? A message in another language has none."""
+    for line in description:
+        m = FIELD_RE.match(line)
+        if m and (norm_label(m.group(1)) in SECTIONS or lookup_label(0, "", norm_label(m.group(1)))):
+            return True
+    return False
+
+
 def parse_wevtutil_text(text: str, source_name: str, stats: TextReadStats | None = None) -> Iterator[Event]:
     """Yield one :class:`Event` per well-formed ``Event[N]`` block of ``text`` (already decoded)."""
     stats = stats if stats is not None else TextReadStats()
     warned_local_time = False
+    not_english = 0
     for block in _split_blocks(text.splitlines(), stats):
         stats.records_read += 1
-        where = f"Event[{block.index}] (line {block.line})"
+        where = f"{block.word}[{block.index}] (line {block.line})"
+        if "event_id" not in block.header and "date" not in block.header and len(block.garbage) >= 3:
+            # Labelled lines and none of them an English header: another display language. Never guess.
+            not_english += 1
+            stats.records_skipped += 1
+            stats.lines_skipped += len(block.garbage) + len(block.description)
+            continue
         for bad in block.garbage[:3]:
             stats.lines_skipped += 1
             stats.warn(f"{where}: unrecognised header line skipped: {bad[:80]!r}")
@@ -257,7 +291,9 @@ def parse_wevtutil_text(text: str, source_name: str, stats: TextReadStats | None
         provider = block.header.get("source", "")
         description = "\n".join(line.rstrip() for line in block.description).strip()
         items: list[tuple[str, str]] = []
-        if event_id in TEMPLATES:
+        if event_id in TEMPLATES and block.description and not _looks_english(block.description):
+            stats.warn(f"{where}: the message of event {event_id} {NOT_ENGLISH}; kept with its text only")
+        elif event_id in TEMPLATES:
             items = _parse_description(event_id, block.description, where, stats)
         else:
             stats.warn(f"event {event_id} is not an NPS audit event: kept with its text only, no named data")
@@ -283,6 +319,10 @@ def parse_wevtutil_text(text: str, source_name: str, stats: TextReadStats | None
             text=description,
             source_kind="nps-text",
         )
+    if not_english:
+        stats.warn(f"{not_english} event block(s) skipped: the file {NOT_ENGLISH}")
+        if stats.records_read == not_english:
+            stats.error = f"the file {NOT_ENGLISH}"
 
 
 def read_wevtutil_text(
