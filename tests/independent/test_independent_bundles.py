@@ -1,0 +1,134 @@
+"""Bundles written from Microsoft's documentation (``windows.py``), not by our scenario generator, diagnosed end
+to end. Each case says what a support engineer would conclude from the same events on a real server."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from nps_trace_analyzer.identity import user_key
+from nps_trace_analyzer.pipeline import analyze
+from nps_trace_analyzer.synth.spec import EventSpec
+
+from . import windows as w
+
+T0 = datetime(2025, 3, 12, 13, 4, 0, tzinfo=timezone.utc)
+CID = "32e83cbf-484d-49aa-9adb-71528f5eb94d"  # E1: Microsoft Q&A 2074636
+CID_REJECT = "430ef057-7941-44ff-a0b1-240e7d74cedc"  # E3: radclient blog
+REASON_16 = (
+    "Authentication failed due to a user credentials mismatch. Either the user name provided does not map to an "
+    "existing user account or the password was incorrect."
+)  # Server 2016 wording, vcloudnine.de sample (domain-facts §4.2)
+# MicrosoftDocs/azure-docs#55499
+REASON_21 = (
+    "An NPS extension dynamic link library (DLL) that is installed on the NPS server rejected the connection request."
+)
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+def challenge(seconds: float, user: str, cid: str = CID) -> EventSpec:
+    """E1 (Microsoft Q&A 2074636), the user and CID ours."""
+    return w.azuremfa(
+        at(seconds),
+        "AuthZOptCh",
+        f"NPS Extension for Azure MFA: CID: {cid} : Challenge requested in Authentication Ext for User {user} "
+        "with state 300c9d6c-7734-4165-83d3-212e73aee286",
+    )
+
+
+def alice(**changes: str) -> dict[str, str]:
+    """A PAP VPN request of CONTOSO\\alice as NPS audits it: User-Name as sent, the resolved account beside it."""
+    return (
+        w.nps_request(
+            user="CONTOSO\\alice",
+            domain="CONTOSO",
+            fq_user="CONTOSO\\alice",
+            user_sid="S-1-5-21-1004336348-1177238915-682003330-1105",
+        )
+        | changes
+    )
+
+
+def diagnose(tmp_path: Path, files: dict[str, list[EventSpec]]) -> set[tuple[str, str, str]]:
+    bundle = tmp_path / "bundle"
+    for name, specs in files.items():
+        w.write(bundle / name, specs)
+    analyze([bundle], tmp_path / "out")
+    doc = json.loads((tmp_path / "out" / "findings.json").read_text(encoding="utf-8"))
+    return {(i["kind"], user_key(i.get("user")), i["primary_code"]) for i in doc["incidents"]}
+
+
+def test_one_time_code_sign_in_granted_to_domain_user_is_healthy(tmp_path: Path) -> None:
+    # The extension logs the UPN, NPS the DOMAIN\user form of the same person: one healthy sign-in.
+    files = {
+        "Microsoft-AzureMfa-AuthZ%4AuthZOptCh.evtx": [challenge(0, "alice@contoso.com")],
+        "Security.evtx": [w.grant_6272(at(25), alice())],
+    }
+    assert diagnose(tmp_path, files) == set()
+
+
+def test_grant_naming_the_user_by_upn_is_healthy(tmp_path: Path) -> None:
+    files = {
+        "NPS01_AuthZOptCh.evtx": [challenge(0, "ALICE@contoso.com")],
+        "Security.evtx": [w.grant_6272(at(40), alice(SubjectUserName="alice@contoso.com"))],
+    }
+    assert diagnose(tmp_path, files) == set()
+
+
+def test_wrong_password(tmp_path: Path) -> None:
+    bob = w.nps_request(user="bob", domain="CONTOSO", fq_user="CONTOSO\\bob")
+    files = {"Security.evtx": [w.denied_6273(at(5), bob, 16, REASON_16)]}
+    assert diagnose(tmp_path, files) == {("nps-reject", "bob", "NPS-REASON-16")}
+
+
+@pytest.mark.parametrize("form", ["lower-case names", "unnamed values"])
+def test_wrong_password_in_other_data_forms(tmp_path: Path, form: str) -> None:
+    bob = w.nps_request(user="bob", domain="CONTOSO", fq_user="CONTOSO\\bob")
+    event = w.denied_6273(at(5), bob, 16, REASON_16)
+    assert event.event_data is not None
+    if form == "lower-case names":
+        data = tuple(((n or "").lower(), v) for n, v in event.event_data)
+    else:
+        data = tuple((None, v) for _n, v in event.event_data)
+    files = {"Security.evtx": [dataclasses.replace(event, event_data=data)]}
+    assert diagnose(tmp_path, files) == {("nps-reject", "bob", "NPS-REASON-16")}
+
+
+def test_extension_reject_and_its_nps_reject_are_one_sign_in(tmp_path: Path) -> None:
+    rejected = w.azuremfa(
+        at(2),
+        "AuthZOptCh",
+        f"NPS Extension for Azure MFA: CID: {CID_REJECT} : Access Rejected for user carol@contoso.com with Azure MFA "
+        "response: UserNotFound and message: MSODS Graph call returned user not found error.",
+    )
+    carol = w.nps_request(user="carol@contoso.com", domain="CONTOSO", fq_user="CONTOSO\\carol")
+    files = {"NPS01_AuthZOptCh.evtx": [rejected], "Security.evtx": [w.denied_6273(at(3), carol, 21, REASON_21)]}
+    assert diagnose(tmp_path, files) == {("sign-in", "carol", "UserNotFound")}
+
+
+def test_system_events_as_windows_writes_them(tmp_path: Path) -> None:
+    files = {
+        "System.evtx": [
+            w.nps_system(4402, at(1), ["CONTOSO"]),  # Qualifiers 49152, one Data: the domain (Q&A 2617618)
+            w.nps_system(18, at(4), ["10.0.0.5"]),
+            w.nps_system(4400, at(0), ["DC01.contoso.com", "CONTOSO"], level=4),  # informational: no problem
+        ]
+    }
+    assert diagnose(tmp_path, files) == {("server", "", "SYSTEM-NPS-4402"), ("server", "", "SYSTEM-NPS-18")}
+
+
+def test_renamed_extension_log_is_read_as_what_it_holds(tmp_path: Path) -> None:
+    # An admin saved the AuthZOptCh export as "security.EVTX": its records decide; the challenge stays unanswered
+    # and, with no real Security log in the bundle, NPS auditing looks off.
+    files = {"security.EVTX": [challenge(0, "carol@contoso.com")]}
+    assert diagnose(tmp_path, files) == {
+        ("challenge-no-result", "carol", "CHALLENGE_NO_RESULT"),
+        ("server-config", "", "NPS-AUDITING-DISABLED"),
+    }
