@@ -126,7 +126,13 @@ def nps_audit_fields(event: Event) -> dict[str, str]:
 
 
 def system_code(event: Event) -> str | None:
-    """Catalog code of an NPS/IAS or Schannel System event, or None for other providers."""
+    """Catalog code of an NPS/IAS or Schannel System event, or None for other providers.
+
+    Accounting-log rows also name "IAS" as their service but carry a RADIUS packet type as their id (13 would
+    read as the System event "invalid RADIUS client"): they are never System events.
+    """
+    if event.source_kind == "iaslog":
+        return None
     provider = _norm_provider(event.provider)
     if provider in NPS_SYSTEM_PROVIDERS:
         return f"SYSTEM-NPS-{event_code(event)}"
