@@ -152,13 +152,17 @@ class Correlator:
             self._group("server-config", attrs.get("server") or "", finding.code, finding)
             return
         if finding.kind == "nps-audit":
+            # The catalog says which audits report no failure: grants (6272, 6278 "granted full access") and
+            # the lockout release (6280). They answer challenges and make no incident.
+            entry = self._entry(finding)
+            healthy = entry is not None and entry.benign
             if ukey:
                 self.activity[ukey].append(finding.event.time.timestamp())
-                if finding.code == "SECURITY-6272":
+                if healthy:
                     self.grants[ukey].append(finding.event.time.timestamp())
                 if attrs.get("auth_type"):
                     self.add_auth_type(ukey, attrs["auth_type"])
-            if finding.code == "SECURITY-6272":
+            if healthy:
                 return
             reason = attrs.get("reason_code", "")
             if reason.isdigit() and int(reason) in EXTENSION_REJECT_REASONS:

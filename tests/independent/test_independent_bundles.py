@@ -132,3 +132,22 @@ def test_renamed_extension_log_is_read_as_what_it_holds(tmp_path: Path) -> None:
         ("challenge-no-result", "carol", "CHALLENGE_NO_RESULT"),
         ("server-config", "", "NPS-AUDITING-DISABLED"),
     }
+
+
+def test_nap_full_access_grant_is_healthy(tmp_path: Path) -> None:
+    # 6278 "granted full access to a user because the host met the defined health policy" is a grant (cc735338).
+    files = {
+        "NPS01_AuthZOptCh.evtx": [challenge(0, "alice@contoso.com")],
+        "Security.evtx": [w.full_access_6278(at(30), alice())],
+    }
+    assert diagnose(tmp_path, files) == set()
+
+
+def test_lockout_release_is_no_problem_but_the_lockout_is(tmp_path: Path) -> None:
+    files = {
+        "Security.evtx": [
+            w.user_only(6279, at(0), "alice", "CONTOSO", "CONTOSO\\alice"),
+            w.user_only(6280, at(1800), "alice", "CONTOSO", "CONTOSO\\alice"),
+        ]
+    }
+    assert diagnose(tmp_path, files) == {("nps-reject", "alice", "SECURITY-6279")}
