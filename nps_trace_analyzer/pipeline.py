@@ -22,12 +22,14 @@ from nps_trace_analyzer.cross_source import (
     cross_source_findings,
     extension_traces,
 )
+from nps_trace_analyzer.exit_codes import DISK_FULL_ERRNOS
 from nps_trace_analyzer.extract.nps_audit import is_nps_audit
 from nps_trace_analyzer.findings import findings_for, is_azuremfa
 from nps_trace_analyzer.incidents import Correlator, IncidentOptions
 from nps_trace_analyzer.intake import IntakeLimits, open_bundle
 from nps_trace_analyzer.model import Event, InputFile
 from nps_trace_analyzer.report.html import write_html
+from nps_trace_analyzer.report.output_dir import staged_report_dir
 from nps_trace_analyzer.report.result import AnalysisResult, to_document
 from nps_trace_analyzer.report.tables import EventsCsv, write_incidents_csv
 from nps_trace_analyzer.sources.registry import Collector, reader_for
@@ -118,6 +120,12 @@ class _Stream:
                 self.correlator.add(finding)
 
 
+def _note_reader_error(inp: InputFile, exc: Exception, say: Progress) -> None:
+    inp.reason = f"internal error while reading (please report): {type(exc).__name__}: {exc}"
+    inp.warnings.append(inp.reason)
+    say(f"    {inp.reason}")
+
+
 def analyze(
     paths: Sequence[str | Path], out_dir: Path, options: AnalyzeOptions | None = None, progress: Progress | None = None
 ) -> AnalysisResult:
@@ -125,12 +133,16 @@ def analyze(
     options = options or AnalyzeOptions()
     say = progress or (lambda _msg: None)
     catalog = load_catalog(options.catalog_paths)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    targets = report_paths(out_dir)
     correlator = Correlator(catalog, IncidentOptions(join_window=options.join_window))
     collector = Collector()
     notes: list[str] = []
-    with open_bundle([str(p) for p in paths], options.limits) as bundle, EventsCsv(targets.events_csv) as events_csv:
+    # Everything is written into a staging folder that replaces out_dir only when complete (report/output_dir.py).
+    with (
+        staged_report_dir(out_dir) as staging,
+        open_bundle([str(p) for p in paths], options.limits) as bundle,
+        EventsCsv(report_paths(staging).events_csv) as events_csv,
+    ):
+        targets = report_paths(staging)
         stream = _Stream(catalog, correlator, events_csv)
         readable = sorted((f for f in bundle.files if reader_for(f.kind) is not None), key=_read_rank)
         for number, inp in enumerate(readable, 1):
@@ -148,10 +160,12 @@ def analyze(
                     if kept % 250_000 == 0:
                         say(f"    {kept:,} events so far from {inp.name}")
                     stream.consume(inp, event, make_findings=not duplicates_text_log)
+            except OSError as exc:
+                if exc.errno in DISK_FULL_ERRNOS:  # events.csv's disk is full: the run stops
+                    raise
+                _note_reader_error(inp, exc, say)
             except Exception as exc:  # a reader bug on one file must not cost the rest of the bundle
-                inp.reason = f"internal error while reading (please report): {type(exc).__name__}: {exc}"
-                inp.warnings.append(inp.reason)
-                say(f"    {inp.reason}")
+                _note_reader_error(inp, exc, say)
             _settle_role(inp)
         for inp in bundle.files:
             if not inp.analysed and not inp.reason and reader_for(inp.kind) is None:
@@ -173,11 +187,11 @@ def analyze(
             extension_traces=extension_traces(collector),
             notes=notes + extra.notes,
         )
-    document = to_document(result)
-    say("writing reports")
-    with targets.json.open("w", encoding="utf-8") as fh:
-        json.dump(document, fh, indent=2, ensure_ascii=False)
-        fh.write("\n")
-    write_incidents_csv(targets.incidents_csv, incidents)
-    write_html(targets.html, document)
+        document = to_document(result)
+        say("writing reports")
+        with targets.json.open("w", encoding="utf-8") as fh:
+            json.dump(document, fh, indent=2, ensure_ascii=False)
+            fh.write("\n")
+        write_incidents_csv(targets.incidents_csv, incidents)
+        write_html(targets.html, document)
     return result

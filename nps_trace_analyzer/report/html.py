@@ -11,6 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
+
+from nps_trace_analyzer.safe_text import mark_bidi
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("nps_trace_analyzer.report", "templates"),
@@ -19,7 +22,15 @@ _ENV = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
     keep_trailing_newline=True,
+    # Every printed string shows bidi controls (U+202E...) as marks, so a name cannot reorder the report's text.
+    finalize=lambda value: _marked(value),
 )
+
+
+def _marked(value: Any) -> Any:
+    if isinstance(value, markupsafe.Markup):  # already-safe HTML stays safe (the marks are plain text)
+        return markupsafe.Markup(mark_bidi(str(value)))  # noqa: S704 - the input was already Markup
+    return mark_bidi(value) if isinstance(value, str) else value
 
 
 def _safe_url(url: str) -> bool:

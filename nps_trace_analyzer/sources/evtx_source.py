@@ -28,6 +28,7 @@ import evtx
 from lxml import etree
 
 from nps_trace_analyzer.model import Event, InputFile
+from nps_trace_analyzer.sources.evtx_layout import RecordIds, account, describe_loss, read_layout
 from nps_trace_analyzer.sources.registry import Collector, register
 
 BATCH = 512
@@ -217,6 +218,21 @@ def _note_time(inp: InputFile, when: datetime) -> None:
         inp.last_time = when
 
 
+def _account_chunks(inp: InputFile, read_ids: RecordIds) -> None:
+    """Compare what the file's headers announce with what was read; say what is missing (never silently)."""
+    try:
+        accounting = account(read_layout(inp.path), read_ids)
+    except OSError as exc:
+        inp.warnings.append(f"cannot check the chunk headers: {exc}")
+        return
+    inp.records_lost = accounting.lost
+    if accounting.lost:
+        inp.warnings.append(describe_loss(accounting))
+    inp.warnings.extend(accounting.notes[:10])
+    if len(accounting.notes) > 10:
+        inp.warnings.append(f"... {len(accounting.notes) - 10} more damaged chunk headers")
+
+
 @register("evtx")
 def read_evtx(inp: InputFile, collector: Collector) -> Iterator[Event]:
     """Yield the NPS-relevant events of one .evtx file; count every record read and every item skipped."""
@@ -230,6 +246,7 @@ def read_evtx(inp: InputFile, collector: Collector) -> Iterator[Event]:
     as_xml = channel_hint.lower().endswith(AZUREMFA_CHANNEL_SUFFIXES)
     records = parser.records() if as_xml else parser.records_json()
     decode = _event_from_xml if as_xml else _decode_json
+    read_ids = RecordIds()
     while True:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", RuntimeWarning)
@@ -248,6 +265,7 @@ def read_evtx(inp: InputFile, collector: Collector) -> Iterator[Event]:
         for record in batch:
             raw = record["data"]
             inp.records_read += 1
+            read_ids.add(record["event_record_id"])
             if as_xml:
                 m_chan = _XML_CHANNEL_RE.search(raw)
                 channel = m_chan.group(1) if m_chan else ""
@@ -274,6 +292,7 @@ def read_evtx(inp: InputFile, collector: Collector) -> Iterator[Event]:
             yield event
     if inp.records_skipped > 50:
         inp.warnings.append(f"... {inp.records_skipped - 50} more skipped items not listed")
+    _account_chunks(inp, read_ids)
     if inp.records_read == 0 and inp.records_skipped == 0:
         if inp.size > EMPTY_LOG_SIZE:
             # pyevtx-rs says nothing when a file ends inside its first chunk: say it ourselves.
