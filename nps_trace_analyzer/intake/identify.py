@@ -129,7 +129,8 @@ def identify(name: str, head: bytes, size: int) -> Identity:
             return Identity("unknown", note="named .etl but has no ETL buffer header")
         return Identity("unknown", note="binary file of an unknown format")
     stripped = text.lstrip("\ufeff \r\n\t")
-    english = stripped.startswith("Event[") and "Log Name:" in text
+    # wevtutil's "Event[0]:" blocks, or Event Viewer's "Copy details as text" (starts at "Log Name:")
+    english = (stripped.startswith("Event[") or stripped.startswith("Log Name:")) and "Log Name:" in text
     if english or (_WEVTUTIL_BLOCK_RE.match(stripped) and len(_LABEL_LINE_RE.findall(text)) >= 3):
         # wevtutil /f:text; in another display language too, so the reader can say it is not supported
         return Identity("nps-eventlog-text", "Security-text")

@@ -24,6 +24,11 @@ Layout of the file (wevtutil's text format)::
     User:
         Security ID:            CONTOSO\\alice
 
+The same reader takes Event Viewer's "Copy details as text" layout (what forum posts and pasted files hold):
+the same header labels without the ``Event[N]:`` line, and often an ``Event Xml:`` section whose EventData and
+UTC ``TimeCreated`` are used in preference to the rendered text. Output in another display language is reported
+as not supported (with the ``/l:en-US`` export hint) rather than misread.
+
 Times: older wevtutil builds print the server's *local* time with no zone (``2024-05-02T10:11:12.123``);
 newer ones print UTC with ``Z`` (``2022-11-16T14:54:13.2270000Z``). A time without an offset is taken as UTC
 and the stats carry one warning saying so: the times may be shifted by the server's UTC offset.
@@ -38,9 +43,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+from lxml import etree
 
 from nps_trace_analyzer.model import Event
 from nps_trace_analyzer.nps_audit_layout import (
@@ -54,6 +61,7 @@ from nps_trace_analyzer.nps_audit_layout import (
 from nps_trace_analyzer.sources.text_decode import DEFAULT_MAX_BYTES, TextReadStats, load_text
 
 FORMAT_NAME = "wevtutil-text"
+_XML_PARSER = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
 SECURITY_PROVIDER = "Microsoft-Windows-Security-Auditing"
 
 # --- the wevtutil block grammar ---------------------------------------------------------------------------
@@ -148,13 +156,25 @@ class _Block:
     description: list[str]
     garbage: list[str]
     word: str = "Event"
+    xml: list[str] = field(default_factory=list)
+
+
+_LOG_NAME_RE = re.compile(r"^\s*Log Name\s*:", re.IGNORECASE)
+_EVENT_XML_RE = re.compile(r"^\s*Event Xml\s*:\s*$", re.IGNORECASE)
 
 
 def _split_blocks(lines: list[str], stats: TextReadStats) -> Iterator[_Block]:
-    """Cut the file into ``Event[N]`` blocks; lines before the first block are counted as skipped."""
+    """Cut the file into event blocks; lines before the first block are counted as skipped.
+
+    Two layouts: wevtutil's ``Event[N]:`` blocks, and Event Viewer's "Copy details as text" (what forum posts
+    and pasted files hold), where each event starts at its ``Log Name:`` line and may end with an ``Event Xml:``
+    section carrying the record's XML. A ``Log Name:`` line starts a new event only outside a wevtutil file.
+    """
     block: _Block | None = None
     block_word: str | None = None
     in_description = False
+    in_xml = False
+    copies = 0
     for number, raw in enumerate(lines, start=1):
         line = raw.rstrip("\r\n")
         m = BLOCK_RE.match(line)
@@ -163,12 +183,25 @@ def _split_blocks(lines: list[str], stats: TextReadStats) -> Iterator[_Block]:
             if block is not None:
                 yield block
             block = _Block(int(m.group(2)), number, {}, [], [], block_word)
-            in_description = False
+            in_description = in_xml = False
             continue
+        if block_word is None and _LOG_NAME_RE.match(line) and not in_xml:
+            if block is not None:
+                yield block
+            block = _Block(copies, number, {}, [], [], "Event")
+            copies += 1
+            in_description = False
         if block is None:
             if line.strip():
                 stats.lines_skipped += 1
                 stats.warn(f"line {number}: text outside any Event[N] block skipped: {line.strip()[:80]!r}")
+            continue
+        if in_xml:
+            block.xml.append(line)
+            in_xml = "</Event>" not in line
+            continue
+        if _EVENT_XML_RE.match(line):
+            in_description, in_xml = False, True
             continue
         if in_description:
             block.description.append(line)
@@ -188,6 +221,29 @@ def _split_blocks(lines: list[str], stats: TextReadStats) -> Iterator[_Block]:
             block.garbage.append(line.strip())
     if block is not None:
         yield block
+
+
+def _xml_items(xml_lines: list[str]) -> tuple[list[tuple[str | None, str]], datetime | None]:
+    """EventData items and the UTC ``TimeCreated`` of an ``Event Xml:`` section (empty when unreadable)."""
+    text = "\n".join(xml_lines).strip()
+    if not text:
+        return [], None
+    try:
+        root = etree.fromstring(text.encode("utf-8"), _XML_PARSER)
+    except (etree.LxmlError, ValueError):
+        return [], None
+    if root is None:
+        return [], None
+    items: list[tuple[str | None, str]] = []
+    when: datetime | None = None
+    for node in root.iter():
+        tag = node.tag.split("}", 1)[-1] if isinstance(node.tag, str) else ""
+        if tag == "Data":
+            items.append((node.get("Name"), (node.text or "").strip()))
+        elif tag == "TimeCreated" and node.get("SystemTime"):
+            parsed = parse_wevtutil_date(node.get("SystemTime", "").replace(" ", "T"))
+            when = parsed[0] if parsed else None
+    return items, when
 
 
 def _parse_description(event_id: int, lines: list[str], where: str, stats: TextReadStats) -> list[tuple[str, str]]:
@@ -272,9 +328,11 @@ def parse_wevtutil_text(text: str, source_name: str, stats: TextReadStats | None
             stats.lines_skipped += 1
             stats.warn(f"{where}: unrecognised header line skipped: {bad[:80]!r}")
         stats.lines_skipped += max(0, len(block.garbage) - 3)
+        xml_items, xml_time = _xml_items(block.xml)
         raw_id = block.header.get("event_id", "")
         raw_date = block.header.get("date", "")
-        parsed = parse_wevtutil_date(raw_date) if raw_date else None
+        # The record's own UTC time (Event Xml's TimeCreated) beats the rendered local "Date:".
+        parsed = (xml_time, True) if xml_time else (parse_wevtutil_date(raw_date) if raw_date else None)
         if not raw_id.isdigit() or parsed is None:
             missing = [label for label, ok in (("Event ID", raw_id.isdigit()), ("Date", parsed)) if not ok]
             stats.records_skipped += 1
@@ -291,7 +349,9 @@ def parse_wevtutil_text(text: str, source_name: str, stats: TextReadStats | None
         provider = block.header.get("source", "")
         description = "\n".join(line.rstrip() for line in block.description).strip()
         items: list[tuple[str, str]] = []
-        if event_id in TEMPLATES and block.description and not _looks_english(block.description):
+        if xml_items:
+            pass  # the record's EventData came with it: names and values as Windows logged them
+        elif event_id in TEMPLATES and block.description and not _looks_english(block.description):
             stats.warn(f"{where}: the message of event {event_id} {NOT_ENGLISH}; kept with its text only")
         elif event_id in TEMPLATES:
             items = _parse_description(event_id, block.description, where, stats)
@@ -299,7 +359,7 @@ def parse_wevtutil_text(text: str, source_name: str, stats: TextReadStats | None
             stats.warn(f"event {event_id} is not an NPS audit event: kept with its text only, no named data")
         if not block.description:
             stats.warn(f"{where}: event {event_id} has no Description (truncated?)")
-        elif event_id in TEMPLATES:
+        elif event_id in TEMPLATES and not xml_items:
             found = {name for name, _v in items}
             missing = [n for n in data_order(event_id) if n not in found and n not in OPTIONAL_NAMES]
             if missing:
@@ -315,7 +375,7 @@ def parse_wevtutil_text(text: str, source_name: str, stats: TextReadStats | None
             level=_level(block.header, provider),
             record_id=block.index,
             computer=block.header.get("computer", ""),
-            data=_order_items(event_id, items),
+            data=tuple(xml_items) if xml_items else _order_items(event_id, items),
             text=description,
             source_kind="nps-text",
         )

@@ -260,3 +260,38 @@ def test_identify_recognises_wevtutil_text_in_another_language() -> None:
 
     head = ("\ufeff" + _NOT_ENGLISH.replace("\n", "\r\n")).encode("utf-16-le")
     assert identify("NPS_EventLog.log", head, len(head)).kind == "nps-eventlog-text"
+
+
+# Event Viewer's "Copy > Copy details as text" layout, as forum posts and pasted files hold it: no "Event[N]:",
+# each event starts at "Log Name:", the local "Date:" in the US rendering, and an "Event Xml:" section with the
+# record itself (UTC TimeCreated, named EventData). Values are ours; names as the real 6273 of Microsoft Q&A
+# 2617618; the second event is the extension's challenge text of Microsoft Q&A 2074636 (E1 in domain-facts §1.2).
+COPY = DATA / "eventviewer_copy.txt"
+
+
+def test_event_viewer_copy_with_event_xml() -> None:
+    from nps_trace_analyzer.intake.identify import identify
+
+    raw = COPY.read_bytes()
+    assert identify("pasted.txt", raw[:8192], len(raw)).kind == "nps-eventlog-text"
+    stats = TextReadStats()
+    audit, challenge = read_wevtutil_text(COPY, "pasted.txt", stats)
+    assert (stats.records_read, stats.records_skipped) == (2, 0)
+    # the XML's UTC time, not the rendered local "3/12/2025 2:04:00 PM"
+    assert audit.time == datetime(2025, 3, 12, 13, 4, 0, 171427, tzinfo=timezone.utc)
+    assert ("SubjectUserName", "bob") in audit.data  # the record's own EventData wins over the rendered text
+    fields = nps_audit_fields(audit)
+    assert (fields["reason_code"], fields["auth_type"], user_key(fields["user"])) == ("16", "PAP", "bob")
+    assert (challenge.channel, challenge.provider, challenge.event_id) == ("AuthZOptCh", "AuthZ", 1)
+    assert challenge.text.startswith("NPS Extension for Azure MFA: CID: 32e83cbf")
+
+
+def test_event_viewer_copy_without_xml_reads_the_rendered_labels() -> None:
+    text = COPY.read_text(encoding="utf-8")
+    without_xml = text[: text.index("Event Xml:")]
+    stats = TextReadStats()
+    (audit,) = parse_wevtutil_text(without_xml, "pasted.txt", stats)
+    assert audit.time == datetime(2025, 3, 12, 14, 4, 0, tzinfo=timezone.utc)  # local time taken as UTC, warned
+    assert any("no UTC offset" in w for w in stats.warnings)
+    fields = nps_audit_fields(audit)
+    assert (fields["reason_code"], fields["domain"], fields["account"]) == ("16", "CONTOSO", "CONTOSO\\bob")
