@@ -151,3 +151,26 @@ def test_lockout_release_is_no_problem_but_the_lockout_is(tmp_path: Path) -> Non
         ]
     }
     assert diagnose(tmp_path, files) == {("nps-reject", "alice", "SECURITY-6279")}
+
+
+def test_one_time_code_sign_in_granted_in_the_accounting_log_is_healthy(tmp_path: Path) -> None:
+    # NPS auditing off, the accounting log on (a common setup): its Access-Accept answers the challenge.
+    rows = [
+        w.dts_row("03/12/2025 13:03:59.500", 1, w.dts_request("alice@contoso.com")),
+        w.dts_row("03/12/2025 13:04:00.100", 11, w.dts_answer("CONTOSO\\alice")),
+        w.dts_row("03/12/2025 13:04:20.000", 1, w.dts_request("alice@contoso.com")),
+        w.dts_row("03/12/2025 13:04:21.000", 2, w.dts_answer("CONTOSO\\alice")),
+    ]
+    (tmp_path / "bundle").mkdir()
+    (tmp_path / "bundle" / "IN2503.log").write_text("\n".join(rows), encoding="utf-8")
+    assert diagnose(tmp_path, {"NPS01_AuthZOptCh.evtx": [challenge(0, "alice@contoso.com")]}) == set()
+
+
+def test_wrong_password_in_the_accounting_log(tmp_path: Path) -> None:
+    rows = [
+        w.dts_row("03/12/2025 13:04:05.000", 1, w.dts_request("bob")),
+        w.dts_row("03/12/2025 13:04:05.020", 3, w.dts_answer("CONTOSO\\bob"), reason_code=16),
+    ]
+    (tmp_path / "bundle").mkdir()
+    (tmp_path / "bundle" / "IN2503.log").write_text("\n".join(rows), encoding="utf-8")
+    assert diagnose(tmp_path, {}) == {("nps-reject", "bob", "NPS-REASON-16")}
