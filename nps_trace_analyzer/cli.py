@@ -1,4 +1,4 @@
-"""Command line: a thin click layer over the library (``pipeline.analyze``, the catalog, the generators).
+"""Command line: a thin click layer over the library (``api.analyze_bundle``, the catalog, the generators).
 
 Exit statuses are :class:`~nps_trace_analyzer.exit_codes.ExitCode` (documented in the README from that enum).
 Every line printed that carries a name from the bundle passes through
@@ -14,15 +14,18 @@ from pathlib import Path
 import click
 
 from nps_trace_analyzer import __version__
+from nps_trace_analyzer.api import analyze_bundle
 from nps_trace_analyzer.catalog import CatalogError
 from nps_trace_analyzer.cli_catalog import catalog_option, fail_catalog
 from nps_trace_analyzer.cli_catalog import register as register_catalog
 from nps_trace_analyzer.cli_etl import register as register_etl
+from nps_trace_analyzer.cli_fleet import register as register_fleet
 from nps_trace_analyzer.cli_synth import register as register_synth
 from nps_trace_analyzer.exit_codes import ExitCode, exit_status_help, interrupted_code
+from nps_trace_analyzer.fleet.multi import analyze_servers, bundle_paths
 from nps_trace_analyzer.intake import IntakeError, TempSpaceFull
 from nps_trace_analyzer.interrupt import Interrupted, signals_raise
-from nps_trace_analyzer.pipeline import AnalyzeOptions, analyze, report_paths
+from nps_trace_analyzer.pipeline import AnalyzeOptions, report_paths
 from nps_trace_analyzer.report.output_dir import DiskFullError, OutputError
 from nps_trace_analyzer.safe_text import terminal_safe
 
@@ -63,6 +66,9 @@ def analyze_cmd(
 ) -> None:
     """Analyse a bundle (folder, .zip or single files) and write report.html, incidents.csv, events.csv and
     findings.json.
+
+    Several bundles (two or more folders/zips, or one folder holding only bundles) are analysed per server and
+    compared; each server's report goes to OUTPUT/servers/<server>/.
     """
     out_dir = output or _default_out_dir(inputs)
 
@@ -75,9 +81,13 @@ def analyze_cmd(
         sys.exit(code)
 
     options = AnalyzeOptions(catalog_paths=catalog, join_window=timedelta(seconds=join_window))
+    several = bundle_paths(inputs, skip=out_dir)
     try:
         with signals_raise():
-            result = analyze(list(inputs), out_dir, options, progress)
+            if several:
+                result = analyze_servers(several, out_dir, options, progress).combined
+            else:
+                result = analyze_bundle(list(inputs), out_dir, options, keep_events=False, progress=progress).result
     except CatalogError as exc:
         fail_catalog(exc)
     except IntakeError as exc:
@@ -127,6 +137,7 @@ analyze_cmd.name = "analyze"
 register_catalog(main)
 register_synth(main)
 register_etl(main)
+register_fleet(main)
 # Every command accepts -h as well as --help, whichever group it is attached to (click caches a command's help
 # option the first time it is built, so relying on the parent group's settings makes help output order-dependent).
 for _command in main.commands.values():

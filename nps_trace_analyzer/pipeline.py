@@ -35,6 +35,7 @@ from nps_trace_analyzer.report.tables import EventsCsv, write_incidents_csv
 from nps_trace_analyzer.sources.registry import Collector, reader_for
 
 Progress = Callable[[str], None]
+EventObserver = Callable[[Event, bool], None]  # (event, False when it repeats another source's event)
 _CHANNEL_ROLES = ("AuthNOptCh", "AuthZOptCh", "AuthZAdminCh", "Security", "System", "Application")
 # Read order matters twice: NPS audit logs (Security.evtx, then its text rendering) come before the extension's
 # logs, so a challenge already answered by a grant is recognised as it is read and never stored (memory follows
@@ -100,9 +101,12 @@ class _Stream:
     events_csv: EventsCsv
     counts: StreamCounts = field(default_factory=StreamCounts)
     per_source: Counter[str] = field(default_factory=Counter)
+    observer: EventObserver | None = None
 
     def consume(self, inp: InputFile, event: Event, make_findings: bool) -> None:
         self.events_csv.add(event)
+        if self.observer is not None:
+            self.observer(event, make_findings)
         self.per_source[_source_label(inp)] += 1
         counts = self.counts
         if counts.first_time is None or event.time < counts.first_time:
@@ -127,9 +131,18 @@ def _note_reader_error(inp: InputFile, exc: Exception, say: Progress) -> None:
 
 
 def analyze(
-    paths: Sequence[str | Path], out_dir: Path, options: AnalyzeOptions | None = None, progress: Progress | None = None
+    paths: Sequence[str | Path],
+    out_dir: Path,
+    options: AnalyzeOptions | None = None,
+    progress: Progress | None = None,
+    observer: EventObserver | None = None,
 ) -> AnalysisResult:
-    """Analyse a bundle and write ``report.html``, ``incidents.csv``, ``events.csv`` and ``findings.json``."""
+    """Analyse a bundle and write ``report.html``, ``incidents.csv``, ``events.csv`` and ``findings.json``.
+
+    ``observer`` sees every event as it is read, with False for events that repeat another source's (the NPS
+    text log next to Security.evtx); the library API keeps them or a summary of them (:mod:`nps_trace_analyzer.api`).
+    It must not change them.
+    """
     options = options or AnalyzeOptions()
     say = progress or (lambda _msg: None)
     catalog = load_catalog(options.catalog_paths)
@@ -143,7 +156,7 @@ def analyze(
         EventsCsv(report_paths(staging).events_csv) as events_csv,
     ):
         targets = report_paths(staging)
-        stream = _Stream(catalog, correlator, events_csv)
+        stream = _Stream(catalog, correlator, events_csv, observer=observer)
         readable = sorted((f for f in bundle.files if reader_for(f.kind) is not None), key=_read_rank)
         for number, inp in enumerate(readable, 1):
             reader = reader_for(inp.kind)
