@@ -23,7 +23,8 @@ _CHANNEL_SUFFIXES = ("AuthNOptCh", "AuthZOptCh", "AuthZAdminCh")
 class Identity:
     """What a file is: ``kind`` decides which source reads it; ``role`` names its place in the bundle."""
 
-    kind: str  # evtx, etl, zip, cab, nps-eventlog-text, registry-dump, registry-export, iaslog, text, empty, unknown
+    # evtx, etl, zip, cab, nps-eventlog-text, event-xml, registry-dump, registry-export, iaslog, text, empty, unknown
+    kind: str
     role: str = ""
     note: str = ""
 
@@ -65,6 +66,8 @@ def _decode_head(head: bytes) -> str | None:
 
 _WEVTUTIL_BLOCK_RE = re.compile(r"[^\W\d_][\w-]{0,30}\[\d+\]\s*:?\s*(?:\r?\n|$)")
 _LABEL_LINE_RE = re.compile(r"^[ \t]+[^\W\d_][^:\r\n]{0,40}:[ \t]", re.MULTILINE)
+_EVENT_XML_RE = re.compile(r'<Event\s+xmlns=["\']http://schemas\.microsoft\.com/win/2004/08/events/event["\']')
+_XML_CHANNEL_RE = re.compile(r"<Channel>\s*([^<]+?)\s*</Channel>")
 _IASLOG_DB_RE = re.compile(r'^"[^"]*","IAS",\d{2}/\d{2}/\d{4},\d{2}:\d{2}:\d{2},', re.MULTILINE)
 _IASLOG_IAS_RE = re.compile(r"^[\d.]+,[^,\r\n]*,\d{2}/\d{2}/\d{4},\d{2}:\d{2}:\d{2},", re.MULTILINE)
 
@@ -134,6 +137,10 @@ def identify(name: str, head: bytes, size: int) -> Identity:
     if english or (_WEVTUTIL_BLOCK_RE.match(stripped) and len(_LABEL_LINE_RE.findall(text)) >= 3):
         # wevtutil /f:text; in another display language too, so the reader can say it is not supported
         return Identity("nps-eventlog-text", "Security-text")
+    if _EVENT_XML_RE.search(text[:4096]):
+        # Event Viewer's XML export or wevtutil /f:xml: the first record's channel names the role
+        channel = _XML_CHANNEL_RE.search(text)
+        return Identity("event-xml", _evtx_role(channel.group(1).replace("/", "%4") + ".evtx") if channel else "")
     if stripped.startswith("Windows Registry Editor") or stripped.startswith("REGEDIT4"):
         return Identity("registry-export", "AuthSrv" if "authsrv" in lower else "")
     if stripped.upper().startswith("HKEY_"):

@@ -174,3 +174,11 @@ def test_wrong_password_in_the_accounting_log(tmp_path: Path) -> None:
     (tmp_path / "bundle").mkdir()
     (tmp_path / "bundle" / "IN2503.log").write_text("\n".join(rows), encoding="utf-8")
     assert diagnose(tmp_path, {}) == {("nps-reject", "bob", "NPS-REASON-16")}
+
+
+def test_grant_from_an_event_viewer_xml_export_answers_the_challenge(tmp_path: Path) -> None:
+    # The admin attached Security as XML (Event Viewer "Save All Events As... XML") instead of .evtx.
+    (tmp_path / "bundle").mkdir()
+    export = Path(__file__).resolve().parents[1] / "data" / "text" / "event_xml" / "Security_export.xml"
+    (tmp_path / "bundle" / "Security.xml").write_bytes(export.read_bytes())
+    assert diagnose(tmp_path, {"NPS01_AuthZOptCh.evtx": [challenge(25.3, "alice@contoso.com")]}) == set()
