@@ -19,6 +19,7 @@ Test data and their sources
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timezone
 
 import pytest
@@ -196,6 +197,12 @@ def test_reason_code_forms(value: str) -> None:
 )
 def test_security_provider_forms(provider: str) -> None:
     assert is_nps_audit(_event(QA_2617618, provider=provider))
+
+
+def test_a_copy_without_provider_is_known_by_its_security_channel() -> None:
+    event = _event(QA_2617618, provider=" ")
+    assert is_nps_audit(event)
+    assert not is_nps_audit(dataclasses.replace(event, channel="Application"))
 
 
 def test_other_security_events_are_not_nps_audits() -> None:

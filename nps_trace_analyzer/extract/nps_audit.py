@@ -77,7 +77,10 @@ def event_code(event: Event) -> int:
 
 
 def is_nps_audit(event: Event) -> bool:
-    return _norm_provider(event.provider) == SECURITY_PROVIDER and event_code(event) in NPS_AUDIT_IDS
+    """A Security 6272-6280 event: by its provider, or by its channel when a copy lost the provider name."""
+    provider = _norm_provider(event.provider)
+    from_security = provider == SECURITY_PROVIDER or (not provider and event.channel.strip().lower() == "security")
+    return from_security and event_code(event) in NPS_AUDIT_IDS
 
 
 def _named_items(event: Event) -> dict[str, str]:
