@@ -66,6 +66,8 @@ def _decode_head(head: bytes) -> str | None:
 
 _WEVTUTIL_BLOCK_RE = re.compile(r"[^\W\d_][\w-]{0,30}\[\d+\]\s*:?\s*(?:\r?\n|$)")
 _LABEL_LINE_RE = re.compile(r"^[ \t]+[^\W\d_][^:\r\n]{0,40}:[ \t]", re.MULTILINE)
+# Get-WinEvent | Format-List: these properties at column 0, in any order
+_FORMAT_LIST_RES = tuple(re.compile(rf"^{name}\s*: ", re.MULTILINE) for name in ("TimeCreated", "ProviderName", "Id"))
 _EVENT_XML_RE = re.compile(r'<Event\s+xmlns=["\']http://schemas\.microsoft\.com/win/2004/08/events/event["\']')
 _XML_CHANNEL_RE = re.compile(r"<Channel>\s*([^<]+?)\s*</Channel>")
 _IASLOG_DB_RE = re.compile(r'^"[^"]*","IAS",\d{2}/\d{2}/\d{4},\d{2}:\d{2}:\d{2},', re.MULTILINE)
@@ -137,6 +139,8 @@ def identify(name: str, head: bytes, size: int) -> Identity:
     if english or (_WEVTUTIL_BLOCK_RE.match(stripped) and len(_LABEL_LINE_RE.findall(text)) >= 3):
         # wevtutil /f:text; in another display language too, so the reader can say it is not supported
         return Identity("nps-eventlog-text", "Security-text")
+    if all(pattern.search(text) for pattern in _FORMAT_LIST_RES):
+        return Identity("nps-eventlog-text", "Security-text")  # PowerShell Get-WinEvent | Format-List
     if _EVENT_XML_RE.search(text[:4096]):
         # Event Viewer's XML export or wevtutil /f:xml: the first record's channel names the role
         channel = _XML_CHANNEL_RE.search(text)

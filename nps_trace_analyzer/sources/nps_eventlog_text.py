@@ -27,7 +27,8 @@ Layout of the file (wevtutil's text format)::
 The same reader takes Event Viewer's "Copy details as text" layout (what forum posts and pasted files hold):
 the same header labels without the ``Event[N]:`` line, and often an ``Event Xml:`` section whose EventData and
 UTC ``TimeCreated`` are used in preference to the rendered text. Output in another display language is reported
-as not supported (with the ``/l:en-US`` export hint) rather than misread.
+as not supported (with the ``/l:en-US`` export hint) rather than misread. PowerShell's ``Get-WinEvent |
+Format-List`` output (``TimeCreated : ...``, ``Id : 6273``, ``Message : ...``) is read the same way.
 
 Times: older wevtutil builds print the server's *local* time with no zone (``2024-05-02T10:11:12.123``);
 newer ones print UTC with ``Z`` (``2022-11-16T14:54:13.2270000Z``). A time without an offset is taken as UTC
@@ -223,6 +224,59 @@ def _split_blocks(lines: list[str], stats: TextReadStats) -> Iterator[_Block]:
         yield block
 
 
+# PowerShell's ``Get-WinEvent | Format-List`` (default view or ``fl *``): "Name : value" at column 0, the Message
+# continued on lines indented to the value column. Property names -> our header keys.
+FORMAT_LIST_FIELDS = {
+    "timecreated": "date",
+    "providername": "source",
+    "id": "event_id",
+    "message": "description",
+    "logname": "log_name",
+    "machinename": "computer",
+    "leveldisplayname": "level",
+    "keywordsdisplaynames": "keyword",
+    "taskdisplayname": "task",
+    "recordid": "record_id",
+}
+_FL_LINE_RE = re.compile(r"^([A-Za-z]+)\s*:(?:\s(.*))?$")
+
+
+def is_format_list(lines: list[str]) -> bool:
+    """Does the text start like ``Get-WinEvent | Format-List`` output (a known property at column 0)?"""
+    for line in lines[:50]:
+        if line.strip():
+            m = _FL_LINE_RE.match(line.rstrip())
+            return bool(m and m.group(1).lower() in FORMAT_LIST_FIELDS)
+    return False
+
+
+def _split_format_list(lines: list[str]) -> Iterator[_Block]:
+    """Blocks of Format-List output: a property seen twice starts the next event, whatever the property order."""
+    block: _Block | None = None
+    count = 0
+    in_message = False
+    for number, raw in enumerate(lines, start=1):
+        line = raw.rstrip("\r\n")
+        m = _FL_LINE_RE.match(line) if line[:1].strip() else None
+        if m:
+            key = FORMAT_LIST_FIELDS.get(m.group(1).lower())
+            if key is not None and (block is None or key in block.header):
+                if block is not None:
+                    yield block
+                block = _Block(count, number, {}, [], [], "Event")
+                count += 1
+            in_message = key == "description"
+            if block is not None and key is not None:
+                block.header[key] = "" if in_message else (m.group(2) or "").strip()
+                if in_message and (m.group(2) or "").strip():
+                    block.description.append(m.group(2).strip())
+            continue
+        if block is not None and in_message:
+            block.description.append(line.strip(" "))  # the value-column indent; tabs inside stay
+    if block is not None:
+        yield block
+
+
 def _xml_items(xml_lines: list[str]) -> tuple[list[tuple[str | None, str]], datetime | None]:
     """EventData items and the UTC ``TimeCreated`` of an ``Event Xml:`` section (empty when unreadable)."""
     text = "\n".join(xml_lines).strip()
@@ -315,7 +369,9 @@ def parse_wevtutil_text(text: str, source_name: str, stats: TextReadStats | None
     stats = stats if stats is not None else TextReadStats()
     warned_local_time = False
     not_english = 0
-    for block in _split_blocks(text.splitlines(), stats):
+    lines = text.splitlines()
+    blocks = _split_format_list(lines) if is_format_list(lines) else _split_blocks(lines, stats)
+    for block in blocks:
         stats.records_read += 1
         where = f"{block.word}[{block.index}] (line {block.line})"
         if "event_id" not in block.header and "date" not in block.header and len(block.garbage) >= 3:

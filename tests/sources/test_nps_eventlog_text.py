@@ -295,3 +295,21 @@ def test_event_viewer_copy_without_xml_reads_the_rendered_labels() -> None:
     assert any("no UTC offset" in w for w in stats.warnings)
     fields = nps_audit_fields(audit)
     assert (fields["reason_code"], fields["domain"], fields["account"]) == ("16", "CONTOSO", "CONTOSO\\bob")
+
+
+def test_get_winevent_format_list_output() -> None:
+    # PowerShell's "Get-WinEvent -FilterHashtable @{LogName='Security'; Id=6272,6273} | Format-List" default view
+    # (TimeCreated, ProviderName, Id, Message; the message continued at the value column). Values are ours.
+    from nps_trace_analyzer.intake.identify import identify
+
+    path = DATA / "get_winevent_format_list.txt"
+    raw = "\ufeff".encode("utf-16-le") + path.read_text(encoding="utf-8").encode("utf-16-le")
+    assert identify("events.txt", raw[:8192], len(raw)).kind == "nps-eventlog-text"
+    stats = TextReadStats()
+    denied, granted = read_wevtutil_text(path, "events.txt", stats)
+    assert (denied.event_id, granted.event_id) == (6273, 6272)
+    assert denied.time == datetime(2025, 3, 12, 14, 4, 0, tzinfo=timezone.utc)
+    fields = nps_audit_fields(denied)
+    assert (fields["reason_code"], fields["user"], fields["account"]) == ("16", "bob", "CONTOSO\\bob")
+    assert nps_audit_fields(granted)["user"] == "alice"
+    assert stats.records_skipped == 0
