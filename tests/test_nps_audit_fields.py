@@ -176,6 +176,17 @@ def test_rendered_message_only(flatten: bool) -> None:
     assert "network_policy" not in fields
 
 
+def test_rendered_message_fills_only_what_the_named_data_lacks() -> None:
+    # A copy that kept a few names but carries the reason only in its message text.
+    data = (("SubjectUserName", "alice@contoso.com"), ("AuthenticationType", "PAP"))
+    fields = nps_audit_fields(_event(data, text=RENDERED_21))
+    assert fields["reason_code"] == "21"
+    assert fields["user"] == "alice@contoso.com" and fields["auth_type"] == "PAP"
+    # complete data: the text is not consulted, even when it says something else
+    fields = nps_audit_fields(_event(QA_2617618, text=RENDERED_21))
+    assert fields["reason_code"] == "7" and "account" not in fields
+
+
 def test_user_falls_back_to_the_fully_qualified_name_and_to_account_name() -> None:
     data = (("SubjectUserName", "-"), ("FullyQualifiedSubjectUserName", "CONTOSO\\bob"), ("ReasonCode", "16"))
     assert nps_audit_fields(_event(data))["user"] == "CONTOSO\\bob"

@@ -60,6 +60,8 @@ _FIELDS = {
     "reason": ("Reason",),
 }
 _FIELD_ITEMS = tuple((key, tuple(n.lower() for n in names)) for key, names in _FIELDS.items())
+_FIELD_NAMES = dict(_FIELD_ITEMS)
+_REASON_IDS = frozenset({6273, 6274, 6275})  # the refusals, whose Reason Code says why
 # Values that mean "nothing here": Windows' "-" and the placeholders copies put in place of a value.
 _EMPTY_VALUES = frozenset({"-", "--", "n/a", "null", "(null)", "none"})
 # A reason code as it appears in copies: "21", "0x15" is not used by NPS, but "21 (0x15)" and "Reason Code 21" are.
@@ -87,21 +89,30 @@ def _named_items(event: Event) -> dict[str, str]:
     """Data by lower-case name; unnamed values placed by the documented order; rendered labels as a last resort.
 
     Positional values are placed only when every value is unnamed and there are at least as many as the request
-    fields every audit event starts with; otherwise an unnamed value could be anything and is left alone.
+    fields every audit event starts with; otherwise an unnamed value could be anything and is left alone. The
+    rendered message fills only what the data lacks (a copy that kept some names but carries the reason or the
+    user only in its message text).
     """
     named: dict[str, str] = {}
     for name, value in event.data:
         if name:
             named.setdefault(name.lower(), value)
-    if named:
-        return named
-    values = [value for _name, value in event.data]
-    order = data_order(event_code(event))
-    if order and len(values) >= min(len(order), 24):
-        return {name.lower(): value for name, value in zip(order, values, strict=False)}
-    for name, value in items_from_rendered(event_code(event), event.text):
-        named.setdefault(name.lower(), value)
+    if not named:
+        values = [value for _name, value in event.data]
+        order = data_order(event_code(event))
+        if order and len(values) >= min(len(order), 24):
+            named = {name.lower(): value for name, value in zip(order, values, strict=False)}
+    if _lacks_essentials(named, event) and ":" in event.text:
+        for name, value in items_from_rendered(event_code(event), event.text):
+            named.setdefault(name.lower(), value)
     return named
+
+
+def _lacks_essentials(named: dict[str, str], event: Event) -> bool:
+    """No user, or a refusal without its reason code: worth reading the rendered message for."""
+    has_user = any(_clean(named.get(n)) for n in _FIELD_NAMES["user"])
+    needs_reason = event_code(event) in _REASON_IDS
+    return not has_user or (needs_reason and not _clean(named.get("reasoncode")))
 
 
 def _clean(value: str | None) -> str:
