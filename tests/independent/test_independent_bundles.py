@@ -182,3 +182,14 @@ def test_grant_from_an_event_viewer_xml_export_answers_the_challenge(tmp_path: P
     export = Path(__file__).resolve().parents[1] / "data" / "text" / "event_xml" / "Security_export.xml"
     (tmp_path / "bundle" / "Security.xml").write_bytes(export.read_bytes())
     assert diagnose(tmp_path, {"NPS01_AuthZOptCh.evtx": [challenge(25.3, "alice@contoso.com")]}) == set()
+
+
+def test_security_records_saved_as_system_evtx_are_labelled_by_their_channel(tmp_path: Path) -> None:
+    bob = w.nps_request(user="bob", domain="CONTOSO", fq_user="CONTOSO\\bob")
+    bundle = tmp_path / "bundle"
+    w.write(bundle / "System.evtx", [w.denied_6273(at(5), bob, 16, REASON_16)])
+    analyze([bundle], tmp_path / "out")
+    doc = json.loads((tmp_path / "out" / "findings.json").read_text(encoding="utf-8"))
+    roles = {i["name"]: i["role"] for i in doc["inputs"]}
+    assert roles == {"System.evtx": "Security"}
+    assert {(i["kind"], i["primary_code"]) for i in doc["incidents"]} == {("nps-reject", "NPS-REASON-16")}
