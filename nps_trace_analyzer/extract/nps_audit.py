@@ -14,16 +14,20 @@ from __future__ import annotations
 
 import re
 
+from nps_trace_analyzer.domain import (
+    NPS_AUDIT_EVENT_IDS,
+    NPS_SYSTEM_PROVIDERS,
+    SCHANNEL_PROVIDERS,
+    SECURITY_AUDITING_PROVIDER,
+)
 from nps_trace_analyzer.identity import user_key
 from nps_trace_analyzer.model import Event
 from nps_trace_analyzer.nps_audit_layout import data_order, items_from_rendered
 
 __all__ = ["event_code", "is_nps_audit", "nps_audit_fields", "system_code", "user_key"]
 
-SECURITY_PROVIDER = "microsoft-windows-security-auditing"
-NPS_AUDIT_IDS = frozenset(range(6272, 6281))
-NPS_SYSTEM_PROVIDERS = frozenset({"nps", "ias"})
-SCHANNEL_PROVIDERS = frozenset({"schannel", "microsoft-windows-schannel-events"})
+SECURITY_PROVIDER = SECURITY_AUDITING_PROVIDER
+NPS_AUDIT_IDS = NPS_AUDIT_EVENT_IDS
 
 # Short name -> the EventData names that carry it, best first. The Windows names lead; the others are what
 # exports and forwarders write for the same RADIUS attribute (DTS/IAS attribute names, "AccountName"...).

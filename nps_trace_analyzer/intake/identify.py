@@ -11,12 +11,14 @@ import re
 import struct
 from dataclasses import dataclass
 
+from nps_trace_analyzer.domain import AZUREMFA_CHANNELS
+
 EVTX_MAGIC = b"ElfFile\x00"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 CAB_MAGIC = b"MSCF"
 SNIFF_BYTES = 8192
 
-_CHANNEL_SUFFIXES = ("AuthNOptCh", "AuthZOptCh", "AuthZAdminCh")
+_CHANNEL_SUFFIXES = AZUREMFA_CHANNELS
 
 
 @dataclass(frozen=True)
