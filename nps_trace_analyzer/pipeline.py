@@ -50,9 +50,7 @@ def _has_security_log(files: Sequence[InputFile]) -> bool:
 def _audit_sources(files: Sequence[InputFile]) -> tuple[str, ...]:
     """The bundle's files that could hold NPS audit decisions, read or empty (roles settled after reading)."""
     kinds = ("nps-eventlog-text", "iaslog")
-    return tuple(
-        sorted(inp.name for inp in files if (inp.kind == "evtx" and inp.role == "Security") or inp.kind in kinds)
-    )
+    return tuple(sorted(inp.name for inp in files if inp.role == "Security" or inp.kind in kinds))
 
 
 def _read_order(files: Sequence[InputFile]) -> list[InputFile]:
