@@ -20,6 +20,7 @@ from nps_trace_analyzer.cli_etl import register as register_etl
 from nps_trace_analyzer.cli_synth import register as register_synth
 from nps_trace_analyzer.intake import IntakeError
 from nps_trace_analyzer.pipeline import AnalyzeOptions, analyze, report_paths
+from nps_trace_analyzer.report.redact_cli import redact_options, redactor_from_options, save_map
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -53,11 +54,19 @@ def _default_out_dir(inputs: tuple[str, ...]) -> Path:
     help="Seconds within which an NPS audit event joins an extension incident of the same user.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines, only the summary.")
+@redact_options
 def analyze_cmd(
-    inputs: tuple[str, ...], output: Path | None, catalog: tuple[str, ...], join_window: int, quiet: bool
+    inputs: tuple[str, ...],
+    output: Path | None,
+    catalog: tuple[str, ...],
+    join_window: int,
+    quiet: bool,
+    redact: bool,
+    redact_key: str | None,
+    redact_map: Path | None,
 ) -> None:
-    """Analyse a bundle (folder, .zip or single files) and write report.html, incidents.csv, events.csv and
-    findings.json.
+    """Analyse a bundle (folder, .zip or single files) and write report.html, summary.md, incidents.csv,
+    events.csv and findings.json.
 
     \b
     Exit status: 0 analysed (with or without incidents), 1 nothing in the input could be read, 2 usage error.
@@ -68,7 +77,8 @@ def analyze_cmd(
         if not quiet:
             click.echo(message, err=True)
 
-    options = AnalyzeOptions(catalog_paths=catalog, join_window=timedelta(seconds=join_window))
+    redactor = redactor_from_options(redact, redact_key, redact_map, out_dir)
+    options = AnalyzeOptions(catalog_paths=catalog, join_window=timedelta(seconds=join_window), redactor=redactor)
     try:
         result = analyze(list(inputs), out_dir, options, progress)
     except CatalogError as exc:
@@ -79,23 +89,26 @@ def analyze_cmd(
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
     paths = report_paths(out_dir)
+    if redactor is not None and redact_map is not None:
+        save_map(redact_map, redactor)
+    shown = redactor.text if redactor is not None else str
     analysed = result.analysed_inputs
     headline = [i for i in result.incidents if not i.benign]
     click.echo(
-        f"{result.bundle_name}: {len(analysed)} of {len(result.inputs)} files analysed, "
+        f"{shown(result.bundle_name)}: {len(analysed)} of {len(result.inputs)} files analysed, "
         f"{sum(i.records_read for i in result.inputs):,} records read, "
         f"{sum(i.records_skipped for i in result.inputs):,} skipped; "
         f"{len(headline)} incident(s), {len(result.incidents) - len(headline)} benign."
     )
     for inc in headline[:20]:
-        click.echo(f"  {inc.id} {inc.category:17} {inc.primary_code:40} {inc.summary[:100]}")
+        click.echo(f"  {inc.id} {inc.category:17} {inc.primary_code:40} {shown(inc.summary)[:100]}")
     if len(headline) > 20:
         click.echo(f"  ... {len(headline) - 20} more in the report")
     for inp in result.inputs:
         if not inp.analysed:
-            click.echo(f"  not analysed: {inp.name}: {inp.reason}", err=True)
+            click.echo(f"  not analysed: {shown(inp.name)}: {shown(inp.reason)}", err=True)
         elif inp.records_skipped:
-            click.echo(f"  damaged: {inp.name}: {inp.records_skipped} item(s) skipped", err=True)
+            click.echo(f"  damaged: {shown(inp.name)}: {inp.records_skipped} item(s) skipped", err=True)
     click.echo(f"Report: {paths.html}")
     if not analysed:
         click.echo("error: nothing in the input could be read", err=True)

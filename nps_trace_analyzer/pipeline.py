@@ -7,7 +7,7 @@ grows with the number of problems found, not with the size of the logs.
 
 from __future__ import annotations
 
-import json
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from nps_trace_analyzer.activity import SignInActivity, timeline
 from nps_trace_analyzer.catalog import load_catalog
 from nps_trace_analyzer.cross_source import (
     StreamCounts,
@@ -27,9 +28,10 @@ from nps_trace_analyzer.findings import findings_for, is_azuremfa
 from nps_trace_analyzer.incidents import Correlator, IncidentOptions
 from nps_trace_analyzer.intake import IntakeLimits, open_bundle
 from nps_trace_analyzer.model import Event, InputFile
-from nps_trace_analyzer.report.html import write_html
+from nps_trace_analyzer.report.redact import Redactor
 from nps_trace_analyzer.report.result import AnalysisResult, to_document
-from nps_trace_analyzer.report.tables import EventsCsv, write_incidents_csv
+from nps_trace_analyzer.report.tables import EventsCsv
+from nps_trace_analyzer.report.writer import report_paths, write_reports
 from nps_trace_analyzer.sources.registry import Collector, reader_for
 
 Progress = Callable[[str], None]
@@ -52,25 +54,8 @@ class AnalyzeOptions:
     catalog_paths: Sequence[str | Path] = ()
     join_window: timedelta = timedelta(minutes=2)
     limits: IntakeLimits = field(default_factory=IntakeLimits)
-
-
-@dataclass(frozen=True)
-class ReportPaths:
-    out_dir: Path
-    html: Path
-    incidents_csv: Path
-    events_csv: Path
-    json: Path
-
-
-def report_paths(out_dir: Path) -> ReportPaths:
-    return ReportPaths(
-        out_dir,
-        out_dir / "report.html",
-        out_dir / "incidents.csv",
-        out_dir / "events.csv",
-        out_dir / "findings.json",
-    )
+    # Pseudonymise identifiers in every output (report.redact); None = no redaction.
+    redactor: Redactor | None = None
 
 
 def _source_label(inp: InputFile) -> str:
@@ -96,11 +81,15 @@ class _Stream:
     catalog: Any
     correlator: Correlator
     events_csv: EventsCsv
+    redactor: Redactor | None = None
     counts: StreamCounts = field(default_factory=StreamCounts)
     per_source: Counter[str] = field(default_factory=Counter)
+    activity: SignInActivity = field(default_factory=SignInActivity)
 
     def consume(self, inp: InputFile, event: Event, make_findings: bool) -> None:
         self.events_csv.add(event)
+        if self.redactor is not None:
+            self.redactor.learn_event(event)
         self.per_source[_source_label(inp)] += 1
         counts = self.counts
         if counts.first_time is None or event.time < counts.first_time:
@@ -114,14 +103,18 @@ class _Stream:
             if event.computer:
                 counts.computers[event.computer] += 1
         if make_findings:
+            self.activity.add(event)
             for finding in findings_for(event, self.catalog):
+                if self.redactor is not None:
+                    self.redactor.learn_attrs(finding.attrs)
                 self.correlator.add(finding)
 
 
 def analyze(
     paths: Sequence[str | Path], out_dir: Path, options: AnalyzeOptions | None = None, progress: Progress | None = None
 ) -> AnalysisResult:
-    """Analyse a bundle and write ``report.html``, ``incidents.csv``, ``events.csv`` and ``findings.json``."""
+    """Analyse a bundle and write ``report.html``, ``summary.md``, ``incidents.csv``, ``events.csv`` and
+    ``findings.json``."""
     options = options or AnalyzeOptions()
     say = progress or (lambda _msg: None)
     catalog = load_catalog(options.catalog_paths)
@@ -130,8 +123,13 @@ def analyze(
     correlator = Correlator(catalog, IncidentOptions(join_window=options.join_window))
     collector = Collector()
     notes: list[str] = []
-    with open_bundle([str(p) for p in paths], options.limits) as bundle, EventsCsv(targets.events_csv) as events_csv:
-        stream = _Stream(catalog, correlator, events_csv)
+    redactor = options.redactor
+    # With redaction the raw events.csv is streamed to a private folder outside the report, and only its
+    # redacted copy (made once every identifier is known) reaches the report folder.
+    private = tempfile.TemporaryDirectory(prefix="nps-redact-") if redactor is not None else None
+    raw_events = Path(private.name) / "events.csv" if private is not None else targets.events_csv
+    with open_bundle([str(p) for p in paths], options.limits) as bundle, EventsCsv(raw_events) as events_csv:
+        stream = _Stream(catalog, correlator, events_csv, redactor)
         readable = sorted((f for f in bundle.files if reader_for(f.kind) is not None), key=_read_rank)
         for number, inp in enumerate(readable, 1):
             reader = reader_for(inp.kind)
@@ -161,6 +159,11 @@ def analyze(
         for finding in extra.findings:
             correlator.add(finding)
         incidents = correlator.incidents()
+        if redactor is not None:
+            for inc in incidents:
+                redactor.learn("user", inc.user)
+                redactor.learn("host", inc.server)
+                redactor.learn_attrs(inc.attrs)
         result = AnalysisResult(
             bundle_name=bundle.name,
             inputs=list(bundle.files),
@@ -172,12 +175,13 @@ def analyze(
             capture=capture_overviews(collector),
             extension_traces=extension_traces(collector),
             notes=notes + extra.notes,
+            timeline=timeline(stream.activity, incidents),
+            redacted=redactor is not None,
         )
-    document = to_document(result)
     say("writing reports")
-    with targets.json.open("w", encoding="utf-8") as fh:
-        json.dump(document, fh, indent=2, ensure_ascii=False)
-        fh.write("\n")
-    write_incidents_csv(targets.incidents_csv, incidents)
-    write_html(targets.html, document)
+    try:
+        write_reports(to_document(result), targets, redactor, raw_events)
+    finally:
+        if private is not None:
+            private.cleanup()
     return result
