@@ -108,9 +108,18 @@ def format_entry(entry: Entry, width: int = 100) -> str:
         lines += ["", f"Docs{versions}:"] + [f"  {link}" for link in entry.doc_links]
     if entry.patterns:
         lines += ["", "Match patterns:"] + [f"  {p}" for p in entry.pattern_texts]
+    lines += ["", "Where these facts come from:"]
+    lines += [_wrap(item, "    ", width, first="  - ") for item in entry.source] or ["  - not stated"]
+    if entry.source_name:
+        lines.append(_wrap(f"(row in our copy of the source table: {entry.source_name})", "    ", width, first="    "))
     lines += ["", "Example event text:" if len(entry.examples) == 1 else "Example event texts:"]
-    lines += [_wrap(example, "    ", width, first="  - ") for example in entry.examples]
-    lines += ["", f"Source: {entry.source_file}"]
+    lines += [
+        _wrap(example, "    ", width, first="  - (synthetic) " if example in entry.synthetic_examples else "  - ")
+        for example in entry.examples
+    ]
+    if entry.synthetic_examples:
+        lines.append("  (synthetic = written for this catalog as a test vector; no source shows this text)")
+    lines += ["", f"Catalog file: {entry.source_file}"]
     return "\n".join(lines)
 
 

@@ -68,7 +68,7 @@ CODES: dict[str, str] = {
     "CONFIG-TENANT-ID-INVALID": "warning: TENANT_ID is not a GUID",
     "CONFIG-CERT-TENANT-MISMATCH": "warning: CLIENT_CERT_IDENTIFIER subject CN differs from TENANT_ID",
     "CONFIG-REQUIRE-USER-MATCH-FALSE": "warning: un-enrolled users pass without MFA",
-    "CONFIG-BOOLEAN-NOT-UPPERCASE": "warning: TRUE/FALSE value not in upper case (the extension is case-sensitive)",
+    "CONFIG-BOOLEAN-NOT-UPPERCASE": "warning: TRUE/FALSE switch not in upper case",
     "CONFIG-BOOLEAN-VALUE-INVALID": "warning: a TRUE/FALSE switch holds something else",
     "CONFIG-IP-WHITELIST-ABSENT": "info: IP_WHITELIST not created: explains the benign REGISTRY_CONFIG_ERROR",
     "CONFIG-IP-WHITELIST-INVALID": "warning: IP_WHITELIST entries that are not single IPv4 addresses",
@@ -339,8 +339,8 @@ def _endpoint_version(values: Values) -> ConfigCheck | None:
                 title,
                 "warning",
                 "AZURE_MFA_HOSTNAME is the notification host and AZURE_MFA_RESOURCE_HOSTNAME is absent: the "
-                "registry was written by an extension version older than 2023 (before the "
-                "strongauthenticationservice endpoint). Upgrade the extension (https://aka.ms/npsmfa).",
+                "layout Microsoft's health-check script expected before its 2023 update, usually an old extension "
+                "build (or values set by hand). Check the installed version; upgrade if old (https://aka.ms/npsmfa).",
                 "CONFIG-PRE-2023-ENDPOINTS",
                 evidence,
             )
@@ -466,7 +466,7 @@ def _switch(values: Values, name: str) -> tuple[str | None, ConfigCheck | None]:
             name.lower().replace("_", "-") + "-format",
             name,
             "warning",
-            f"{name} is {value!r}; the extension expects TRUE or FALSE, so it falls back to its default.",
+            f"{name} is {value!r}; the extension expects TRUE or FALSE (how it reads other values is not documented).",
             "CONFIG-BOOLEAN-VALUE-INVALID",
             _quote(name, value),
         )
@@ -475,8 +475,13 @@ def _switch(values: Values, name: str) -> tuple[str | None, ConfigCheck | None]:
             name.lower().replace("_", "-") + "-format",
             name,
             "warning",
-            f"{name} is {value!r}: the value is case-sensitive and must be upper case ({value.upper()}); as written "
-            "it may be ignored.",
+            f"{name} is {value!r}: "
+            + (
+                f"Microsoft documents this value as case-sensitive, upper case only ({value.upper()})."
+                if name == "REQUIRE_USER_MATCH"
+                else f"write it in upper case ({value.upper()}) as documented; case-sensitivity is documented "
+                "only for REQUIRE_USER_MATCH."
+            ),
             "CONFIG-BOOLEAN-NOT-UPPERCASE",
             _quote(name, value),
         )

@@ -283,8 +283,14 @@ ESTS_TEXT = (
 def test_match_prefers_pattern_then_message_then_generic(catalog: Catalog) -> None:
     whitelist = "IP Whitelist not intialized::  ErrorCode:: REGISTRY_CONFIG_ERROR Msg:: ... for key: IP_WHITELIST"
     assert catalog.match("REGISTRY_CONFIG_ERROR", whitelist).id == "REGISTRY_CONFIG_ERROR#ip-whitelist"
-    other = "ErrorCode:: REGISTRY_CONFIG_ERROR Msg:: Neither registry entry not default value found for key: STS_URL"
-    assert catalog.match("REGISTRY_CONFIG_ERROR", other).id == "REGISTRY_CONFIG_ERROR"
+    missing = "ErrorCode:: REGISTRY_CONFIG_ERROR Msg:: Neither registry entry not default value found for key: {}"
+    # issue #15: severity follows the key named in the message (every request needs TENANT_ID, STS_URL, CLIENT_ID)
+    for key in ("STS_URL", "TENANT_ID", "CLIENT_ID"):
+        required = catalog.match("REGISTRY_CONFIG_ERROR", missing.format(key))
+        assert (required.id, required.severity) == ("REGISTRY_CONFIG_ERROR#required-value", "critical"), key
+    other = catalog.match("REGISTRY_CONFIG_ERROR", missing.format("AZURE_MFA_RESOURCE_HOSTNAME"))
+    assert (other.id, other.severity) == ("REGISTRY_CONFIG_ERROR", "error")
+    assert catalog.match("REGISTRY_CONFIG_ERROR", whitelist).severity == "info"
     assert catalog.match("REGISTRY_CONFIG_ERROR").id == "REGISTRY_CONFIG_ERROR"
     # doc-version wording and placeholders
     assert catalog.match("InvalidParameter", "The provided TenantId isn't in correct format").slug == "tenantid-format"
@@ -367,7 +373,7 @@ BAD_ENTRIES = [
     ("severity: warning", "severty: warning", "SITE_CODE", "unknown key 'severty'"),
     ("audience: [admin]", "audience: [everyone]", "SITE_CODE", "audience 'everyone'"),
     ("steps: [Do the site thing.]", "steps: {a: b}", "SITE_CODE", "'steps' must be a list"),
-    ('examples: ["SITE_CODE happened"]', "examples: []", "SITE_CODE", "'examples' needs at least one"),
+    ('examples: ["SITE_CODE happened"]', "examples: []", "SITE_CODE", "needs at least one example"),
     ("severity: warning", "severity: warning\n    patterns: ['(unclosed']", "SITE_CODE", "not a valid regular"),
     ("severity: warning", "severity: warning\n    benign: true", "SITE_CODE", "benign_condition"),
     ("severity: warning", "severity: warning\n    benign: maybe", "SITE_CODE", "'benign' must be true or false"),
@@ -484,20 +490,22 @@ def test_user_folder_is_read_in_name_order_later_files_win(tmp_path: Path) -> No
 def test_user_entries_can_add_a_message_variant_to_a_builtin_code(tmp_path: Path) -> None:
     variant = """\
   - code: REGISTRY_CONFIG_ERROR
-    slug: sts-url
-    patterns: ['key:\\s*STS_URL']
-    title: STS_URL missing
+    slug: resource-hostname
+    patterns: ['key:\\s*AZURE_MFA_RESOURCE_HOSTNAME']
+    title: AZURE_MFA_RESOURCE_HOSTNAME missing
     category: configuration
     severity: critical
     audience: [admin]
-    meaning: The token endpoint is not configured.
+    meaning: The MFA resource host is not configured.
     steps: [Rerun the configuration script.]
-    examples: ["ErrorCode:: REGISTRY_CONFIG_ERROR Msg:: ... for key: STS_URL"]
+    examples: ["ErrorCode:: REGISTRY_CONFIG_ERROR Msg:: ... for key: AZURE_MFA_RESOURCE_HOSTNAME"]
 """
     cat = load_catalog([write(tmp_path, "entries:\n" + variant)])
-    assert cat.match("REGISTRY_CONFIG_ERROR", "found for key: STS_URL").id == "REGISTRY_CONFIG_ERROR#sts-url"
-    assert cat.match("REGISTRY_CONFIG_ERROR", "found for key: TENANT_ID").id == "REGISTRY_CONFIG_ERROR"
-    # the built-in example that mentions STS_URL now resolves to the user's entry: --check reports it
+    found = cat.match("REGISTRY_CONFIG_ERROR", "found for key: AZURE_MFA_RESOURCE_HOSTNAME")
+    assert found.id == "REGISTRY_CONFIG_ERROR#resource-hostname"
+    assert cat.match("REGISTRY_CONFIG_ERROR", "found for key: TENANT_ID").id == "REGISTRY_CONFIG_ERROR#required-value"
+    assert cat.match("REGISTRY_CONFIG_ERROR", "found for key: LDAP_LOOKUP_FORESTS").id == "REGISTRY_CONFIG_ERROR"
+    # the built-in example that names AZURE_MFA_RESOURCE_HOSTNAME now resolves to the user's entry: --check reports it
     assert any(entry_id == "REGISTRY_CONFIG_ERROR" for _, entry_id, _ in cat.check_examples())
 
 

@@ -7,6 +7,9 @@ wheel carries it as ``nps_trace_analyzer/_catalog`` (hatch force-include). An ed
 User files (``--catalog PATH``, a file or a folder of ``*.yaml``/``*.yml``) are applied in the order given:
 an entry whose id already exists replaces it (or, with ``merge: true``, changes only the keys it sets);
 any other entry is added.
+
+A file may set a family-level ``source:`` (provenance) next to ``family:``. Every entry of the file that
+has no ``source`` of its own inherits it, so a table copied from one document names that document once.
 """
 
 from __future__ import annotations
@@ -20,11 +23,18 @@ from typing import Any, Protocol
 import yaml
 
 from nps_trace_analyzer.catalog.model import Catalog, Entry
-from nps_trace_analyzer.catalog.schema import CatalogError, build_entry, entry_id, entry_label
+from nps_trace_analyzer.catalog.schema import (
+    CatalogError,
+    build_entry,
+    check_source,
+    entry_id,
+    entry_label,
+    mapping_as_text,
+)
 
 VERSION_FILE = "VERSION"
 YAML_SUFFIXES = (".yaml", ".yml")
-DOCUMENT_KEYS = frozenset({"family", "description", "entries"})
+DOCUMENT_KEYS = frozenset({"family", "description", "source", "entries"})
 
 
 class _Readable(Protocol):
@@ -92,7 +102,11 @@ def _yaml_files(folder: _Readable) -> list[_Readable]:
 
 
 def _read_documents(source: _Readable) -> tuple[str, str, list[Any]]:
-    """Parse one catalog file into (file label, family, raw entries)."""
+    """Parse one catalog file into (file label, family, raw entries).
+
+    The file's ``source:`` default is already folded into the entries that have none (``merge: true``
+    entries excepted: they keep the provenance of the entry they change unless they set their own).
+    """
     label = str(source)
     try:
         text = source.read_text(encoding="utf-8")
@@ -116,7 +130,7 @@ def _read_documents(source: _Readable) -> tuple[str, str, list[Any]]:
         raise CatalogError(label, None, "a catalog file must hold a mapping with 'entries:' or a list of entries")
     unknown = sorted(str(k) for k in doc if k not in DOCUMENT_KEYS)
     if unknown:
-        raise CatalogError(label, None, f"unknown top-level key '{unknown[0]}' (expected: family, entries)")
+        raise CatalogError(label, None, f"unknown top-level key '{unknown[0]}' (expected: family, source, entries)")
     entries = doc.get("entries")
     if entries is None:
         entries = []
@@ -124,7 +138,35 @@ def _read_documents(source: _Readable) -> tuple[str, str, list[Any]]:
         raise CatalogError(label, None, "'entries' must be a list")
     if isinstance(doc.get("family"), str) and doc["family"].strip():
         family = doc["family"].strip()
+    default_source = _family_source(doc.get("source"), label)
+    if default_source:
+        entries = [_with_default_source(raw, default_source) for raw in entries]
     return label, family, entries
+
+
+def _family_source(value: Any, label: str) -> list[str]:
+    """The validated file-level ``source:`` list (a single string is a one-item list)."""
+    if value is None:
+        return []
+    items = [value] if isinstance(value, str) else value
+    if isinstance(items, list):
+        items = [mapping_as_text(item) for item in items]
+    if not isinstance(items, list) or not all(isinstance(i, str) and i.strip() for i in items):
+        raise CatalogError(label, None, "top-level 'source' must be a list of strings")
+    items = [i.strip() for i in items]
+
+    def fail(message: str) -> CatalogError:
+        return CatalogError(label, None, f"top-level {message}")
+
+    check_source(tuple(items), fail)
+    return items
+
+
+def _with_default_source(raw: Any, default: list[str]) -> Any:
+    """``raw`` with the family-level source filled in when it names none of its own."""
+    if not isinstance(raw, dict) or "source" in raw or raw.get("merge") is True:
+        return raw
+    return {**raw, "source": list(default)}
 
 
 def _user_sources(path: str | Path) -> list[_Readable]:

@@ -29,6 +29,12 @@ class Entry:
 
     Sequences are tuples so that entries stay hashable. ``patterns`` are compiled; ``pattern_texts`` keeps
     their source for display and JSON.
+
+    ``examples`` holds every test vector (``catalog --check`` runs them all); ``synthetic_examples`` names
+    those we wrote ourselves, which no source shows, so a reader never mistakes them for real event texts.
+    ``source`` says where the entry's facts come from (``doc: repo/path@2025-01``, ``technet: ...``,
+    ``kb: KB5040268``, ``observed``, ``inferred``); ``source_name`` is the short name the source gives
+    the code, where a test holds the entry against a committed copy of that source.
     """
 
     id: str
@@ -56,6 +62,9 @@ class Entry:
     provider_aliases: tuple[str, ...] = ()
     code_pattern: re.Pattern[str] | None = None
     derived: bool = False
+    synthetic_examples: tuple[str, ...] = ()
+    source: tuple[str, ...] = ()
+    source_name: str = ""
     message_regexes: tuple[re.Pattern[str], ...] = field(default=(), repr=False, compare=False)
 
     @property
@@ -76,6 +85,11 @@ class Entry:
         steps as if the code were known (findings.json marks them ``generic``).
         """
         return self.code_pattern is not None
+
+    @property
+    def sourced_examples(self) -> tuple[str, ...]:
+        """The examples a source shows (real event texts or documented messages), not written by us."""
+        return tuple(e for e in self.examples if e not in self.synthetic_examples)
 
     def matches_text(self, text: str) -> bool:
         """True if one of this entry's patterns, or one of its documented messages, is found in ``text``."""
@@ -106,7 +120,10 @@ class Entry:
             "related": list(self.related),
             "doc_links": list(self.doc_links),
             "doc_versions": list(self.doc_versions),
-            "examples": list(self.examples),
+            "examples": list(self.sourced_examples),
+            "examples_synthetic": list(self.synthetic_examples),
+            "source": list(self.source),
+            "source_name": self.source_name,
             "reason_code": self.reason_code,
             "event_id": self.event_id,
             "provider": self.provider,

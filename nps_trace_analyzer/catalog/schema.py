@@ -38,9 +38,12 @@ REQUIRED_KEYS: tuple[str, ...] = (
     "audience",
     "meaning",
     "steps",
-    "examples",
 )
 OPTIONAL_KEYS: tuple[str, ...] = (
+    "examples",
+    "examples_synthetic",
+    "source",
+    "source_name",
     "slug",
     "messages",
     "patterns",
@@ -63,6 +66,60 @@ CODE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9\-]*$")
 _REASON_CODE_RE = re.compile(r"^NPS-REASON-(\d+)$")
 _EVENT_CODE_RE = re.compile(r"^(?:SECURITY|SYSTEM-[A-Z]+)-(\d+)$")
+
+# Provenance: where an entry's facts come from. One item is ``kind`` or ``kind: value``.
+SOURCE_KINDS: tuple[str, ...] = ("doc", "technet", "kb", "script", "observed", "inferred")
+_SOURCE_RE = re.compile(r"^(?P<kind>[a-z]+)(?:\s*:\s*(?P<value>\S.*))?$")
+_SOURCE_VALUE_RULES: dict[str, tuple[re.Pattern[str] | None, str]] = {
+    # kind: (value pattern, or None when the value is optional free text; what a value must look like)
+    # a doc read in its source repository (pinned version), or a live page whose version was not pinned
+    "doc": (
+        re.compile(r"^(?:[\w.\-]+/\S+@\d{4}(?:-\d{2})?|https://\S+)$"),
+        "'doc: <repo>/<path>@<YYYY or YYYY-MM>' or 'doc: https://<live page>'",
+    ),
+    "technet": (re.compile(r"^\S.*$"), "'technet: <page name>'"),
+    "kb": (re.compile(r"^KB\d{6,7}$"), "'kb: KB<number>'"),
+    "script": (re.compile(r"^[\w.\-]+/\S+$"), "'script: <repo>/<path>'"),
+    "observed": (None, "'observed' or 'observed: <where>'"),
+    "inferred": (None, "'inferred' or 'inferred: <what>'"),
+}
+
+
+def check_source(items: tuple[str, ...], fail: Any) -> tuple[str, ...]:
+    """Validate provenance items (``doc: repo/path@2025-01``, ``kb: KB5040268``, ``observed``, ...).
+
+    ``fail(message)`` returns the exception to raise, so files and entries name themselves in the error.
+    """
+    for item in items:
+        m = _SOURCE_RE.match(item)
+        if not m or m.group("kind") not in SOURCE_KINDS:
+            raise fail(f"source '{item}' must start with one of: {', '.join(SOURCE_KINDS)}")
+        kind, value = m.group("kind"), m.group("value")
+        pattern, form = _SOURCE_VALUE_RULES[kind]
+        if pattern is not None and not (value and pattern.match(value)):
+            raise fail(f"source '{item}' must look like {form}")
+    return items
+
+
+def _source_items(c: _Checker) -> tuple[str, ...]:
+    """The entry's ``source`` list. ``- doc: x@2025`` left unquoted is a one-key mapping in YAML: accept it."""
+    value = c.raw.get("source")
+    if isinstance(value, list):
+        value = [mapping_as_text(item) for item in value]
+    return _Checker({"source": value}, c.file, c.label).texts("source")
+
+
+def mapping_as_text(item: Any) -> Any:
+    """``{doc: x@2025}`` (an unquoted ``doc: x@2025`` list item) as the text ``doc: x@2025``."""
+    if isinstance(item, dict) and len(item) == 1:
+        ((kind, value),) = item.items()
+        return f"{kind}: {value}" if value is not None else str(kind)
+    return item
+
+
+def source_kind(item: str) -> str:
+    """The kind of one provenance item: ``doc: x@2025`` -> ``doc``."""
+    return item.split(":", 1)[0].strip()
 
 
 class CatalogError(Exception):
@@ -196,7 +253,15 @@ def build_entry(raw: Any, file: str, index: int, family: str = "") -> Entry:
     title = c.text("title", required=True, one_line=True)
     meaning = c.text("meaning", required=True)
     steps = c.texts("steps", required=True)
-    examples = c.texts("examples", required=True)
+    examples = c.texts("examples")
+    synthetic = c.texts("examples_synthetic")
+    if not examples and not synthetic:
+        raise c.fail("needs at least one example in 'examples' (shown by a source) or 'examples_synthetic' (ours)")
+    overlap = sorted(set(examples) & set(synthetic))
+    if overlap:
+        raise c.fail(f"example {overlap[0][:60]!r} is in both 'examples' and 'examples_synthetic'")
+    source = check_source(_source_items(c), c.fail)
+    source_name = c.text("source_name", one_line=True)
     messages = c.texts("messages")
     patterns = tuple(c.regex(p, "pattern") for p in c.texts("patterns"))
     doc_links = c.texts("doc_links")
@@ -243,7 +308,10 @@ def build_entry(raw: Any, file: str, index: int, family: str = "") -> Entry:
         benign=benign,
         benign_condition=benign_condition,
         related=c.texts("related"),
-        examples=examples,
+        examples=examples + synthetic,
+        synthetic_examples=synthetic,
+        source=source,
+        source_name=source_name,
         reason_code=reason_code,
         event_id=event_id,
         provider=provider,

@@ -137,7 +137,7 @@ def test_pre_2023_install() -> None:
     checks = check_server_config(_values("NPS01_BeforeRegAdd_AzureMFA_2020.txt"), GOOD_AUTHSRV)
     by_id = _by_id(checks)
     assert by_id["endpoint-version"].code == "CONFIG-PRE-2023-ENDPOINTS"
-    assert "older than 2023" in by_id["endpoint-version"].detail
+    assert "before its 2023 update" in by_id["endpoint-version"].detail
     assert by_id["require-user-match"].code == "CONFIG-REQUIRE-USER-MATCH-FALSE"
     assert by_id["ip-whitelist"].code == "CONFIG-IP-WHITELIST-ABSENT"
     assert "REGISTRY_CONFIG_ERROR" in by_id["ip-whitelist"].detail
