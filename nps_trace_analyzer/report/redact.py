@@ -276,7 +276,7 @@ class Redactor:
             return whole  # already a pseudonym: redacting twice changes nothing
         if group == "upn":
             local, _, domain = whole.rpartition("@")
-            if _is_kept_host(domain):
+            if is_kept_host(domain):
                 return whole
             return p.remember(f"{self._name('user', local)}@{self._domain(domain)}", whole)
         if m.group("down") is not None:
@@ -311,7 +311,7 @@ class Redactor:
         labels = name.split(".")
         lower = name.lower()
         if (
-            _is_kept_host(lower)
+            is_kept_host(lower)
             or labels[-1].lower() in _FILE_SUFFIXES
             or labels[0].lower() in _NAMESPACE_HEADS
             or lower.endswith(".redacted")
@@ -345,7 +345,8 @@ def _is_ip(value: str) -> bool:
     return True
 
 
-def _is_kept_host(name: str) -> bool:
+def is_kept_host(name: str) -> bool:
+    """Whether a host name is a Microsoft endpoint or domain, which redaction keeps."""
     host = name.lower().rstrip(".")
     if host in _KEPT_HOSTS:
         return True

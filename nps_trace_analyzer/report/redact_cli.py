@@ -50,14 +50,22 @@ def _inside(path: Path, folder: Path) -> bool:
     return True
 
 
-def redactor_from_options(redact: bool, key: str | None, map_path: Path | None, out: Path) -> Redactor | None:
-    """A redactor when any redaction option was given; a usage error when the map would land next to the output."""
+def redactor_from_options(
+    redact: bool, key: str | None, map_path: Path | None, out: Path, *, out_is_folder: bool = True
+) -> Redactor | None:
+    """A redactor when any redaction option was given; a usage error when the map would land in what is sent.
+
+    ``out`` is the report folder (``analyze``) or the output file (``pcap``, ``out_is_folder=False``).
+    """
     if not (redact or key or map_path):
         return None
-    if map_path is not None and (_inside(map_path, out if out.suffix == "" or out.is_dir() else out.parent)):
-        raise click.UsageError(
-            f"--redact-map {map_path} is inside the output {out}: the map undoes the redaction and must be kept apart"
-        )
+    if map_path is not None:
+        clash = _inside(map_path, out) if out_is_folder else map_path.resolve() == out.resolve()
+        if clash:
+            raise click.UsageError(
+                f"--redact-map {map_path} is inside the output {out}: the map undoes the redaction and must be kept "
+                "apart"
+            )
     return Redactor(Pseudonyms.key_from_text(key) if key else None)
 
 
