@@ -247,3 +247,15 @@ def test_detectors_and_kept_values() -> None:
     )
     # A pseudonym is never rewritten again (one pass): redacting twice changes nothing more.
     assert r.text(out) == out
+
+
+def test_pseudonyms_do_not_depend_on_learning_order() -> None:
+    facts = [("nas", "VPN-GW01"), ("host", "vpn-gw01"), ("user", "CONTOSO\\bob"), ("station", "bob")]
+    text = "VPN-GW01 vpn-gw01 CONTOSO\\bob bob"
+    results = set()
+    for order in (facts, facts[::-1], facts[1:] + facts[:1]):
+        r = Redactor(Pseudonyms.key_from_text("k"))
+        for kind, value in order:
+            r.learn(kind, value)
+        results.add(r.text(text))
+    assert len(results) == 1

@@ -93,6 +93,7 @@ ATTR_KINDS: Mapping[str, str] = {
     "called_station": "station",
 }
 
+_PRECEDENCE = ("user", "host", "nas", "domain", "station")
 _EMPTY = frozenset({"", "-", "n/a", "none", "null", "unknown", "localhost"})
 # Microsoft application ids that say nothing about the customer (the extension's client app, Graph).
 _KEPT_GUIDS = frozenset({CLIENT_ID, "00000003-0000-0000-c000-000000000000", "00000000-0000-0000-0000-000000000000"})
@@ -223,9 +224,14 @@ class Redactor:
         if len(value) < 3 or value.lower() in _EMPTY or value.isdigit():
             return
         lower = value.lower()
-        if lower not in self._literals:
+        known = self._literals.get(lower)
+        if known is None:
             self._literals[lower] = kind
             self._compiled = self._literal_only = None
+        elif _PRECEDENCE.index(kind) < _PRECEDENCE.index(known):
+            # The same text learned as two kinds (a NAS named like its host): a fixed precedence, not the reading
+            # order, decides which pseudonym it gets, so results do not depend on the order files are read.
+            self._literals[lower] = kind
 
     # --- rewriting -----------------------------------------------------------------------------------------
 
