@@ -92,6 +92,9 @@ def format_entry(entry: Entry, width: int = 100) -> str:
     facts.append(("Benign", f"yes - {entry.benign_condition}" if entry.benign else "no"))
     if entry.derived:
         facts.append(("Derived", "yes (found by correlating events, not logged as such)"))
+    if entry.is_fallback and entry.code_pattern is not None:
+        pattern = entry.code_pattern.pattern
+        facts.append(("Generic", f"yes - the fallback for any code matching {pattern} that has no entry of its own"))
     for label, value in facts:
         lines.append(_wrap(value, " " * 14, width, first=f"{label + ':':<14}"))
     if entry.messages:
@@ -121,6 +124,15 @@ def format_entry(entry: Entry, width: int = 100) -> str:
         lines.append("  (synthetic = written for this catalog as a test vector; no source shows this text)")
     lines += ["", f"Catalog file: {entry.source_file}"]
     return "\n".join(lines)
+
+
+def only_fallback(query: str, entries: Sequence[Entry]) -> bool:
+    """True when ``query`` found nothing but a family fallback (``AADSTS99999999`` -> the ``AADSTS`` entry).
+
+    Asking for the fallback itself (``explain AADSTS``) is not a miss: the entry is what was asked for.
+    """
+    wanted = query.strip().casefold()
+    return bool(entries) and all(e.is_fallback and wanted not in (e.id.casefold(), e.code.casefold()) for e in entries)
 
 
 def _emit_json(payload: dict[str, Any]) -> None:
@@ -165,7 +177,7 @@ def catalog_cmd(
         if entries:
             id_width = min(max(len(e.id) for e in entries), 44)
             for e in entries:
-                flag = " (benign)" if e.benign else ""
+                flag = (" (benign)" if e.benign else "") + (" (generic fallback)" if e.is_fallback else "")
                 click.echo(f"{e.id:<{id_width}}  {e.category:<17}  {e.severity:<8}  {e.title}{flag}")
         for file, entry_id, problem in problems:
             click.echo(f"{file}: entry {entry_id}: {problem}", err=True)
@@ -182,10 +194,26 @@ def explain_cmd(query: str, as_json: bool, catalog: tuple[str, ...]) -> None:
     an NPS reason code (21 or reason:21) or a Windows event id (6273 or event:6273)."""
     cat = load_catalog_or_exit(catalog)
     entries = cat.resolve(query)
+    generic = only_fallback(query, entries)
     if as_json:
-        _emit_json({"query": query, "catalog_version": cat.version, "entries": [e.to_dict() for e in entries]})
+        payload: dict[str, Any] = {"query": query, "catalog_version": cat.version}
+        if entries:
+            payload["in_catalog"] = not generic
+            payload["generic"] = generic
+        payload["entries"] = [e.to_dict() for e in entries]
+        _emit_json(payload)
     else:
         width = _width()
+        if generic:
+            click.echo(
+                _wrap(
+                    f"{query.strip()} is not in the catalog; generic fallback: what follows is the entry "
+                    f"{entries[0].id} for any code of its family, not an explanation of this particular code.",
+                    "",
+                    width,
+                )
+                + "\n"
+            )
         if len(entries) > 1:
             click.echo(f"{len(entries)} entries match {query!r}: {', '.join(e.id for e in entries)}\n")
         click.echo(("\n\n" + "-" * min(width, 60) + "\n\n").join(format_entry(e, width) for e in entries))

@@ -308,7 +308,9 @@ def test_match_case_fallback_code_families_and_unknown(catalog: Catalog) -> None
     assert catalog.match("ESTS_TOKEN_ERROR", ESTS_TEXT).id == "ESTS_TOKEN_ERROR"
     assert catalog.match("usernotfound").id == "UserNotFound"
     assert catalog.match("AADSTS7000112").id == "AADSTS7000112"
-    assert catalog.match("AADSTS50012").id == "AADSTS"
+    assert catalog.match("AADSTS50012").id == "AADSTS50012"  # in Microsoft's table: an entry of its own
+    assert catalog.match("AADSTS99999999").id == "AADSTS"  # not in the table: the family fallback
+    assert catalog.match("AADSTS99999999").is_fallback and not catalog.match("AADSTS50012").is_fallback
     assert catalog.match("AADSTS") is catalog.get("AADSTS")
     assert catalog.match("NOT_A_CODE", ESTS_TEXT) is None
     assert catalog.match("") is None
@@ -342,7 +344,8 @@ def test_resolve_accepts_codes_ids_reason_codes_and_event_ids(catalog: Catalog) 
     assert ids("event:17") == ["SYSTEM-NPS-17"]
     assert ids("REGISTRY_CONFIG_ERROR#ip-whitelist") == ["REGISTRY_CONFIG_ERROR#ip-whitelist"]
     assert ids("REGISTRY_CONFIG_ERROR")[0] == "REGISTRY_CONFIG_ERROR"
-    assert ids("AADSTS90002") == ["AADSTS"]
+    assert ids("AADSTS90002") == ["AADSTS90002"]
+    assert ids("AADSTS99999999") == ["AADSTS"]
     assert ids("nothing-here") == []
 
 

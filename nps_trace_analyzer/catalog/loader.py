@@ -24,6 +24,7 @@ import yaml
 
 from nps_trace_analyzer.catalog.model import Catalog, Entry
 from nps_trace_analyzer.catalog.schema import (
+    KNOWN_KEYS,
     CatalogError,
     build_entry,
     check_source,
@@ -34,7 +35,10 @@ from nps_trace_analyzer.catalog.schema import (
 
 VERSION_FILE = "VERSION"
 YAML_SUFFIXES = (".yaml", ".yml")
-DOCUMENT_KEYS = frozenset({"family", "description", "source", "entries"})
+DOCUMENT_KEYS = frozenset({"family", "description", "source", "defaults", "entries"})
+# Keys a file's ``defaults:`` may not set: they name one entry, or change how it is applied.
+_NO_DEFAULT_KEYS = frozenset({"code", "slug", "merge"})
+CODE_PLACEHOLDER = "{code}"
 
 
 class _Readable(Protocol):
@@ -104,8 +108,9 @@ def _yaml_files(folder: _Readable) -> list[_Readable]:
 def _read_documents(source: _Readable) -> tuple[str, str, list[Any]]:
     """Parse one catalog file into (file label, family, raw entries).
 
-    The file's ``source:`` default is already folded into the entries that have none (``merge: true``
-    entries excepted: they keep the provenance of the entry they change unless they set their own).
+    The file's ``defaults`` and its ``source:`` default are already folded into the entries that do not set
+    those keys (``merge: true`` entries excepted: they change only the keys they name, and keep the provenance
+    of the entry they change unless they set their own).
     """
     label = str(source)
     try:
@@ -130,7 +135,9 @@ def _read_documents(source: _Readable) -> tuple[str, str, list[Any]]:
         raise CatalogError(label, None, "a catalog file must hold a mapping with 'entries:' or a list of entries")
     unknown = sorted(str(k) for k in doc if k not in DOCUMENT_KEYS)
     if unknown:
-        raise CatalogError(label, None, f"unknown top-level key '{unknown[0]}' (expected: family, source, entries)")
+        raise CatalogError(
+            label, None, f"unknown top-level key '{unknown[0]}' (expected: family, source, defaults, entries)"
+        )
     entries = doc.get("entries")
     if entries is None:
         entries = []
@@ -138,10 +145,52 @@ def _read_documents(source: _Readable) -> tuple[str, str, list[Any]]:
         raise CatalogError(label, None, "'entries' must be a list")
     if isinstance(doc.get("family"), str) and doc["family"].strip():
         family = doc["family"].strip()
+    defaults = _read_defaults(label, doc.get("defaults"))
+    if defaults:
+        entries = [_with_defaults(raw, defaults) for raw in entries]
     default_source = _family_source(doc.get("source"), label)
     if default_source:
         entries = [_with_default_source(raw, default_source) for raw in entries]
     return label, family, entries
+
+
+def _read_defaults(label: str, defaults: Any) -> dict[str, Any]:
+    """A file's ``defaults:`` mapping, checked: only entry keys, never the ones that name an entry."""
+    if defaults is None:
+        return {}
+    if not isinstance(defaults, dict):
+        raise CatalogError(label, None, "'defaults' must be a mapping of entry keys")
+    for key in defaults:
+        if key not in KNOWN_KEYS:
+            raise CatalogError(label, None, f"'defaults' has unknown key '{key}'")
+        if key in _NO_DEFAULT_KEYS:
+            raise CatalogError(label, None, f"'defaults' may not set '{key}' (it belongs to one entry)")
+    return defaults
+
+
+def _with_defaults(raw: Any, defaults: dict[str, Any]) -> Any:
+    """``raw`` with the keys it does not set taken from ``defaults``, ``{code}`` in their texts replaced.
+
+    Why: a family of hundreds of codes (the AADSTS table) shares audience, links, related codes and the form of
+    its examples; written once per file they cannot drift apart. ``merge: true`` entries get no defaults, since
+    they must change only the keys they name.
+    """
+    if not isinstance(raw, dict) or raw.get("merge") is True:
+        return raw
+    code = raw.get("code")
+    merged = {key: _fill_code(value, code) for key, value in defaults.items() if key not in raw}
+    merged.update(raw)
+    return merged
+
+
+def _fill_code(value: Any, code: Any) -> Any:
+    if not isinstance(code, str):
+        return value
+    if isinstance(value, str):
+        return value.replace(CODE_PLACEHOLDER, code)
+    if isinstance(value, list):
+        return [item.replace(CODE_PLACEHOLDER, code) if isinstance(item, str) else item for item in value]
+    return value
 
 
 def _family_source(value: Any, label: str) -> list[str]:

@@ -101,7 +101,7 @@ class Entry:
         return any(r.search(norm) for r in self.message_regexes)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready view with the same keys as the YAML files (plus ``id`` and ``source_file``)."""
+        """A JSON-ready view with the same keys as the YAML files (plus ``id``, ``source_file`` and ``generic``)."""
         return {
             "id": self.id,
             "code": self.code,
@@ -130,6 +130,7 @@ class Entry:
             "provider_aliases": list(self.provider_aliases),
             "code_pattern": self.code_pattern.pattern if self.code_pattern else None,
             "derived": self.derived,
+            "generic": self.is_fallback,
             "source_file": self.source_file,
         }
 

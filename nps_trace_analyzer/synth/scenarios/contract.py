@@ -22,6 +22,17 @@ _TABLE: dict[str, tuple[str, bool]] = {
     # Not in the contract's table, but in the catalog (certificate-token); rule 1 makes a nested AADSTS code
     # with a catalog entry the primary code of its sign-in.
     "AADSTS700027": ("certificate-token", False),
+    # Scenario aadsts-families (issue #9): one code per family of Microsoft's AADSTS table.
+    "AADSTS700016": ("configuration", False),
+    "AADSTS90002": ("configuration", False),
+    "AADSTS50012": ("certificate-token", False),
+    "AADSTS53003": ("configuration", False),
+    "AADSTS90033": ("needs-support", False),
+    "AADSTS50034": ("directory", False),
+    "AADSTS50057": ("directory", False),
+    "AADSTS50079": ("user-enrollment", False),
+    "AADSTS50058": ("needs-support", False),
+    "UNRECOGNISED_AZUREMFA_EVENT": ("needs-support", False),
     "HTTPS_COMMUNICATION_ERROR": ("connectivity", False),
     "HTTP_CONNECT_ERROR": ("connectivity", False),
     "CLIENT_CERT_INSTALL_ERROR": ("certificate-token", False),

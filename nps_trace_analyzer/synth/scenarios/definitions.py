@@ -14,27 +14,11 @@ with others still gives a consistent bundle and expected.json.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
+from nps_trace_analyzer.synth.scenarios.aadsts_families import AADSTS_FAMILY_SCENARIOS
 from nps_trace_analyzer.synth.scenarios.episodes import Cycle, Episode, ep
+from nps_trace_analyzer.synth.scenarios.scenario import Scenario
 from nps_trace_analyzer.synth.scenarios.texts import ALTERNATE_LOGIN_ID_MESSAGES
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """One failure mode (or the healthy baseline) and how to produce it."""
-
-    name: str
-    summary: str
-    description: str
-    layout: str
-    episodes: tuple[Episode, ...]
-    settings: Mapping[str, object] = field(default_factory=dict)
-    solo: bool = False
-
-    def users(self) -> set[str]:
-        """Users this scenario names explicitly."""
-        return set().union(*(episode.users() for episode in self.episodes)) if self.episodes else set()
 
 
 def _s(
@@ -480,6 +464,8 @@ SCENARIOS: tuple[Scenario, ...] = (
         solo=True,
     ),
 )
+# Scenarios kept in modules of their own, after the table above.
+SCENARIOS += AADSTS_FAMILY_SCENARIOS
 
 BY_NAME: dict[str, Scenario] = {scenario.name: scenario for scenario in SCENARIOS}
 

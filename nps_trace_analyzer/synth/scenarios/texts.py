@@ -133,6 +133,14 @@ def ests_certificate_expired(
     )
 
 
+def ests_nested_aadsts(code: str, detail: str, trace_id: str, correlation_id: str, stamp: datetime) -> str:
+    """Composed: ESTS_TOKEN_ERROR whose eSTS answer is ``code`` followed by a short ``detail`` of our own wording.
+
+    For scenarios that need AADSTS codes of many families; only the frame around the code is the product's.
+    """
+    return _ESTS_HEAD + f"{code}: {detail}" + _ests_tail(trace_id, correlation_id, stamp)
+
+
 def ests_certificate_missing(tenant_id: str) -> str:
     """Composed: ESTS_TOKEN_ERROR raised before eSTS is reached, because no usable client certificate exists.
 
@@ -190,6 +198,7 @@ COMPOSED_MESSAGES = (
     "REQUEST_MISSING_CODE",
     "USERNAME_CANONICALIZATION_ERROR",
     "AADSTS700027",
+    "AADSTS codes of several families (ests_nested_aadsts: the detail after the code)",
     "ESTS_TOKEN_ERROR without AADSTS (certificate missing)",
     "REQUEST_FORMAT_ERROR context",
     "REGISTRY_CONFIG_ERROR context (keys other than IP_WHITELIST)",
