@@ -30,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
 from bench_analyze import _authz, _security  # noqa: E402 - sibling benchmark's event builders
-from browser import Browser, find_chromium  # noqa: E402 - the tests' DevTools client
+from browser import Browser, BrowserError, find_chromium  # noqa: E402 - the tests' DevTools client
 
 from nps_trace_analyzer.synth.evtx.writer import EvtxWriter  # noqa: E402
 from nps_trace_analyzer.synth.spec import EventSpec  # noqa: E402
@@ -104,15 +104,18 @@ def run_analyze(src: Path, bundle: Path, out: Path) -> dict[str, float]:
     return figures
 
 
-def chromium_load(page: Path, loads: int) -> dict[str, float]:
+def chromium_load(page: Path, loads: int, timeout: float) -> dict[str, float | str]:
     """Median seconds from navigation to the load event, and the page's own navigation timing."""
     exe = find_chromium()
     if exe is None:
         return {}
     walls, doms = [], []
     for _ in range(loads):
-        with Browser(exe, timeout=600) as browser:
-            walls.append(browser.load(page, 1280, 900))
+        with Browser(exe, timeout=timeout) as browser:
+            try:
+                walls.append(browser.load(page, 1280, 900))
+            except BrowserError as exc:
+                return {"chromium_load_s": f"not loaded within {timeout:.0f} s ({exc})"}
             doms.append(
                 browser.evaluate(
                     "(() => { const n = performance.getEntriesByType('navigation')[0];"
@@ -130,6 +133,8 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="generate the bundle here and reuse it on the next run")
     parser.add_argument("--baseline", type=Path, help="another checkout to measure on the same bundle")
     parser.add_argument("--loads", type=int, default=3, help="Chromium loads per report (median)")
+    parser.add_argument("--load-timeout", type=float, default=300, help="give up a Chromium load after this (s)")
+    parser.add_argument("--skip-self", action="store_true", help="measure only --baseline")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = args.keep or Path(tmp)
@@ -138,14 +143,15 @@ def main() -> None:
             t = time.perf_counter()
             generate(bundle, args.records, args.failed)
             print(f"generated {bundle} in {time.perf_counter() - t:.0f} s", file=sys.stderr)
-        checkouts = [("this checkout", HERE.parent)]
+        checkouts = [] if args.skip_self else [("this checkout", HERE.parent)]
         if args.baseline:
             checkouts.append(("baseline", args.baseline.resolve()))
         results = {}
         for label, src in checkouts:
             out = Path(tmp) / f"report-{len(results)}"
-            figures = run_analyze(src, bundle, out)
-            figures.update(chromium_load(out / "report.html", args.loads))
+            figures: dict[str, float | str] = dict(run_analyze(src, bundle, out))
+            print(f"{label} ({src}) analyze:", json.dumps(figures), flush=True)
+            figures.update(chromium_load(out / "report.html", args.loads, args.load_timeout))
             results[label] = figures
             print(f"{label} ({src}):", json.dumps(figures, indent=1), flush=True)
 
