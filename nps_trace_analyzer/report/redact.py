@@ -176,13 +176,16 @@ class Redactor:
         self._domains: set[str] = set()  # NetBIOS domain names seen in fields (lower case)
         self._compiled: re.Pattern[str] | None = None
         self._literal_only: re.Pattern[str] | None = None
+        self._learned: set[tuple[str, str]] = set()  # (kind, raw value) already seen: learning is idempotent
+        self._done: dict[str, str] = {}  # matched text -> replacement, valid until something new is learned
 
     # --- learning ------------------------------------------------------------------------------------------
 
     def learn(self, kind: str, value: str | None) -> None:
         """Remember an identifier of ``kind`` (user, domain, host, nas, station) found in a structured field."""
-        if not value:
+        if not value or (kind, value) in self._learned:
             return
+        self._learned.add((kind, value))
         value = value.strip().strip("'\"")
         if value.lower() in _EMPTY or len(value) > 256:
             return
@@ -190,18 +193,23 @@ class Redactor:
             if "\\" in value:
                 domain, _, sam = value.partition("\\")
                 self._add("domain", domain)
-                self._domains.add(domain.lower())
+                self._add_domain(domain)
                 value, kind = sam, "user"
             elif "@" in value:
                 return  # a UPN: the detector finds it wherever it is
         elif kind == "domain":
-            self._domains.add(value.lower())
+            self._add_domain(value)
         elif kind == "host" and "." in value and not _is_ip(value):
             self._add("host", value.split(".", 1)[0])
             return  # the FQDN itself is found by the detector
         if _is_ip(value) or _MAC_RE.fullmatch(value):
             return
         self._add(kind, value)
+
+    def _add_domain(self, name: str) -> None:
+        if name.lower() not in self._domains:
+            self._domains.add(name.lower())
+            self._done.clear()
 
     def learn_event(self, event: Event) -> None:
         """Learn the identifiers an event's fields name (its computer and the NPS audit fields)."""
@@ -228,10 +236,12 @@ class Redactor:
         if known is None:
             self._literals[lower] = kind
             self._compiled = self._literal_only = None
+            self._done.clear()
         elif _PRECEDENCE.index(kind) < _PRECEDENCE.index(known):
             # The same text learned as two kinds (a NAS named like its host): a fixed precedence, not the reading
             # order, decides which pseudonym it gets, so results do not depend on the order files are read.
             self._literals[lower] = kind
+            self._done.clear()
 
     # --- rewriting -----------------------------------------------------------------------------------------
 
@@ -275,6 +285,15 @@ class Redactor:
         return self.pseudonyms.remember(f"{self._name('domain', value)}.redacted", value)
 
     def _replace(self, m: re.Match[str]) -> str:
+        whole = m.group(0)
+        done = self._done.get(whole)
+        if done is None:
+            if len(self._done) > 500_000:  # a memo, not a store: bounded memory on any bundle
+                self._done.clear()
+            done = self._done[whole] = self._replace_new(m)
+        return done
+
+    def _replace_new(self, m: re.Match[str]) -> str:
         group = m.lastgroup
         whole = m.group(0)
         p = self.pseudonyms
