@@ -109,7 +109,7 @@ def analyze_cmd(
             click.echo(f"  not analysed: {shown(inp.name)}: {shown(inp.reason)}", err=True)
         elif inp.records_skipped:
             click.echo(f"  damaged: {shown(inp.name)}: {inp.records_skipped} item(s) skipped", err=True)
-    click.echo(f"Report: {paths.html}")
+    click.echo(f"Report: {paths.html}  (ticket summary: {paths.summary.name})")
     if not analysed:
         click.echo("error: nothing in the input could be read", err=True)
         sys.exit(1)
