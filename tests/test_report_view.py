@@ -60,6 +60,20 @@ def test_html_size_is_bounded_whatever_the_number_of_incidents() -> None:
     assert page.count('<section class="cause') == 3
 
 
+def test_html_size_is_bounded_with_many_damaged_inputs() -> None:
+    from nps_trace_analyzer.model import InputFile
+
+    result = _result()
+    result.inputs = [
+        InputFile(f"f{i}.evtx", "/x", 1, "ab" * 32, "evtx", analysed=False, reason=LONG, warnings=[LONG] * 500)
+        for i in range(500)
+    ]
+    result.notes = [LONG] * 500
+    page = render_html(to_document(result))
+    assert len(page.encode("utf-8")) < 2_000_000
+    assert "more input(s) in findings.json" in page
+
+
 def test_verdict_prefers_severity_over_numbers() -> None:
     result = _result()
     many_warnings = [

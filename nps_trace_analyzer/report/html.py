@@ -26,7 +26,9 @@ MAX_SECTIONS = 60
 MAX_CAUSES = 60
 EVIDENCE_ROWS = 12
 TEXT_CHARS = 800
-TABLE_ROWS = 100  # capture NAS rows, inputs, server checks, warnings per input
+TABLE_ROWS = 100  # capture NAS rows, inputs, server checks, undecoded trace lines
+WARNINGS = 20  # reader warnings shown per input, and bundle notes
+WARNED_INPUTS = 20  # inputs whose warnings are listed
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("nps_trace_analyzer.report", "templates"),
@@ -99,7 +101,13 @@ def view(doc: dict[str, Any]) -> dict[str, Any]:
         "nas_of": {inc["id"]: _nas(inc) for c in causes for inc in c["rows"]},
         "colours": colours,
         "codes_used": used,
-        "limits": {"rows": ROWS_PER_CAUSE, "evidence": EVIDENCE_ROWS, "table": TABLE_ROWS},
+        "limits": {
+            "rows": ROWS_PER_CAUSE,
+            "evidence": EVIDENCE_ROWS,
+            "table": TABLE_ROWS,
+            "warnings": WARNINGS,
+            "warned_inputs": WARNED_INPUTS,
+        },
     }
 
 
