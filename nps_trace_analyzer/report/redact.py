@@ -141,7 +141,13 @@ _DETECTORS = (
     r"(?P<ip4>(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d))(?!\w|\.\d)",
     r"(?P<fqdn>(?<![\w.@-])(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_][\w-]{1,23})(?![\w-]|\.\w)",
 )
-_DETECTOR_RE = re.compile("|".join(_DETECTORS))
+# Characters no detector pattern, lookbehind or lookahead includes: a match never spans one, so a string can be cut
+# into tokens at these and each token redacted on its own with the same result (only learned literals holding one of
+# them, such as a NAS called "Citrix ADC", need a pass over the whole string first). Tokens repeat a lot (the same
+# server, NAS, address in every event), so their results are memoised: that is what makes a busy bundle affordable.
+_SEPARATORS = '\\s;,=()<>"|\\[\\]{}'
+_TOKEN_RE = re.compile(f"[^{_SEPARATORS}]+")
+_HAS_SEPARATOR = re.compile(f"[{_SEPARATORS}]")
 
 
 def _trie_pattern(words: Iterable[str]) -> str:
@@ -178,6 +184,9 @@ class Redactor:
         self._literal_only: re.Pattern[str] | None = None
         self._learned: set[tuple[str, str]] = set()  # (kind, raw value) already seen: learning is idempotent
         self._done: dict[str, str] = {}  # matched text -> replacement, valid until something new is learned
+        self._tokens: dict[str, str] = {}  # token -> redacted token, same validity
+        self._multi: re.Pattern[str] | None = None  # learned literals that span separators
+        self._multi_known = False  # whether _multi is up to date (it stays None when there are none)
 
     # --- learning ------------------------------------------------------------------------------------------
 
@@ -209,7 +218,7 @@ class Redactor:
     def _add_domain(self, name: str) -> None:
         if name.lower() not in self._domains:
             self._domains.add(name.lower())
-            self._done.clear()
+            self._forget()
 
     def learn_event(self, event: Event) -> None:
         """Learn the identifiers an event's fields name (its computer and the NPS audit fields)."""
@@ -235,13 +244,14 @@ class Redactor:
         known = self._literals.get(lower)
         if known is None:
             self._literals[lower] = kind
-            self._compiled = self._literal_only = None
-            self._done.clear()
+            self._compiled = self._literal_only = self._multi = None
+            self._multi_known = False
+            self._forget()
         elif _PRECEDENCE.index(kind) < _PRECEDENCE.index(known):
             # The same text learned as two kinds (a NAS named like its host): a fixed precedence, not the reading
             # order, decides which pseudonym it gets, so results do not depend on the order files are read.
             self._literals[lower] = kind
-            self._done.clear()
+            self._forget()
 
     # --- rewriting -----------------------------------------------------------------------------------------
 
@@ -258,7 +268,35 @@ class Redactor:
         """``value`` with every identifier replaced by its pseudonym."""
         if not value:
             return value
-        return self._pattern().sub(self._replace, value)
+        multi = self._multi_pattern()
+        if multi is not None:
+            value = multi.sub(self._replace_literal, value)
+        return _TOKEN_RE.sub(self._token, value)
+
+    def _token(self, m: re.Match[str]) -> str:
+        token = m.group(0)
+        done = self._tokens.get(token)
+        if done is None:
+            if len(self._tokens) > 500_000:  # a memo, not a store: bounded memory on any bundle
+                self._tokens.clear()
+            done = self._tokens[token] = self._pattern().sub(self._replace, token)
+        return done
+
+    def _multi_pattern(self) -> re.Pattern[str] | None:
+        if not self._multi_known:
+            words = sorted((w for w in self._literals if _HAS_SEPARATOR.search(w)), key=len, reverse=True)
+            if words:
+                self._multi = re.compile(f"(?P<lit>(?<!{_W}){_trie_pattern(words)})(?!{_W})", re.IGNORECASE)
+            self._multi_known = True
+        return self._multi
+
+    def _replace_literal(self, m: re.Match[str]) -> str:
+        return self._name(self._literals.get(m.group(0).lower(), "name"), m.group(0))
+
+    def _forget(self) -> None:
+        """Drop memoised results: something was learned that may change them."""
+        self._done.clear()
+        self._tokens.clear()
 
     def document(self, doc: Any, key: str = "") -> Any:
         """A copy of a JSON-ready document with every string (and mapping key) redacted, catalog text kept."""
@@ -289,7 +327,7 @@ class Redactor:
         done = self._done.get(whole)
         if done is None:
             if len(self._done) > 500_000:  # a memo, not a store: bounded memory on any bundle
-                self._done.clear()
+                self._forget()
             done = self._done[whole] = self._replace_new(m)
         return done
 
@@ -354,9 +392,7 @@ class Redactor:
         if self._literal_only is None:
             words = sorted(self._literals, key=len, reverse=True)
             self._literal_only = re.compile(f"(?<!{_W}){_trie_pattern(words)}(?!{_W})", re.IGNORECASE)
-        return self._literal_only.sub(
-            lambda m: self._name(self._literals.get(m.group(0).lower(), "name"), m.group(0)), text
-        )
+        return self._literal_only.sub(self._replace_literal, text)
 
 
 _MAC_RE = re.compile(r"[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}")
