@@ -9,7 +9,20 @@ Data flows one way: sources -> events -> findings -> incidents -> reports.
 - ``findings`` matches extracted codes against the catalog.
 - ``incidents`` groups findings into sign-in attempts and server faults.
 - ``report``   writes HTML, CSV and JSON.
-- ``synth``    writes realistic sample bundles (EVTX writer, scenario generator).
+- ``synth``    writes realistic sample bundles (EVTX writer, scenario generator, farms of servers).
+- ``api``      the library entry point ``analyze_bundle`` (typed result, pandas DataFrames).
+- ``fleet``    several servers compared; many bundles analysed on Dask into a Parquet dataset.
 """
 
 __version__ = "0.1.0"
+
+__all__ = ["__version__", "analyze_bundle"]
+
+
+def __getattr__(name: str) -> object:
+    """``from nps_trace_analyzer import analyze_bundle`` (imported on first use: the stages import __version__)."""
+    if name == "analyze_bundle":
+        from nps_trace_analyzer.api import analyze_bundle
+
+        return analyze_bundle
+    raise AttributeError(f"module 'nps_trace_analyzer' has no attribute {name!r}")

@@ -1,7 +1,8 @@
-"""Command line: a thin click layer over the library (``pipeline.analyze``, the catalog, the generators).
+"""Command line: a thin click layer over the library (``api.analyze_bundle``, the catalog, the generators).
 
-Exit status: 0 when the bundle was analysed (with or without findings), 1 when nothing in it could be read,
-2 on usage errors (click's own convention).
+Exit statuses are :class:`~nps_trace_analyzer.exit_codes.ExitCode` (documented in the README from that enum).
+Every line printed that carries a name from the bundle passes through
+:func:`~nps_trace_analyzer.safe_text.terminal_safe`.
 """
 
 from __future__ import annotations
@@ -13,14 +14,21 @@ from pathlib import Path
 import click
 
 from nps_trace_analyzer import __version__
+from nps_trace_analyzer.api import analyze_bundle
 from nps_trace_analyzer.catalog import CatalogError
 from nps_trace_analyzer.cli_catalog import catalog_option, fail_catalog
 from nps_trace_analyzer.cli_catalog import register as register_catalog
 from nps_trace_analyzer.cli_etl import register as register_etl
+from nps_trace_analyzer.cli_fleet import register as register_fleet
 from nps_trace_analyzer.cli_synth import register as register_synth
-from nps_trace_analyzer.intake import IntakeError
-from nps_trace_analyzer.pipeline import AnalyzeOptions, analyze, report_paths
+from nps_trace_analyzer.exit_codes import ExitCode, exit_status_help, interrupted_code
+from nps_trace_analyzer.fleet.multi import analyze_servers, bundle_paths
+from nps_trace_analyzer.intake import IntakeError, TempSpaceFull
+from nps_trace_analyzer.interrupt import Interrupted, signals_raise
+from nps_trace_analyzer.pipeline import AnalyzeOptions, report_paths
+from nps_trace_analyzer.report.output_dir import DiskFullError, OutputError
 from nps_trace_analyzer.report.redact_cli import redact_options, redactor_from_options, save_map
+from nps_trace_analyzer.safe_text import terminal_safe
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -36,7 +44,7 @@ def _default_out_dir(inputs: tuple[str, ...]) -> Path:
     return base / f"{stem or 'bundle'}-report"
 
 
-@main.command()
+@main.command(epilog=exit_status_help())
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=True, file_okay=True))
 @click.option(
     "-o",
@@ -68,57 +76,84 @@ def analyze_cmd(
     """Analyse a bundle (folder, .zip or single files) and write report.html, summary.md, incidents.csv,
     events.csv and findings.json.
 
-    \b
-    Exit status: 0 analysed (with or without incidents), 1 nothing in the input could be read, 2 usage error.
+    Several bundles (two or more folders/zips, or one folder holding only bundles) are analysed per server and
+    compared; each server's report goes to OUTPUT/servers/<server>/.
     """
     out_dir = output or _default_out_dir(inputs)
 
     def progress(message: str) -> None:
         if not quiet:
-            click.echo(message, err=True)
+            click.echo(terminal_safe(message), err=True)
+
+    def fail(code: ExitCode, message: str) -> None:
+        click.echo(f"error: {terminal_safe(message)}", err=True)
+        sys.exit(code)
 
     redactor = redactor_from_options(redact, redact_key, redact_map, out_dir)
     options = AnalyzeOptions(catalog_paths=catalog, join_window=timedelta(seconds=join_window), redactor=redactor)
+    several = bundle_paths(inputs, skip=out_dir)
+    if several and redactor is not None:
+        # The fleet comparison pages are not passed through the redactor yet: refuse rather than leak.
+        raise click.UsageError("--redact works on one bundle at a time; analyse the servers' bundles one by one")
     try:
-        result = analyze(list(inputs), out_dir, options, progress)
+        with signals_raise():
+            if several:
+                result = analyze_servers(several, out_dir, options, progress).combined
+            else:
+                result = analyze_bundle(list(inputs), out_dir, options, keep_events=False, progress=progress).result
     except CatalogError as exc:
         fail_catalog(exc)
     except IntakeError as exc:
-        raise click.UsageError(str(exc)) from exc
+        raise click.UsageError(terminal_safe(str(exc))) from exc
+    except (DiskFullError, TempSpaceFull) as exc:
+        fail(ExitCode.DISK_FULL, f"disk full: {exc}; no report written")
+    except OutputError as exc:
+        fail(ExitCode.OUTPUT_UNWRITABLE, f"{exc}; no report written")
     except OSError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+        fail(ExitCode.OUTPUT_UNWRITABLE, str(exc))
+    except Interrupted as exc:
+        message = f"interrupted by {exc.signal_name}: temp files removed, the report folder left as it was"
+        fail(interrupted_code(exc.signum), message)
     paths = report_paths(out_dir)
     if redactor is not None and redact_map is not None:
         save_map(redact_map, redactor)
     shown = redactor.text if redactor is not None else str
-    analysed = result.analysed_inputs
+    analysed = result.content_read
+    contents = [i for i in result.inputs if i.kind != "zip"]
     headline = [i for i in result.incidents if not i.benign]
     click.echo(
-        f"{shown(result.bundle_name)}: {len(analysed)} of {len(result.inputs)} files analysed, "
+        f"{terminal_safe(shown(result.bundle_name))}: {len(analysed)} of {len(contents)} files analysed, "
         f"{sum(i.records_read for i in result.inputs):,} records read, "
-        f"{sum(i.records_skipped for i in result.inputs):,} skipped; "
+        f"{sum(i.records_skipped for i in result.inputs):,} skipped, "
+        f"{sum(i.records_lost for i in result.inputs):,} lost; "
         f"{len(headline)} incident(s), {len(result.incidents) - len(headline)} benign."
     )
     for inc in headline[:20]:
-        click.echo(f"  {inc.id} {inc.category:17} {inc.primary_code:40} {shown(inc.summary)[:100]}")
+        click.echo(terminal_safe(f"  {inc.id} {inc.category:17} {inc.primary_code:40} {shown(inc.summary)[:100]}"))
     if len(headline) > 20:
         click.echo(f"  ... {len(headline) - 20} more in the report")
     for inp in result.inputs:
         if not inp.analysed:
-            click.echo(f"  not analysed: {shown(inp.name)}: {shown(inp.reason)}", err=True)
-        elif inp.records_skipped:
-            click.echo(f"  damaged: {shown(inp.name)}: {inp.records_skipped} item(s) skipped", err=True)
-    click.echo(f"Report: {paths.html}  (ticket summary: {paths.summary.name})")
+            click.echo(terminal_safe(f"  not analysed: {shown(inp.name)}: {shown(inp.reason)}"), err=True)
+        elif inp.records_skipped or inp.records_lost:
+            click.echo(
+                terminal_safe(
+                    f"  damaged: {shown(inp.name)}: {inp.records_skipped} item(s) skipped, "
+                    f"{inp.records_lost} record(s) announced by its headers not read"
+                ),
+                err=True,
+            )
+    click.echo(f"Report: {terminal_safe(str(paths.html))}  (ticket summary: {paths.summary.name})")
     if not analysed:
         click.echo("error: nothing in the input could be read", err=True)
-        sys.exit(1)
+        sys.exit(ExitCode.NOTHING_READ)
 
 
 analyze_cmd.name = "analyze"
 register_catalog(main)
 register_synth(main)
 register_etl(main)
+register_fleet(main)
 # Every command accepts -h as well as --help, whichever group it is attached to (click caches a command's help
 # option the first time it is built, so relying on the parent group's settings makes help output order-dependent).
 for _command in main.commands.values():

@@ -37,6 +37,7 @@ class InputFile:
     reason: str = ""  # why it was not analysed, or why reading stopped early
     records_read: int = 0
     records_skipped: int = 0
+    records_lost: int = 0  # records the file's own headers announce that were not read (evtx: see evtx_layout)
     events_kept: int = 0
     warnings: list[str] = field(default_factory=list)
     channels: dict[str, int] = field(default_factory=dict)  # channel -> records read

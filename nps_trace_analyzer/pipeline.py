@@ -7,9 +7,10 @@ grows with the number of problems found, not with the size of the logs.
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -23,18 +24,22 @@ from nps_trace_analyzer.cross_source import (
     cross_source_findings,
     extension_traces,
 )
+from nps_trace_analyzer.exit_codes import DISK_FULL_ERRNOS
 from nps_trace_analyzer.extract.nps_audit import is_nps_audit
 from nps_trace_analyzer.findings import findings_for, is_azuremfa
 from nps_trace_analyzer.incidents import Correlator, IncidentOptions
 from nps_trace_analyzer.intake import IntakeLimits, open_bundle
 from nps_trace_analyzer.model import Event, InputFile
+from nps_trace_analyzer.report.output_dir import staged_report_dir
 from nps_trace_analyzer.report.redact import Redactor
 from nps_trace_analyzer.report.result import AnalysisResult, to_document
 from nps_trace_analyzer.report.tables import EventsCsv
+from nps_trace_analyzer.report.writer import ReportPaths as ReportPaths  # re-exported: api.py uses it
 from nps_trace_analyzer.report.writer import report_paths, write_reports
 from nps_trace_analyzer.sources.registry import Collector, reader_for
 
 Progress = Callable[[str], None]
+EventObserver = Callable[[Event, bool], None]  # (event, False when it repeats another source's event)
 _CHANNEL_ROLES = ("AuthNOptCh", "AuthZOptCh", "AuthZAdminCh", "Security", "System", "Application")
 # Read order matters twice: NPS audit logs (Security.evtx, then its text rendering) come before the extension's
 # logs, so a challenge already answered by a grant is recognised as it is read and never stored (memory follows
@@ -81,13 +86,16 @@ class _Stream:
     catalog: Any
     correlator: Correlator
     events_csv: EventsCsv
-    redactor: Redactor | None = None
     counts: StreamCounts = field(default_factory=StreamCounts)
     per_source: Counter[str] = field(default_factory=Counter)
+    observer: EventObserver | None = None
+    redactor: Redactor | None = None
     activity: SignInActivity = field(default_factory=SignInActivity)
 
     def consume(self, inp: InputFile, event: Event, make_findings: bool) -> None:
         self.events_csv.add(event)
+        if self.observer is not None:
+            self.observer(event, make_findings)
         if self.redactor is not None:
             self.redactor.learn_event(event)
         self.per_source[_source_label(inp)] += 1
@@ -110,26 +118,44 @@ class _Stream:
                 self.correlator.add(finding)
 
 
+def _note_reader_error(inp: InputFile, exc: Exception, say: Progress) -> None:
+    inp.reason = f"internal error while reading (please report): {type(exc).__name__}: {exc}"
+    inp.warnings.append(inp.reason)
+    say(f"    {inp.reason}")
+
+
 def analyze(
-    paths: Sequence[str | Path], out_dir: Path, options: AnalyzeOptions | None = None, progress: Progress | None = None
+    paths: Sequence[str | Path],
+    out_dir: Path,
+    options: AnalyzeOptions | None = None,
+    progress: Progress | None = None,
+    observer: EventObserver | None = None,
 ) -> AnalysisResult:
     """Analyse a bundle and write ``report.html``, ``summary.md``, ``incidents.csv``, ``events.csv`` and
-    ``findings.json``."""
+    ``findings.json``.
+
+    ``observer`` sees every event as it is read, with False for events that repeat another source's (the NPS
+    text log next to Security.evtx); the library API keeps them or a summary of them (:mod:`nps_trace_analyzer.api`).
+    It must not change them.
+    """
     options = options or AnalyzeOptions()
     say = progress or (lambda _msg: None)
     catalog = load_catalog(options.catalog_paths)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    targets = report_paths(out_dir)
     correlator = Correlator(catalog, IncidentOptions(join_window=options.join_window))
     collector = Collector()
     notes: list[str] = []
     redactor = options.redactor
-    # With redaction the raw events.csv is streamed to a private folder outside the report, and only its
-    # redacted copy (made once every identifier is known) reaches the report folder.
-    private = tempfile.TemporaryDirectory(prefix="nps-redact-") if redactor is not None else None
-    raw_events = Path(private.name) / "events.csv" if private is not None else targets.events_csv
-    with open_bundle([str(p) for p in paths], options.limits) as bundle, EventsCsv(raw_events) as events_csv:
-        stream = _Stream(catalog, correlator, events_csv, redactor)
+    # Everything is written into a staging folder that replaces out_dir only when complete (report/output_dir.py).
+    # With redaction the raw events.csv is streamed to a private folder outside it, and only its redacted copy
+    # (made once every identifier is known) is written into the report.
+    with (
+        staged_report_dir(out_dir) as staging,
+        open_bundle([str(p) for p in paths], options.limits) as bundle,
+        _private_folder(redactor is not None) as private,
+        EventsCsv(private / "events.csv" if private else report_paths(staging).events_csv) as events_csv,
+    ):
+        targets = report_paths(staging)
+        stream = _Stream(catalog, correlator, events_csv, observer=observer, redactor=redactor)
         readable = sorted((f for f in bundle.files if reader_for(f.kind) is not None), key=_read_rank)
         for number, inp in enumerate(readable, 1):
             reader = reader_for(inp.kind)
@@ -146,10 +172,12 @@ def analyze(
                     if kept % 250_000 == 0:
                         say(f"    {kept:,} events so far from {inp.name}")
                     stream.consume(inp, event, make_findings=not duplicates_text_log)
+            except OSError as exc:
+                if exc.errno in DISK_FULL_ERRNOS:  # events.csv's disk is full: the run stops
+                    raise
+                _note_reader_error(inp, exc, say)
             except Exception as exc:  # a reader bug on one file must not cost the rest of the bundle
-                inp.reason = f"internal error while reading (please report): {type(exc).__name__}: {exc}"
-                inp.warnings.append(inp.reason)
-                say(f"    {inp.reason}")
+                _note_reader_error(inp, exc, say)
             _settle_role(inp)
         for inp in bundle.files:
             if not inp.analysed and not inp.reason and reader_for(inp.kind) is None:
@@ -178,10 +206,17 @@ def analyze(
             timeline=timeline(stream.activity, incidents),
             redacted=redactor is not None,
         )
-    say("writing reports")
-    try:
-        write_reports(to_document(result), targets, redactor, raw_events)
-    finally:
-        if private is not None:
-            private.cleanup()
+        say("writing reports")
+        events_csv.close()  # complete on disk before a redacted copy is made from it
+        write_reports(to_document(result), targets, redactor, events_csv.path)
     return result
+
+
+@contextlib.contextmanager
+def _private_folder(wanted: bool) -> Iterator[Path | None]:
+    """A private temporary folder (removed afterwards) when ``wanted``, else None."""
+    if not wanted:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="nps-redact-") as name:
+        yield Path(name)

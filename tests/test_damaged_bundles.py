@@ -14,24 +14,14 @@ from pathlib import Path
 import pytest
 
 from nps_trace_analyzer.pipeline import analyze
+from tests.mutations import damage
 
 DEMO = Path(__file__).resolve().parents[1] / "samples" / "demo-bundle"
 
 
 def _damage(path: Path, rng: random.Random) -> str:
-    data = bytearray(path.read_bytes())
-    if not data:
-        return "empty"
-    how = rng.choice(["truncate", "flip", "zero-block"])
-    if how == "truncate":
-        del data[rng.randrange(len(data)) :]
-    elif how == "flip":
-        for _ in range(rng.randint(1, 200)):
-            data[rng.randrange(len(data))] ^= 1 << rng.randrange(8)
-    else:
-        start = rng.randrange(len(data))
-        data[start : start + 4096] = bytes(min(4096, len(data) - start))
-    path.write_bytes(bytes(data))
+    data, how = damage(path.read_bytes(), rng)
+    path.write_bytes(data)
     return how
 
 

@@ -297,8 +297,8 @@ def _build_user_entry(raw: Any, label: str, index: int, family: str, slots: dict
             raise CatalogError(label, target, "'merge: true' but no earlier entry has this id")
         merged = dict(previous.raw)
         merged.update({k: v for k, v in raw.items() if k != "merge"})
-        return build_entry(merged, label, index, previous.entry.family)
-    return build_entry(raw, label, index, family)
+        return build_entry(merged, label, index, previous.entry.family, user=True)
+    return build_entry(raw, label, index, family, user=True)
 
 
 def _check_cross_references(entries: list[Entry]) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from nps_trace_analyzer.catalog.linear_regex import NotLinear, compile_linear
 from nps_trace_analyzer.catalog.model import Entry
 from nps_trace_analyzer.catalog.textmatch import message_regex
 
@@ -155,10 +156,11 @@ def entry_id(raw: dict[str, Any]) -> str:
 class _Checker:
     """Typed getters over one raw entry that raise CatalogError with file and entry filled in."""
 
-    def __init__(self, raw: dict[str, Any], file: str, label: str) -> None:
+    def __init__(self, raw: dict[str, Any], file: str, label: str, linear_time: bool = False) -> None:
         self.raw = raw
         self.file = file
         self.label = label
+        self.linear_time = linear_time
 
     def fail(self, message: str) -> CatalogError:
         return CatalogError(self.file, self.label, message)
@@ -222,20 +224,27 @@ class _Checker:
 
     def regex(self, source: str, what: str) -> re.Pattern[str]:
         try:
+            if self.linear_time:
+                return compile_linear(source)  # type: ignore[no-any-return]  # RE2 object, re.Pattern's API
             return re.compile(source)
         except re.error as exc:
             raise self.fail(f"{what} {source!r} is not a valid regular expression: {exc}") from None
+        except NotLinear as exc:
+            raise self.fail(f"{what} {source!r} {exc}") from None
 
 
-def build_entry(raw: Any, file: str, index: int, family: str = "") -> Entry:
-    """Validate one raw YAML mapping and build its :class:`Entry` (raises :class:`CatalogError`)."""
+def build_entry(raw: Any, file: str, index: int, family: str = "", *, user: bool = False) -> Entry:
+    """Validate one raw YAML mapping and build its :class:`Entry` (raises :class:`CatalogError`).
+
+    ``user`` entries (from ``--catalog`` files) get their ``patterns`` compiled for linear-time matching
+    (:mod:`~nps_trace_analyzer.catalog.linear_regex`)."""
     label = entry_label(raw, index)
     if not isinstance(raw, dict):
         raise CatalogError(file, label, f"an entry must be a mapping of keys, not {type(raw).__name__}")
     unknown = sorted(str(k) for k in raw if k not in KNOWN_KEYS)
     if unknown:
         raise CatalogError(file, label, f"unknown key '{unknown[0]}' (known keys: {', '.join(sorted(KNOWN_KEYS))})")
-    c = _Checker(raw, file, label)
+    c = _Checker(raw, file, label, linear_time=user)
     code = c.text("code", required=True, one_line=True)
     if not CODE_RE.match(code):
         raise c.fail(f"code '{code}' may hold only letters, digits, '_' and '-' and must start with a letter")

@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 
 from nps_trace_analyzer.report.timeline import bucket_label, category_colours, timeline_svg
 from nps_trace_analyzer.report.times import human_range, human_time
+from nps_trace_analyzer.safe_text import mark_bidi
 
 ROWS_PER_CAUSE = 20
 SECTIONS_PER_CAUSE = 3
@@ -37,7 +39,15 @@ _ENV = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
     keep_trailing_newline=True,
+    # Every printed string shows bidi controls (U+202E...) as marks, so a name cannot reorder the report's text.
+    finalize=lambda value: _marked(value),
 )
+
+
+def _marked(value: Any) -> Any:
+    if isinstance(value, markupsafe.Markup):  # already-safe HTML stays safe (the marks are plain text)
+        return markupsafe.Markup(mark_bidi(str(value)))  # noqa: S704 - the input was already Markup
+    return mark_bidi(value) if isinstance(value, str) else value
 
 
 def _safe_url(url: str) -> bool:

@@ -48,6 +48,11 @@ class AnalysisResult:
     def analysed_inputs(self) -> list[InputFile]:
         return [i for i in self.inputs if i.analysed]
 
+    @property
+    def content_read(self) -> list[InputFile]:
+        """Analysed inputs that are not archives: an archive is "analysed" once listed, which reads nothing."""
+        return [i for i in self.inputs if i.analysed and i.kind != "zip"]
+
 
 def _input_doc(inp: InputFile) -> dict[str, Any]:
     return {
@@ -60,6 +65,7 @@ def _input_doc(inp: InputFile) -> dict[str, Any]:
         "reason": inp.reason,
         "records_read": inp.records_read,
         "records_skipped": inp.records_skipped,
+        "records_lost": inp.records_lost,
         "events_kept": inp.events_kept,
         "channels": dict(sorted(inp.channels.items())),
         "first_time": iso_z(inp.first_time) or None,
@@ -198,6 +204,7 @@ def to_document(result: AnalysisResult) -> dict[str, Any]:
             "inputs_not_analysed": len(result.inputs) - len(result.analysed_inputs),
             "records_read": sum(i.records_read for i in result.inputs),
             "records_skipped": sum(i.records_skipped for i in result.inputs),
+            "records_lost": sum(i.records_lost for i in result.inputs),
             "events": result.events_total,
             "events_by_source": dict(sorted(result.events_by_source.items())),
         },

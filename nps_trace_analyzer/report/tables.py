@@ -104,6 +104,7 @@ class EventsCsv:
     """Streams events to ``events.csv`` as the pipeline reads them (no list of all events in memory)."""
 
     def __init__(self, path: Path) -> None:
+        self.path = path
         self._out = SafeCsvWriter(path, EVENT_COLUMNS)
         self.rows = 0
 

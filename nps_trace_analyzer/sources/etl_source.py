@@ -110,6 +110,10 @@ def radius_events(inp: InputFile, summary: CaptureSummary) -> Iterator[Event]:
             ("nas_ip", ex.nas_ip or ""),
             ("nas_identifier", ex.nas_identifier or ""),
             ("radius_response", ex.response_name),
+            # The packet's identity: the same Identifier and Request Authenticator in two servers' captures is
+            # the same packet, which is what lets the multi-server comparison measure their clocks.
+            ("radius_id", str(ex.identifier)),
+            ("authenticator", ex.authenticator),
         ]
         items += [("finding", code) for code in codes]
         yield _event(inp, ex.request_time, "RADIUS", 1, text, items)

@@ -28,6 +28,8 @@ import evtx
 from lxml import etree
 
 from nps_trace_analyzer.model import Event, InputFile
+from nps_trace_analyzer.sources.evtx_layout import RecordIds, account, describe_loss, read_layout
+from nps_trace_analyzer.sources.evtx_strings import restore_event, strings_cut_at_nul
 from nps_trace_analyzer.sources.registry import Collector, register
 
 BATCH = 512
@@ -40,6 +42,8 @@ _XML_CHANNEL_RE = re.compile(r"<Channel>([^<]*)</Channel>")
 NPS_SECURITY_IDS = frozenset(range(6272, 6281))
 SYSTEM_PROVIDERS = frozenset({"nps", "ias", "schannel", "microsoft-windows-schannel-events"})
 AZUREMFA_CHANNEL_SUFFIXES = ("authnoptch", "authzoptch", "authzadminch")
+#: Data name under which the rendered message of a forwarded event (<RenderingInfo><Message>) is kept.
+RENDERED_MESSAGE = "RenderedMessage"
 
 
 def is_relevant(provider: str, channel: str, event_id: int, raw: str) -> bool:
@@ -130,6 +134,9 @@ def _event_from_json(doc: dict[str, Any], record_id: int, timestamp: str, source
         user_data = event.get("UserData") or {}
         for _element, children in user_data.items() if isinstance(user_data, dict) else ():
             data.extend(_data_items(children))
+    rendering = event.get("RenderingInfo")
+    if isinstance(rendering, dict) and (message := _scalar(rendering.get("Message")).strip()):
+        data.append((RENDERED_MESSAGE, message))  # forwarded events carry the sentence their strings fill
     return Event(
         time=_parse_time(timestamp),
         source_file=source,
@@ -182,6 +189,10 @@ def _event_from_xml(xml: str, record_id: int, timestamp: str, source: str) -> Ev
         elif name == "UserData":
             for element in section:
                 data.extend((_local(child.tag), child.text or "") for child in element)
+        elif name == "RenderingInfo":  # forwarded events carry the sentence their insertion strings fill
+            message = section.find(f"{_NS}Message")
+            if message is not None and (message.text or "").strip():
+                data.append((RENDERED_MESSAGE, message.text or ""))
     return Event(
         time=_parse_time(timestamp),
         source_file=source,
@@ -217,6 +228,21 @@ def _note_time(inp: InputFile, when: datetime) -> None:
         inp.last_time = when
 
 
+def _account_chunks(inp: InputFile, read_ids: RecordIds) -> None:
+    """Compare what the file's headers announce with what was read; say what is missing (never silently)."""
+    try:
+        accounting = account(read_layout(inp.path), read_ids)
+    except OSError as exc:
+        inp.warnings.append(f"cannot check the chunk headers: {exc}")
+        return
+    inp.records_lost = accounting.lost
+    if accounting.lost:
+        inp.warnings.append(describe_loss(accounting))
+    inp.warnings.extend(accounting.notes[:10])
+    if len(accounting.notes) > 10:
+        inp.warnings.append(f"... {len(accounting.notes) - 10} more damaged chunk headers")
+
+
 @register("evtx")
 def read_evtx(inp: InputFile, collector: Collector) -> Iterator[Event]:
     """Yield the NPS-relevant events of one .evtx file; count every record read and every item skipped."""
@@ -230,6 +256,8 @@ def read_evtx(inp: InputFile, collector: Collector) -> Iterator[Event]:
     as_xml = channel_hint.lower().endswith(AZUREMFA_CHANNEL_SUFFIXES)
     records = parser.records() if as_xml else parser.records_json()
     decode = _event_from_xml if as_xml else _decode_json
+    cut_at_nul = strings_cut_at_nul(inp.path) if as_xml else {}  # pyevtx-rs ends strings at a NUL (#10 item 8)
+    read_ids = RecordIds()
     while True:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", RuntimeWarning)
@@ -248,6 +276,7 @@ def read_evtx(inp: InputFile, collector: Collector) -> Iterator[Event]:
         for record in batch:
             raw = record["data"]
             inp.records_read += 1
+            read_ids.add(record["event_record_id"])
             if as_xml:
                 m_chan = _XML_CHANNEL_RE.search(raw)
                 channel = m_chan.group(1) if m_chan else ""
@@ -269,11 +298,14 @@ def read_evtx(inp: InputFile, collector: Collector) -> Iterator[Event]:
                 if len(inp.warnings) < 50:
                     inp.warnings.append(f"record {record.get('event_record_id')}: cannot normalise: {exc}")
                 continue
+            if event.record_id in cut_at_nul:
+                event = restore_event(event, cut_at_nul[event.record_id], inp.warnings)
             _note_time(inp, event.time)
             inp.events_kept += 1
             yield event
     if inp.records_skipped > 50:
         inp.warnings.append(f"... {inp.records_skipped - 50} more skipped items not listed")
+    _account_chunks(inp, read_ids)
     if inp.records_read == 0 and inp.records_skipped == 0:
         if inp.size > EMPTY_LOG_SIZE:
             # pyevtx-rs says nothing when a file ends inside its first chunk: say it ourselves.

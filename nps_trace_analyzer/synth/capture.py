@@ -221,7 +221,12 @@ def build_capture(attempts: Iterable[Attempt], settings: ServerSettings, *, day:
         builder.attempt(attempt)
     for call in sorted(calls, key=lambda c: c.time):
         builder.call(call)
-    frames = sorted(builder.frames, key=lambda f: f.time)
+    return trace_from_frames(builder.frames, start, rng)
+
+
+def trace_from_frames(frames: Iterable[Frame], start: datetime, rng: random.Random) -> CaptureTrace:
+    """A capture of ``frames`` (sorted by time here) starting at ``start``, with their NDIS events."""
+    frames = sorted(frames, key=lambda f: f.time)
     trace = CaptureTrace(start=start, frames=frames)
     for frame in frames:
         trace.events.extend(

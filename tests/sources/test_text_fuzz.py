@@ -17,26 +17,11 @@ from nps_trace_analyzer.sources.iaslog import auth_types_by_user, pair_requests,
 from nps_trace_analyzer.sources.nps_eventlog_text import parse_wevtutil_text
 from nps_trace_analyzer.sources.regdump import authsrv_parameters, azuremfa_values, parse_registry_text
 from nps_trace_analyzer.sources.text_decode import TextReadStats, decode_bytes
+from tests.mutations import mutate
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "text"
 FIXTURES = sorted(p for p in DATA.rglob("*") if p.is_file())
 MUTATIONS = 150
-
-
-def _mutate(raw: bytes, rng: random.Random) -> bytes:
-    data = bytearray(raw)
-    for _ in range(rng.randint(1, 20)):
-        pos = rng.randrange(len(data)) if data else 0
-        op = rng.random()
-        if op < 0.4 and data:
-            data[pos] = rng.randrange(256)
-        elif op < 0.7:
-            data[pos:pos] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 8)))
-        elif data:
-            del data[pos : pos + rng.randint(1, 50)]
-    if rng.random() < 0.3:
-        data = data[: rng.randrange(len(data) + 1)]
-    return bytes(data)
 
 
 def test_fixtures_exist() -> None:
@@ -48,7 +33,7 @@ def test_mutations_never_raise(path: Path) -> None:
     rng = random.Random(path.name)
     raw = path.read_bytes()
     for _ in range(MUTATIONS):
-        text = decode_bytes(_mutate(raw, rng)).text
+        text = decode_bytes(mutate(raw, rng)).text
         stats = TextReadStats()
         events = list(parse_wevtutil_text(text, path.name, stats))
         assert stats.records_read == len(events) + stats.records_skipped

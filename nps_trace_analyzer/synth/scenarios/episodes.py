@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from nps_trace_analyzer.synth.scenarios import texts
-from nps_trace_analyzer.synth.scenarios.context import BuildContext
+from nps_trace_analyzer.synth.scenarios.context import BookingError, BuildContext
 from nps_trace_analyzer.synth.scenarios.wire import (
     ACCESS_ACCEPT,
     ACCESS_CHALLENGE,
@@ -536,7 +536,7 @@ def _dropped_request(ctx: BuildContext, nas: Nas, logged: datetime) -> None:
 
 
 # Kinds that act for a user get one; the others (server faults) get None.
-KINDS: Mapping[str, tuple[bool, Callable[..., None]]] = {
+KINDS: dict[str, tuple[bool, Callable[..., None]]] = {
     "healthy": (True, healthy),
     "mfa-exception": (True, mfa_exception),
     "mfa-reject": (True, mfa_reject),
@@ -546,6 +546,13 @@ KINDS: Mapping[str, tuple[bool, Callable[..., None]]] = {
     "mfa-server": (False, mfa_server),
     "system": (False, system),
 }
+
+
+def register_kind(name: str, wants_user: bool, function: Callable[..., None]) -> None:
+    """Add an episode kind defined in another module (scenario modules built on the kinds above)."""
+    if name in KINDS:
+        raise ValueError(f"episode kind {name!r} exists already")
+    KINDS[name] = (wants_user, function)
 
 
 def run(ctx: BuildContext, episode: Episode) -> None:
@@ -571,7 +578,28 @@ def run(ctx: BuildContext, episode: Episode) -> None:
 
 
 def add_healthy(ctx: BuildContext, count: int) -> None:
-    """``count`` healthy sign-ins of everyday users, kept out of outages and away from failure episodes."""
+    """``count`` healthy sign-ins of everyday users, kept out of outages and away from failure episodes.
+
+    Each sign-in keeps its user's next 6 minutes clear, so the 14 everyday users fill their working day after a
+    few hundred sign-ins. The rest then goes to extra everyday users (``user001@contoso.com``...), created as
+    needed, so every count the ``--healthy`` option accepts fits; smaller counts are generated exactly as before.
+    """
     episode = Episode("healthy")
+    extra: list[User] = []
     for _ in range(count):
-        healthy(ctx, episode, 0, Placement(ctx, episode, avoid_outages=True), ctx.pick_user())
+        try:
+            healthy(ctx, episode, 0, Placement(ctx, episode, avoid_outages=True), ctx.pick_user())
+            continue
+        except BookingError:
+            pass
+        for _attempt in range(2):
+            if not extra or _attempt:
+                number = len(extra) + 1
+                extra.append(User(f"user{number:03d}@contoso.com", f"user{number:03d}", 5000 + number, "push"))
+            try:
+                healthy(ctx, episode, 0, Placement(ctx, episode, avoid_outages=True), extra[-1])
+                break
+            except BookingError:
+                continue
+        else:
+            raise BookingError("no free slot for a healthy sign-in even for a new everyday user")

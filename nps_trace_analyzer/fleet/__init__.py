@@ -1,0 +1,1 @@
+"""The layer above one bundle: several servers compared, many bundles analysed (fleet)."""

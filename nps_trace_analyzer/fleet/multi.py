@@ -1,0 +1,151 @@
+"""Several servers in one report: ``analyze NPS01.zip NPS02.zip`` (or a folder holding both).
+
+Each bundle is analysed on its own (its events never mix with another server's), its report goes to
+``OUT/servers/<server>/``, and the comparison's incidents (:mod:`nps_trace_analyzer.fleet.compare`) come first in a
+combined report in ``OUT/`` that also lists every server's incidents, prefixed with the server's label.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from nps_trace_analyzer.api import BundleAnalysis, analyze_bundle
+from nps_trace_analyzer.catalog import load_catalog
+from nps_trace_analyzer.fleet.compare import fleet_incidents
+from nps_trace_analyzer.fleet.profile import profile_of
+from nps_trace_analyzer.model import Incident
+from nps_trace_analyzer.pipeline import AnalyzeOptions, Progress, report_paths
+from nps_trace_analyzer.report.html import write_html
+from nps_trace_analyzer.report.output_dir import staged_report_dir
+from nps_trace_analyzer.report.result import AnalysisResult, to_document
+from nps_trace_analyzer.report.tables import write_incidents_csv
+
+SERVERS_DIR = "servers"
+# Files whose presence at the top of a folder makes it one bundle rather than a folder of bundles.
+LOG_SUFFIXES = (".evtx", ".etl", ".log", ".txt", ".reg", ".cab")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def bundle_paths(inputs: Sequence[str | Path], skip: Path | None = None) -> list[Path] | None:
+    """The separate bundles among ``inputs``, or None when the inputs form one bundle (the usual case).
+
+    Several inputs that are all folders or zips are several bundles; single files (``a.evtx b.evtx``) stay one
+    bundle. One folder whose top level holds no log file but at least two folders or zips is a folder of
+    bundles (``skip``, the report folder, is never one of them).
+    """
+    paths = [Path(p) for p in inputs]
+    if len(paths) >= 2:
+        if all(p.is_dir() or p.suffix.lower() == ".zip" for p in paths):
+            return paths
+        return None
+    if len(paths) == 1 and paths[0].is_dir():
+        children = sorted(paths[0].iterdir())
+        if any(c.is_file() and c.suffix.lower() in LOG_SUFFIXES for c in children):
+            return None
+        skipped = skip.resolve() if skip is not None else None
+        bundles = [
+            c
+            for c in children
+            if not c.is_symlink() and (c.is_dir() or c.suffix.lower() == ".zip") and c.resolve() != skipped
+        ]
+        if len(bundles) >= 2:
+            return bundles
+    return None
+
+
+@dataclass
+class ServersAnalysis:
+    """The per-server analyses, the comparison's incidents, and the combined result the reports show."""
+
+    servers: list[tuple[str, BundleAnalysis]]
+    fleet: list[Incident]
+    combined: AnalysisResult
+
+
+def _labels(analyses: Sequence[BundleAnalysis]) -> list[str]:
+    """A folder-safe, unique label per bundle: the server's short name, or the bundle name."""
+    raw = [(a.server.split(".", 1)[0] if a.server else "") or a.bundle for a in analyses]
+    counts = Counter(raw)
+    labels = []
+    for label, analysis in zip(raw, analyses, strict=True):
+        label = label if counts[label] == 1 else f"{label}-{analysis.bundle}"
+        labels.append(_UNSAFE.sub("_", label).strip("._") or "bundle")
+    seen: Counter[str] = Counter()
+    unique = []
+    for label in labels:
+        seen[label] += 1
+        unique.append(label if seen[label] == 1 else f"{label}-{seen[label]}")
+    return unique
+
+
+def combine(servers: list[tuple[str, BundleAnalysis]], fleet: list[Incident], catalog_version: str) -> AnalysisResult:
+    """One result of several servers: comparison incidents first, then each server's, ids and names prefixed."""
+    incidents = list(fleet)
+    inputs = []
+    events_by_source: Counter[str] = Counter()
+    server_config = []
+    capture = {}
+    traces = {}
+    notes = []
+    for label, analysis in servers:
+        result = analysis.result
+        incidents += [replace(inc, id=f"{label}-{inc.id}") for inc in result.incidents]
+        inputs += [replace(inp, name=f"{label}/{inp.name}") for inp in result.inputs]
+        events_by_source.update({f"{label}/{k}": v for k, v in result.events_by_source.items()})
+        server_config += [{"server": analysis.server or label, **row} for row in result.server_config]
+        capture.update({f"{label}/{k}": v for k, v in result.capture.items()})
+        traces.update({f"{label}/{k}": v for k, v in result.extension_traces.items()})
+        notes += [f"{label}: {note}" for note in result.notes]
+    names = " + ".join(analysis.bundle for _, analysis in servers)
+    notes.insert(0, f"{len(servers)} servers compared; each server's own report is in {SERVERS_DIR}/<server>/.")
+    return AnalysisResult(
+        bundle_name=names,
+        inputs=inputs,
+        incidents=incidents,
+        catalog_version=catalog_version,
+        events_total=sum(a.result.events_total for _, a in servers),
+        events_by_source=dict(events_by_source),
+        server_config=server_config,
+        capture=capture,
+        extension_traces=traces,
+        notes=notes,
+    )
+
+
+def analyze_servers(
+    bundles: Sequence[Path], out_dir: Path, options: AnalyzeOptions | None = None, progress: Progress | None = None
+) -> ServersAnalysis:
+    """Analyse each bundle apart, compare the servers, write the per-server and the combined reports."""
+    say = progress or (lambda _msg: None)
+    options = options or AnalyzeOptions()
+    # The whole folder (combined report and every server's) is staged and replaces out_dir only when complete.
+    with staged_report_dir(out_dir) as stage:
+        analyses = []
+        staging = []
+        for number, path in enumerate(bundles):
+            say(f"== {path.name}")
+            folder = stage / SERVERS_DIR / f".bundle-{number}"
+            staging.append(folder)
+            analyses.append(analyze_bundle(path, folder, options, keep_events=False, progress=progress))
+        labels = _labels(analyses)
+        servers = list(zip(labels, analyses, strict=True))
+        for label, folder in zip(labels, staging, strict=True):
+            # Each server's report is the ordinary single-bundle report, moved to the folder named after its server.
+            os.replace(folder, stage / SERVERS_DIR / label)
+        catalog = load_catalog(options.catalog_paths)
+        fleet = fleet_incidents([profile_of(a, label) for label, a in servers], catalog)
+        combined = combine(servers, fleet, catalog.version)
+        targets = report_paths(stage)
+        document = to_document(combined)
+        with targets.json.open("w", encoding="utf-8") as fh:
+            json.dump(document, fh, indent=2, ensure_ascii=False)
+            fh.write("\n")
+        write_incidents_csv(targets.incidents_csv, combined.incidents)
+        write_html(targets.html, document)
+    return ServersAnalysis(servers=servers, fleet=fleet, combined=combined)
