@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from markupsafe import escape
 
 from nps_trace_analyzer.cli import main
+from nps_trace_analyzer.report.output_dir import MARKER_NAME
 from nps_trace_analyzer.report.pseudonym import Pseudonyms
 from nps_trace_analyzer.report.redact import Redactor
 from nps_trace_analyzer.report.summary import md
@@ -148,6 +149,7 @@ def test_scenario_redacted(name: str, tmp_path: Path) -> None:
     assert got == sorted((e["primary_code"], e["category"], e["benign"]) for e in expected)
     assert doc["redacted"] is True
     assert sorted(p.name for p in out.iterdir()) == [
+        MARKER_NAME,
         "events.csv",
         "findings.json",
         "incidents.csv",
