@@ -24,10 +24,11 @@ from nps_trace_analyzer.cross_source import (
     cross_source_findings,
     extension_traces,
 )
+from nps_trace_analyzer.domain import AZUREMFA_CHANNELS
 from nps_trace_analyzer.exit_codes import DISK_FULL_ERRNOS
 from nps_trace_analyzer.extract.nps_audit import is_nps_audit
 from nps_trace_analyzer.findings import findings_for, is_azuremfa
-from nps_trace_analyzer.incidents import Correlator, IncidentOptions
+from nps_trace_analyzer.incidents import IncidentEngine, IncidentOptions
 from nps_trace_analyzer.intake import IntakeLimits, open_bundle
 from nps_trace_analyzer.model import Event, InputFile
 from nps_trace_analyzer.report.output_dir import staged_report_dir
@@ -40,18 +41,19 @@ from nps_trace_analyzer.sources.registry import Collector, reader_for
 
 Progress = Callable[[str], None]
 EventObserver = Callable[[Event, bool], None]  # (event, False when it repeats another source's event)
-_CHANNEL_ROLES = ("AuthNOptCh", "AuthZOptCh", "AuthZAdminCh", "Security", "System", "Application")
-# Read order matters twice: NPS audit logs (Security.evtx, then its text rendering) come before the extension's
-# logs, so a challenge already answered by a grant is recognised as it is read and never stored (memory follows
-# the failures, not the traffic); and when both Security.evtx and NPS_EventLog.log are present the evtx is the
-# source of findings and the text log's duplicates are only listed.
-_READ_ORDER = {"nps-eventlog-text": 1, "evtx": 2, "iaslog": 3, "registry-dump": 4, "registry-export": 4, "etl": 5}
+_CHANNEL_ROLES = (*AZUREMFA_CHANNELS, "Security", "System", "Application")
 
 
-def _read_rank(inp: InputFile) -> tuple[int, str]:
-    if inp.kind == "evtx" and inp.role in ("Security", "System", ""):
-        return (0, inp.name)
-    return (_READ_ORDER.get(inp.kind, 9), inp.name)
+def _has_security_log(files: Sequence[InputFile]) -> bool:
+    """Does the bundle hold the Security event log? Then NPS_EventLog.log (its text rendering) repeats it; decided
+    from the inputs, before reading, so observers see the same flags in any read order."""
+    return any(inp.kind == "evtx" and inp.role == "Security" for inp in files)
+
+
+def _read_order(files: Sequence[InputFile]) -> list[InputFile]:
+    """The order files are read in: by kind and name, only so progress lines are predictable. Results do not
+    depend on it (the incident engine decides once every finding is in; tests shuffle it)."""
+    return sorted(files, key=lambda inp: (inp.kind, inp.name))
 
 
 @dataclass(frozen=True)
@@ -69,8 +71,9 @@ def _source_label(inp: InputFile) -> str:
 
 
 def _settle_role(inp: InputFile) -> None:
-    """Give an EVTX file whose name said nothing a role from the channel most of its records came from."""
-    if inp.role or not inp.channels:
+    """Give an EVTX file the role of the channel most of its records came from: the records decide, the name
+    (which an admin may have changed, "System.evtx" holding Security) only stands when they name no known log."""
+    if not inp.channels:
         return
     channel = max(sorted(inp.channels), key=lambda c: inp.channels[c])
     for role in _CHANNEL_ROLES:
@@ -81,21 +84,25 @@ def _settle_role(inp: InputFile) -> None:
 
 @dataclass
 class _Stream:
-    """Where each event goes as it is read: events.csv, the counts, and (through findings) the correlator."""
+    """Where each event goes as it is read: events.csv, the counts, and (through findings) the incident engine."""
 
     catalog: Any
-    correlator: Correlator
+    engine: IncidentEngine
     events_csv: EventsCsv
     counts: StreamCounts = field(default_factory=StreamCounts)
     per_source: Counter[str] = field(default_factory=Counter)
     observer: EventObserver | None = None
+    text_log_is_copy: bool = False  # NPS_EventLog.log repeats a Security.evtx of the same bundle
     redactor: Redactor | None = None
     activity: SignInActivity = field(default_factory=SignInActivity)
 
-    def consume(self, inp: InputFile, event: Event, make_findings: bool) -> None:
+    def consume(self, inp: InputFile, event: Event) -> None:
         self.events_csv.add(event)
+        original = not (self.text_log_is_copy and inp.kind == "nps-eventlog-text")
         if self.observer is not None:
-            self.observer(event, make_findings)
+            self.observer(event, original)
+        if original:
+            self.activity.add(event)  # a grant repeated by the text log is not a second sign-in
         if self.redactor is not None:
             self.redactor.learn_event(event)
         self.per_source[_source_label(inp)] += 1
@@ -110,12 +117,10 @@ class _Stream:
             counts.azuremfa_events += 1
             if event.computer:
                 counts.computers[event.computer] += 1
-        if make_findings:
-            self.activity.add(event)
-            for finding in findings_for(event, self.catalog):
-                if self.redactor is not None:
-                    self.redactor.learn_attrs(finding.attrs)
-                self.correlator.add(finding)
+        for finding in findings_for(event, self.catalog):
+            if self.redactor is not None:
+                self.redactor.learn_attrs(finding.attrs)
+            self.engine.add(finding)
 
 
 def _note_reader_error(inp: InputFile, exc: Exception, say: Progress) -> None:
@@ -141,7 +146,7 @@ def analyze(
     options = options or AnalyzeOptions()
     say = progress or (lambda _msg: None)
     catalog = load_catalog(options.catalog_paths)
-    correlator = Correlator(catalog, IncidentOptions(join_window=options.join_window))
+    engine = IncidentEngine(catalog, IncidentOptions(join_window=options.join_window))
     collector = Collector()
     notes: list[str] = []
     redactor = options.redactor
@@ -155,23 +160,24 @@ def analyze(
         EventsCsv(private / "events.csv" if private else report_paths(staging).events_csv) as events_csv,
     ):
         targets = report_paths(staging)
-        stream = _Stream(catalog, correlator, events_csv, observer=observer, redactor=redactor)
-        readable = sorted((f for f in bundle.files if reader_for(f.kind) is not None), key=_read_rank)
+        stream = _Stream(
+            catalog,
+            engine,
+            events_csv,
+            observer=observer,
+            text_log_is_copy=_has_security_log(bundle.files),
+            redactor=redactor,
+        )
+        readable = _read_order([f for f in bundle.files if reader_for(f.kind) is not None])
         for number, inp in enumerate(readable, 1):
             reader = reader_for(inp.kind)
             assert reader is not None
             say(f"[{number}/{len(readable)}] reading {inp.name} ({inp.kind}, {inp.size:,} bytes)")
-            duplicates_text_log = inp.kind == "nps-eventlog-text" and stream.counts.audit_events["evtx"] > 0
-            if duplicates_text_log:
-                notes.append(
-                    f"{inp.name} repeats the NPS audit events of the Security event log: its events are listed "
-                    "in events.csv but not counted again."
-                )
             try:
                 for kept, event in enumerate(reader(inp, collector), 1):
                     if kept % 250_000 == 0:
                         say(f"    {kept:,} events so far from {inp.name}")
-                    stream.consume(inp, event, make_findings=not duplicates_text_log)
+                    stream.consume(inp, event)
             except OSError as exc:
                 if exc.errno in DISK_FULL_ERRNOS:  # events.csv's disk is full: the run stops
                     raise
@@ -183,15 +189,24 @@ def analyze(
             if not inp.analysed and not inp.reason and reader_for(inp.kind) is None:
                 inp.reason = f"no reader for files of kind '{inp.kind}'"
         say("joining sources and correlating findings into incidents")
-        extra = cross_source_findings(collector, catalog, correlator, stream.counts)
+        extra = cross_source_findings(collector, catalog, stream.counts)
         for finding in extra.findings:
-            correlator.add(finding)
-        incidents = correlator.incidents()
+            engine.add(finding)
+        for user, auth_type in extra.auth_types:
+            engine.add_auth_type(user, auth_type)
+        incidents = engine.incidents()
         if redactor is not None:
             for inc in incidents:
                 redactor.learn("user", inc.user)
                 redactor.learn("host", inc.server)
                 redactor.learn_attrs(inc.attrs)
+        if engine.text_log_repeats_evtx:
+            notes.extend(
+                f"{inp.name} repeats the NPS audit events of the Security event log: its events are listed "
+                "in events.csv but not counted again."
+                for inp in bundle.files
+                if inp.kind == "nps-eventlog-text"
+            )
         result = AnalysisResult(
             bundle_name=bundle.name,
             inputs=list(bundle.files),

@@ -27,9 +27,9 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from nps_trace_analyzer.config_checks import CLIENT_ID, CLOUD_HOSTS
+from nps_trace_analyzer.config_checks import CLIENT_ID
+from nps_trace_analyzer.domain import MFA_ENDPOINTS
 from nps_trace_analyzer.model import Event
-from nps_trace_analyzer.net.capture_summary import MFA_ENDPOINTS
 from nps_trace_analyzer.report.pseudonym import Pseudonyms
 
 # Document keys whose values are catalog text, codes, vocabularies, hashes or times: never identifiers.
@@ -117,7 +117,7 @@ _MICROSOFT_SUFFIXES = (
     "digicert.com",
     "aka.ms",
 )
-_KEPT_HOSTS = frozenset(h.lower() for h in (*MFA_ENDPOINTS, *CLOUD_HOSTS))
+_KEPT_HOSTS = frozenset(h.lower() for h in MFA_ENDPOINTS)
 # Dotted words that are not host names: file names and .NET / Windows namespaces.
 _FILE_SUFFIXES = frozenset(
     "evtx etl dll exe sys log txt reg zip cab csv json html htm xml svc ps1 msi cer crt pfx pem ini cfg md pcapng "

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from nps_trace_analyzer.domain import NPSEXT_TRACE_CHANNEL
 from nps_trace_analyzer.extract.azuremfa import MfaExtraction
 from nps_trace_analyzer.model import Event, InputFile
 from nps_trace_analyzer.sources.etl.npsext import (
@@ -31,7 +32,7 @@ from nps_trace_analyzer.sources.etl.npsext import (
 from nps_trace_analyzer.sources.etl.reader import EtlReader
 from nps_trace_analyzer.sources.registry import Collector
 
-CHANNEL = "NPSExtension.etl"
+CHANNEL = NPSEXT_TRACE_CHANNEL
 ARTIFACT = "npsext"
 MAX_WARNINGS = 50
 

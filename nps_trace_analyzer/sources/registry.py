@@ -25,7 +25,8 @@ class Collector:
         self.artifacts.setdefault(kind, []).append((inp, value))
 
     def get(self, kind: str) -> list[tuple[InputFile, Any]]:
-        return self.artifacts.get(kind, [])
+        """The artifacts of ``kind`` by input name, not by the order files happened to be read in."""
+        return sorted(self.artifacts.get(kind, []), key=lambda pair: pair[0].name)
 
 
 Reader = Callable[[InputFile, Collector], Iterator[Event]]
