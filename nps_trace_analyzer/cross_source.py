@@ -33,6 +33,9 @@ class StreamCounts:
     first_time: datetime | None = None
     last_time: datetime | None = None
     computers: Counter[str] = field(default_factory=Counter)
+    # Names of the bundle's files that could hold NPS audit decisions (Security.evtx, NPS_EventLog.log, accounting
+    # logs), whether or not they held any: absence of audit events means "auditing off" only when one was there.
+    audit_sources: tuple[str, ...] = ()
 
     def note(self, event: Event) -> None:
         """Count one event of the stream."""
@@ -117,12 +120,15 @@ def _accounting(collector: Collector, catalog: CatalogLike, counts: StreamCounts
         out.notes.append("NPS accounting-log rejects are not counted again: the Security audit events cover them.")
         return
     for tx in transactions:
-        if tx.outcome != "reject" or tx.reason_code is None or tx.response is None:
+        # Rejects are findings; so are accepts (reason 0, "success"): with auditing off they are the only record
+        # that a challenged sign-in was granted, and the catalog marks them benign (no incident).
+        reason = 0 if tx.outcome == "accept" and tx.reason_code is None else tx.reason_code
+        if tx.outcome not in ("reject", "accept") or reason is None or tx.response is None:
             continue
         event = next(to_events([tx.response]))
-        code = f"NPS-REASON-{tx.reason_code}"
-        entry = catalog.by_reason_code(tx.reason_code)
-        attrs = {"user": tx.user, "reason_code": str(tx.reason_code), "server": tx.response.server or ""}
+        code = f"NPS-REASON-{reason}"
+        entry = catalog.by_reason_code(reason)
+        attrs = {"user": tx.user, "reason_code": str(reason), "server": tx.response.server or ""}
         if tx.auth_type_name:
             attrs["auth_type"] = tx.auth_type_name
         out.findings.append(Finding(event, code, "nps-audit", entry.id if entry else None, attrs))
@@ -135,13 +141,21 @@ def cross_source_findings(collector: Collector, catalog: CatalogLike, counts: St
     _registry_findings(collector, catalog, when, out)
     _accounting(collector, catalog, counts, out)
     accounting_rejects = any(f.kind == "nps-audit" for f in out.findings)
-    if counts.azuremfa_events and not sum(counts.audit_events.values()) and not accounting_rejects:
+    if counts.azuremfa_events and not counts.audit_sources:
+        # A bundle collected without the Security log (common: it is large, or only the extension's logs were
+        # asked for) says nothing about NPS auditing; claiming it is off would be a false configuration problem.
+        out.notes.append(
+            "The bundle holds no NPS audit source (Security.evtx, NPS_EventLog.log or an accounting log): NPS's own "
+            "decisions (grants, rejects and their reason codes) cannot be seen, and whether NPS auditing is on "
+            "was not judged."
+        )
+    elif counts.azuremfa_events and not sum(counts.audit_events.values()) and not accounting_rejects:
         # The most frequent computer name; ties by name, so the read order cannot change the text.
         server = max(counts.computers.items(), key=lambda kv: (kv[1], kv[0]))[0] if counts.computers else "the server"
         text = (
             f"{counts.azuremfa_events} AzureMfa events on {server} between {iso_z(counts.first_time)} and "
             f"{iso_z(counts.last_time)} but no NPS audit event 6272/6273 "
-            "(checked: Security.evtx, NPS_EventLog.log, accounting logs)"
+            f"(checked: {', '.join(counts.audit_sources)})"
         )
         out.notes.append(
             "NPS auditing appears disabled: " + text + ". Primary-authentication failures and grants cannot be seen."

@@ -246,7 +246,7 @@ class ShardedEvtx:
             except BrokenProcessPool:
                 self._new_pool()
         for index, (inp, queued, _broken) in enumerate(self.pending):
-            self.pending[index] = (inp, queued, self.pool.submit(_run, queued) if self.pool is not None else None)
+            self.pending[index] = (inp, queued, self._submit(queued))
         if result is not None:
             return result
         if isinstance(task, HashTask):
@@ -269,11 +269,20 @@ class ShardedEvtx:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
 
+    def _submit(self, task: ShardTask | HashTask) -> Future[Any] | None:
+        if self.pool is None:
+            return None
+        try:
+            return self.pool.submit(_run, task)
+        except BrokenProcessPool as exc:  # a worker died since the last result: _take re-runs it in a new pool
+            broken: Future[Any] = Future()
+            broken.set_exception(exc)
+            return broken
+
     def _fill(self) -> None:
         while self.tasks and len(self.pending) < self.window:
             inp, task = self.tasks.popleft()
-            future = self.pool.submit(_run, task) if self.pool is not None else None
-            self.pending.append((inp, task, future))
+            self.pending.append((inp, task, self._submit(task)))
 
     def results(self, inp: InputFile) -> Iterator[ShardResult]:
         """Yield the shard results of ``inp`` in file order, merging each shard's counts into ``inp``.

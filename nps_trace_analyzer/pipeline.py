@@ -7,15 +7,17 @@ grows with the number of problems found, not with the size of the logs.
 
 from __future__ import annotations
 
-import json
+import contextlib
+import tempfile
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
+from nps_trace_analyzer.activity import SignInActivity, timeline
 from nps_trace_analyzer.catalog import load_catalog
 from nps_trace_analyzer.cross_source import (
     StreamCounts,
@@ -27,13 +29,16 @@ from nps_trace_analyzer.domain import AZUREMFA_CHANNELS
 from nps_trace_analyzer.exit_codes import DISK_FULL_ERRNOS
 from nps_trace_analyzer.findings import findings_for
 from nps_trace_analyzer.incidents import IncidentEngine, IncidentOptions
-from nps_trace_analyzer.intake import IntakeLimits, open_bundle
+from nps_trace_analyzer.intake import IntakeLimits, open_bundle, sha256_of
+from nps_trace_analyzer.intake.duplicates import mark_identical_copies
 from nps_trace_analyzer.model import Event, InputFile
 from nps_trace_analyzer.parallel import ShardedEvtx, ShardResult, default_jobs
-from nps_trace_analyzer.report.html import write_html
 from nps_trace_analyzer.report.output_dir import staged_report_dir
+from nps_trace_analyzer.report.redact import Redactor
 from nps_trace_analyzer.report.result import AnalysisResult, to_document
-from nps_trace_analyzer.report.tables import EventsCsv, write_incidents_csv
+from nps_trace_analyzer.report.tables import EventsCsv
+from nps_trace_analyzer.report.writer import ReportPaths as ReportPaths  # re-exported: api.py uses it
+from nps_trace_analyzer.report.writer import report_paths, write_reports
 from nps_trace_analyzer.sources.evtx_shards import DEFAULT_SHARD_CHUNKS
 from nps_trace_analyzer.sources.registry import Collector, reader_for
 
@@ -53,6 +58,15 @@ class Meter(Protocol):
     def advance(self, records: int, nbytes: int) -> None: ...
 
 
+def _hash_possible_copies(files: Sequence[InputFile]) -> None:
+    """Hash now the unhashed files that share their size with another file: only those can be identical copies
+    (intake.duplicates compares SHA-256), and sizes rarely collide otherwise."""
+    sizes = Counter(f.size for f in files if f.path)
+    for inp in files:
+        if not inp.sha256 and inp.path and inp.kind != "skipped" and sizes[inp.size] > 1:
+            inp.sha256 = sha256_of(inp.path)
+
+
 _CHANNEL_ROLES = (*AZUREMFA_CHANNELS, "Security", "System", "Application")
 
 
@@ -60,6 +74,12 @@ def _has_security_log(files: Sequence[InputFile]) -> bool:
     """Does the bundle hold the Security event log? Then NPS_EventLog.log (its text rendering) repeats it; decided
     from the inputs, before reading, so observers see the same flags in any read order."""
     return any(inp.kind == "evtx" and inp.role == "Security" for inp in files)
+
+
+def _audit_sources(files: Sequence[InputFile]) -> tuple[str, ...]:
+    """The bundle's files that could hold NPS audit decisions, read or empty (roles settled after reading)."""
+    kinds = ("nps-eventlog-text", "iaslog")
+    return tuple(sorted(inp.name for inp in files if inp.role == "Security" or inp.kind in kinds))
 
 
 def _read_order(files: Sequence[InputFile]) -> list[InputFile]:
@@ -75,25 +95,8 @@ class AnalyzeOptions:
     limits: IntakeLimits = field(default_factory=IntakeLimits)
     jobs: int | None = None  # worker processes for the .evtx files; None = the machine's cores
     shard_chunks: int = DEFAULT_SHARD_CHUNKS  # 64 KiB chunks per shard (the output does not depend on it)
-
-
-@dataclass(frozen=True)
-class ReportPaths:
-    out_dir: Path
-    html: Path
-    incidents_csv: Path
-    events_csv: Path
-    json: Path
-
-
-def report_paths(out_dir: Path) -> ReportPaths:
-    return ReportPaths(
-        out_dir,
-        out_dir / "report.html",
-        out_dir / "incidents.csv",
-        out_dir / "events.csv",
-        out_dir / "findings.json",
-    )
+    # Pseudonymise identifiers in every output (report.redact); None = no redaction.
+    redactor: Redactor | None = None
 
 
 def _source_label(inp: InputFile) -> str:
@@ -102,8 +105,9 @@ def _source_label(inp: InputFile) -> str:
 
 
 def _settle_role(inp: InputFile) -> None:
-    """Give an EVTX file whose name said nothing a role from the channel most of its records came from."""
-    if inp.role or not inp.channels:
+    """Give an EVTX file the role of the channel most of its records came from: the records decide, the name
+    (which an admin may have changed, "System.evtx" holding Security) only stands when they name no known log."""
+    if not inp.channels:
         return
     channel = max(sorted(inp.channels), key=lambda c: inp.channels[c])
     for role in _CHANNEL_ROLES:
@@ -123,26 +127,40 @@ class _Stream:
     per_source: Counter[str] = field(default_factory=Counter)
     observer: EventObserver | None = None
     text_log_is_copy: bool = False  # NPS_EventLog.log repeats a Security.evtx of the same bundle
+    redactor: Redactor | None = None
+    activity: SignInActivity = field(default_factory=SignInActivity)
 
     def consume(self, inp: InputFile, event: Event) -> None:
         self.events_csv.add(event)
+        original = not (self.text_log_is_copy and inp.kind == "nps-eventlog-text")
         if self.observer is not None:
-            self.observer(event, not (self.text_log_is_copy and inp.kind == "nps-eventlog-text"))
+            self.observer(event, original)
+        if original:
+            self.activity.add(event)  # a grant repeated by the text log is not a second sign-in
+        if self.redactor is not None:
+            self.redactor.learn_event(event)
         self.per_source[_source_label(inp)] += 1
         self.counts.note(event)
         for finding in findings_for(event, self.catalog):
+            if self.redactor is not None:
+                self.redactor.learn_attrs(finding.attrs)
             self.engine.add(finding)
 
     def absorb(self, inp: InputFile, shard: ShardResult) -> None:
         """Take a shard read by a worker: the same rows, counts and findings :meth:`consume` would have made."""
         self.events_csv.add_formatted(shard.rows, shard.row_count)
         events, findings = shard.unpack()
-        if self.observer is not None:
-            for event in events:
+        for event in events:  # .evtx events are never copies of another source
+            if self.observer is not None:
                 self.observer(event, True)
+            self.activity.add(event)
+            if self.redactor is not None:
+                self.redactor.learn_event(event)
         self.per_source[_source_label(inp)] += shard.row_count
         self.counts.merge(shard.counts)
         for finding in findings:
+            if self.redactor is not None:
+                self.redactor.learn_attrs(finding.attrs)
             self.engine.add(finding)
 
 
@@ -160,7 +178,8 @@ def analyze(
     observer: EventObserver | None = None,
     meter: Meter | None = None,
 ) -> AnalysisResult:
-    """Analyse a bundle and write ``report.html``, ``incidents.csv``, ``events.csv`` and ``findings.json``.
+    """Analyse a bundle and write ``report.html``, ``summary.md``, ``incidents.csv``, ``events.csv`` and
+    ``findings.json``.
 
     ``observer`` sees every event as it is read, with False for events that repeat another source's (the NPS
     text log next to Security.evtx); the library API keeps them or a summary of them (:mod:`nps_trace_analyzer.api`).
@@ -172,18 +191,29 @@ def analyze(
     engine = IncidentEngine(catalog, IncidentOptions(join_window=options.join_window))
     collector = Collector()
     notes: list[str] = []
+    redactor = options.redactor
     # Everything is written into a staging folder that replaces out_dir only when complete (report/output_dir.py).
+    # With redaction the raw events.csv is streamed to a private folder outside it, and only its redacted copy
+    # (made once every identifier is known) is written into the report.
     with (
         staged_report_dir(out_dir) as staging,
         open_bundle([str(p) for p in paths], options.limits, hash_later_from=HASH_IN_WORKERS_FROM) as bundle,
-        EventsCsv(report_paths(staging).events_csv) as events_csv,
+        _private_folder(redactor is not None) as private,
+        EventsCsv(private / "events.csv" if private else report_paths(staging).events_csv) as events_csv,
         ExitStack() as stack,  # the worker pool, closed before the bundle's temporary copies go
     ):
         targets = report_paths(staging)
         stream = _Stream(
-            catalog, engine, events_csv, observer=observer, text_log_is_copy=_has_security_log(bundle.files)
+            catalog,
+            engine,
+            events_csv,
+            observer=observer,
+            text_log_is_copy=_has_security_log(bundle.files),
+            redactor=redactor,
         )
-        readable = _read_order([f for f in bundle.files if reader_for(f.kind) is not None])
+        _hash_possible_copies(bundle.files)
+        copies = {id(inp) for inp in mark_identical_copies(bundle.files)}
+        readable = _read_order([f for f in bundle.files if reader_for(f.kind) is not None and id(f) not in copies])
         if meter is not None:
             meter.start(sum(f.size for f in readable))
         shards = ShardedEvtx(
@@ -193,7 +223,7 @@ def analyze(
             options.shard_chunks,
             meter.advance if meter is not None else None,
             to_hash=[f for f in bundle.files if not f.sha256 and f.path and f.kind != "skipped"],
-            with_events=observer is not None,
+            with_events=True,  # the parent's sign-in activity, observer and redactor see every event
         )
         stack.enter_context(shards)
         for note in shards.notes:  # how the work was spread is not part of the reports (same for any --jobs)
@@ -228,12 +258,18 @@ def analyze(
             if not inp.analysed and not inp.reason and reader_for(inp.kind) is None:
                 inp.reason = f"no reader for files of kind '{inp.kind}'"
         say("joining sources and correlating findings into incidents")
+        stream.counts.audit_sources = _audit_sources(bundle.files)
         extra = cross_source_findings(collector, catalog, stream.counts)
         for finding in extra.findings:
             engine.add(finding)
         for user, auth_type in extra.auth_types:
             engine.add_auth_type(user, auth_type)
         incidents = engine.incidents()
+        if redactor is not None:
+            for inc in incidents:
+                redactor.learn("user", inc.user)
+                redactor.learn("host", inc.server)
+                redactor.learn_attrs(inc.attrs)
         if engine.text_log_repeats_evtx:
             notes.extend(
                 f"{inp.name} repeats the NPS audit events of the Security event log: its events are listed "
@@ -252,12 +288,20 @@ def analyze(
             capture=capture_overviews(collector),
             extension_traces=extension_traces(collector),
             notes=notes + extra.notes,
+            timeline=timeline(stream.activity, incidents),
+            redacted=redactor is not None,
         )
-        document = to_document(result)
         say("writing reports")
-        with targets.json.open("w", encoding="utf-8") as fh:
-            json.dump(document, fh, indent=2, ensure_ascii=False)
-            fh.write("\n")
-        write_incidents_csv(targets.incidents_csv, incidents)
-        write_html(targets.html, document)
+        events_csv.close()  # complete on disk before a redacted copy is made from it
+        write_reports(to_document(result), targets, redactor, events_csv.path)
     return result
+
+
+@contextlib.contextmanager
+def _private_folder(wanted: bool) -> Iterator[Path | None]:
+    """A private temporary folder (removed afterwards) when ``wanted``, else None."""
+    if not wanted:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="nps-redact-") as name:
+        yield Path(name)

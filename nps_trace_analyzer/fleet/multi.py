@@ -7,7 +7,6 @@ combined report in ``OUT/`` that also lists every server's incidents, prefixed w
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections import Counter
@@ -18,13 +17,13 @@ from pathlib import Path
 from nps_trace_analyzer.api import BundleAnalysis, analyze_bundle
 from nps_trace_analyzer.catalog import load_catalog
 from nps_trace_analyzer.fleet.compare import fleet_incidents
+from nps_trace_analyzer.fleet.copies import zip_copies
 from nps_trace_analyzer.fleet.profile import profile_of
 from nps_trace_analyzer.model import Incident
 from nps_trace_analyzer.pipeline import AnalyzeOptions, Progress, report_paths
-from nps_trace_analyzer.report.html import write_html
 from nps_trace_analyzer.report.output_dir import staged_report_dir
 from nps_trace_analyzer.report.result import AnalysisResult, to_document
-from nps_trace_analyzer.report.tables import write_incidents_csv
+from nps_trace_analyzer.report.writer import write_reports
 
 SERVERS_DIR = "servers"
 # Files whose presence at the top of a folder makes it one bundle rather than a folder of bundles.
@@ -41,7 +40,7 @@ def bundle_paths(inputs: Sequence[str | Path], skip: Path | None = None) -> list
     """
     paths = [Path(p) for p in inputs]
     if len(paths) >= 2:
-        if all(p.is_dir() or p.suffix.lower() == ".zip" for p in paths):
+        if all(p.is_dir() or p.suffix.lower() == ".zip" for p in paths) and _distinct(paths) >= 2:
             return paths
         return None
     if len(paths) == 1 and paths[0].is_dir():
@@ -54,9 +53,15 @@ def bundle_paths(inputs: Sequence[str | Path], skip: Path | None = None) -> list
             for c in children
             if not c.is_symlink() and (c.is_dir() or c.suffix.lower() == ".zip") and c.resolve() != skipped
         ]
-        if len(bundles) >= 2:
+        if _distinct(bundles) >= 2:
             return bundles
     return None
+
+
+def _distinct(bundles: list[Path]) -> int:
+    """How many bundles remain once a zip beside its own extracted folder counts once: a zip and its folder
+    alone are one bundle (read as one, its identical files once), not two servers."""
+    return len(bundles) - len(zip_copies(bundles))
 
 
 @dataclass
@@ -128,7 +133,8 @@ def analyze_servers(
     with staged_report_dir(out_dir) as stage:
         analyses = []
         staging = []
-        for number, path in enumerate(bundles):
+        copies = zip_copies(bundles)
+        for number, path in enumerate(p for p in bundles if p not in copies):
             say(f"== {path.name}")
             folder = stage / SERVERS_DIR / f".bundle-{number}"
             staging.append(folder)
@@ -141,11 +147,11 @@ def analyze_servers(
         catalog = load_catalog(options.catalog_paths)
         fleet = fleet_incidents([profile_of(a, label) for label, a in servers], catalog)
         combined = combine(servers, fleet, catalog.version)
-        targets = report_paths(stage)
-        document = to_document(combined)
-        with targets.json.open("w", encoding="utf-8") as fh:
-            json.dump(document, fh, indent=2, ensure_ascii=False)
-            fh.write("\n")
-        write_incidents_csv(targets.incidents_csv, combined.incidents)
-        write_html(targets.html, document)
+        combined.notes += [
+            f"{copy.name} holds the same files as {folder.name}: analysed once, as {folder.name}."
+            for copy, folder in sorted(copies.items())
+        ]
+        # The combined report is written by the same writer as every report folder (report.html, summary.md,
+        # incidents.csv, findings.json; it has no events.csv of its own).
+        write_reports(to_document(combined), report_paths(stage), options.redactor, None)
     return ServersAnalysis(servers=servers, fleet=fleet, combined=combined)

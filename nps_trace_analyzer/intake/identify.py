@@ -25,7 +25,8 @@ _CHANNEL_SUFFIXES = AZUREMFA_CHANNELS
 class Identity:
     """What a file is: ``kind`` decides which source reads it; ``role`` names its place in the bundle."""
 
-    kind: str  # evtx, etl, zip, cab, nps-eventlog-text, registry-dump, registry-export, iaslog, text, empty, unknown
+    # evtx, etl, zip, cab, nps-eventlog-text, event-xml, registry-dump, registry-export, iaslog, text, empty, unknown
+    kind: str
     role: str = ""
     note: str = ""
 
@@ -65,17 +66,50 @@ def _decode_head(head: bytes) -> str | None:
     return None
 
 
+_WEVTUTIL_BLOCK_RE = re.compile(r"[^\W\d_][\w-]{0,30}\[\d+\]\s*:?\s*(?:\r?\n|$)")
+_LABEL_LINE_RE = re.compile(r"^[ \t]+[^\W\d_][^:\r\n]{0,40}:[ \t]", re.MULTILINE)
+# Get-WinEvent | Format-List: these properties at column 0, in any order
+_FORMAT_LIST_RES = tuple(re.compile(rf"^{name}\s*: ", re.MULTILINE) for name in ("TimeCreated", "ProviderName", "Id"))
+_EVENT_XML_RE = re.compile(r'<Event\s+xmlns=["\']http://schemas\.microsoft\.com/win/2004/08/events/event["\']')
+_XML_CHANNEL_RE = re.compile(r"<Channel>\s*([^<]+?)\s*</Channel>")
 _IASLOG_DB_RE = re.compile(r'^"[^"]*","IAS",\d{2}/\d{2}/\d{4},\d{2}:\d{2}:\d{2},', re.MULTILINE)
 _IASLOG_IAS_RE = re.compile(r"^[\d.]+,[^,\r\n]*,\d{2}/\d{2}/\d{4},\d{2}:\d{2}:\d{2},", re.MULTILINE)
 
 
-def _evtx_role(name: str) -> str:
-    base = name.rsplit("/", 1)[-1].lower()
+_NAME_TOKEN_RE = re.compile(r"%4|[\s_.\-/\\]+")
+
+
+def _channel_in_head(head: bytes) -> str:
+    """An AzureMfa channel named inside the first record (UTF-16, as the record's Channel value is stored).
+
+    Content beats the name: an admin may save ``AuthZOptCh`` events as ``Security.evtx``. Security and System
+    cannot be told this way (both words are also element names of every record); the reader settles those
+    from the records' channel after reading.
+    """
     for suffix in _CHANNEL_SUFFIXES:
-        if base.endswith(f"_{suffix.lower()}.evtx") or base == f"{suffix.lower()}.evtx":
+        if suffix.encode("utf-16-le") in head[4096:]:
+            return suffix
+    return ""
+
+
+def _evtx_role(name: str, head: bytes = b"") -> str:
+    """Role of an .evtx from its content, else from its name in any of the forms a bundle uses.
+
+    Names seen: the health-check script's ``<HOST>_AuthZOptCh.evtx``; Windows' own file names copied from
+    ``C:\\Windows\\System32\\winevt\\Logs`` (``Microsoft-AzureMfa-AuthZ%4AuthZOptCh.evtx``, ``Security.evtx``); the
+    same with a host prefix or suffix, other separators, any case.
+    """
+    from_content = _channel_in_head(head)
+    if from_content:
+        return from_content
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    stem = base[: -len(".evtx")] if base.lower().endswith(".evtx") else base
+    tokens = [t.lower() for t in _NAME_TOKEN_RE.split(stem) if t]
+    for suffix in _CHANNEL_SUFFIXES:
+        if suffix.lower() in tokens:
             return suffix
     for role in ("Security", "System", "Application"):
-        if base.startswith(role.lower()):
+        if role.lower() in tokens:
             return role
     return ""
 
@@ -86,7 +120,7 @@ def identify(name: str, head: bytes, size: int) -> Identity:
     if size == 0:
         return Identity("empty", note="empty file (0 bytes)")
     if head.startswith(EVTX_MAGIC):
-        return Identity("evtx", _evtx_role(name))
+        return Identity("evtx", _evtx_role(name, head))
     if head.startswith(ZIP_MAGICS):
         return Identity("zip")
     if head.startswith(CAB_MAGIC):
@@ -102,8 +136,17 @@ def identify(name: str, head: bytes, size: int) -> Identity:
             return Identity("unknown", note="named .etl but has no ETL buffer header")
         return Identity("unknown", note="binary file of an unknown format")
     stripped = text.lstrip("\ufeff \r\n\t")
-    if stripped.startswith("Event[") and "Log Name:" in text:
+    # wevtutil's "Event[0]:" blocks, or Event Viewer's "Copy details as text" (starts at "Log Name:")
+    english = (stripped.startswith("Event[") or stripped.startswith("Log Name:")) and "Log Name:" in text
+    if english or (_WEVTUTIL_BLOCK_RE.match(stripped) and len(_LABEL_LINE_RE.findall(text)) >= 3):
+        # wevtutil /f:text; in another display language too, so the reader can say it is not supported
         return Identity("nps-eventlog-text", "Security-text")
+    if all(pattern.search(text) for pattern in _FORMAT_LIST_RES):
+        return Identity("nps-eventlog-text", "Security-text")  # PowerShell Get-WinEvent | Format-List
+    if _EVENT_XML_RE.search(text[:4096]):
+        # Event Viewer's XML export or wevtutil /f:xml: the first record's channel names the role
+        channel = _XML_CHANNEL_RE.search(text)
+        return Identity("event-xml", _evtx_role(channel.group(1).replace("/", "%4") + ".evtx") if channel else "")
     if stripped.startswith("Windows Registry Editor") or stripped.startswith("REGEDIT4"):
         return Identity("registry-export", "AuthSrv" if "authsrv" in lower else "")
     if stripped.upper().startswith("HKEY_"):
