@@ -26,7 +26,6 @@ _CONTRACTIONS = {
 }
 _SEPARATORS = re.compile(r"[\\/]")
 _TIGHT_PUNCTUATION = ".:,;!?()[]'\""
-_SPACES = re.compile(r"\s+")
 _PLACEHOLDER = re.compile(r"\{\d+\}")
 #: Copies of messages from web pages and mail carry typographic quotes and dashes.
 _TYPOGRAPHIC = str.maketrans(
@@ -38,16 +37,22 @@ PLACEHOLDER_SPAN = 200
 
 def normalize(text: str) -> str:
     """Return ``text`` case-folded, contractions expanded, separators and spacing made uniform."""
-    out = text.casefold().translate(_TYPOGRAPHIC)
-    for short, full in _CONTRACTIONS.items():
-        out = out.replace(short, full)
-    out = _SEPARATORS.sub(" ", out)
-    # Spaces are collapsed first, so at most one space sits beside a punctuation mark: plain replacements
-    # then remove it in linear time whatever the input (issue #10).
-    out = _SPACES.sub(" ", out)
+    out = text.casefold()
+    if not out.isascii():  # every typographic character is outside ASCII: most texts skip the table
+        out = out.translate(_TYPOGRAPHIC)
+    if "'" in out:  # every contraction has an apostrophe (typographic ones were made plain above)
+        for short, full in _CONTRACTIONS.items():
+            out = out.replace(short, full)
+    if "\\" in out or "/" in out:
+        out = _SEPARATORS.sub(" ", out)
+    # Spaces are collapsed first (str.split knows the same whitespace as the regex \s), so at most one space
+    # sits beside a punctuation mark: plain replacements then remove it in linear time whatever the input
+    # (issue #10). A mark with no space beside it costs one substring test instead of two replacements.
+    out = " ".join(out.split())
     for mark in _TIGHT_PUNCTUATION:
-        out = out.replace(" " + mark, mark).replace(mark + " ", mark)
-    return out.strip()
+        if mark in out:
+            out = out.replace(" " + mark, mark).replace(mark + " ", mark)
+    return out
 
 
 def message_regex(message: str) -> re.Pattern[str] | None:
