@@ -27,6 +27,15 @@ GATED = {
     azuremfa.WARNING_CODE_RE: "_WARNING",
     AADSTS_RE: "AADSTS",
     azuremfa.REGISTRY_KEY_RE: "key",
+    azuremfa.CID_RE: "CID",
+}
+#: Case-insensitive patterns gated on the lower-cased ASCII text: one of the literals must be there.
+FOLDED_GATED = {
+    azuremfa.CHALLENGE_HEAD_RE: ("challenge requested in authentication ext",),
+    azuremfa.VERDICT_HEAD_RE: ("access rejected for ", "access accepted for "),
+    azuremfa.SECONDARY_HEAD_RE: ("only performs secondary auth",),
+    azuremfa.EXCEPTION_HEAD_RE: ("exception in authentication ext",),
+    azuremfa.NAS_MISSING_RE: ("missing nas identifier and nas ipaddress",),
 }
 
 
@@ -47,7 +56,7 @@ def _texts() -> list[str]:
 
 def _mutations(text: str, rng: random.Random) -> list[str]:
     out = [text, text.upper(), text.lower(), text.swapcase()]
-    for keyword in set(GATED.values()):
+    for keyword in set(GATED.values()) | {w for words in FOLDED_GATED.values() for w in words}:
         out.append(text.replace(keyword, keyword.upper()))
         out.append(text.replace(keyword, keyword[:-1]))
         out.append(text.replace(keyword, keyword.replace("s", "\u017f").replace("k", "\u212a")))  # ſ, Kelvin K
@@ -76,3 +85,7 @@ def test_every_gated_pattern_needs_its_literal() -> None:
             for pattern, literal in GATED.items():
                 if pattern.search(variant):
                     assert literal in variant, (pattern.pattern, variant)
+            for pattern, literals in FOLDED_GATED.items():
+                if variant.isascii() and pattern.search(" ".join(variant.split())):
+                    folded = " ".join(variant.split()).lower()
+                    assert any(w in folded for w in literals), (pattern.pattern, variant)

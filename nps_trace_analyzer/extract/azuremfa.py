@@ -114,6 +114,15 @@ def _absent(literal: str, whole: str) -> bool:
     return KEYWORD_GATE and literal not in whole
 
 
+def _folded_absent(literal: str, folded: str | None) -> bool:
+    """True when a case-insensitive pattern needing ``literal`` (lower case) cannot match.
+
+    ``folded`` is the ASCII text lower-cased, or None for a text with other characters: Unicode case-insensitive
+    matching pairs letters that ``str.lower`` does not (the Kelvin sign with ``k``), so such a text is never gated.
+    """
+    return KEYWORD_GATE and folded is not None and literal not in folded
+
+
 def _user_after(whole: str, start: int) -> str | None:
     """The user name that follows a "... for User" head ending at ``start`` (bounded window)."""
     tail = whole[start : start + MAX_USER + 40]
@@ -133,15 +142,19 @@ def _user_after(whole: str, start: int) -> str | None:
     return clean_user(tail[:cut])
 
 
-def _grammar(ex: MfaExtraction, whole: str) -> None:
+def _grammar(ex: MfaExtraction, whole: str, folded: str | None) -> None:
     """The sentence grammar of the verbatim events, each sentence read at its first occurrence."""
-    if m := CHALLENGE_HEAD_RE.search(whole):
+    if not _folded_absent("challenge requested in authentication ext", folded) and (
+        m := CHALLENGE_HEAD_RE.search(whole)
+    ):
         ex.user = _user_after(whole, m.end())
         if s := STATE_RE.search(whole):  # anywhere: Data values may come in any order
             ex.state = s.group(1).lower()
         add_code(ex, CHALLENGE_REQUESTED, whole, "challenge")
 
-    if m := VERDICT_HEAD_RE.search(whole):
+    if not (_folded_absent("access rejected for ", folded) and _folded_absent("access accepted for ", folded)) and (
+        m := VERDICT_HEAD_RE.search(whole)
+    ):
         ex.outcome = m.group("verdict").lower()
         ex.user = ex.user or _user_after(whole, m.end())
         if r := RESPONSE_RE.search(whole, m.end(), m.end() + MAX_USER + 60):
@@ -153,7 +166,7 @@ def _grammar(ex: MfaExtraction, whole: str) -> None:
             ex.mfa_message = (rest or "").strip() or None
             add_code(ex, ex.mfa_response, ex.mfa_message or whole, "response")
 
-    if m := SECONDARY_HEAD_RE.search(whole):
+    if not _folded_absent("only performs secondary auth", folded) and SECONDARY_HEAD_RE.search(whole):
         # The "Request received for User ..." sentence may come before the head when Data values are out of order.
         if s := SECONDARY_TAIL_RE.search(whole):
             ex.user = ex.user or clean_user(s.group("user"))
@@ -163,13 +176,13 @@ def _grammar(ex: MfaExtraction, whole: str) -> None:
         if ex.response_state:
             add_code(ex, SECONDARY_AUTH_CODES[ex.response_state.lower()], whole, "secondary")
 
-    if m := EXCEPTION_HEAD_RE.search(whole):
+    if not _folded_absent("exception in authentication ext", folded) and (m := EXCEPTION_HEAD_RE.search(whole)):
         ex.user = ex.user or _user_after(whole, m.end())
 
 
-def _markers(ex: MfaExtraction, whole: str) -> None:
+def _markers(ex: MfaExtraction, whole: str, folded: str | None) -> None:
     """``CID:``, ``ErrorCode::``/``Msg::``, warnings, ``AADSTS<n>`` and the labelled ids of eSTS answers."""
-    for m in CID_RE.finditer(whole):
+    for m in () if _absent("CID", whole) else CID_RE.finditer(whole):
         if m.group(1).strip("0-"):  # the nil GUID is a redaction, not a request
             ex.cid = m.group(1).lower()
             break
@@ -197,7 +210,7 @@ def _markers(ex: MfaExtraction, whole: str) -> None:
     for m in () if _absent("_WARNING", whole) else WARNING_CODE_RE.finditer(whole):
         if not add_code(ex, m.group("code"), whole, "warning") and ex.note:
             break
-    if NAS_MISSING_RE.search(whole):
+    if not _folded_absent("missing nas identifier and nas ipaddress", folded) and NAS_MISSING_RE.search(whole):
         add_code(ex, NAS_ATTRIBUTES_MISSING, whole, "warning")
 
     for m in () if _absent("AADSTS", whole) else AADSTS_RE.finditer(whole):
@@ -245,8 +258,9 @@ def extract_azuremfa(
         whole = whole[:max_text]
         parts = [p[:max_text] for p in (parts or ())[:MAX_CODES]]
     ex.is_extension_text = bool(PREFIX_RE.search(whole))
-    _grammar(ex, whole)
-    _markers(ex, whole)
+    folded = whole.lower() if whole.isascii() else None  # for the keyword gate of case-insensitive patterns
+    _grammar(ex, whole, folded)
+    _markers(ex, whole, folded)
     place_by_name(ex, whole, named[:MAX_CODES])
     place_by_shape(ex, whole, parts or (), known_codes)
     return ex
