@@ -16,6 +16,7 @@ With one job no pool is started and the same shard function runs in-process.
 from __future__ import annotations
 
 import multiprocessing
+import operator
 import os
 import sys
 from collections import deque
@@ -59,6 +60,9 @@ class ShardTask:
 
 _EVENT_FIELDS = tuple(f.name for f in fields(Event))
 _FINDING_FIELDS = tuple(f.name for f in fields(Finding) if f.name != "event")
+#: The field values as one tuple, read in C (several fields each, so attrgetter always returns a tuple).
+_event_values = operator.attrgetter(*_EVENT_FIELDS)
+_finding_values = operator.attrgetter(*_FINDING_FIELDS)
 
 
 class PackedFindings:
@@ -77,12 +81,12 @@ class PackedFindings:
             number = index.get(id(event))
             if number is None:
                 number = index[id(event)] = len(self.events)
-                self.events.append(tuple(getattr(event, name) for name in _EVENT_FIELDS))
+                self.events.append(_event_values(event))
             return number
 
         for event in events or ():
             number_of(event)
-        self.findings = [(number_of(f.event), *(getattr(f, name) for name in _FINDING_FIELDS)) for f in findings]
+        self.findings = [(number_of(f.event), *_finding_values(f)) for f in findings]
 
     def unpack(self) -> tuple[list[Event], list[Finding]]:
         """(every kept event if they were sent, else []; the findings)."""

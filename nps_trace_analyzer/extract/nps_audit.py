@@ -12,6 +12,7 @@ the layout facts come from :mod:`nps_trace_analyzer.nps_audit_layout`, never fro
 
 from __future__ import annotations
 
+import functools
 import re
 
 from nps_trace_analyzer.domain import (
@@ -72,9 +73,16 @@ _EMPTY_VALUES = frozenset({"-", "--", "n/a", "null", "(null)", "none"})
 _REASON_CODE_RE = re.compile(r"^\s*(?:reason\s*code\s*[:=]?\s*)?(\d{1,4})\b", re.IGNORECASE)
 
 
+_PROVIDER_SEPARATORS = re.compile(r"[\s_-]+")
+
+
+@functools.lru_cache(maxsize=256)
 def _norm_provider(provider: str) -> str:
-    """Event Viewer's display name ``Microsoft Windows security auditing.`` -> the provider name Windows logs."""
-    return re.sub(r"[\s_-]+", "-", provider.strip().rstrip(".").strip().lower())
+    """Event Viewer's display name ``Microsoft Windows security auditing.`` -> the provider name Windows logs.
+
+    Cached: a bundle names a handful of providers, and this runs for every event (findings and observers).
+    """
+    return _PROVIDER_SEPARATORS.sub("-", provider.strip().rstrip(".").strip().lower())
 
 
 def event_code(event: Event) -> int:
