@@ -186,9 +186,13 @@ class BufferInfo:
         return end if end <= self.size else self.saved_offset
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class EtlEvent:
     """One event record with its header decoded and its payload (user data) left as raw bytes.
+
+    Treat it as read-only. It is not ``frozen`` on purpose: one is built per record on the hottest path, and
+    a frozen dataclass's ``__init__`` (an ``object.__setattr__`` call per field) cost about six times a plain
+    slots ``__init__`` here, more than all the rest of decoding a small record. It stays hashable as before.
 
     ``provider`` is the provider GUID in its canonical form (read with ``bytes_le``), or None for kernel
     SYSTEM/COMPACT/PERFINFO records, which are identified by ``hook_id`` (group << 8 | type) instead.
@@ -240,9 +244,10 @@ def _guid(raw: bytes) -> uuid.UUID:
     return value
 
 
-def _plausible_buffer(fields: tuple[int, ...], file_left: int) -> bool:
+def _plausible_buffer(header: L.Record, file_left: int) -> bool:
     """Does a decoded WMI_BUFFER_HEADER look like a real buffer that fits in what is left of the file?"""
-    size, saved, _cur, _ref, _ts, _seq, _clk, _proc, _align, _lid, _state, filled, flags, btype = fields
+    size, saved, filled = header.buffer_size, header.saved_offset, header.offset
+    flags, btype = header.buffer_flag, header.buffer_type
     if size < L.BUFFER_HEADER_SIZE or size > MAX_BUFFER_SIZE or size > file_left:
         return False
     if flags & ~0x7F or btype > 16:
@@ -279,7 +284,7 @@ class EtlReader:
             if len(raw) < L.BUFFER_HEADER_SIZE:
                 self.stats.warn("file is shorter than one buffer header")
                 return
-            fields = L.BUFFER_HEADER.unpack(raw)
+            fields = L.BUFFER_HEADER.read(raw)
             if not _plausible_buffer(fields, self.file_size):
                 self.stats.warn("first buffer header is not valid; reading without a logfile header")
                 return
@@ -296,10 +301,20 @@ class EtlReader:
                 self._nominal_size = header.buffer_size
 
     @staticmethod
-    def _info(index: int, offset: int, fields: tuple[int, ...]) -> BufferInfo:
-        size, saved, _cur, _ref, _ts, seq, _clk, proc, align, _lid, _state, filled, flags, btype = fields
-        processor = proc | (align << 8) if flags & L.BUFFER_FLAG_PROC_INDEX else proc
-        return BufferInfo(index, offset, size, saved, filled, flags, btype, processor, seq)
+    def _info(index: int, offset: int, header: L.Record) -> BufferInfo:
+        flags, proc = header.buffer_flag, header.processor_number
+        processor = proc | (header.alignment << 8) if flags & L.BUFFER_FLAG_PROC_INDEX else proc
+        return BufferInfo(
+            index=index,
+            offset=offset,
+            size=header.buffer_size,
+            saved_offset=header.saved_offset,
+            filled=header.offset,
+            flags=flags,
+            buffer_type=header.buffer_type,
+            processor=processor,
+            sequence=header.sequence_number,
+        )
 
     def buffers(self) -> Iterator[BufferInfo]:
         """Yield the header of every buffer in file order, resynchronising after a damaged one."""
@@ -315,7 +330,7 @@ class EtlReader:
             raw = fh.read(L.BUFFER_HEADER_SIZE)
             if len(raw) < L.BUFFER_HEADER_SIZE:
                 break
-            fields = L.BUFFER_HEADER.unpack(raw)
+            fields = L.BUFFER_HEADER.read(raw)
             plausible = _plausible_buffer(fields, size - offset)
             if not plausible and _plausible_buffer(fields, MAX_BUFFER_SIZE):
                 # The file ends inside this buffer (a copy cut short): read what is there.
@@ -351,7 +366,7 @@ class EtlReader:
             nxt = (offset // nominal + 1) * nominal
             while nxt + L.BUFFER_HEADER_SIZE <= self.file_size:
                 fh.seek(nxt)
-                fields = L.BUFFER_HEADER.unpack(fh.read(L.BUFFER_HEADER_SIZE))
+                fields = L.BUFFER_HEADER.read(fh.read(L.BUFFER_HEADER_SIZE))
                 if _plausible_buffer(fields, self.file_size - nxt):
                     return nxt
                 nxt += nominal
@@ -372,7 +387,7 @@ class EtlReader:
             for cand in sorted(candidates):
                 if cand > chunk or cand + L.BUFFER_HEADER_SIZE > len(block):
                     continue
-                fields = L.BUFFER_HEADER.unpack_from(block, cand)
+                fields = L.BUFFER_HEADER.read(block, cand)
                 if _plausible_buffer(fields, self.file_size - (start + cand)):
                     return start + cand
             start += chunk
@@ -450,6 +465,7 @@ class EtlReader:
         bindex = info.index
         u32 = _U32.unpack_from
         u16 = _U16.unpack_from
+        decoders = DECODERS
         while pos + 8 <= end:
             marker = u32(data, pos)[0]
             if marker == L.END_MARKER or marker == 0:
@@ -479,7 +495,7 @@ class EtlReader:
                 stats.warn(f"buffer {bindex} +{pos:#x}: {kind} record size {size} runs past the buffer data")
                 break
             try:
-                event = _decode_record(kind, htype, data, pos, size, to_filetime, processor, bindex)
+                event = decoders[kind](kind, htype, data, pos, size, to_filetime, processor, bindex)
             except (struct.error, ValueError) as exc:
                 event = None
                 stats.warn(f"buffer {bindex} +{pos:#x}: {kind} record could not be decoded ({exc})")
@@ -517,7 +533,18 @@ def _reorder(events: Iterable[EtlEvent], window: int, stats: EtlStats) -> Iterat
         yield out
 
 
-def _decode_record(
+#: A decoder turns one record of its header kind into an event: ``(kind, htype, data, pos, size, to_filetime,
+#: processor, buffer_index)``; None when the record is shorter than its own header. One decoder per kind,
+#: each reading a :class:`~nps_trace_analyzer.sources.etl.layout.Layout` by field name and building the
+#: event by keyword, so adding a field to a layout or to :class:`EtlEvent` cannot shift another's value.
+Decoder = Callable[[str, int, bytes, int, int, Callable[[int], int], int, int], "EtlEvent | None"]
+
+
+def _pointer_size(htype: int) -> int:
+    return 8 if htype in L.POINTER64_TYPES else 4
+
+
+def _decode_event_header(
     kind: str,
     htype: int,
     data: bytes,
@@ -527,116 +554,217 @@ def _decode_record(
     processor: int,
     bindex: int,
 ) -> EtlEvent | None:
-    """Decode one record of a known kind; None when it is shorter than its own header."""
-    conv = to_filetime
-    ptr = 8 if htype in L.POINTER64_TYPES else 4
-    if kind == L.HeaderKind.EVENT or kind == L.HeaderKind.ERROR:
-        if size < L.EVENT_HEADER_SIZE:
-            return None
-        (
-            _size,
-            _htype,
-            flags,
-            _prop,
-            tid,
-            pid,
-            ts,
-            provider,
-            eid,
-            ver,
-            channel,
-            level,
-            opcode,
-            task,
-            keywords,
-            _kt,
-            _ut,
-            activity,
-        ) = L.EVENT_HEADER.unpack_from(data, pos)
-        start = pos + L.EVENT_HEADER_SIZE
-        end = pos + size
-        extended: tuple[tuple[int, bytes], ...] = ()
-        related = None
-        if flags & L.EVENT_FLAG_EXTENDED_INFO:
-            items = []
-            while start + 8 <= end:
-                total, ext_type, linkage, dsize = L.EXTENDED_ITEM.unpack_from(data, start)
-                if total < 8 or start + total > end or dsize > total - 8:
-                    raise ValueError(f"extended data item at +{start - pos:#x} is inconsistent")
-                blob = data[start + 8 : start + 8 + dsize]
-                items.append((ext_type, blob))
-                if ext_type == L.EXT_RELATED_ACTIVITYID and dsize == 16:
-                    related = _guid(blob)
-                start += total
-                if not linkage & 1:
-                    break
-            extended = tuple(items)
-        if flags & L.EVENT_FLAG_32_BIT_HEADER:
-            ptr = 4
-        elif flags & L.EVENT_FLAG_64_BIT_HEADER:
-            ptr = 8
-        return EtlEvent(
-            kind,
-            htype,
-            _guid(provider),
-            eid,
-            ver,
-            level,
-            opcode,
-            task,
-            channel,
-            keywords,
-            conv(ts),
-            ts,
-            pid,
-            tid,
-            processor,
-            flags,
-            None,
-            data[start:end],
-            None if activity == _NULL_GUID else _guid(activity),
-            related,
-            extended,
-            ptr,
-            bindex,
-        )
-    if kind == L.HeaderKind.SYSTEM or kind == L.HeaderKind.COMPACT:
-        hsize = L.SYSTEM_HEADER_SIZE if kind == L.HeaderKind.SYSTEM else L.COMPACT_HEADER_SIZE
-        if size < hsize:
-            return None
-        version, _t, _f, _s, hook, tid, pid, ts = L.SYSTEM_HEADER.unpack_from(data, pos)
-        return EtlEvent(
-            kind, htype, None, hook, version, 0, hook & 0xFF, 0, 0, 0,
-            conv(ts), ts, pid, tid, processor, 0, hook,
-            data[pos + hsize : pos + size], None, None, (), ptr, bindex,
-        )  # fmt: skip
-    if kind == L.HeaderKind.PERFINFO:
-        if size < L.PERFINFO_HEADER_SIZE:
-            return None
-        version, _t, _f, _s, hook, ts = L.PERFINFO_HEADER.unpack_from(data, pos)
-        return EtlEvent(
-            kind, htype, None, hook, version, 0, hook & 0xFF, 0, 0, 0,
-            conv(ts), ts, None, None, processor, 0, hook,
-            data[pos + L.PERFINFO_HEADER_SIZE : pos + size], None, None, (), ptr, bindex,
-        )  # fmt: skip
-    if kind == L.HeaderKind.FULL or kind == L.HeaderKind.INSTANCE:
-        if kind == L.HeaderKind.FULL:
-            if size < L.FULL_HEADER_SIZE:
-                return None
-            _s, _t, mflags, ctype, clevel, cver, tid, pid, ts, guid, _a, _b = L.FULL_HEADER.unpack_from(data, pos)
-            hsize = L.FULL_HEADER_SIZE
-        else:
-            if size < L.INSTANCE_HEADER_SIZE:
-                return None
-            _s, _t, mflags, ctype, clevel, cver, tid, pid, ts, guid, *_rest = L.INSTANCE_HEADER.unpack_from(data, pos)
-            hsize = L.INSTANCE_HEADER_SIZE
-        return EtlEvent(
-            kind, htype, _guid(guid), ctype, cver, clevel, ctype, 0, 0, 0,
-            conv(ts), ts, pid, tid, processor, mflags, None,
-            data[pos + hsize : pos + size], None, None, (), ptr, bindex,
-        )  # fmt: skip
-    # WPP message
-    _size, _res, _marker, number, options = L.MESSAGE_HEADER.unpack_from(data, pos)
+    """EVENT_HEADER records (manifest and TraceLogging providers; also ERROR records, which share it)."""
+    if size < L.EVENT_HEADER_SIZE:
+        return None
+    h = L.EVENT_HEADER.read(data, pos)
+    start = pos + L.EVENT_HEADER_SIZE
+    end = pos + size
+    flags = h.flags
+    extended: tuple[tuple[int, bytes], ...] = ()
+    related = None
+    if flags & L.EVENT_FLAG_EXTENDED_INFO:
+        extended, related, start = _extended_items(data, pos, start, end)
+    if flags & L.EVENT_FLAG_32_BIT_HEADER:
+        ptr = 4
+    elif flags & L.EVENT_FLAG_64_BIT_HEADER:
+        ptr = 8
+    else:
+        ptr = _pointer_size(htype)
+    ts = h.timestamp
+    return EtlEvent(
+        header_kind=kind,
+        header_type=htype,
+        provider=_guid(h.provider_id),
+        event_id=h.id,
+        version=h.version,
+        level=h.level,
+        opcode=h.opcode,
+        task=h.task,
+        channel=h.channel,
+        keywords=h.keyword,
+        filetime=to_filetime(ts),
+        raw_timestamp=ts,
+        process_id=h.process_id,
+        thread_id=h.thread_id,
+        processor=processor,
+        flags=flags,
+        hook_id=None,
+        payload=data[start:end],
+        activity_id=None if h.activity_id == _NULL_GUID else _guid(h.activity_id),
+        related_activity_id=related,
+        extended=extended,
+        pointer_size=ptr,
+        buffer_index=bindex,
+    )
+
+
+def _extended_items(
+    data: bytes, pos: int, start: int, end: int
+) -> tuple[tuple[tuple[int, bytes], ...], uuid.UUID | None, int]:
+    """Read the extended data items after an EVENT_HEADER: (items, related activity id, payload start)."""
+    items = []
+    related = None
+    while start + 8 <= end:
+        item = L.EXTENDED_ITEM.read(data, start)
+        total, dsize = item.total_size, item.data_size
+        if total < 8 or start + total > end or dsize > total - 8:
+            raise ValueError(f"extended data item at +{start - pos:#x} is inconsistent")
+        blob = data[start + 8 : start + 8 + dsize]
+        items.append((item.ext_type, blob))
+        if item.ext_type == L.EXT_RELATED_ACTIVITYID and dsize == 16:
+            related = _guid(blob)
+        start += total
+        if not item.linkage & 1:
+            break
+    return tuple(items), related, start
+
+
+def _kernel_event(
+    kind: str,
+    htype: int,
+    hook: int,
+    version: int,
+    ts: int,
+    pid: int | None,
+    tid: int | None,
+    payload: bytes,
+    to_filetime: Callable[[int], int],
+    processor: int,
+    bindex: int,
+) -> EtlEvent:
+    """A kernel (SYSTEM/COMPACT/PERFINFO) record: no provider; identified by its hook id."""
+    return EtlEvent(
+        header_kind=kind,
+        header_type=htype,
+        provider=None,
+        event_id=hook,
+        version=version,
+        level=0,
+        opcode=hook & 0xFF,
+        task=0,
+        channel=0,
+        keywords=0,
+        filetime=to_filetime(ts),
+        raw_timestamp=ts,
+        process_id=pid,
+        thread_id=tid,
+        processor=processor,
+        flags=0,
+        hook_id=hook,
+        payload=payload,
+        pointer_size=_pointer_size(htype),
+        buffer_index=bindex,
+    )
+
+
+def _decode_system_header(
+    kind: str,
+    htype: int,
+    data: bytes,
+    pos: int,
+    size: int,
+    to_filetime: Callable[[int], int],
+    processor: int,
+    bindex: int,
+) -> EtlEvent | None:
+    """SYSTEM_TRACE_HEADER records and their COMPACT form (the same fields without Kernel/UserTime)."""
+    hsize = L.SYSTEM_HEADER_SIZE if kind == L.HeaderKind.SYSTEM else L.COMPACT_HEADER_SIZE
+    if size < hsize:
+        return None
+    h = L.SYSTEM_HEADER.read(data, pos)
+    payload = data[pos + hsize : pos + size]
+    return _kernel_event(
+        kind,
+        htype,
+        h.hook_id,
+        h.version,
+        h.timestamp,
+        h.process_id,
+        h.thread_id,
+        payload,
+        to_filetime,
+        processor,
+        bindex,
+    )
+
+
+def _decode_perfinfo_header(
+    kind: str,
+    htype: int,
+    data: bytes,
+    pos: int,
+    size: int,
+    to_filetime: Callable[[int], int],
+    processor: int,
+    bindex: int,
+) -> EtlEvent | None:
+    """PERFINFO_TRACE_HEADER records: kernel performance events, without process or thread id."""
+    if size < L.PERFINFO_HEADER_SIZE:
+        return None
+    h = L.PERFINFO_HEADER.read(data, pos)
+    payload = data[pos + L.PERFINFO_HEADER_SIZE : pos + size]
+    return _kernel_event(
+        kind, htype, h.hook_id, h.version, h.timestamp, None, None, payload, to_filetime, processor, bindex
+    )
+
+
+def _decode_classic_header(
+    kind: str,
+    htype: int,
+    data: bytes,
+    pos: int,
+    size: int,
+    to_filetime: Callable[[int], int],
+    processor: int,
+    bindex: int,
+) -> EtlEvent | None:
+    """EVENT_TRACE_HEADER (FULL) and EVENT_INSTANCE_GUID_HEADER records of classic (MOF) providers.
+
+    A classic event has no separate id or opcode: both are its class type.
+    """
+    layout = L.FULL_HEADER if kind == L.HeaderKind.FULL else L.INSTANCE_HEADER
+    if size < layout.size:
+        return None
+    h = layout.read(data, pos)
+    ts = h.timestamp
+    return EtlEvent(
+        header_kind=kind,
+        header_type=htype,
+        provider=_guid(h.guid),
+        event_id=h.class_type,
+        version=h.class_version,
+        level=h.class_level,
+        opcode=h.class_type,
+        task=0,
+        channel=0,
+        keywords=0,
+        filetime=to_filetime(ts),
+        raw_timestamp=ts,
+        process_id=h.process_id,
+        thread_id=h.thread_id,
+        processor=processor,
+        flags=h.marker_flags,
+        hook_id=None,
+        payload=data[pos + layout.size : pos + size],
+        pointer_size=_pointer_size(htype),
+        buffer_index=bindex,
+    )
+
+
+def _decode_message_header(
+    kind: str,
+    htype: int,
+    data: bytes,
+    pos: int,
+    size: int,
+    to_filetime: Callable[[int], int],
+    processor: int,
+    bindex: int,
+) -> EtlEvent | None:
+    """MESSAGE_TRACE_HEADER records (WPP): a fixed header, then optional fields named by its option flags."""
+    h = L.MESSAGE_HEADER.read(data, pos)
+    options = h.option_flags
     at = pos + L.MESSAGE_HEADER_SIZE
     end = pos + size
     guid_value = None
@@ -658,10 +786,41 @@ def _decode_record(
     if at > end:
         return None
     return EtlEvent(
-        kind, htype, guid_value, number, 0, 0, 0, 0, 0, 0,
-        conv(ts), ts, pid, tid, processor, options, None,
-        data[at:end], None, None, (), ptr, bindex,
-    )  # fmt: skip
+        header_kind=kind,
+        header_type=htype,
+        provider=guid_value,
+        event_id=h.message_number,
+        version=0,
+        level=0,
+        opcode=0,
+        task=0,
+        channel=0,
+        keywords=0,
+        filetime=to_filetime(ts),
+        raw_timestamp=ts,
+        process_id=pid,
+        thread_id=tid,
+        processor=processor,
+        flags=options,
+        hook_id=None,
+        payload=data[at:end],
+        pointer_size=_pointer_size(htype),
+        buffer_index=bindex,
+    )
+
+
+#: The decoder of each header kind; :meth:`EtlReader._decode_buffer` looks the kind up here.
+DECODERS: dict[str, Decoder] = {
+    L.HeaderKind.EVENT: _decode_event_header,
+    L.HeaderKind.ERROR: _decode_event_header,
+    L.HeaderKind.SYSTEM: _decode_system_header,
+    L.HeaderKind.COMPACT: _decode_system_header,
+    L.HeaderKind.PERFINFO: _decode_perfinfo_header,
+    L.HeaderKind.FULL: _decode_classic_header,
+    L.HeaderKind.INSTANCE: _decode_classic_header,
+    L.HeaderKind.MESSAGE: _decode_message_header,
+}
+assert set(DECODERS) >= set(L.HEADER_KIND_BY_TYPE.values()) | {L.HeaderKind.MESSAGE}
 
 
 def _parse_logfile_header(data: bytes, end: int) -> LogfileHeader | None:
@@ -669,10 +828,11 @@ def _parse_logfile_header(data: bytes, end: int) -> LogfileHeader | None:
     pos = L.BUFFER_HEADER_SIZE
     if end < pos + L.SYSTEM_HEADER_SIZE or len(data) < end:
         return None
-    _version, htype, flags, size, hook, _tid, _pid, ts = L.SYSTEM_HEADER.unpack_from(data, pos)
-    if flags & 0xC0 != 0xC0 or htype not in (L.HeaderType.SYSTEM32, L.HeaderType.SYSTEM64):
+    record = L.SYSTEM_HEADER.read(data, pos)
+    htype, size = record.header_type, record.size
+    if record.flags & 0xC0 != 0xC0 or htype not in (L.HeaderType.SYSTEM32, L.HeaderType.SYSTEM64):
         return None
-    if hook != L.HOOK_LOGFILE_HEADER or pos + size > end:
+    if record.hook_id != L.HOOK_LOGFILE_HEADER or pos + size > end:
         return None
     body = data[pos + L.SYSTEM_HEADER_SIZE : pos + size]
     ptr64 = htype == L.HeaderType.SYSTEM64
@@ -681,46 +841,33 @@ def _parse_logfile_header(data: bytes, end: int) -> LogfileHeader | None:
     tz_at = L.LOGFILE_TIMEZONE_OFFSET_PTR64 if ptr64 else L.LOGFILE_TIMEZONE_OFFSET_PTR32
     if len(body) < strings_at:
         return None
-    (
-        buffer_size,
-        lversion,
-        provider_version,
-        ncpu,
-        end_time,
-        timer_res,
-        max_size,
-        mode,
-        written,
-        _start_buffers,
-        pointer_size,
-        lost,
-        mhz,
-    ) = L.LOGFILE_HEADER_FIXED.unpack_from(body, 0)
-    boot, perf_freq, start_time, clock_type, buffers_lost = L.LOGFILE_HEADER_TAIL.unpack_from(body, tail_at)
-    bias = L.TIMEZONE_BIAS.unpack_from(body, tz_at)[0]
+    fixed = L.LOGFILE_HEADER_FIXED.read(body, 0)
+    tail = L.LOGFILE_HEADER_TAIL.read(body, tail_at)
+    bias = L.TIMEZONE_BIAS.read(body, tz_at).bias
     names = body[strings_at:].decode("utf-16-le", errors="replace").split("\x00")
+    pointer_size = fixed.pointer_size
     return LogfileHeader(
-        buffer_size=buffer_size,
-        version=lversion,
-        provider_version=provider_version,
-        number_of_processors=ncpu,
-        end_time=end_time,
-        timer_resolution=timer_res,
-        maximum_file_size=max_size,
-        log_file_mode=mode,
-        buffers_written=written,
+        buffer_size=fixed.buffer_size,
+        version=fixed.version,
+        provider_version=fixed.provider_version,
+        number_of_processors=fixed.number_of_processors,
+        end_time=fixed.end_time,
+        timer_resolution=fixed.timer_resolution,
+        maximum_file_size=fixed.maximum_file_size,
+        log_file_mode=fixed.log_file_mode,
+        buffers_written=fixed.buffers_written,
         pointer_size=pointer_size if pointer_size in (4, 8) else (8 if ptr64 else 4),
-        events_lost=lost,
-        cpu_speed_mhz=mhz,
-        boot_time=boot,
-        perf_freq=perf_freq,
-        start_time=start_time,
-        clock_type=clock_type,
-        buffers_lost=buffers_lost,
+        events_lost=fixed.events_lost,
+        cpu_speed_mhz=fixed.cpu_speed_mhz,
+        boot_time=tail.boot_time,
+        perf_freq=tail.perf_freq,
+        start_time=tail.start_time,
+        clock_type=tail.clock_type,
+        buffers_lost=tail.buffers_lost,
         timezone_bias_minutes=bias,
         logger_name=names[0] if names else "",
         log_file_name=names[1] if len(names) > 1 else "",
-        reference_clock=ts,
+        reference_clock=record.timestamp,
     )
 
 
