@@ -3,7 +3,7 @@
 The bundle instructions record it with ``logman create trace "NPSExtension" -p {7237ED00-...}`` and add
 ``{EC2E6D3A-...}`` with ``logman update trace`` (which the health-check script gets wrong, so the second
 provider is often missing). Nobody outside Microsoft knows whether these providers log TraceLogging, WPP or
-manifest events (``../shared/reference/domain-facts.md`` §5.2, §9), so this module degrades in steps:
+manifest events (``docs/reference/domain-facts.md`` §5.2, §9), so this module degrades in steps:
 
 1. **TraceLogging** events (schema in the extended data) are decoded field by field
    (:mod:`nps_trace_analyzer.sources.etl.tracelogging`); their string fields are the message text.
