@@ -1,9 +1,9 @@
 """Events -> findings: every code an event carries, looked up in the catalog.
 
 A code that the catalog does not know is still a finding (``entry_id`` None) so the report can show it as
-"not in catalog" — an unknown code is exactly what a support engineer needs to see. AzureMfa events at error or
-warning level in which the grammar finds no code at all become ``UNRECOGNISED_AZUREMFA_EVENT`` findings for the
-same reason.
+"not in catalog" — an unknown code is exactly what a support engineer needs to see. AzureMfa events in which
+neither the extractor nor a documented message finds a code become ``UNRECOGNISED_AZUREMFA_EVENT`` findings for
+the same reason, whatever their level.
 """
 
 from __future__ import annotations
@@ -12,12 +12,7 @@ import re
 from collections.abc import Iterator
 from typing import Any, Protocol
 
-from nps_trace_analyzer.extract.azuremfa import (
-    CHALLENGE_REQUESTED,
-    NAS_ATTRIBUTES_MISSING,
-    SECONDARY_AUTH_CODES,
-    extract_azuremfa,
-)
+from nps_trace_analyzer.extract.azuremfa import MAX_TEXT, extract_azuremfa
 from nps_trace_analyzer.extract.nps_audit import is_nps_audit, nps_audit_fields, system_code
 from nps_trace_analyzer.model import Event, Finding
 
@@ -35,6 +30,10 @@ class CatalogLike(Protocol):
 
     def by_reason_code(self, n: int) -> Any: ...
 
+    def token_codes(self) -> frozenset[str]: ...
+
+    def codes_by_message(self, text: str) -> list[str]: ...
+
 
 def is_azuremfa(event: Event) -> bool:
     return (
@@ -45,20 +44,45 @@ def is_azuremfa(event: Event) -> bool:
     )
 
 
-def _kind_of(code: str, error_codes: list[str], mfa_response: str | None) -> str:
-    if code in error_codes:
-        return "error"
-    if code == mfa_response:
-        return "response"
-    if code == CHALLENGE_REQUESTED:
-        return "challenge"
-    if code in SECONDARY_AUTH_CODES.values():
-        return "secondary"
-    if code.startswith("AADSTS"):
-        return "aadsts"
-    if code == NAS_ATTRIBUTES_MISSING or code.endswith("_WARNING"):
-        return "warning"
-    return "info"
+def _data_values(event: Event) -> list[str]:
+    """The event's Data strings that can carry text (not the hex Binary blob), in order."""
+    return [value for name, value in event.data if name != "Binary" and value]
+
+
+def _azuremfa_findings(event: Event, catalog: CatalogLike) -> Iterator[Finding]:
+    """Findings of one NPS-extension event: every code the extractor or a documented message names.
+
+    An event of the AzureMfa channels in which nothing is recognised is still a finding
+    (``UNRECOGNISED_AZUREMFA_EVENT``) at every level: a support engineer must see what the tool could not
+    read. Only the extension's verbose trace (NPSExtension.etl) keeps its code-less informational lines
+    out, as there they are routine chatter.
+    """
+    # Names of decoded trace fields (NPSExtension.etl) are not the extension's message fields: left out.
+    named = [(n, v) for n, v in event.data if n and n != "Binary"] if event.channel != NPSEXT_CHANNEL else []
+    ex = extract_azuremfa(event.text, _data_values(event), catalog.token_codes(), named)
+    attrs = ex.attrs()
+    if event.computer:
+        attrs["server"] = event.computer
+    m = _GUID_RE.match(event.get("CorrelationId"))
+    if "cid" not in attrs and m and m.group(1).strip("0-"):
+        attrs["cid"] = m.group(1).lower()  # the trace may carry the CID as a field of its own (never the nil GUID)
+    codes = list(ex.codes)
+    for code in catalog.codes_by_message(event.text[:MAX_TEXT]):
+        if all(code != seen for seen, _ in codes):
+            codes.append((code, event.text))
+    if not codes and event.channel == NPSEXT_CHANNEL:
+        if event.level in (1, 2):
+            entry = catalog.match(NPSEXT_TRACE_ERROR, event.text)
+            yield Finding(event, NPSEXT_TRACE_ERROR, "error", entry.id if entry else None, attrs)
+        return
+    if not codes:
+        kind = {1: "error", 2: "error", 3: "warning"}.get(event.level or 0, "info")
+        entry = catalog.match(UNRECOGNISED, event.text)
+        yield Finding(event, UNRECOGNISED, kind, entry.id if entry else None, attrs)
+        return
+    for code, _message in codes:
+        entry = catalog.match(code, event.text)
+        yield Finding(event, code, ex.kind_of(code), entry.id if entry else None, dict(attrs))
 
 
 def findings_for(event: Event, catalog: CatalogLike) -> Iterator[Finding]:
@@ -72,25 +96,7 @@ def findings_for(event: Event, catalog: CatalogLike) -> Iterator[Finding]:
                 yield Finding(event, code, "capture", entry.id if entry else None, dict(attrs))
         return
     if is_azuremfa(event):
-        ex = extract_azuremfa(event.text)
-        attrs = ex.attrs()
-        if event.computer:
-            attrs["server"] = event.computer
-        m = _GUID_RE.match(event.get("CorrelationId"))
-        if "cid" not in attrs and m and m.group(1).strip("0-"):
-            attrs["cid"] = m.group(1).lower()  # the trace may carry the CID as a field of its own (never the nil GUID)
-        if not ex.codes and event.channel == NPSEXT_CHANNEL:
-            if event.level in (1, 2):
-                entry = catalog.match(NPSEXT_TRACE_ERROR, event.text)
-                yield Finding(event, NPSEXT_TRACE_ERROR, "error", entry.id if entry else None, attrs)
-            return
-        if not ex.codes and (event.level in (1, 2, 3)):
-            yield Finding(event, UNRECOGNISED, "error" if event.level in (1, 2) else "warning", None, attrs)
-            return
-        for code, _message in ex.codes:
-            entry = catalog.match(code, event.text)
-            kind = _kind_of(code, ex.error_codes, ex.mfa_response)
-            yield Finding(event, code, kind, entry.id if entry else None, dict(attrs))
+        yield from _azuremfa_findings(event, catalog)
         return
     if is_nps_audit(event):
         attrs = nps_audit_fields(event)

@@ -135,6 +135,27 @@ class Entry:
         }
 
 
+_WORD_CODE = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_REGEX_SYNTAX = re.compile(r"\\.|[.?*+{}()\[\]|^$]")
+
+
+def _literal_head(regex: re.Pattern[str]) -> str:
+    """The literal text a message regex (from :func:`textmatch.message_regex`) starts with ("" if none)."""
+    head: list[str] = []
+    pos = 0
+    source = regex.pattern
+    while pos < len(source):
+        if source[pos] == "\\" and pos + 1 < len(source) and not source[pos + 1].isalnum():
+            head.append(source[pos + 1])
+            pos += 2
+        elif _REGEX_SYNTAX.match(source, pos):
+            break
+        else:
+            head.append(source[pos])
+            pos += 1
+    return "".join(head)
+
+
 _REASON_QUERY = re.compile(r"^(?:reason|reason[-_ ]?code|nps-reason)[:#\- ]?(\d+)$", re.IGNORECASE)
 _EVENT_QUERY = re.compile(r"^(?:event|event[-_ ]?id|eid)[:#\- ]?(\d+)$", re.IGNORECASE)
 
@@ -152,6 +173,8 @@ class Catalog:
         self._by_reason: dict[int, Entry] = {}
         self._by_event: dict[int, list[Entry]] = {}
         self._code_families: list[Entry] = []
+        self._token_codes: frozenset[str] | None = None
+        self._messages: list[tuple[str, re.Pattern[str], str]] | None = None
         for entry in self.entries:
             self._by_id[entry.id] = entry
             self._by_code.setdefault(entry.code, []).append(entry)
@@ -203,6 +226,60 @@ class Catalog:
             if entry.is_generic:
                 return entry
         return candidates[0]
+
+    def token_codes(self) -> frozenset[str]:
+        """Codes that can be written as one word in a log text (``ESTS_TOKEN_ERROR``, ``UserNotFound``).
+
+        The extractor uses them to recognise a code without its ``ErrorCode::`` marker. Left out: family
+        fallbacks (``AADSTS`` stands for any number), codes the pipeline derives itself (never logged), and
+        codes with other characters (``NPS-REASON-16``, ``SYSTEM-NPS-4402``: Windows events, not extension text).
+        """
+        if self._token_codes is None:
+            self._token_codes = frozenset(
+                e.code for e in self.entries if not e.derived and not e.is_fallback and _WORD_CODE.fullmatch(e.code)
+            )
+        return self._token_codes
+
+    def codes_by_message(self, text: str) -> list[str]:
+        """Codes whose documented message appears in ``text``, in order of appearance, each once.
+
+        The comparison is wording-tolerant (:func:`~nps_trace_analyzer.catalog.textmatch.normalize`: case,
+        line breaks, doubled spaces, typographic quotes, "doesn't"/"does not"), so a message copied without
+        its ``ErrorCode::``/``Msg::`` wrapper still names its code. A message found only as part of a longer
+        documented message found at the same place ("Wrong code and pin entered." inside "... (OneWaySMS)")
+        does not count. Only one-word codes take part (see :meth:`token_codes`).
+        """
+        if not text:
+            return []
+        norm = normalize(text)
+        spans: list[tuple[int, int, str]] = []
+        for needle, regex, code in self._message_index():
+            if needle in norm and (m := regex.search(norm)):
+                spans.append((m.start(), m.end(), code))
+        kept = [
+            s for s in spans if not any(o[0] <= s[0] and s[1] <= o[1] and (o[1] - o[0]) > (s[1] - s[0]) for o in spans)
+        ]
+        out: list[str] = []
+        for _start, _end, code in sorted(kept):
+            if code not in out:
+                out.append(code)
+        return out
+
+    def _message_index(self) -> list[tuple[str, re.Pattern[str], str]]:
+        """(literal start of the message, its regex, code) for every documented message of a one-word code.
+
+        The literal start lets :meth:`codes_by_message` skip a regex with one substring test (most events
+        contain none of the messages).
+        """
+        if self._messages is None:
+            words = self.token_codes()
+            self._messages = [
+                (_literal_head(regex), regex, entry.code)
+                for entry in self.entries
+                if entry.code in words
+                for regex in entry.message_regexes
+            ]
+        return self._messages
 
     def by_reason_code(self, n: int) -> Entry | None:
         """The entry for NPS reason code ``n`` (``NPS-REASON-<n>``)."""

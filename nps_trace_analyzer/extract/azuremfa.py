@@ -1,189 +1,246 @@
-"""Parse the NPS extension's (AzureMfa) event texts.
+"""Parse the NPS extension's (AzureMfa) event texts, whatever shape they arrive in.
 
-Exported .evtx files carry no rendered message: the text is rebuilt from the ``<Data>`` strings, and
-nobody outside Microsoft knows whether the extension writes the whole message into one string or spreads it
-over several. So the grammar here works on the joined text and tolerates any whitespace between the tokens,
-the product's own typos ("retreiving", "intialized") and the doubled spaces seen in real events
-(``../shared/reference/domain-facts.md`` §1.2).
+Exported .evtx files carry no rendered message: the text is rebuilt from the ``<Data>`` strings, and nobody
+outside Microsoft knows whether the extension writes the whole message into one string, spreads it over
+several, or logs bare insertion strings (CID, user, code...) for a template we cannot see. Posts on forums
+add their own damage: redacted CIDs and users, lost prefixes, fragments of trace lines, line breaks. So the
+extractor decides by *content*, never by position:
 
-Grammar (verbatim examples E1-E13):
+1. the sentence grammar of the verbatim events (domain-facts.md §1.2, E1-E13; typos "retreiving",
+   "intialized" and odd spacing included), read from the text with all whitespace runs made single spaces;
+2. markers (``CID:``, ``ErrorCode::``, ``Msg::``, ``AADSTS<n>``, ``<CODE>_WARNING::``);
+3. shapes: a Data value that is a GUID is a CID candidate, one that looks like a user (UPN, DOMAIN\\user, a
+   redaction placeholder) is the user, one that is a known code is a code; a catalog code standing as a whole,
+   code-shaped token anywhere in the text is a code (the caller passes the catalog's code list, so this
+   module holds no code list of its own). These content rules live in :mod:`.mfa_content`; the record they
+   fill, :class:`~.mfa_result.MfaExtraction`, in :mod:`.mfa_result`.
 
-- ``CID: <guid> : Challenge requested in Authentication Ext for User <user> with state <guid>``
-- ``CID: <guid> : Access Rejected for user <user> with Azure MFA response: <Code> and message: <text>``
-- ``CID: <guid> :Exception in Authentication Ext for User <user> :: ErrorCode:: CID :<guid> <CODE> Msg:: ...``
-- ``<context>::  ErrorCode:: <CODE> Msg:: <text>`` (errors outside a request)
-- ``<WARNING_CODE>::<text>`` and the plain "missing NAS Identifier" warning
-- ``only performs Secondary Auth ... with response state AccessReject|AccessChallenge, ignoring request``
+Documented messages without any code (class 5 of issue #9) are matched by the findings stage against the
+catalog (:meth:`nps_trace_analyzer.catalog.Catalog.codes_by_message`).
+
+Why every pattern here is linear in the text length (issue #10 item 1): the text is collapsed to single
+spaces first, so no ``\\s*`` can rescan a long run of blanks; each sentence grammar is applied once, at the
+first occurrence of its fixed head, to a bounded window after it; user names and code tokens have bounded
+lengths; ``Msg::`` texts are cut with plain index arithmetic instead of a lazy ``.*?`` before a look-ahead.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
-from dataclasses import dataclass, field
+from collections.abc import Collection, Sequence
 
-_GUID = r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
+from nps_trace_analyzer.extract.mfa_content import (
+    GUID,
+    MAX_USER,
+    clean_user,
+    collapse,
+    data_elements,
+    place_by_name,
+    place_by_shape,
+)
+from nps_trace_analyzer.extract.mfa_result import (
+    AADSTS_RE,
+    CHALLENGE_REQUESTED,
+    MAX_CODES,
+    MAX_MESSAGE,
+    NAS_ATTRIBUTES_MISSING,
+    SECONDARY_AUTH_CODES,
+    MfaExtraction,
+    add_code,
+    code_kind,
+)
+
+__all__ = [
+    "CHALLENGE_REQUESTED",
+    "MAX_CODES",
+    "MAX_TEXT",
+    "NAS_ATTRIBUTES_MISSING",
+    "SECONDARY_AUTH_CODES",
+    "MfaExtraction",
+    "code_kind",
+    "extract_azuremfa",
+    "extract_codes",
+]
+
+#: Longest event text read (characters, after whitespace runs are collapsed). Real AzureMfa events are under
+#: 10 KB; every pattern is linear, and this cap keeps a hostile 100 MB "event" to a fraction of a second.
+MAX_TEXT = 262_144
+#: How far after a sentence head the rest of the sentence (user, state, response) is looked for.
+WINDOW = 700
 
 PREFIX_RE = re.compile(
-    r"NPS\s+Extension\s+for\s+(?:Azure\s+AD\s+MFA|Azure\s+MFA|Microsoft\s+Entra[\w\s-]*?authentication)\s*:?",
+    r"NPS Extension for (?:Azure AD MFA|Azure MFA|Microsoft Entra(?: [\w-]{1,40}){0,4}? authentication) ?:?",
     re.IGNORECASE,
 )
-CID_RE = re.compile(r"\bCID\s*:\s*(" + _GUID + r")")
-CHALLENGE_RE = re.compile(
-    r"Challenge\s+requested\s+in\s+Authentication\s+[Ee]xt(?:ension)?\s+for\s+(?:the\s+)?[Uu]ser\s+(?P<user>.+?)"
-    r"(?:\s+with\s+state\s+(?P<state>" + _GUID + r")|\.?\s*$)",
-    re.DOTALL,
+CID_RE = re.compile(r"\bCID ?[:=] ?\{?(" + GUID + r")")
+CHALLENGE_HEAD_RE = re.compile(
+    r"Challenge requested in Authentication Ext(?:ension)? for (?:the )?user\b", re.IGNORECASE
 )
-REJECT_RE = re.compile(
-    r"Access\s+Rejected\s+for\s+user\s+(?P<user>.+?)\s+with\s+Azure\s+MFA\s+response\s*:\s*(?P<code>\w+)"
-    r"(?:\s+and\s+message\s*:\s*(?P<message>.*))?",
-    re.DOTALL,
+VERDICT_HEAD_RE = re.compile(r"Access (?P<verdict>Rejected|Accepted) for (?:the )?user\b", re.IGNORECASE)
+STATE_RE = re.compile(r"with state \{?(" + GUID + r")", re.IGNORECASE)
+RESPONSE_RE = re.compile(
+    r"with [\w ]{0,60}?response ?: ?(?P<code>[A-Za-z][A-Za-z0-9_]{0,99})(?: and message ?: ?(?P<message>.*))?",
+    re.IGNORECASE,
 )
-EXCEPTION_USER_RE = re.compile(
-    r"Exception\s+in\s+Authentication\s+Ext(?:ension)?\s+for\s+[Uu]ser\s+(?P<user>.+?)\s*::", re.DOTALL
+EXCEPTION_HEAD_RE = re.compile(r"Exception in Authentication Ext(?:ension)? for (?:the )?user\b", re.IGNORECASE)
+SECONDARY_HEAD_RE = re.compile(r"only performs Secondary Auth", re.IGNORECASE)
+SECONDARY_TAIL_RE = re.compile(
+    r"for (?:the )?User (?P<user>[^ ].{0,255}?) with response state (?P<state>Access(?:Reject|Challenge|Accept))\b",
+    re.IGNORECASE,
 )
-ERRORCODE_RE = re.compile(r"ErrorCode\s*::\s*(?:CID\s*:\s*\S+\s+)?(?P<code>[A-Za-z][A-Za-z0-9_]*)")
-MSG_RE = re.compile(r"Msg\s*::\s*(?P<msg>.*?)\s*(?=ErrorCode\s*::|Enter\s+ERROR_CODE\s*@|Trace\s+ID\s*:|$)", re.DOTALL)
-SECONDARY_RE = re.compile(
-    r"only\s+performs\s+Secondary\s+Auth.*?for\s+User\s+(?P<user>.+?)\s+with\s+response\s+state\s+"
-    r"(?P<state>AccessReject|AccessChallenge|AccessAccept)",
-    re.DOTALL | re.IGNORECASE,
-)
-NAS_MISSING_RE = re.compile(r"missing\s+NAS\s+Identifier\s+and\s+Nas\s+IpAddress", re.IGNORECASE)
-WARNING_CODE_RE = re.compile(r"\b(?P<code>[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*_WARNING)\s*::")
-AADSTS_RE = re.compile(r"\bAADSTS(\d{4,9})\b")
-TRACE_ID_RE = re.compile(r"Trace\s+ID\s*:\s*(" + _GUID + r")")
-CORRELATION_ID_RE = re.compile(r"Correlation\s+ID\s*:\s*(" + _GUID + r")")
-TIMESTAMP_RE = re.compile(r"Timestamp\s*:\s*(\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?Z?)")
-REGISTRY_KEY_RE = re.compile(r"(?:for\s+key|key)\s*:\s*(?P<key>[A-Z][A-Z0-9_]+)")
+RESPONSE_STATE_RE = re.compile(r"\b(?P<state>Access(?:Reject|Challenge|Accept))\b(?! State)")
+NAS_MISSING_RE = re.compile(r"missing NAS Identifier and Nas IpAddress", re.IGNORECASE)
+ERRORCODE_RE = re.compile(r"ErrorCode ?::? ?(?:CID ?: ?[^ ]{1,80} )?(?P<code>[A-Za-z][A-Za-z0-9_]{0,99})")
+MSG_MARK_RE = re.compile(r"\bMsg ?::? ?")
+MSG_END_RE = re.compile(r"ErrorCode ?::?|\bMsg ?::?|Enter ERROR_CODE ?@|Trace ID ?:")
+WARNING_CODE_RE = re.compile(r"\b(?P<code>[A-Z][A-Z0-9_]{0,80}_WARNING) ?::")
+TRACE_ID_RE = re.compile(r"Trace ID ?: ?(" + GUID + r")")
+CORRELATION_ID_RE = re.compile(r"Correlation ID ?: ?(" + GUID + r")")
+TIMESTAMP_RE = re.compile(r"Timestamp ?: ?(\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d{1,9})?Z?)")
+REGISTRY_KEY_RE = re.compile(r"\bkey ?: ?(?P<key>[A-Z][A-Z0-9_]{1,80})")
+_USER_STOPS = (" with state ", " with Azure MFA response", " with response state ", " CID:", " CID :", " NPS Extension")
 
-# Codes named by the messages themselves (the extension prints no code token for these).
-CHALLENGE_REQUESTED = "CHALLENGE_REQUESTED"
-SECONDARY_AUTH_CODES = {
-    "accessreject": "SECONDARY_AUTH_ACCESS_REJECT",
-    "accesschallenge": "SECONDARY_AUTH_ACCESS_CHALLENGE",
-    "accessaccept": "SECONDARY_AUTH_ACCESS_ACCEPT",
-}
-NAS_ATTRIBUTES_MISSING = "NAS_ATTRIBUTES_MISSING"
+_NOT_CODES = frozenset({"CID", "Msg"})
 
 
-@dataclass
-class MfaExtraction:
-    """Everything the grammar found in one AzureMfa event text.
-
-    ``codes`` keeps each distinct code once, in order of appearance, with the message that explains it
-    (the ``Msg::`` text, the MFA response message, or the whole text).
-    """
-
-    is_extension_text: bool = False
-    cid: str | None = None
-    user: str | None = None
-    state: str | None = None
-    response_state: str | None = None  # AccessReject / AccessChallenge from "only performs Secondary Auth"
-    mfa_response: str | None = None  # e.g. UserNotFound
-    mfa_message: str | None = None
-    error_codes: list[str] = field(default_factory=list)
-    message: str | None = None  # first Msg:: text
-    aadsts: list[str] = field(default_factory=list)  # "AADSTS7000112"
-    trace_id: str | None = None
-    correlation_id: str | None = None
-    service_timestamp: str | None = None
-    registry_key: str | None = None
-    codes: list[tuple[str, str]] = field(default_factory=list)
-
-    def attrs(self) -> dict[str, str]:
-        """The non-empty scalar fields, as the string map a Finding carries."""
-        out: dict[str, str] = {}
-        for key in (
-            "cid",
-            "user",
-            "state",
-            "response_state",
-            "mfa_response",
-            "mfa_message",
-            "message",
-            "trace_id",
-            "correlation_id",
-            "service_timestamp",
-            "registry_key",
-        ):
-            value = getattr(self, key)
-            if value:
-                out[key] = value
-        if self.aadsts:
-            out["aadsts"] = ", ".join(self.aadsts)
-        return out
+def _user_after(whole: str, start: int) -> str | None:
+    """The user name that follows a "... for User" head ending at ``start`` (bounded window)."""
+    tail = whole[start : start + MAX_USER + 40]
+    if not tail.startswith(" "):
+        return None
+    cut = len(tail)
+    for stop in _USER_STOPS:
+        at = tail.find(stop)
+        if 0 <= at < cut:
+            cut = at
+    colons = tail.find(" ::")
+    if 0 <= colons < cut:
+        cut = colons
+    colons = tail.find("::")
+    if 0 <= colons < cut:
+        cut = colons
+    return clean_user(tail[:cut])
 
 
-def _clean_user(raw: str) -> str:
-    return raw.strip().strip(".").strip()
+def _grammar(ex: MfaExtraction, whole: str) -> None:
+    """The sentence grammar of the verbatim events, each sentence read at its first occurrence."""
+    if m := CHALLENGE_HEAD_RE.search(whole):
+        ex.user = _user_after(whole, m.end())
+        if s := STATE_RE.search(whole):  # anywhere: Data values may come in any order
+            ex.state = s.group(1).lower()
+        add_code(ex, CHALLENGE_REQUESTED, whole, "challenge")
+
+    if m := VERDICT_HEAD_RE.search(whole):
+        ex.outcome = m.group("verdict").lower()
+        ex.user = ex.user or _user_after(whole, m.end())
+        if r := RESPONSE_RE.search(whole, m.end(), m.end() + MAX_USER + 60):
+            ex.mfa_response = r.group("code")
+            rest = r.group("message")
+            if rest is None:  # the window cut the message off: read it from the whole text
+                r = RESPONSE_RE.match(whole, r.start())
+                rest = r.group("message") if r else None
+            ex.mfa_message = (rest or "").strip() or None
+            add_code(ex, ex.mfa_response, ex.mfa_message or whole, "response")
+
+    if m := SECONDARY_HEAD_RE.search(whole):
+        # The "Request received for User ..." sentence may come before the head when Data values are out of order.
+        if s := SECONDARY_TAIL_RE.search(whole):
+            ex.user = ex.user or clean_user(s.group("user"))
+            ex.response_state = s.group("state")
+        elif s := RESPONSE_STATE_RE.search(whole):  # the state token on its own
+            ex.response_state = s.group("state")
+        if ex.response_state:
+            add_code(ex, SECONDARY_AUTH_CODES[ex.response_state.lower()], whole, "secondary")
+
+    if m := EXCEPTION_HEAD_RE.search(whole):
+        ex.user = ex.user or _user_after(whole, m.end())
 
 
-def _add(ex: MfaExtraction, code: str, message: str) -> None:
-    if all(code != seen for seen, _ in ex.codes):
-        ex.codes.append((code, message))
+def _markers(ex: MfaExtraction, whole: str) -> None:
+    """``CID:``, ``ErrorCode::``/``Msg::``, warnings, ``AADSTS<n>`` and the labelled ids of eSTS answers."""
+    for m in CID_RE.finditer(whole):
+        if m.group(1).strip("0-"):  # the nil GUID is a redaction, not a request
+            ex.cid = m.group(1).lower()
+            break
 
-
-def extract_azuremfa(text: str) -> MfaExtraction:
-    """Extract codes and identifiers from one NPS-extension event text (data strings joined by spaces)."""
-    ex = MfaExtraction()
-    if not text:
-        return ex
-    ex.is_extension_text = bool(PREFIX_RE.search(text))
-    whole = " ".join(text.split())
-
-    if m := CID_RE.search(text):
-        ex.cid = m.group(1).lower()
-
-    if m := CHALLENGE_RE.search(text):
-        ex.user = _clean_user(m.group("user"))
-        if m.group("state"):
-            ex.state = m.group("state").lower()
-        _add(ex, CHALLENGE_REQUESTED, whole)
-
-    if m := REJECT_RE.search(text):
-        ex.user = ex.user or _clean_user(m.group("user"))
-        ex.mfa_response = m.group("code")
-        ex.mfa_message = " ".join((m.group("message") or "").split()) or None
-        _add(ex, ex.mfa_response, ex.mfa_message or whole)
-
-    if m := SECONDARY_RE.search(text):
-        ex.user = ex.user or _clean_user(m.group("user"))
-        ex.response_state = m.group("state")
-        _add(ex, SECONDARY_AUTH_CODES[ex.response_state.lower()], whole)
-
-    if m := EXCEPTION_USER_RE.search(text):
-        ex.user = ex.user or _clean_user(m.group("user"))
-
-    messages = [" ".join(m.group("msg").split()) for m in MSG_RE.finditer(text)]
+    ends = [m.start() for m in MSG_END_RE.finditer(whole)]
+    messages: list[str] = []
+    for m in MSG_MARK_RE.finditer(whole):
+        if len(messages) >= MAX_CODES:
+            break
+        nxt = bisect.bisect_right(ends, m.start())  # the next terminator after this marker (not itself)
+        end = ends[nxt] if nxt < len(ends) else len(whole)
+        messages.append(whole[m.end() : min(end, m.end() + MAX_MESSAGE)].strip())
     if messages:
         ex.message = messages[0]
-    for index, m in enumerate(ERRORCODE_RE.finditer(text)):
+    for index, m in enumerate(ERRORCODE_RE.finditer(whole)):
         code = m.group("code")
-        if code not in ex.error_codes:
+        if code in _NOT_CODES:  # "ErrorCode:: CID : <redacted CID> CODE": the real code is found as a token
+            continue
+        if add_code(ex, code, messages[index] if index < len(messages) else (ex.message or whole), "error"):
             ex.error_codes.append(code)
-        _add(ex, code, messages[index] if index < len(messages) else (ex.message or whole))
+        elif ex.note:
+            break
 
-    for m in WARNING_CODE_RE.finditer(text):
-        _add(ex, m.group("code"), whole)
-    if NAS_MISSING_RE.search(text):
-        _add(ex, NAS_ATTRIBUTES_MISSING, whole)
+    for m in WARNING_CODE_RE.finditer(whole):
+        if not add_code(ex, m.group("code"), whole, "warning") and ex.note:
+            break
+    if NAS_MISSING_RE.search(whole):
+        add_code(ex, NAS_ATTRIBUTES_MISSING, whole, "warning")
 
-    for m in AADSTS_RE.finditer(text):
+    for m in AADSTS_RE.finditer(whole):
         code = "AADSTS" + m.group(1)
-        if code not in ex.aadsts:
+        if add_code(ex, code, whole, "aadsts"):
             ex.aadsts.append(code)
-            _add(ex, code, whole)
-    if m := TRACE_ID_RE.search(text):
+        elif ex.note:
+            break
+    if m := TRACE_ID_RE.search(whole):
         ex.trace_id = m.group(1).lower()
-    if m := CORRELATION_ID_RE.search(text):
+    if m := CORRELATION_ID_RE.search(whole):
         ex.correlation_id = m.group(1).lower()
-    if m := TIMESTAMP_RE.search(text):
+    if m := TIMESTAMP_RE.search(whole):
         ex.service_timestamp = m.group(1)
-    if m := REGISTRY_KEY_RE.search(text):
+    if m := REGISTRY_KEY_RE.search(whole):
         ex.registry_key = m.group("key")
+
+
+def extract_azuremfa(
+    text: str,
+    parts: Sequence[str] | None = None,
+    known_codes: Collection[str] = frozenset(),
+    named: Sequence[tuple[str, str]] = (),
+    max_text: int = MAX_TEXT,
+) -> MfaExtraction:
+    """Extract codes and identifiers from one NPS-extension event.
+
+    ``text`` is the event text (Data strings joined by spaces, a rendered message, a trace line or a pasted
+    fragment). ``parts`` are the event's separate Data values when known: a value that is a GUID, a user or a
+    code on its own is placed by its shape. ``known_codes`` are the catalog's codes; one of them standing as
+    a whole code-shaped token in the text (``ESTS_TOKEN_ERROR`` without ``ErrorCode::``) is a code. ``named``
+    are the Data values that carry a name (``CID``, ``User``, ``ErrorCode``, ``Message``...): the name says
+    what the value is where the text does not. Text past ``max_text`` characters is not read (noted).
+    """
+    ex = MfaExtraction()
+    if not text and not parts:
+        return ex
+    if not parts and not named and "</Data>" in text:  # the event's XML view pasted as text
+        elements = data_elements(text)
+        parts = [value for _name, value in elements]
+        named = [(name, value) for name, value in elements if name]
+    whole = collapse(text or " ".join(parts or ()))
+    if len(whole) > max_text:
+        ex.note = f"text of {len(whole)} characters: only the first {max_text} were read"
+        whole = whole[:max_text]
+        parts = [p[:max_text] for p in (parts or ())[:MAX_CODES]]
+    ex.is_extension_text = bool(PREFIX_RE.search(whole))
+    _grammar(ex, whole)
+    _markers(ex, whole)
+    place_by_name(ex, whole, named[:MAX_CODES])
+    place_by_shape(ex, whole, parts or (), known_codes)
     return ex
 
 
-def extract_codes(text: str) -> list[tuple[str, str]]:
-    """Return the ``(code, message)`` pairs found in an AzureMfa event text, in order of appearance."""
-    return extract_azuremfa(text).codes
+def extract_codes(text: str, known_codes: Collection[str] = frozenset()) -> list[tuple[str, str]]:
+    """Return the ``(code, message)`` pairs found in an AzureMfa event text, in order of discovery."""
+    return extract_azuremfa(text, known_codes=known_codes).codes

@@ -29,6 +29,7 @@ from lxml import etree
 
 from nps_trace_analyzer.model import Event, InputFile
 from nps_trace_analyzer.sources.evtx_layout import RecordIds, account, describe_loss, read_layout
+from nps_trace_analyzer.sources.evtx_strings import restore_event, strings_cut_at_nul
 from nps_trace_analyzer.sources.registry import Collector, register
 
 BATCH = 512
@@ -41,6 +42,8 @@ _XML_CHANNEL_RE = re.compile(r"<Channel>([^<]*)</Channel>")
 NPS_SECURITY_IDS = frozenset(range(6272, 6281))
 SYSTEM_PROVIDERS = frozenset({"nps", "ias", "schannel", "microsoft-windows-schannel-events"})
 AZUREMFA_CHANNEL_SUFFIXES = ("authnoptch", "authzoptch", "authzadminch")
+#: Data name under which the rendered message of a forwarded event (<RenderingInfo><Message>) is kept.
+RENDERED_MESSAGE = "RenderedMessage"
 
 
 def is_relevant(provider: str, channel: str, event_id: int, raw: str) -> bool:
@@ -131,6 +134,9 @@ def _event_from_json(doc: dict[str, Any], record_id: int, timestamp: str, source
         user_data = event.get("UserData") or {}
         for _element, children in user_data.items() if isinstance(user_data, dict) else ():
             data.extend(_data_items(children))
+    rendering = event.get("RenderingInfo")
+    if isinstance(rendering, dict) and (message := _scalar(rendering.get("Message")).strip()):
+        data.append((RENDERED_MESSAGE, message))  # forwarded events carry the sentence their strings fill
     return Event(
         time=_parse_time(timestamp),
         source_file=source,
@@ -183,6 +189,10 @@ def _event_from_xml(xml: str, record_id: int, timestamp: str, source: str) -> Ev
         elif name == "UserData":
             for element in section:
                 data.extend((_local(child.tag), child.text or "") for child in element)
+        elif name == "RenderingInfo":  # forwarded events carry the sentence their insertion strings fill
+            message = section.find(f"{_NS}Message")
+            if message is not None and (message.text or "").strip():
+                data.append((RENDERED_MESSAGE, message.text or ""))
     return Event(
         time=_parse_time(timestamp),
         source_file=source,
@@ -246,6 +256,7 @@ def read_evtx(inp: InputFile, collector: Collector) -> Iterator[Event]:
     as_xml = channel_hint.lower().endswith(AZUREMFA_CHANNEL_SUFFIXES)
     records = parser.records() if as_xml else parser.records_json()
     decode = _event_from_xml if as_xml else _decode_json
+    cut_at_nul = strings_cut_at_nul(inp.path) if as_xml else {}  # pyevtx-rs ends strings at a NUL (#10 item 8)
     read_ids = RecordIds()
     while True:
         with warnings.catch_warnings(record=True) as caught:
@@ -287,6 +298,8 @@ def read_evtx(inp: InputFile, collector: Collector) -> Iterator[Event]:
                 if len(inp.warnings) < 50:
                     inp.warnings.append(f"record {record.get('event_record_id')}: cannot normalise: {exc}")
                 continue
+            if event.record_id in cut_at_nul:
+                event = restore_event(event, cut_at_nul[event.record_id], inp.warnings)
             _note_time(inp, event.time)
             inp.events_kept += 1
             yield event

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -536,7 +536,7 @@ def _dropped_request(ctx: BuildContext, nas: Nas, logged: datetime) -> None:
 
 
 # Kinds that act for a user get one; the others (server faults) get None.
-KINDS: Mapping[str, tuple[bool, Callable[..., None]]] = {
+KINDS: dict[str, tuple[bool, Callable[..., None]]] = {
     "healthy": (True, healthy),
     "mfa-exception": (True, mfa_exception),
     "mfa-reject": (True, mfa_reject),
@@ -546,6 +546,13 @@ KINDS: Mapping[str, tuple[bool, Callable[..., None]]] = {
     "mfa-server": (False, mfa_server),
     "system": (False, system),
 }
+
+
+def register_kind(name: str, wants_user: bool, function: Callable[..., None]) -> None:
+    """Add an episode kind defined in another module (scenario modules built on the kinds above)."""
+    if name in KINDS:
+        raise ValueError(f"episode kind {name!r} exists already")
+    KINDS[name] = (wants_user, function)
 
 
 def run(ctx: BuildContext, episode: Episode) -> None:

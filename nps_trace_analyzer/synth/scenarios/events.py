@@ -9,7 +9,9 @@ channels whose layout is not public, :class:`~nps_trace_analyzer.synth.scenarios
 
 from __future__ import annotations
 
+import random
 import re
+import zlib
 from datetime import datetime
 
 from nps_trace_analyzer.synth.scenarios.texts import LOGGING_RESULT, PREFIX, REASONS
@@ -73,6 +75,37 @@ _SPLIT_BEFORE = re.compile(
 )
 
 
+# The insertion strings of the messages that carry a code (E3/E4/E5 grammar, and the success result).
+_INSERTION_FORMS = (
+    re.compile(
+        r"CID: (?P<cid>\S+) :Exception in Authentication Ext for User (?P<user>.+?) :: ErrorCode:: CID :\S+ "
+        r"(?P<code>\S+) Msg:: (?P<msg>.*)",
+        re.DOTALL,
+    ),
+    re.compile(
+        r"CID: (?P<cid>\S+) : Access (?:Rejected|Accepted) for user (?P<user>.+?) with Azure MFA response: "
+        r"(?P<code>\S+) and message: (?P<msg>.*)",
+        re.DOTALL,
+    ),
+    re.compile(r"(?P<context>[^:]+)::  ?ErrorCode:: (?P<code>\S+) Msg:: (?P<msg>.*)", re.DOTALL),
+)
+
+
+def _seeded_order(message: str, pieces: list[str]) -> list[str]:
+    """``pieces`` in an order that depends on the message only (never on the bundle's random stream)."""
+    order = list(pieces)
+    random.Random(zlib.crc32(message.encode("utf-8"))).shuffle(order)
+    return order
+
+
+def _insertion_strings(message: str) -> list[str] | None:
+    """The values a manifest-based provider would log for ``message``, or None if it carries no code."""
+    for form in _INSERTION_FORMS:
+        if m := form.search(message):
+            return [value.strip() for value in m.groupdict().values() if value and value.strip()]
+    return None
+
+
 def split_message(message: str, layout: MfaLayout) -> tuple[tuple[str | None, str], ...]:
     """EventData items for an AzureMfa message under ``layout`` (see :class:`MfaLayout`).
 
@@ -82,6 +115,10 @@ def split_message(message: str, layout: MfaLayout) -> tuple[tuple[str | None, st
     """
     if layout.data == "single":
         return ((None, message),)
+    if layout.data == "tokens":
+        return tuple((None, word) for word in message.split())
+    if layout.data == "insertion" and (values := _insertion_strings(message)) is not None:
+        return tuple((None, value) for value in _seeded_order(message, values))
     cuts: list[int] = []
     if message.startswith(PREFIX + " "):
         cuts.append(len(PREFIX))
@@ -94,8 +131,10 @@ def split_message(message: str, layout: MfaLayout) -> tuple[tuple[str | None, st
         pieces.append(message[begin:cut])
         begin = cut + 1
     pieces.append(message[begin:])
-    if layout.data == "split-noprefix" and len(pieces) > 1 and pieces[0] == PREFIX:
+    if layout.data.endswith("-noprefix") and len(pieces) > 1 and pieces[0] == PREFIX:
         pieces = [pieces[1].lstrip(" "), *pieces[2:]]
+    if layout.data.startswith("shuffled"):
+        pieces = _seeded_order(message, pieces)
     return tuple((None, piece) for piece in pieces)
 
 

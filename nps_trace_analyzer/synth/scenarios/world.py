@@ -281,7 +281,11 @@ class MfaLayout:
     ``data``: "single" = the whole message in one unnamed <Data>; "split" = the message cut at its grammar
     boundaries into several unnamed <Data> elements (joining them with one space gives the message back);
     "split-noprefix" = the same without the "NPS Extension for Azure MFA:" piece, as if the provider's
-    message template held the prefix.
+    message template held the prefix; "shuffled" / "shuffled-noprefix" = those pieces in an order of their own
+    (seeded by the message, so a bundle stays reproducible); "tokens" = one <Data> per word; "insertion" = an
+    event that carries a code written as its insertion strings alone (CID, user, code, message text, in a
+    seeded order, no sentence), as a provider whose manifest holds the sentence would; events without a code of
+    their own (challenge, warnings) keep the split form there, since nothing but their sentence names them.
     """
 
     channels: str = "short"  # "short" AuthZOptCh, "long" Microsoft-AzureMfa-AuthZ/AuthZOptCh
@@ -313,4 +317,8 @@ LAYOUTS: dict[str, MfaLayout] = {
     "split": MfaLayout("short", "long", "split"),
     "split-long": MfaLayout("long", "long", "split"),
     "split-noprefix": MfaLayout("short", "short", "split-noprefix"),
+    "shuffled": MfaLayout("short", "long", "shuffled"),
+    "shuffled-noprefix": MfaLayout("long", "short", "shuffled-noprefix"),
+    "tokens": MfaLayout("long", "long", "tokens"),
+    "insertion": MfaLayout("short", "long", "insertion"),
 }

@@ -1,0 +1,134 @@
+"""Recover the event strings that pyevtx-rs cuts at an embedded NUL (issue #10 item 8).
+
+An EVTX substitution string carries its length, so a NUL inside it is data: Windows renders what follows. The
+pyevtx-rs reader decodes such a string as NUL-terminated and silently drops the rest; for an AzureMfa event that
+rest holds the ErrorCode, the Msg:: text or the nested AADSTS code. This module reads the substitution values of
+each record straight from the file ([MS-EVEN6] 2.2.12 BinXml: a record's fragment is a template instance
+followed by its value descriptors and values; EventData sits in a nested BinXml value) and returns, per
+EventRecordID, every string value with a NUL before its end, so the reader can put back what was cut.
+
+It is a narrow second look, not a second parser: it only walks template-instance value arrays, never
+interprets templates, and gives up quietly on anything damaged (the main reader reports damage).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from dataclasses import replace
+
+from nps_trace_analyzer.model import Event
+from nps_trace_analyzer.sources.evtx_layout import CHUNK_HEADER_BLOCK, CHUNK_SIGNATURE, CHUNK_SIZE, FILE_HEADER_BLOCK
+
+RECORD_SIGNATURE = b"**\x00\x00"
+RECORD_HEADER = struct.Struct("<4sIQQ")
+TEMPLATE_INSTANCE = struct.Struct("<BBII")
+TEMPLATE_DEFINITION_HEAD = struct.Struct("<I16sI")
+DESCRIPTOR = struct.Struct("<HBB")
+U32 = struct.Struct("<I")
+FRAGMENT_HEADER = 0x0F
+TEMPLATE_INSTANCE_TOKEN = 0x0C
+STRING = 0x01
+BINXML = 0x21
+MAX_DEPTH = 4
+#: Files above this size are not given the second look (AzureMfa logs are a few MB; the cut is then reported).
+MAX_FILE_BYTES = 512 * 1024 * 1024
+#: The reader lists at most 50 warnings per file; repairs share that budget.
+MAX_WARNINGS = 50
+
+
+def _strings(chunk: bytes, pos: int, end: int, depth: int) -> Iterator[str]:
+    """String values of the template instance at ``pos`` (chunk-relative), nested BinXml values included."""
+    if depth > MAX_DEPTH or pos + 4 + TEMPLATE_INSTANCE.size > end or chunk[pos] != FRAGMENT_HEADER:
+        return
+    pos += 4
+    token, _unknown, _template_id, definition = TEMPLATE_INSTANCE.unpack_from(chunk, pos)
+    if token & 0x0F != TEMPLATE_INSTANCE_TOKEN:
+        return
+    pos += TEMPLATE_INSTANCE.size
+    if definition == pos:  # the definition follows inline the first time a chunk uses the template
+        if pos + TEMPLATE_DEFINITION_HEAD.size > end:
+            return
+        _next, _guid, size = TEMPLATE_DEFINITION_HEAD.unpack_from(chunk, pos)
+        pos += TEMPLATE_DEFINITION_HEAD.size + size
+    if pos + 4 > end:
+        return
+    (count,) = U32.unpack_from(chunk, pos)
+    pos += 4
+    if pos + count * DESCRIPTOR.size > end:
+        return
+    descriptors = [DESCRIPTOR.unpack_from(chunk, pos + i * DESCRIPTOR.size) for i in range(count)]
+    pos += count * DESCRIPTOR.size
+    for size, value_type, _pad in descriptors:
+        if pos + size > end:
+            return
+        if value_type == STRING:
+            yield chunk[pos : pos + size].decode("utf-16-le", errors="replace")
+        elif value_type == BINXML:
+            yield from _strings(chunk, pos, pos + size, depth + 1)
+        pos += size
+
+
+def strings_cut_at_nul(path: str) -> dict[int, list[str]]:
+    """EventRecordID -> the record's string values that hold a NUL before their end (the whole value)."""
+    found: dict[int, list[str]] = {}
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, 2)
+            if handle.tell() > MAX_FILE_BYTES:
+                return found
+            handle.seek(FILE_HEADER_BLOCK)
+            while len(chunk := handle.read(CHUNK_SIZE)) == CHUNK_SIZE:
+                if chunk[:8] == CHUNK_SIGNATURE:
+                    _scan_chunk(chunk, found)
+    except OSError:
+        return found
+    return found
+
+
+def _scan_chunk(chunk: bytes, found: dict[int, list[str]]) -> None:
+    pos = CHUNK_HEADER_BLOCK  # records follow the chunk's header block
+    while pos + RECORD_HEADER.size <= CHUNK_SIZE:
+        signature, size, record_id, _written = RECORD_HEADER.unpack_from(chunk, pos)
+        if signature != RECORD_SIGNATURE or size < RECORD_HEADER.size + 4 or pos + size > CHUNK_SIZE:
+            return
+        try:
+            cut = [
+                s for s in _strings(chunk, pos + RECORD_HEADER.size, pos + size - 4, 0) if "\x00" in s.rstrip("\x00")
+            ]
+        except (struct.error, IndexError):
+            cut = []
+        if cut:
+            found[record_id] = cut
+        pos += size
+
+
+def restore(values: list[tuple[str | None, str]], full: list[str]) -> tuple[list[tuple[str | None, str]], int]:
+    """``values`` with each string pyevtx-rs cut at a NUL replaced by its whole value (NULs made spaces).
+
+    A value is restored when it equals the part before the first NUL of one of ``full``; returns the new list
+    and how many values were restored.
+    """
+    restored = 0
+    out: list[tuple[str | None, str]] = []
+    pending = list(full)
+    for name, value in values:
+        match = next((s for s in pending if s.split("\x00", 1)[0] == value), None)
+        if match is not None:
+            pending.remove(match)
+            value = match.rstrip("\x00").replace("\x00", " ")
+            restored += 1
+        out.append((name, value))
+    return out, restored
+
+
+def restore_event(event: Event, full: list[str], warnings: list[str]) -> Event:
+    """``event`` (read as XML) with its NUL-cut Data strings whole again; the repair is noted in ``warnings``."""
+    data, restored = restore(list(event.data), full)
+    if not restored:
+        return event
+    if len(warnings) < MAX_WARNINGS:
+        warnings.append(
+            f"record {event.record_id}: {restored} string(s) held a NUL; the text after it was recovered from the file"
+        )
+    return replace(event, data=tuple(data), text=" ".join(value for _name, value in data if value))

@@ -1,0 +1,93 @@
+"""Issue #10 item 8: a NUL inside an event string must not drop the rest of the text.
+
+pyevtx-rs ends a substitution string at its first NUL; the reader recovers the whole value from the file for
+the AzureMfa channels (read as XML), says so in the file's warnings, and the codes after the NUL are found.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timezone
+from pathlib import Path
+
+from nps_trace_analyzer.catalog import load_catalog
+from nps_trace_analyzer.findings import findings_for
+from nps_trace_analyzer.model import InputFile
+from nps_trace_analyzer.sources.evtx_source import read_evtx
+from nps_trace_analyzer.sources.evtx_strings import restore, strings_cut_at_nul
+from nps_trace_analyzer.synth.evtx.writer import EvtxWriter
+from nps_trace_analyzer.synth.spec import EventSpec
+
+MESSAGE = (
+    "NPS Extension for Azure MFA:  CID: 32e83cbf-484d-49aa-9adb-71528f5eb94d :Exception\x00 in Authentication Ext "
+    "for User alice@contoso.com :: ErrorCode:: CID :32e83cbf-484d-49aa-9adb-71528f5eb94d ESTS_TOKEN_ERROR Msg:: "
+    "Error in retreiving token details\x00 AADSTS7000112: Application is disabled."
+)
+
+
+def _write(path: Path, *values: str, count: int = 1) -> None:
+    with EvtxWriter(path) as writer:
+        for n in range(count):
+            writer.write(
+                EventSpec(
+                    provider="Microsoft-AzureMfa-AuthZ",
+                    event_id=2,
+                    time=datetime(2025, 3, 12, 9, 0, n % 60, tzinfo=timezone.utc),
+                    channel="AuthZAdminCh",
+                    computer="NPS01.contoso.local",
+                    level=2,
+                    event_data=tuple((None, v) for v in values),
+                )
+            )
+
+
+def _read(path: Path) -> tuple[list, InputFile]:
+    inp = InputFile(path.name, str(path), path.stat().st_size, "", "evtx", role="AuthZAdminCh")
+    return list(read_evtx(inp, None)), inp  # type: ignore[arg-type]
+
+
+def test_text_after_a_nul_is_kept_and_codes_found(tmp_path: Path) -> None:
+    path = tmp_path / "AuthZAdminCh.evtx"
+    _write(path, MESSAGE, "second\x00part")
+    (event,), inp = _read(path)
+    assert [v for _, v in event.data] == [MESSAGE.replace("\x00", " "), "second part"]
+    assert "ESTS_TOKEN_ERROR" in event.text and "\x00" not in event.text
+    codes = {f.code for f in findings_for(event, load_catalog())}
+    assert {"ESTS_TOKEN_ERROR", "AADSTS7000112"} <= codes
+    assert any("held a NUL" in w for w in inp.warnings)
+
+
+def test_many_records_over_several_chunks(tmp_path: Path) -> None:
+    path = tmp_path / "AuthZAdminCh.evtx"
+    _write(path, MESSAGE, count=400)
+    events, _ = _read(path)
+    assert len(events) == 400 and all("ESTS_TOKEN_ERROR" in e.text for e in events)
+
+
+def test_strings_without_nul_are_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "AuthZAdminCh.evtx"
+    _write(path, "plain text", "second")
+    assert strings_cut_at_nul(str(path)) == {}
+    (event,), inp = _read(path)
+    assert event.text == "plain text second" and not inp.warnings
+
+
+def test_restore_matches_each_cut_value_once() -> None:
+    values = [(None, "a"), (None, "a"), (None, "b")]
+    out, n = restore(values, ["a\x00x", "a\x00y"])
+    assert out == [(None, "a x"), (None, "a y"), (None, "b")] and n == 2
+
+
+def test_damaged_files_never_raise(tmp_path: Path) -> None:
+    path = tmp_path / "AuthZAdminCh.evtx"
+    _write(path, MESSAGE, count=50)
+    clean = path.read_bytes()
+    rng = random.Random(4)
+    for _ in range(30):
+        data = bytearray(clean)
+        for _ in range(40):
+            data[rng.randrange(4096, len(data))] = rng.randrange(256)
+        path.write_bytes(bytes(data))
+        assert isinstance(strings_cut_at_nul(str(path)), dict)
+    path.write_bytes(clean[:70000])
+    assert isinstance(strings_cut_at_nul(str(path)), dict)
