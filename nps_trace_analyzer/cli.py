@@ -13,7 +13,6 @@ from pathlib import Path
 
 import click
 
-from nps_trace_analyzer import __version__
 from nps_trace_analyzer.api import analyze_bundle
 from nps_trace_analyzer.catalog import CatalogError
 from nps_trace_analyzer.cli_catalog import catalog_option, fail_catalog
@@ -28,6 +27,7 @@ from nps_trace_analyzer.interrupt import Interrupted, signals_raise
 from nps_trace_analyzer.pipeline import AnalyzeOptions, report_paths
 from nps_trace_analyzer.report.output_dir import DiskFullError, OutputError
 from nps_trace_analyzer.safe_text import terminal_safe
+from nps_trace_analyzer.version import __version__
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -26,12 +26,13 @@ import struct
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import BinaryIO
 
 from dissect.util.compression import lzxpress
 
 from nps_trace_analyzer.sources.etl import layout as L
+from nps_trace_analyzer.wintime import filetime_to_datetime
 
 _U32 = struct.Struct("<I")
 _U16 = struct.Struct("<H")
@@ -45,19 +46,6 @@ MAX_RESYNC_SCAN = 64 * 1024 * 1024
 MAX_WARNINGS = 200
 #: Events held back by the sorted reader to repair small inversions inside one processor's stream.
 REORDER_WINDOW = 2048
-
-_FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=timezone.utc)
-_FILETIME_MAX = 2650467743999999999  # 9999-12-31T23:59:59.9999999Z
-
-
-def filetime_to_datetime(ticks: int) -> datetime:
-    """Convert FILETIME ticks (100 ns since 1601 UTC) to an aware datetime, truncating to microseconds.
-
-    Out-of-range values (damaged timestamps) map to the FILETIME epoch rather than raising.
-    """
-    if ticks < 0 or ticks > _FILETIME_MAX:
-        return _FILETIME_EPOCH
-    return _FILETIME_EPOCH + timedelta(microseconds=ticks // 10)
 
 
 @dataclass
