@@ -1,14 +1,14 @@
-"""Windows time values as Python datetimes: FILETIME (100 ns ticks since 1601-01-01 UTC).
+"""Windows time values: FILETIME (100 ns ticks since 1601-01-01 UTC) to aware datetimes.
 
-A shared lower layer: the ETL reader, the packet records and the capture analysis all convert FILETIME
-ticks, and none of them should import another stage to do it.
+Its own module because both the ETL reader (sources) and the packet decoders (net) need it, and net must not
+import sources (sources uses net to decode what it reads; the reverse would make an import cycle).
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-_FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=timezone.utc)
+FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=timezone.utc)
 _FILETIME_MAX = 2650467743999999999  # 9999-12-31T23:59:59.9999999Z
 
 
@@ -18,5 +18,5 @@ def filetime_to_datetime(ticks: int) -> datetime:
     Out-of-range values (damaged timestamps) map to the FILETIME epoch rather than raising.
     """
     if ticks < 0 or ticks > _FILETIME_MAX:
-        return _FILETIME_EPOCH
-    return _FILETIME_EPOCH + timedelta(microseconds=ticks // 10)
+        return FILETIME_EPOCH
+    return FILETIME_EPOCH + timedelta(microseconds=ticks // 10)

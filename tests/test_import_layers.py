@@ -67,6 +67,14 @@ KNOWN_BACK_EDGES: dict[tuple[str, str], str] = {
         "sources.etl.npsext",
         "extract.azuremfa",
     ): "the NPSExtension.etl summary counts the codes/CIDs/users the AzureMfa grammar finds in the trace",
+    (
+        "net.capture_summary",
+        "sources.etl.packets",
+    ): "the capture analysis names the ETL reader's Packet record as its input type (the engine branch replaces it)",
+    (
+        "net.capture_summary",
+        "sources.etl.reader",
+    ): "FILETIME conversion came from the ETL reader (wintime.py now; the engine branch switches the import)",
 }
 
 

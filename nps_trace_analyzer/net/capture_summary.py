@@ -1,6 +1,6 @@
 """Turn captured packets into typed findings: RADIUS exchanges, DNS queries, TCP attempts, TLS handshakes.
 
-Input is a time-ordered stream of :class:`~nps_trace_analyzer.net.packet.Packet`; only each
+Input is a time-ordered stream of :class:`~nps_trace_analyzer.sources.etl.packets.Packet`; only each
 packet's first sighting is used (``Packet.first``), so a frame logged at several NDIS layers or PktMon
 components counts once. Output is a :class:`CaptureSummary` of plain dataclasses that later stages (the
 findings/incidents pipeline, reports) can join with the NPS and extension event logs by time, user and NAS.
@@ -39,8 +39,8 @@ from nps_trace_analyzer.net.frames import (
     Ipv4Reassembler,
     decode_frame,
 )
-from nps_trace_analyzer.net.packet import Packet
-from nps_trace_analyzer.wintime import filetime_to_datetime
+from nps_trace_analyzer.sources.etl.packets import Packet
+from nps_trace_analyzer.sources.etl.reader import filetime_to_datetime
 
 MFA_ENDPOINTS: Final = (
     "login.microsoftonline.com",

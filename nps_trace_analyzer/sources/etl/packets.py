@@ -27,10 +27,10 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Final
 
-from nps_trace_analyzer.net.packet import Packet
-from nps_trace_analyzer.sources.etl.reader import EtlEvent, EtlStats, iter_events_sorted
+from nps_trace_analyzer.sources.etl.reader import EtlEvent, EtlStats, filetime_to_datetime, iter_events_sorted
 
 NDIS_PACKET_CAPTURE: Final = uuid.UUID("2ed6006e-4729-4609-b423-3ee7bcd678ef")
 PKTMON: Final = uuid.UUID("4d4f80d9-c8bd-4d73-bb5b-19c90402c5ac")
@@ -72,6 +72,51 @@ NDIS_FRAGMENT_HEADER: Final = struct.Struct("<III")
 DUPLICATE_WINDOW_TICKS: Final = 500_000
 #: Packets remembered for de-duplication (bounded memory).
 DEDUP_MEMORY: Final = 65_536
+
+
+@dataclass(frozen=True, slots=True)
+class Packet:
+    """One captured frame as a provider logged it, with the metadata that provider gives.
+
+    ``data`` starts at the link layer named by ``link_type`` (pcap LINKTYPE_*: 1 Ethernet, 101 raw IP,
+    105 802.11). ``first`` is False for another sighting of a packet already yielded (another NDIS layer,
+    another PktMon component), so decoders can count every packet once while pcapng keeps every sighting.
+    """
+
+    filetime: int
+    data: bytes
+    link_type: int
+    original_length: int
+    source: str  # "ndis" or "pktmon"
+    interface: str  # stable label of the capture point, used for pcapng interfaces
+    direction: str | None = None  # "in", "out" or None
+    first: bool = True
+    truncated: bool = False
+    process_id: int | None = None
+    thread_id: int | None = None
+    processor: int = 0
+    # NDIS-PacketCapture
+    miniport_if_index: int | None = None
+    lower_if_index: int | None = None
+    keywords: int = 0
+    fragments: int = 1
+    # PktMon
+    pkt_group_id: int | None = None
+    pkt_number: int | None = None
+    appearance: int | None = None
+    dir_tag: int | None = None
+    packet_type: int | None = None
+    component_id: int | None = None
+    edge_id: int | None = None
+    filter_id: int | None = None
+    drop_reason: int | None = None
+    drop_location: int | None = None
+    dropped: bool = False
+
+    @property
+    def time(self) -> datetime:
+        """Capture time as an aware UTC datetime (microseconds; ``filetime`` keeps 100 ns)."""
+        return filetime_to_datetime(self.filetime)
 
 
 @dataclass

@@ -32,7 +32,7 @@ from typing import BinaryIO
 from dissect.util.compression import lzxpress
 
 from nps_trace_analyzer.sources.etl import layout as L
-from nps_trace_analyzer.wintime import filetime_to_datetime
+from nps_trace_analyzer.wintime import FILETIME_EPOCH, filetime_to_datetime
 
 _U32 = struct.Struct("<I")
 _U16 = struct.Struct("<H")
@@ -46,6 +46,8 @@ MAX_RESYNC_SCAN = 64 * 1024 * 1024
 MAX_WARNINGS = 200
 #: Events held back by the sorted reader to repair small inversions inside one processor's stream.
 REORDER_WINDOW = 2048
+
+_FILETIME_EPOCH = FILETIME_EPOCH
 
 
 @dataclass
