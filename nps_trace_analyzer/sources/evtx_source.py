@@ -1,6 +1,6 @@
 """Read .evtx files with pyevtx-rs (``evtx`` on PyPI) into normalised events.
 
-Why this engine and these settings (measured in ``../shared/reference/library-evaluation.md``):
+Why this engine and these settings (measured against python-evtx, libevtx and dissect.eventlog on real logs):
 
 - ``skip_errors=True``: the default strict mode aborts a whole file at the first bad record; support bundles are
   often copied from live, dirty logs. Each skipped item arrives as a ``RuntimeWarning`` which we count and report

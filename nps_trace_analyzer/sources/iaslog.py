@@ -3,7 +3,7 @@
 Why: when an admin adds the NPS log files to a bundle, they are the only place that shows, per attempt, the
 RADIUS *authentication type* NPS saw (PAP, MS-CHAPv2, PEAP...). That is the evidence for the commonest
 NPS-extension misdiagnosis: one-time codes (TOTP/SMS) need PAP, so an MS-CHAPv2 VPN gets "Challenge requested"
-and then fails (``../shared/reference/domain-facts.md`` §3.5, §6.4, §7).
+and then fails (``docs/reference/domain-facts.md`` §3.5, §6.4, §7).
 
 Three formats exist; :func:`detect_nps_log_format` tells them apart per line:
 
