@@ -1,118 +1,37 @@
 """Identify a file by its first bytes, not only by its name.
 
 Support bundles get renamed, re-zipped and mixed with screenshots; a file called ``Security.evtx.txt`` may be a
-real EVTX and ``nettrace.etl`` may be a zero-byte placeholder. Each rule below looks at content first and uses
-the name only to refine the role (which AzureMfa channel, which registry hive).
+real EVTX and ``nettrace.etl`` may be a zero-byte placeholder. Intake itself only knows containers (zip, cab)
+and empty files; every other kind is recognised by the reader that reads it (its ``sniff`` in
+:mod:`nps_trace_analyzer.sources.registry`), so this module lists no file kind of a reader.
 """
 
 from __future__ import annotations
 
-import re
-import struct
-from dataclasses import dataclass
+from nps_trace_analyzer.sources.registry import Identity, decode_head, promised_by_name, sniff
 
-EVTX_MAGIC = b"ElfFile\x00"
+__all__ = ["SNIFF_BYTES", "Identity", "identify"]
+
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 CAB_MAGIC = b"MSCF"
+#: How many first bytes of each file the readers' sniff functions see.
 SNIFF_BYTES = 8192
-
-_CHANNEL_SUFFIXES = ("AuthNOptCh", "AuthZOptCh", "AuthZAdminCh")
-
-
-@dataclass(frozen=True)
-class Identity:
-    """What a file is: ``kind`` decides which source reads it; ``role`` names its place in the bundle."""
-
-    kind: str  # evtx, etl, zip, cab, nps-eventlog-text, registry-dump, registry-export, iaslog, text, empty, unknown
-    role: str = ""
-    note: str = ""
-
-
-def _looks_like_etl(head: bytes) -> bool:
-    """An ETL file starts with a WMI buffer: BufferSize (u32) then SavedOffset/CurrentOffset within it.
-
-    The first buffer also carries the logfile header event, whose marker word at offset 0x48 has the
-    TRACE_HEADER_FLAG and TRACE_HEADER_EVENT_TRACE bits (0xC0000000) set. CurrentOffset is 0 in compressed
-    (pktmon) and relogged files, so only SavedOffset is required. Sizes plus the marker tell ETL from noise.
-    """
-    if len(head) < 0x50:
-        return False
-    buffer_size, saved_offset, current_offset = struct.unpack_from("<III", head, 0)
-    if buffer_size == 0 or buffer_size % 1024 or buffer_size > 64 * 1024 * 1024:
-        return False
-    if not (0 < saved_offset and current_offset <= max(buffer_size, saved_offset)):
-        return False
-    marker = struct.unpack_from("<I", head, 0x48)[0]
-    return marker & 0xC0000000 == 0xC0000000
-
-
-def _decode_head(head: bytes) -> str | None:
-    """Decode the first bytes of a text file (UTF-16 with/without BOM or UTF-8); None when binary."""
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return head[2:].decode("utf-16-le" if head[0] == 0xFF else "utf-16-be", errors="ignore")
-    if len(head) >= 4 and head[1] == 0 and head[3] == 0 and head[0] != 0:
-        return head.decode("utf-16-le", errors="ignore")
-    body = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
-    if b"\x00" in body:
-        return None
-    text = body.decode("utf-8", errors="replace")
-    bad = text.count("\ufffd")
-    printable = sum(ch.isprintable() or ch in "\r\n\t" for ch in text)
-    if text and printable / len(text) > 0.95 and bad <= len(text) // 50:
-        return text
-    return None
-
-
-_IASLOG_DB_RE = re.compile(r'^"[^"]*","IAS",\d{2}/\d{2}/\d{4},\d{2}:\d{2}:\d{2},', re.MULTILINE)
-_IASLOG_IAS_RE = re.compile(r"^[\d.]+,[^,\r\n]*,\d{2}/\d{2}/\d{4},\d{2}:\d{2}:\d{2},", re.MULTILINE)
-
-
-def _evtx_role(name: str) -> str:
-    base = name.rsplit("/", 1)[-1].lower()
-    for suffix in _CHANNEL_SUFFIXES:
-        if base.endswith(f"_{suffix.lower()}.evtx") or base == f"{suffix.lower()}.evtx":
-            return suffix
-    for role in ("Security", "System", "Application"):
-        if base.startswith(role.lower()):
-            return role
-    return ""
 
 
 def identify(name: str, head: bytes, size: int) -> Identity:
     """Identify a bundle member from its name and first bytes (see :data:`SNIFF_BYTES`)."""
-    lower = name.lower()
     if size == 0:
         return Identity("empty", note="empty file (0 bytes)")
-    if head.startswith(EVTX_MAGIC):
-        return Identity("evtx", _evtx_role(name))
     if head.startswith(ZIP_MAGICS):
         return Identity("zip")
     if head.startswith(CAB_MAGIC):
         return Identity("cab", note="CAB archive (netsh's companion to nettrace.etl); its contents are not analysed")
-    if _looks_like_etl(head):
-        role = "NPSExtension" if "npsextension" in lower else ("nettrace" if "nettrace" in lower else "")
-        return Identity("etl", role)
-    text = _decode_head(head)
-    if text is None:
-        if lower.endswith(".evtx"):
-            return Identity("unknown", note="named .evtx but has no EVTX file signature (ElfFile)")
-        if lower.endswith(".etl"):
-            return Identity("unknown", note="named .etl but has no ETL buffer header")
-        return Identity("unknown", note="binary file of an unknown format")
-    stripped = text.lstrip("\ufeff \r\n\t")
-    if stripped.startswith("Event[") and "Log Name:" in text:
-        return Identity("nps-eventlog-text", "Security-text")
-    if stripped.startswith("Windows Registry Editor") or stripped.startswith("REGEDIT4"):
-        return Identity("registry-export", "AuthSrv" if "authsrv" in lower else "")
-    if stripped.upper().startswith("HKEY_"):
-        role = (
-            "AzureMfa" if "azuremfa" in text[:300].lower() else ("AuthSrv" if "authsrv" in text[:300].lower() else "")
-        )
-        return Identity("registry-dump", role)
-    if _IASLOG_DB_RE.search(text):
-        return Identity("iaslog", "database-compatible")
-    if "<Event>" in text and "data_type=" in text:
-        return Identity("iaslog", "dts-xml")
-    if _IASLOG_IAS_RE.search(text) and lower.rsplit("/", 1)[-1].startswith("in"):
-        return Identity("iaslog", "ias")
-    return Identity("text", note="text file of no known log format")
+    found = sniff(name, head, size)
+    if found is not None:
+        return found
+    if decode_head(head) is not None:
+        return Identity("text", note="text file of no known log format")
+    promised = promised_by_name(name)
+    if promised is not None:
+        return Identity("unknown", note=f"named like a {promised.kind} file but has no {promised.signature}")
+    return Identity("unknown", note="binary file of an unknown format")

@@ -30,7 +30,7 @@ from lxml import etree
 from nps_trace_analyzer.model import Event, InputFile
 from nps_trace_analyzer.sources.evtx_layout import RecordIds, account, describe_loss, read_layout
 from nps_trace_analyzer.sources.evtx_strings import restore_event, strings_cut_at_nul
-from nps_trace_analyzer.sources.registry import Collector, register
+from nps_trace_analyzer.sources.registry import Collector, Identity, ReaderSpec, Sniffed, register_reader
 
 BATCH = 512
 EMPTY_LOG_SIZE = 4096  # an exported log with no records is its 4 KiB file header alone
@@ -243,7 +243,6 @@ def _account_chunks(inp: InputFile, read_ids: RecordIds) -> None:
         inp.warnings.append(f"... {len(accounting.notes) - 10} more damaged chunk headers")
 
 
-@register("evtx")
 def read_evtx(inp: InputFile, collector: Collector) -> Iterator[Event]:
     """Yield the NPS-relevant events of one .evtx file; count every record read and every item skipped."""
     try:
@@ -313,3 +312,37 @@ def read_evtx(inp: InputFile, collector: Collector) -> Iterator[Event]:
             inp.reason = "no complete record: the file is truncated or its first chunk is damaged"
         else:
             inp.warnings.append("the log is empty (file header only)")
+
+
+EVTX_MAGIC = b"ElfFile\x00"
+_CHANNEL_SUFFIXES = ("AuthNOptCh", "AuthZOptCh", "AuthZAdminCh")
+
+
+def evtx_role(name: str) -> str:
+    """The channel an .evtx holds, from its file name (the health-check script's ``<HOST>_AuthZOptCh.evtx``...)."""
+    base = name.rsplit("/", 1)[-1].lower()
+    for suffix in _CHANNEL_SUFFIXES:
+        if base.endswith(f"_{suffix.lower()}.evtx") or base == f"{suffix.lower()}.evtx":
+            return suffix
+    for role in ("Security", "System", "Application"):
+        if base.startswith(role.lower()):
+            return role
+    return ""
+
+
+def sniff_evtx(file: Sniffed) -> Identity | None:
+    """An EVTX file starts with its signature, whatever it is called."""
+    return Identity("evtx", evtx_role(file.name)) if file.head.startswith(EVTX_MAGIC) else None
+
+
+READER = register_reader(
+    ReaderSpec(
+        kind="evtx",
+        read=read_evtx,
+        sniff=sniff_evtx,
+        sniff_rank=10,
+        name_patterns=("*.evtx",),
+        signature="EVTX file signature (ElfFile)",
+        contributes="events of the AzureMfa channels, Security (NPS audit 6272-6280) and System (NPS, IAS, Schannel)",
+    )
+)

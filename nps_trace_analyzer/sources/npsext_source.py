@@ -11,8 +11,8 @@ Which records become events: those whose text the AzureMfa grammar recognises (a
 without a known code is what NPSEXT-TRACE-ERROR reports). Verbose chatter stays in the summary's counts only:
 a 4 GB circular trace would otherwise flood the pipeline with lines that carry nothing diagnosable.
 
-Not registered in :mod:`~nps_trace_analyzer.sources.registry` (both ETL roles share the kind "etl"): the
-ETL reader (:mod:`~nps_trace_analyzer.sources.etl_source`) hands files whose role is "NPSExtension" to
+Not a reader of its own in :mod:`~nps_trace_analyzer.sources.registry` (both ETL roles share the kind "etl"):
+the ETL reader (:mod:`~nps_trace_analyzer.sources.etl_source`) hands files whose role is "NPSExtension" to
 :func:`read_npsext_events`.
 """
 

@@ -10,17 +10,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from nps_trace_analyzer.model import Event, InputFile
 from nps_trace_analyzer.sources.iaslog import read_nps_log, to_events
 from nps_trace_analyzer.sources.nps_eventlog_text import read_wevtutil_text
 from nps_trace_analyzer.sources.regdump import read_registry_file
-from nps_trace_analyzer.sources.registry import Collector, register
+from nps_trace_analyzer.sources.registry import Collector, Identity, ReaderSpec, Sniffed, register_reader
 from nps_trace_analyzer.sources.text_decode import TextReadStats
 
 
-@register("nps-eventlog-text")
 def read_nps_eventlog_text(inp: InputFile, collector: Collector) -> Iterator[Event]:
     stats = TextReadStats()
     for event in read_wevtutil_text(inp.path, inp.name, stats):
@@ -38,11 +38,6 @@ def _read_registry(inp: InputFile, collector: Collector) -> Iterator[Event]:
     return iter(())
 
 
-register("registry-dump")(_read_registry)
-register("registry-export")(_read_registry)
-
-
-@register("iaslog")
 def read_iaslog(inp: InputFile, collector: Collector) -> Iterator[Event]:
     stats = TextReadStats()
     records = list(read_nps_log(inp.path, inp.name, stats))
@@ -51,3 +46,91 @@ def read_iaslog(inp: InputFile, collector: Collector) -> Iterator[Event]:
     for event in to_events(records):
         inp.events_kept += 1
         yield event
+
+
+# --- how each kind is recognised, and its declaration ------------------------------------------------------
+
+_IASLOG_DB_RE = re.compile(r'^"[^"]*","IAS",\d{2}/\d{2}/\d{4},\d{2}:\d{2}:\d{2},', re.MULTILINE)
+_IASLOG_IAS_RE = re.compile(r"^[\d.]+,[^,\r\n]*,\d{2}/\d{2}/\d{4},\d{2}:\d{2}:\d{2},", re.MULTILINE)
+
+
+def sniff_nps_eventlog_text(file: Sniffed) -> Identity | None:
+    """wevtutil's text rendering: ``Event[0]:`` blocks with ``Log Name:`` lines."""
+    if file.stripped.startswith("Event[") and "Log Name:" in (file.text or ""):
+        return Identity("nps-eventlog-text", "Security-text")
+    return None
+
+
+def sniff_registry_export(file: Sniffed) -> Identity | None:
+    """A regedit export (``.reg``)."""
+    if file.stripped.startswith(("Windows Registry Editor", "REGEDIT4")):
+        return Identity("registry-export", "AuthSrv" if "authsrv" in file.lower_name else "")
+    return None
+
+
+def sniff_registry_dump(file: Sniffed) -> Identity | None:
+    """``REG QUERY`` output: starts with the key path."""
+    if not file.stripped.upper().startswith("HKEY_"):
+        return None
+    top = (file.text or "")[:300].lower()
+    return Identity("registry-dump", "AzureMfa" if "azuremfa" in top else ("AuthSrv" if "authsrv" in top else ""))
+
+
+def sniff_iaslog(file: Sniffed) -> Identity | None:
+    """NPS accounting logs in their three formats (database-compatible, DTS XML, IAS: only named ``IN*``)."""
+    text = file.text
+    if text is None:
+        return None
+    if _IASLOG_DB_RE.search(text):
+        return Identity("iaslog", "database-compatible")
+    if "<Event>" in text and "data_type=" in text:
+        return Identity("iaslog", "dts-xml")
+    if _IASLOG_IAS_RE.search(text) and file.base_name.startswith("in"):
+        return Identity("iaslog", "ias")
+    return None
+
+
+NPS_EVENTLOG_TEXT = register_reader(
+    ReaderSpec(
+        kind="nps-eventlog-text",
+        read=read_nps_eventlog_text,
+        sniff=sniff_nps_eventlog_text,
+        sniff_rank=30,
+        name_patterns=("NPS_EventLog.log",),
+        signature="wevtutil text (Event[n]: blocks)",
+        contributes="Security 6272-6274 events from NPS_EventLog.log, the same as Security.evtx gives",
+    )
+)
+REGISTRY_EXPORT = register_reader(
+    ReaderSpec(
+        kind="registry-export",
+        read=_read_registry,
+        sniff=sniff_registry_export,
+        sniff_rank=30,
+        name_patterns=("*.reg",),
+        signature="regedit export header",
+        contributes="no events; the 'registry' values for the server-configuration checks",
+    )
+)
+REGISTRY_DUMP = register_reader(
+    ReaderSpec(
+        kind="registry-dump",
+        read=_read_registry,
+        sniff=sniff_registry_dump,
+        sniff_rank=30,
+        name_patterns=("*RegAdd_*.txt",),
+        signature="REG QUERY key line (HKEY_...)",
+        contributes="no events; the 'registry' values for the server-configuration checks",
+    )
+)
+IASLOG = register_reader(
+    ReaderSpec(
+        kind="iaslog",
+        read=read_iaslog,
+        sniff=sniff_iaslog,
+        sniff_rank=60,
+        name_patterns=("IN*.log",),
+        signature="NPS accounting row",
+        contributes="one evidence event per accounting row; the 'radius-log' rows for request/response pairing",
+    )
+)
