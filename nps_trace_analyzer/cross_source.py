@@ -16,9 +16,12 @@ from nps_trace_analyzer.config_checks import check_before_after
 from nps_trace_analyzer.findings import CatalogLike
 from nps_trace_analyzer.incidents import Correlator
 from nps_trace_analyzer.model import Event, Finding, iso_z
+from nps_trace_analyzer.sources.etl_source import CAPTURE_OVERVIEW
 from nps_trace_analyzer.sources.iaslog import RadiusLogRecord, pair_requests, to_events
+from nps_trace_analyzer.sources.npsext_source import NPSEXT_SUMMARY
 from nps_trace_analyzer.sources.regdump import authsrv_parameters, azuremfa_values
 from nps_trace_analyzer.sources.registry import Collector
+from nps_trace_analyzer.sources.text_sources import ACCOUNTING_ROWS, REGISTRY_VALUES
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 AUDITING_DISABLED = "NPS-AUDITING-DISABLED"
@@ -47,7 +50,7 @@ def _synthetic_event(when: datetime, source: str, channel: str, provider: str, t
 
 
 def _registry_findings(collector: Collector, catalog: CatalogLike, when: datetime, out: CrossSourceResult) -> None:
-    dumps = collector.get("registry")
+    dumps = collector.get(REGISTRY_VALUES)
     if not dumps:
         return
     states: dict[str, dict[str, Any]] = {"before": {}, "after": {}}
@@ -81,7 +84,7 @@ def _registry_findings(collector: Collector, catalog: CatalogLike, when: datetim
 def _accounting(
     collector: Collector, catalog: CatalogLike, correlator: Correlator, counts: StreamCounts, out: CrossSourceResult
 ) -> None:
-    records: list[RadiusLogRecord] = [r for _inp, recs in collector.get("radius-log") for r in recs]
+    records: list[RadiusLogRecord] = [r for _inp, recs in collector.get(ACCOUNTING_ROWS) for r in recs]
     if not records:
         return
     transactions = pair_requests(records)
@@ -129,13 +132,13 @@ def cross_source_findings(
 
 
 def capture_overviews(collector: Collector) -> dict[str, Any]:
-    return {inp.name: overview for inp, overview in collector.get("capture")}
+    return {inp.name: overview for inp, overview in collector.get(CAPTURE_OVERVIEW)}
 
 
 def extension_traces(collector: Collector) -> dict[str, Any]:
     """NPSExtension.etl summaries for the report (never the on-disk path: zip members live in a temp dir)."""
     out: dict[str, Any] = {}
-    for inp, trace in collector.get("npsext"):
+    for inp, trace in collector.get(NPSEXT_SUMMARY):
         doc = {k: v for k, v in trace.as_dict().items() if k != "path"}
         doc["undecodable_lines"] = trace.undecodable_lines()
         out[inp.name] = doc

@@ -15,10 +15,14 @@ BLOCK = re.compile(r"(<!-- readers -->\n)(?P<body>.*?)(<!-- /readers -->)", re.D
 
 
 def _table() -> str:
-    rows = ["| kind | files (by name, when renamed the content still decides) | contributes |", "|---|---|---|"]
+    rows = [
+        "| kind | files (by name, when renamed the content still decides) | contributes | collector artifacts |",
+        "|---|---|---|---|",
+    ]
     for spec in readers():
         names = ", ".join(f"`{p}`" for p in spec.name_patterns) or "recognised by content only"
-        rows.append(f"| `{spec.kind}` | {names} | {spec.contributes} |")
+        artifacts = ", ".join(f"`{a.name}`" for a in spec.artifacts) or "none"
+        rows.append(f"| `{spec.kind}` | {names} | {spec.contributes} | {artifacts} |")
     return "\n".join(rows) + "\n"
 
 

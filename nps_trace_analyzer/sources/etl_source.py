@@ -26,7 +26,8 @@ from nps_trace_analyzer.net.tcp_tls import VERSION_NAMES
 from nps_trace_analyzer.sources.etl import EtlStats
 from nps_trace_analyzer.sources.etl.packets import PacketStats, iter_file_packets
 from nps_trace_analyzer.sources.etl.reader import filetime_to_datetime
-from nps_trace_analyzer.sources.registry import Collector, Identity, ReaderSpec, Sniffed, register_reader
+from nps_trace_analyzer.sources.npsext_source import NPSEXT_SUMMARY, read_npsext_events
+from nps_trace_analyzer.sources.registry import Artifact, Collector, Identity, ReaderSpec, Sniffed, register_reader
 
 CHANNEL = "nettrace"
 _TLS12 = 0x0303
@@ -173,6 +174,10 @@ def endpoint_events(inp: InputFile, summary: CaptureSummary) -> Iterator[Event]:
         yield _event(inp, filetime_to_datetime(hs.client_hello_filetime), "TLS", 443, text, items)
 
 
+#: The overview of each packet capture (RADIUS clients, endpoints, reader counts) for the report.
+CAPTURE_OVERVIEW: Artifact[dict[str, Any]] = Artifact("capture", dict)
+
+
 def capture_overview(summary: CaptureSummary, packet_stats: PacketStats) -> dict[str, Any]:
     """Per-capture counts for the report: packets, RADIUS by protocol and NAS, timing, endpoint traffic."""
     requests = [ex for ex in summary.radius if ex.request_code == 1]
@@ -230,7 +235,7 @@ def read_capture(inp: InputFile, collector: Collector) -> Iterator[Event]:
         return
     if summary.packets == 0:
         inp.warnings.append("no packet-capture events (NDIS-PacketCapture or PktMon) in this trace")
-    collector.add("capture", inp, capture_overview(summary, packet_stats))
+    collector.add(CAPTURE_OVERVIEW, inp, capture_overview(summary, packet_stats))
     for event in [*radius_events(inp, summary), *endpoint_events(inp, summary)]:
         inp.events_kept += 1
         if inp.first_time is None or event.time < inp.first_time:
@@ -243,9 +248,7 @@ def read_capture(inp: InputFile, collector: Collector) -> Iterator[Event]:
 def read_etl(inp: InputFile, collector: Collector) -> Iterator[Event]:
     """Dispatch by role: the extension's own trace, or a packet capture (nettrace, pktmon, anything else)."""
     if inp.role == "NPSExtension":
-        from nps_trace_analyzer.sources import npsext_source
-
-        yield from npsext_source.read_npsext_events(inp, collector)
+        yield from read_npsext_events(inp, collector)
         return
     yield from read_capture(inp, collector)
 
@@ -286,5 +289,6 @@ READER = register_reader(
         signature="ETL buffer header",
         contributes="packet captures: RADIUS exchanges and MFA-endpoint DNS/TCP/TLS as events plus the 'capture' "
         "overview; NPSExtension.etl: its diagnosable records as events plus the 'npsext' trace summary",
+        artifacts=(CAPTURE_OVERVIEW, NPSEXT_SUMMARY),
     )
 )

@@ -26,14 +26,16 @@ from nps_trace_analyzer.sources.etl.npsext import (
     UPN_RE,
     NpsExtRecord,
     NpsExtSummarizer,
+    NpsExtTrace,
     iter_npsext_records,
     new_trace,
 )
 from nps_trace_analyzer.sources.etl.reader import EtlReader
-from nps_trace_analyzer.sources.registry import Collector
+from nps_trace_analyzer.sources.registry import Artifact, Collector
 
 CHANNEL = "NPSExtension.etl"
-ARTIFACT = "npsext"
+#: The summary of each NPSExtension.etl (counts, timeline, matches, notes) for the report.
+NPSEXT_SUMMARY: Artifact[NpsExtTrace] = Artifact("npsext", NpsExtTrace)
 MAX_WARNINGS = 50
 
 
@@ -102,4 +104,4 @@ def read_npsext_events(inp: InputFile, collector: Collector) -> Iterator[Event]:
         inp.warnings.append(f"... {dropped} more reader warnings not listed")
     if trace.events == 0 and reader.header is None:
         inp.reason = "no ETL logfile header and no events: not a readable trace"
-    collector.add(ARTIFACT, inp, trace)
+    collector.add(NPSEXT_SUMMARY, inp, trace)

@@ -22,22 +22,40 @@ import pkgutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from nps_trace_analyzer.model import Event, InputFile
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Artifact(Generic[T]):
+    """One kind of side result a reader hands to the later stages, with its one name and its type.
+
+    Declared once, by the module that produces it (``text_sources.REGISTRY_VALUES``, ``etl_source.CAPTURE_OVERVIEW``
+    ...), and imported by whoever consumes it, so producer and consumers cannot disagree on a string key or on
+    what the value is. ``type`` is checked when a value is added.
+    """
+
+    name: str
+    type: type
 
 
 @dataclass
 class Collector:
-    """Side results of readers, keyed by artifact kind (``"registry"``, ``"radius-log"``, ``"capture"``...)."""
+    """Side results of readers (values that are not events), per :class:`Artifact`."""
 
-    artifacts: dict[str, list[tuple[InputFile, Any]]] = field(default_factory=dict)
+    _items: dict[Artifact[Any], list[tuple[InputFile, Any]]] = field(default_factory=dict)
 
-    def add(self, kind: str, inp: InputFile, value: Any) -> None:
-        self.artifacts.setdefault(kind, []).append((inp, value))
+    def add(self, artifact: Artifact[T], inp: InputFile, value: T) -> None:
+        if not isinstance(value, artifact.type):
+            raise TypeError(f"artifact {artifact.name!r} takes {artifact.type.__name__}, not {type(value).__name__}")
+        self._items.setdefault(artifact, []).append((inp, value))
 
-    def get(self, kind: str) -> list[tuple[InputFile, Any]]:
-        return self.artifacts.get(kind, [])
+    def get(self, artifact: Artifact[T]) -> list[tuple[InputFile, T]]:
+        """The values of ``artifact`` by input name, not by the order files happened to be read in."""
+        return sorted(self._items.get(artifact, []), key=lambda pair: pair[0].name)
 
 
 @dataclass(frozen=True)
@@ -106,7 +124,8 @@ class ReaderSpec:
     else None. Readers are asked in ``sniff_rank`` order (then by kind): binary signatures first (10), then
     structured text (30), then looser text shapes (60). ``name_patterns`` (shell patterns, case-insensitive) and
     ``signature`` only explain a file whose name promises this kind but whose content nothing recognised.
-    ``contributes`` says, in one line, what the reader adds to the report (events, collector artifacts).
+    ``contributes`` says, in one line, what the reader adds to the report; ``artifacts`` are the typed side
+    results it hands to the :class:`Collector`.
     """
 
     kind: str
@@ -116,6 +135,7 @@ class ReaderSpec:
     sniff_rank: int = 50
     name_patterns: tuple[str, ...] = ()
     signature: str = ""
+    artifacts: tuple[Artifact[Any], ...] = ()
 
 
 _READERS: dict[str, ReaderSpec] = {}

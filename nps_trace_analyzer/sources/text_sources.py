@@ -3,9 +3,9 @@
 - ``nps-eventlog-text`` (``NPS_EventLog.log``): wevtutil's text rendering of Security 6272/6273/6274, turned into
   the same events as Security.evtx.
 - ``registry-dump`` / ``registry-export`` (``*RegAdd_AzureMFA.txt``, ``AuthSrv.reg``): no events; the parsed
-  values go to the collector as ``"registry"`` artifacts for the server-configuration checks.
+  values go to the collector as :data:`REGISTRY_VALUES` for the server-configuration checks.
 - ``iaslog`` (NPS accounting logs ``IN*.log``): each row becomes an evidence event; the rows also go to the
-  collector as ``"radius-log"`` for request/response pairing after the stream.
+  collector as :data:`ACCOUNTING_ROWS` for request/response pairing after the stream.
 """
 
 from __future__ import annotations
@@ -14,11 +14,16 @@ import re
 from collections.abc import Iterator
 
 from nps_trace_analyzer.model import Event, InputFile
-from nps_trace_analyzer.sources.iaslog import read_nps_log, to_events
+from nps_trace_analyzer.sources.iaslog import RadiusLogRecord, read_nps_log, to_events
 from nps_trace_analyzer.sources.nps_eventlog_text import read_wevtutil_text
-from nps_trace_analyzer.sources.regdump import read_registry_file
-from nps_trace_analyzer.sources.registry import Collector, Identity, ReaderSpec, Sniffed, register_reader
+from nps_trace_analyzer.sources.regdump import RegistryDump, read_registry_file
+from nps_trace_analyzer.sources.registry import Artifact, Collector, Identity, ReaderSpec, Sniffed, register_reader
 from nps_trace_analyzer.sources.text_decode import TextReadStats
+
+#: The parsed values of each registry dump/export, for the server-configuration checks.
+REGISTRY_VALUES: Artifact[RegistryDump] = Artifact("registry", dict)
+#: The rows of each NPS accounting log, for request/response pairing after the stream.
+ACCOUNTING_ROWS: Artifact[list[RadiusLogRecord]] = Artifact("radius-log", list)
 
 
 def read_nps_eventlog_text(inp: InputFile, collector: Collector) -> Iterator[Event]:
@@ -34,7 +39,7 @@ def _read_registry(inp: InputFile, collector: Collector) -> Iterator[Event]:
     dump = read_registry_file(inp.path, stats)
     stats.apply_to(inp)
     if dump:
-        collector.add("registry", inp, dump)
+        collector.add(REGISTRY_VALUES, inp, dump)
     return iter(())
 
 
@@ -42,7 +47,7 @@ def read_iaslog(inp: InputFile, collector: Collector) -> Iterator[Event]:
     stats = TextReadStats()
     records = list(read_nps_log(inp.path, inp.name, stats))
     stats.apply_to(inp)
-    collector.add("radius-log", inp, records)
+    collector.add(ACCOUNTING_ROWS, inp, records)
     for event in to_events(records):
         inp.events_kept += 1
         yield event
@@ -110,6 +115,7 @@ REGISTRY_EXPORT = register_reader(
         name_patterns=("*.reg",),
         signature="regedit export header",
         contributes="no events; the 'registry' values for the server-configuration checks",
+        artifacts=(REGISTRY_VALUES,),
     )
 )
 REGISTRY_DUMP = register_reader(
@@ -121,6 +127,7 @@ REGISTRY_DUMP = register_reader(
         name_patterns=("*RegAdd_*.txt",),
         signature="REG QUERY key line (HKEY_...)",
         contributes="no events; the 'registry' values for the server-configuration checks",
+        artifacts=(REGISTRY_VALUES,),
     )
 )
 IASLOG = register_reader(
@@ -132,5 +139,6 @@ IASLOG = register_reader(
         name_patterns=("IN*.log",),
         signature="NPS accounting row",
         contributes="one evidence event per accounting row; the 'radius-log' rows for request/response pairing",
+        artifacts=(ACCOUNTING_ROWS,),
     )
 )

@@ -22,7 +22,7 @@ from nps_trace_analyzer.sources.etl.npsext import (
     summarize_npsext,
 )
 from nps_trace_analyzer.sources.etl.reader import EtlReader
-from nps_trace_analyzer.sources.npsext_source import read_npsext_events
+from nps_trace_analyzer.sources.npsext_source import NPSEXT_SUMMARY, read_npsext_events
 from nps_trace_analyzer.sources.registry import Collector
 from nps_trace_analyzer.synth.etl.npsext import (
     NPS_PROVIDER,
@@ -207,7 +207,7 @@ def test_adapter_yields_diagnosable_events_and_the_summary(trace_file):
     wpp = next(e for e in events if CID_C in e.text)
     assert wpp.level is None and wpp.get("kind") == "wpp" and wpp.provider.startswith("{")
     assert sorted(e.record_id for e in events) == [e.record_id for e in events]
-    ((art_inp, trace),) = collector.get("npsext")
+    ((art_inp, trace),) = collector.get(NPSEXT_SUMMARY)
     assert art_inp is inp and trace.events == inp.records_read
     assert inp.channels[P1] == trace.per_provider[P1]
     assert inp.first_time == trace.first_time and inp.last_time == trace.last_time
@@ -279,7 +279,7 @@ def test_damaged_buffers_are_counted_not_raised(tmp_path):
     inp = InputFile("NPSExtension.etl", str(bad), len(data), "", "etl", "NPSExtension")
     collector = Collector()
     events = list(read_npsext_events(inp, collector))
-    ((_inp, trace),) = collector.get("npsext")
+    ((_inp, trace),) = collector.get(NPSEXT_SUMMARY)
     assert inp.records_skipped >= 2 and len(inp.warnings) >= 3
     assert any("cut off" in w for w in inp.warnings) and any("damaged buffer header" in w for w in inp.warnings)
     assert len(written) // 2 < trace.events < len(written) + 1
@@ -291,12 +291,12 @@ def test_unreadable_and_foreign_files_do_not_raise(tmp_path):
     missing = InputFile("NPSExtension.etl", str(tmp_path / "nope.etl"), 0, "", "etl", "NPSExtension")
     collector = Collector()
     assert list(read_npsext_events(missing, collector)) == []
-    assert missing.reason.startswith("cannot read the trace") and not collector.get("npsext")
+    assert missing.reason.startswith("cannot read the trace") and not collector.get(NPSEXT_SUMMARY)
     junk = tmp_path / "junk.etl"
     junk.write_bytes(bytes(range(256)) * 40)
     inp = InputFile("NPSExtension.etl", str(junk), 10240, "", "etl", "NPSExtension")
     assert list(read_npsext_events(inp, collector)) == []
-    assert inp.reason and collector.get("npsext")[0][1].events == 0
+    assert inp.reason and collector.get(NPSEXT_SUMMARY)[0][1].events == 0
 
 
 def test_printable_strings():
