@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from urllib.parse import urlparse
 
+from nps_trace_analyzer.domain import MFA_ENDPOINT_CLOUDS
 from nps_trace_analyzer.sources.regdump import RegValue
 
 CLIENT_ID = "981f26a1-7f43-403b-a875-f8b09b8cd720"  # "Azure Multi-Factor Auth Client"
@@ -30,19 +31,8 @@ TARGET_PATH = "StrongAuthenticationService.svc/Connector"
 AUTHZ_DLL = "mfanpsauthzext.dll"
 AUTHN_DLL = "mfanpsauthnext.dll"
 
-# Host -> cloud. Public values are the health-check script's expectations; .us/.cn from the Gov/China table.
-CLOUD_HOSTS: dict[str, str] = {
-    "strongauthenticationservice.auth.microsoft.com": "public",
-    "adnotifications.windowsazure.com": "public",
-    "login.microsoftonline.com": "public",
-    "strongauthenticationservice.auth.microsoft.us": "government",
-    "adnotifications.windowsazure.us": "government",
-    "login.microsoftonline.us": "government",
-    "strongauthenticationservice.auth.microsoft.cn": "china",
-    "adnotifications.windowsazure.cn": "china",
-    "login.chinacloudapi.cn": "china",
-    "login.partner.microsoftonline.cn": "china",
-}
+# Host -> cloud (one list for the whole tool: nps_trace_analyzer.domain).
+CLOUD_HOSTS: dict[str, str] = MFA_ENDPOINT_CLOUDS
 CLOUD_NAMES = {
     "public": "public (commercial) cloud",
     "government": "Azure Government cloud",

@@ -14,7 +14,6 @@ from typing import Any
 
 from nps_trace_analyzer.config_checks import check_before_after
 from nps_trace_analyzer.findings import CatalogLike
-from nps_trace_analyzer.incidents import Correlator
 from nps_trace_analyzer.model import Event, Finding, iso_z
 from nps_trace_analyzer.sources.etl_source import CAPTURE_OVERVIEW
 from nps_trace_analyzer.sources.iaslog import RadiusLogRecord, pair_requests, to_events
@@ -43,6 +42,9 @@ class CrossSourceResult:
     server_config: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    # (user, authentication type) of each accounting-log request: evidence the incident stage attaches to the
+    # user's unanswered challenges. Data, not a call into that stage: data flows one way.
+    auth_types: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _synthetic_event(when: datetime, source: str, channel: str, provider: str, text: str) -> Event:
@@ -81,16 +83,14 @@ def _registry_findings(collector: Collector, catalog: CatalogLike, when: datetim
         out.findings.append(Finding(event, check.code, "config", entry.id if entry else None, {}))
 
 
-def _accounting(
-    collector: Collector, catalog: CatalogLike, correlator: Correlator, counts: StreamCounts, out: CrossSourceResult
-) -> None:
+def _accounting(collector: Collector, catalog: CatalogLike, counts: StreamCounts, out: CrossSourceResult) -> None:
     records: list[RadiusLogRecord] = [r for _inp, recs in collector.get(ACCOUNTING_ROWS) for r in recs]
     if not records:
         return
     transactions = pair_requests(records)
     for tx in transactions:
         if tx.user and tx.auth_type_name and tx.request is not None:
-            correlator.add_auth_type(tx.user, tx.auth_type_name)
+            out.auth_types.append((tx.user, tx.auth_type_name))
     if sum(counts.audit_events.values()):
         out.notes.append("NPS accounting-log rejects are not counted again: the Security audit events cover them.")
         return
@@ -106,17 +106,16 @@ def _accounting(
         out.findings.append(Finding(event, code, "nps-audit", entry.id if entry else None, attrs))
 
 
-def cross_source_findings(
-    collector: Collector, catalog: CatalogLike, correlator: Correlator, counts: StreamCounts
-) -> CrossSourceResult:
-    """Whole-bundle findings; the caller feeds ``result.findings`` to the correlator."""
+def cross_source_findings(collector: Collector, catalog: CatalogLike, counts: StreamCounts) -> CrossSourceResult:
+    """Whole-bundle findings; the caller feeds ``result.findings`` and ``result.auth_types`` to the incident stage."""
     out = CrossSourceResult()
     when = counts.first_time or EPOCH
     _registry_findings(collector, catalog, when, out)
-    _accounting(collector, catalog, correlator, counts, out)
+    _accounting(collector, catalog, counts, out)
     accounting_rejects = any(f.kind == "nps-audit" for f in out.findings)
     if counts.azuremfa_events and not sum(counts.audit_events.values()) and not accounting_rejects:
-        server = counts.computers.most_common(1)[0][0] if counts.computers else "the server"
+        # The most frequent computer name; ties by name, so the read order cannot change the text.
+        server = max(counts.computers.items(), key=lambda kv: (kv[1], kv[0]))[0] if counts.computers else "the server"
         text = (
             f"{counts.azuremfa_events} AzureMfa events on {server} between {iso_z(counts.first_time)} and "
             f"{iso_z(counts.last_time)} but no NPS audit event 6272/6273 "

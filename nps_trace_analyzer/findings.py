@@ -12,14 +12,15 @@ import re
 from collections.abc import Iterator
 from typing import Any, Protocol
 
+from nps_trace_analyzer.capture_codes import capture_attrs, capture_codes
+from nps_trace_analyzer.domain import AZUREMFA_CHANNEL_SUFFIXES, NPSEXT_TRACE_CHANNEL
 from nps_trace_analyzer.extract.azuremfa import MAX_TEXT, extract_azuremfa
 from nps_trace_analyzer.extract.nps_audit import is_nps_audit, nps_audit_fields, system_code
 from nps_trace_analyzer.model import Event, Finding
 
 UNRECOGNISED = "UNRECOGNISED_AZUREMFA_EVENT"
 NPSEXT_TRACE_ERROR = "NPSEXT-TRACE-ERROR"
-NPSEXT_CHANNEL = "NPSExtension.etl"
-_AZUREMFA_SUFFIXES = ("authnoptch", "authzoptch", "authzadminch")
+NPSEXT_CHANNEL = NPSEXT_TRACE_CHANNEL
 _GUID_RE = re.compile(r"^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$")
 
 
@@ -39,7 +40,7 @@ def is_azuremfa(event: Event) -> bool:
     return (
         event.channel == NPSEXT_CHANNEL
         or "azuremfa" in event.provider.lower()
-        or event.channel.lower().endswith(_AZUREMFA_SUFFIXES)
+        or event.channel.lower().endswith(AZUREMFA_CHANNEL_SUFFIXES)
         or "NPS Extension for" in event.text
     )
 
@@ -88,12 +89,11 @@ def _azuremfa_findings(event: Event, catalog: CatalogLike) -> Iterator[Finding]:
 def findings_for(event: Event, catalog: CatalogLike) -> Iterator[Finding]:
     """Yield the findings of one event (none for events that carry nothing diagnosable)."""
     if event.source_kind == "capture":
-        # Capture events carry their codes (decided from the decoded packets) in "finding" data items.
-        attrs = {name: value for name, value in event.data if name and name != "finding"}
-        for name, code in event.data:
-            if name == "finding":
-                entry = catalog.match(code, event.text)
-                yield Finding(event, code, "capture", entry.id if entry else None, dict(attrs))
+        # Capture events carry what the decoder observed; the codes are named here (capture_codes).
+        attrs = capture_attrs(event)
+        for code in capture_codes(event):
+            entry = catalog.match(code, event.text)
+            yield Finding(event, code, "capture", entry.id if entry else None, dict(attrs))
         return
     if is_azuremfa(event):
         yield from _azuremfa_findings(event, catalog)

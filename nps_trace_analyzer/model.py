@@ -129,7 +129,7 @@ class Incident:
     """One failed sign-in attempt (keyed by CID) or one recurring server-level fault."""
 
     id: str
-    kind: str  # "sign-in", "server", "challenge-no-result", "nps-reject", ...
+    kind: str  # "sign-in", "challenge-no-result", "server", "nps-reject", "server-config"
     cid: str | None
     user: str | None
     server: str | None
@@ -148,3 +148,4 @@ class Incident:
     doc_links: list[str]
     evidence: list[Evidence]
     attrs: dict[str, str] = field(default_factory=dict)
+    generic: bool = False  # the primary code matched only a family fallback entry (e.g. any AADSTS<n>)

@@ -22,32 +22,28 @@ from nps_trace_analyzer.cross_source import (
     cross_source_findings,
     extension_traces,
 )
+from nps_trace_analyzer.domain import AZUREMFA_CHANNELS
 from nps_trace_analyzer.exit_codes import DISK_FULL_ERRNOS
 from nps_trace_analyzer.extract.nps_audit import is_nps_audit
 from nps_trace_analyzer.findings import findings_for, is_azuremfa
-from nps_trace_analyzer.incidents import Correlator, IncidentOptions
+from nps_trace_analyzer.incidents import IncidentEngine, IncidentOptions
 from nps_trace_analyzer.intake import IntakeLimits, open_bundle
 from nps_trace_analyzer.model import Event, InputFile
 from nps_trace_analyzer.report.html import write_html
 from nps_trace_analyzer.report.output_dir import staged_report_dir
 from nps_trace_analyzer.report.result import AnalysisResult, to_document
 from nps_trace_analyzer.report.tables import EventsCsv, write_incidents_csv
-from nps_trace_analyzer.sources.registry import Collector, reader_for
+from nps_trace_analyzer.sources.registry import Collector, reader_for, repeated_inputs
 
 Progress = Callable[[str], None]
 EventObserver = Callable[[Event, bool], None]  # (event, False when it repeats another source's event)
-_CHANNEL_ROLES = ("AuthNOptCh", "AuthZOptCh", "AuthZAdminCh", "Security", "System", "Application")
-# Read order matters twice: NPS audit logs (Security.evtx, then its text rendering) come before the extension's
-# logs, so a challenge already answered by a grant is recognised as it is read and never stored (memory follows
-# the failures, not the traffic); and when both Security.evtx and NPS_EventLog.log are present the evtx is the
-# source of findings and the text log's duplicates are only listed.
-_READ_ORDER = {"nps-eventlog-text": 1, "evtx": 2, "iaslog": 3, "registry-dump": 4, "registry-export": 4, "etl": 5}
+_CHANNEL_ROLES = (*AZUREMFA_CHANNELS, "Security", "System", "Application")
 
 
-def _read_rank(inp: InputFile) -> tuple[int, str]:
-    if inp.kind == "evtx" and inp.role in ("Security", "System", ""):
-        return (0, inp.name)
-    return (_READ_ORDER.get(inp.kind, 9), inp.name)
+def _read_order(files: Sequence[InputFile]) -> list[InputFile]:
+    """The order files are read in: by kind and name, only so progress lines are predictable. Results do not
+    depend on it (the incident engine decides once every finding is in; tests shuffle it)."""
+    return sorted(files, key=lambda inp: (inp.kind, inp.name))
 
 
 @dataclass(frozen=True)
@@ -94,19 +90,22 @@ def _settle_role(inp: InputFile) -> None:
 
 @dataclass
 class _Stream:
-    """Where each event goes as it is read: events.csv, the counts, and (through findings) the correlator."""
+    """Where each event goes as it is read: events.csv, the counts, and (through findings) the incident engine."""
 
     catalog: Any
-    correlator: Correlator
+    engine: IncidentEngine
     events_csv: EventsCsv
     counts: StreamCounts = field(default_factory=StreamCounts)
     per_source: Counter[str] = field(default_factory=Counter)
     observer: EventObserver | None = None
+    # Inputs whose reader says they repeat another input (NPS_EventLog.log beside Security.evtx): decided from the
+    # inputs, before reading, so observers see the same flags in any read order.
+    repeats: dict[str, str] = field(default_factory=dict)
 
-    def consume(self, inp: InputFile, event: Event, make_findings: bool) -> None:
+    def consume(self, inp: InputFile, event: Event) -> None:
         self.events_csv.add(event)
         if self.observer is not None:
-            self.observer(event, make_findings)
+            self.observer(event, inp.name not in self.repeats)
         self.per_source[_source_label(inp)] += 1
         counts = self.counts
         if counts.first_time is None or event.time < counts.first_time:
@@ -119,9 +118,8 @@ class _Stream:
             counts.azuremfa_events += 1
             if event.computer:
                 counts.computers[event.computer] += 1
-        if make_findings:
-            for finding in findings_for(event, self.catalog):
-                self.correlator.add(finding)
+        for finding in findings_for(event, self.catalog):
+            self.engine.add(finding)
 
 
 def _note_reader_error(inp: InputFile, exc: Exception, say: Progress) -> None:
@@ -146,7 +144,7 @@ def analyze(
     options = options or AnalyzeOptions()
     say = progress or (lambda _msg: None)
     catalog = load_catalog(options.catalog_paths)
-    correlator = Correlator(catalog, IncidentOptions(join_window=options.join_window))
+    engine = IncidentEngine(catalog, IncidentOptions(join_window=options.join_window))
     collector = Collector()
     notes: list[str] = []
     # Everything is written into a staging folder that replaces out_dir only when complete (report/output_dir.py).
@@ -156,23 +154,17 @@ def analyze(
         EventsCsv(report_paths(staging).events_csv) as events_csv,
     ):
         targets = report_paths(staging)
-        stream = _Stream(catalog, correlator, events_csv, observer=observer)
-        readable = sorted((f for f in bundle.files if reader_for(f.kind) is not None), key=_read_rank)
+        stream = _Stream(catalog, engine, events_csv, observer=observer, repeats=repeated_inputs(bundle.files))
+        readable = _read_order([f for f in bundle.files if reader_for(f.kind) is not None])
         for number, inp in enumerate(readable, 1):
             reader = reader_for(inp.kind)
             assert reader is not None
             say(f"[{number}/{len(readable)}] reading {inp.name} ({inp.kind}, {inp.size:,} bytes)")
-            duplicates_text_log = inp.kind == "nps-eventlog-text" and stream.counts.audit_events["evtx"] > 0
-            if duplicates_text_log:
-                notes.append(
-                    f"{inp.name} repeats the NPS audit events of the Security event log: its events are listed "
-                    "in events.csv but not counted again."
-                )
             try:
                 for kept, event in enumerate(reader(inp, collector), 1):
                     if kept % 250_000 == 0:
                         say(f"    {kept:,} events so far from {inp.name}")
-                    stream.consume(inp, event, make_findings=not duplicates_text_log)
+                    stream.consume(inp, event)
             except OSError as exc:
                 if exc.errno in DISK_FULL_ERRNOS:  # events.csv's disk is full: the run stops
                     raise
@@ -184,10 +176,17 @@ def analyze(
             if not inp.analysed and not inp.reason and reader_for(inp.kind) is None:
                 inp.reason = f"no reader for files of kind '{inp.kind}'"
         say("joining sources and correlating findings into incidents")
-        extra = cross_source_findings(collector, catalog, correlator, stream.counts)
+        extra = cross_source_findings(collector, catalog, stream.counts)
         for finding in extra.findings:
-            correlator.add(finding)
-        incidents = correlator.incidents()
+            engine.add(finding)
+        for user, auth_type in extra.auth_types:
+            engine.add_auth_type(user, auth_type)
+        incidents = engine.incidents()
+        if engine.text_log_repeats_evtx:
+            notes.extend(
+                f"{name} repeats {what}: its events are listed in events.csv but not counted again."
+                for name, what in sorted(stream.repeats.items())
+            )
         result = AnalysisResult(
             bundle_name=bundle.name,
             inputs=list(bundle.files),

@@ -86,6 +86,9 @@ def test_demo_bundle(form: str, tmp_path: Path) -> None:
     assert_diagnosis(doc["incidents"], expected["incidents"])
     assert doc["summary"]["records_skipped"] == 0
     assert {i["role"] for i in doc["inputs"] if i["kind"] == "evtx"} >= {"AuthZOptCh", "Security", "System"}
+    # Capture findings are worded as what the packets show: no server logged them.
+    capture = [i for i in doc["incidents"] if i["primary_code"].startswith("CAPTURE-")]
+    assert capture and all(i["summary"].startswith("The packet capture") for i in capture), capture
     # Every file of the sample is one the analyzer reads: nothing in it shows as "not analysed".
     assert all(i["kind"] not in ("unknown", "text", "skipped") for i in doc["inputs"]), doc["inputs"]
 

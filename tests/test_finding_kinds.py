@@ -19,14 +19,14 @@ NOT_IN_ALL_BUNDLE = {
 
 def test_produced_finding_kinds_are_the_documented_ones(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: set[str] = set()
-    real = pipeline.Correlator
+    real = pipeline.IncidentEngine
 
     class Spy(real):  # type: ignore[misc, valid-type]
         def add(self, finding: Finding) -> None:
             seen.add(finding.kind)
             super().add(finding)
 
-    monkeypatch.setattr(pipeline, "Correlator", Spy)
+    monkeypatch.setattr(pipeline, "IncidentEngine", Spy)
     bundle = generate_bundle(tmp_path / "all", ["all"], seed=5, host="NPS02", day=DEFAULT_DAY, healthy=10)
     pipeline.analyze([bundle], tmp_path / "report")
     assert seen <= set(FINDING_KINDS), seen - set(FINDING_KINDS)

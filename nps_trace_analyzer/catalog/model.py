@@ -66,6 +66,7 @@ class Entry:
     source: tuple[str, ...] = ()
     source_name: str = ""
     message_regexes: tuple[re.Pattern[str], ...] = field(default=(), repr=False, compare=False)
+    roles: tuple[str, ...] = ()  # what the incident rules do with this code (schema.ROLES)
 
     @property
     def pattern_texts(self) -> tuple[str, ...]:
@@ -130,6 +131,7 @@ class Entry:
             "provider_aliases": list(self.provider_aliases),
             "code_pattern": self.code_pattern.pattern if self.code_pattern else None,
             "derived": self.derived,
+            "roles": list(self.roles),
             "generic": self.is_fallback,
             "source_file": self.source_file,
         }

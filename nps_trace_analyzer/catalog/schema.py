@@ -30,6 +30,26 @@ CATEGORIES: tuple[str, ...] = (
 )
 SEVERITIES: tuple[str, ...] = ("critical", "error", "warning", "info")
 AUDIENCES: tuple[str, ...] = ("admin", "end-user", "microsoft-support")
+# What the incident rules do with a code (``roles:`` on an entry). The rules name roles, never codes, so that
+# which code plays which part is written once, here in the catalog data (docs/diagnosis-contract.md).
+ROLES: dict[str, str] = {
+    "challenge": "the extension asked for a one-time code; waits for a result (CHALLENGE_REQUESTED)",
+    "challenge-no-result": "the derived code of a challenge nothing answered",
+    "extension-success": "the extension's own success result: answers a challenge, a healthy sign-in",
+    "grant": "NPS granted access: answers a challenge, never an incident",
+    "extension-reject-reason": "an NPS reject reason meaning the extension rejected: joins the sign-in",
+    "secondary-reject": "the extension ignored an already rejected request: joins the NPS reject",
+    "https-failure": "the HTTPS call to the MFA service failed (TLS): Schannel and capture failures join it",
+    "connect-failure": "the MFA service could not be reached: capture failures join it",
+    "tls-client-failure": "Windows could not build a TLS client credential: joins an https-failure",
+    "needs-code": "the request had no one-time code: a non-PAP protocol in the capture joins it",
+    "session-expired": "the MFA session expired: NAS retransmissions in the capture join it",
+    "capture-protocol": "a capture finding about the RADIUS protocol: evidence only, joins challenges",
+    "nas-retransmission": "the NAS resent its request: one server incident per NAS, joins session-expired",
+    "missing-message-authenticator": "requests without Message-Authenticator: joins proxy-state-rejected",
+    "proxy-state-rejected": "NPS dropped requests with Proxy-State but no Message-Authenticator",
+    "unrecognised": "an event no grammar could place: grouped by its text signature, never by code",
+}
 
 REQUIRED_KEYS: tuple[str, ...] = (
     "code",
@@ -60,6 +80,7 @@ OPTIONAL_KEYS: tuple[str, ...] = (
     "code_pattern",
     "derived",
     "merge",
+    "roles",
 )
 KNOWN_KEYS = frozenset(REQUIRED_KEYS + OPTIONAL_KEYS)
 
@@ -300,6 +321,11 @@ def build_entry(raw: Any, file: str, index: int, family: str = "", *, user: bool
     code_pattern_text = c.text("code_pattern", one_line=True)
     code_pattern = c.regex(code_pattern_text, "code_pattern") if code_pattern_text else None
 
+    roles = c.texts("roles")
+    for role in roles:
+        if role not in ROLES:
+            raise c.fail(f"role '{role}' is not one of: {', '.join(ROLES)}")
+
     regexes = tuple(r for r in (message_regex(m) for m in messages) if r is not None)
     return Entry(
         id=f"{code}#{slug}" if slug else code,
@@ -331,4 +357,5 @@ def build_entry(raw: Any, file: str, index: int, family: str = "", *, user: bool
         code_pattern=code_pattern,
         derived=c.flag("derived"),
         message_regexes=regexes,
+        roles=roles,
     )

@@ -6,13 +6,14 @@ out of the wevtutil text reader, so this module serves both. Empty values are re
 
 from __future__ import annotations
 
+from nps_trace_analyzer.domain import NPS_AUDIT_EVENT_IDS, SECURITY_AUDITING_PROVIDER
 from nps_trace_analyzer.identity import user_key
 from nps_trace_analyzer.model import Event
 
 __all__ = ["is_nps_audit", "nps_audit_fields", "system_code", "user_key"]
 
-SECURITY_PROVIDER = "microsoft-windows-security-auditing"
-NPS_AUDIT_IDS = frozenset(range(6272, 6281))
+SECURITY_PROVIDER = SECURITY_AUDITING_PROVIDER
+NPS_AUDIT_IDS = NPS_AUDIT_EVENT_IDS
 NPS_SYSTEM_PROVIDERS = frozenset({"nps", "ias"})
 SCHANNEL_PROVIDERS = frozenset({"schannel", "microsoft-windows-schannel-events"})
 

@@ -1,6 +1,6 @@
 """Turn captured packets into typed findings: RADIUS exchanges, DNS queries, TCP attempts, TLS handshakes.
 
-Input is a time-ordered stream of :class:`~nps_trace_analyzer.sources.etl.packets.Packet`; only each
+Input is a time-ordered stream of :class:`Frame` (the ETL reader's ``Packet`` is one); only each
 packet's first sighting is used (``Packet.first``), so a frame logged at several NDIS layers or PktMon
 components counts once. Output is a :class:`CaptureSummary` of plain dataclasses that later stages (the
 findings/incidents pipeline, reports) can join with the NPS and extension event logs by time, user and NAS.
@@ -26,8 +26,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Final
+from typing import Final, Protocol
 
+from nps_trace_analyzer.domain import MFA_ENDPOINTS
 from nps_trace_analyzer.net import dns as dnsmod
 from nps_trace_analyzer.net import radius as rad
 from nps_trace_analyzer.net import tcp_tls
@@ -39,23 +40,22 @@ from nps_trace_analyzer.net.frames import (
     Ipv4Reassembler,
     decode_frame,
 )
-from nps_trace_analyzer.sources.etl.packets import Packet
-from nps_trace_analyzer.sources.etl.reader import filetime_to_datetime
+from nps_trace_analyzer.wintime import filetime_to_datetime
 
-MFA_ENDPOINTS: Final = (
-    "login.microsoftonline.com",
-    "login.microsoftonline.us",
-    "login.chinacloudapi.cn",
-    "adnotifications.windowsazure.com",
-    "adnotifications.windowsazure.us",
-    "adnotifications.windowsazure.cn",
-    "strongauthenticationservice.auth.microsoft.com",
-    "strongauthenticationservice.auth.microsoft.us",
-    "strongauthenticationservice.auth.microsoft.cn",
-    "credentials.azure.com",
-    "credentials.azure.us",
-    "credentials.azure.cn",
-)
+
+class Frame(Protocol):
+    """What the summary needs of one captured frame (``sources.etl.packets.Packet`` provides it): net stays free
+    of the readers, which import net to decode what they read."""
+
+    @property
+    def filetime(self) -> int: ...
+    @property
+    def data(self) -> bytes: ...
+    @property
+    def link_type(self) -> int: ...
+    @property
+    def first(self) -> bool: ...
+
 
 #: A DNS/TCP question still unanswered after this many 100 ns ticks (10 s) is reported as unanswered.
 _TICKS_PER_SECOND: Final = 10_000_000
@@ -292,7 +292,7 @@ class CaptureAnalyzer:
         self._tls: dict[tuple[str, int, str, int], TlsHandshake] = {}
         self._names_by_address: dict[str, str] = {}
 
-    def feed(self, packet: Packet) -> None:
+    def feed(self, packet: Frame) -> None:
         """Account for one packet (non-first sightings are ignored)."""
         if not packet.first:
             return
@@ -480,7 +480,7 @@ class CaptureAnalyzer:
         return self.result
 
 
-def summarize(packets: Iterable[Packet]) -> CaptureSummary:
+def summarize(packets: Iterable[Frame]) -> CaptureSummary:
     """Analyse a time-ordered packet stream in one call."""
     analyzer = CaptureAnalyzer()
     for packet in packets:

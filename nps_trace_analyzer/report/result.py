@@ -87,6 +87,7 @@ def _incident_doc(inc: Incident) -> dict[str, Any]:
         "severity": inc.severity,
         "benign": inc.benign,
         "in_catalog": inc.in_catalog,
+        "generic": inc.generic,
         "title": inc.title,
         "summary": inc.summary,
         "steps": list(inc.steps),

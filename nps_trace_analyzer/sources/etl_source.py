@@ -2,7 +2,8 @@
 
 For a packet capture the reader decodes every packet (NDIS-PacketCapture or PktMon), summarises RADIUS, DNS, TCP
 and TLS (:mod:`nps_trace_analyzer.net.capture_summary`), and turns what matters to the NPS extension into events
-that carry their own finding codes in the ``finding`` data item:
+that carry what was observed in ``observed`` data items (``non-pap``, ``tcp-no-answer``...; the findings stage
+names the catalog code of each, :mod:`nps_trace_analyzer.capture_codes`):
 
 - every RADIUS Access-Request exchange (protocol, NAS attributes, response and timing) — evidence rows;
 - DNS, TCP and TLS traffic to the Entra MFA endpoints.
@@ -53,16 +54,16 @@ def radius_events(inp: InputFile, summary: CaptureSummary) -> Iterator[Event]:
     for ex in summary.radius:
         if ex.request_code != 1:
             continue
-        codes: list[str] = []
+        seen: list[str] = []
         protocol = ex.protocol + (
             f" ({ex.eap_type_name})" if ex.protocol == AuthProtocol.EAP and ex.eap_type_name else ""
         )
         if ex.protocol not in (AuthProtocol.PAP, AuthProtocol.NONE, ""):
-            codes.append("CAPTURE-NON-PAP-PROTOCOL")
+            seen.append("non-pap")
         if ex.retransmissions and (ex.answered_after_retry or ex.response_code is None):
-            codes.append("CAPTURE-NAS-RETRANSMISSION")
+            seen.append("nas-retransmission")
         if not ex.has_message_authenticator:
-            codes.append("CAPTURE-NO-MESSAGE-AUTHENTICATOR")
+            seen.append("no-message-authenticator")
         answer = (
             f"answered {ex.response_name} after {ex.response_delay:.1f} s"
             if ex.response_delay is not None
@@ -75,10 +76,10 @@ def radius_events(inp: InputFile, summary: CaptureSummary) -> Iterator[Event]:
         )
         user = ex.user_name or "(none)"
         lines = []
-        if "CAPTURE-NON-PAP-PROTOCOL" in codes:
+        if "non-pap" in seen:
             shown = f"EAP/{ex.eap_type_name}" if ex.protocol == AuthProtocol.EAP and ex.eap_type_name else ex.protocol
             lines.append(f"Access-Request from NAS {ex.nas} user {user}: {shown} (not PAP)")
-        if "CAPTURE-NAS-RETRANSMISSION" in codes:
+        if "nas-retransmission" in seen:
             times = "1 time" if ex.retransmissions == 1 else f"{ex.retransmissions} times"
             outcome = (
                 f"NPS answered after {ex.response_delay:.1f} s with {ex.response_name}"
@@ -89,7 +90,7 @@ def radius_events(inp: InputFile, summary: CaptureSummary) -> Iterator[Event]:
                 f"NAS {ex.nas} retransmitted Access-Request id {ex.identifier} (user {user}) {times}; "
                 f"first retry after {ex.retry_interval or 0:.1f} s; {outcome}"
             )
-        if "CAPTURE-NO-MESSAGE-AUTHENTICATOR" in codes:
+        if "no-message-authenticator" in seen:
             lines.append(
                 f"Access-Request from NAS {ex.nas} user {user} without Message-Authenticator (attribute 80)"
                 f"{'; Proxy-State present' if ex.has_proxy_state else ''}"
@@ -117,7 +118,7 @@ def radius_events(inp: InputFile, summary: CaptureSummary) -> Iterator[Event]:
             ("radius_id", str(ex.identifier)),
             ("authenticator", ex.authenticator),
         ]
-        items += [("finding", code) for code in codes]
+        items += [("observed", name) for name in seen]
         yield _event(inp, ex.request_time, "RADIUS", 1, text, items)
 
 
@@ -142,35 +143,35 @@ def endpoint_events(inp: InputFile, summary: CaptureSummary) -> Iterator[Event]:
             "DNS",
             53,
             text,
-            [("endpoint", query.name), ("finding", "CAPTURE-DNS-FAILURE" if failed else "")],
+            [("endpoint", query.name), ("observed", "dns-failure" if failed else "")],
         )
     for attempt in summary.tcp:
         if not attempt.mfa_endpoint:
             continue
-        code = {"no-answer": "CAPTURE-TCP-NO-ANSWER", "rst": "CAPTURE-TCP-RESET"}.get(attempt.outcome, "")
+        seen_tcp = {"no-answer": "tcp-no-answer", "rst": "tcp-reset"}.get(attempt.outcome, "")
         name = attempt.server_name or attempt.server
         text = (
             f"TCP connection from {attempt.client}:{attempt.client_port} to {name} ({attempt.server}:"
             f"{attempt.server_port}): {attempt.outcome}"
             f"{f', {attempt.syn_retransmissions} SYN retransmission(s)' if attempt.syn_retransmissions else ''}"
         )
-        yield _event(inp, attempt.syn_time, "TCP", 6, text, [("endpoint", name), ("finding", code)])
+        yield _event(inp, attempt.syn_time, "TCP", 6, text, [("endpoint", name), ("observed", seen_tcp)])
     for hs in summary.tls:
         if not hs.mfa_endpoint or hs.client_hello_filetime is None:
             continue
         offered = ", ".join(VERSION_NAMES.get(v, hex(v)) for v in hs.client_versions)
-        codes = []
+        seen_tls = []
         if hs.client_versions and max(hs.client_versions) < _TLS12:
-            codes.append("CAPTURE-TLS-LEGACY-ONLY")
+            seen_tls.append("tls-legacy-only")
         fatal = [name for _sender, name, is_fatal in hs.alerts if is_fatal]
         if fatal:
-            codes.append("CAPTURE-TLS-ALERT")
+            seen_tls.append("tls-alert")
         text = (
             f"TLS ClientHello to {hs.sni or hs.server} offering {offered or '?'}; "
             f"server {hs.server_version_name or 'did not answer'}"
             f"{'; alerts: ' + ', '.join(f'{s} {n}' for s, n, _f in hs.alerts) if hs.alerts else ''}"
         )
-        items = [("endpoint", hs.sni or hs.server)] + [("finding", c) for c in codes]
+        items = [("endpoint", hs.sni or hs.server)] + [("observed", name) for name in seen_tls]
         yield _event(inp, filetime_to_datetime(hs.client_hello_filetime), "TLS", 443, text, items)
 
 

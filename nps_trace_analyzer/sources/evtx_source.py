@@ -27,6 +27,7 @@ from typing import Any
 import evtx
 from lxml import etree
 
+from nps_trace_analyzer.domain import AZUREMFA_CHANNEL_SUFFIXES, AZUREMFA_CHANNELS, NPS_AUDIT_EVENT_IDS
 from nps_trace_analyzer.model import Event, InputFile
 from nps_trace_analyzer.sources.evtx_layout import RecordIds, account, describe_loss, read_layout
 from nps_trace_analyzer.sources.evtx_strings import restore_event, strings_cut_at_nul
@@ -39,9 +40,8 @@ _EVENTID_RE = re.compile(r'"EventID":(?:\{[^}]*\},"#text":)?(\d+)')
 _CHANNEL_RE = re.compile(r'"Channel":"((?:[^"\\]|\\.)*)"')
 _XML_CHANNEL_RE = re.compile(r"<Channel>([^<]*)</Channel>")
 
-NPS_SECURITY_IDS = frozenset(range(6272, 6281))
+NPS_SECURITY_IDS = NPS_AUDIT_EVENT_IDS
 SYSTEM_PROVIDERS = frozenset({"nps", "ias", "schannel", "microsoft-windows-schannel-events"})
-AZUREMFA_CHANNEL_SUFFIXES = ("authnoptch", "authzoptch", "authzadminch")
 #: Data name under which the rendered message of a forwarded event (<RenderingInfo><Message>) is kept.
 RENDERED_MESSAGE = "RenderedMessage"
 
@@ -315,13 +315,12 @@ def read_evtx(inp: InputFile, collector: Collector) -> Iterator[Event]:
 
 
 EVTX_MAGIC = b"ElfFile\x00"
-_CHANNEL_SUFFIXES = ("AuthNOptCh", "AuthZOptCh", "AuthZAdminCh")
 
 
 def evtx_role(name: str) -> str:
     """The channel an .evtx holds, from its file name (the health-check script's ``<HOST>_AuthZOptCh.evtx``...)."""
     base = name.rsplit("/", 1)[-1].lower()
-    for suffix in _CHANNEL_SUFFIXES:
+    for suffix in AZUREMFA_CHANNELS:
         if base.endswith(f"_{suffix.lower()}.evtx") or base == f"{suffix.lower()}.evtx":
             return suffix
     for role in ("Security", "System", "Application"):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from nps_trace_analyzer.domain import NPSEXT_TRACE_CHANNEL
 from nps_trace_analyzer.extract.azuremfa import MfaExtraction
 from nps_trace_analyzer.model import Event, InputFile
 from nps_trace_analyzer.sources.etl.npsext import (
@@ -33,7 +34,7 @@ from nps_trace_analyzer.sources.etl.npsext import (
 from nps_trace_analyzer.sources.etl.reader import EtlReader
 from nps_trace_analyzer.sources.registry import Artifact, Collector
 
-CHANNEL = "NPSExtension.etl"
+CHANNEL = NPSEXT_TRACE_CHANNEL
 #: The summary of each NPSExtension.etl (counts, timeline, matches, notes) for the report.
 NPSEXT_SUMMARY: Artifact[NpsExtTrace] = Artifact("npsext", NpsExtTrace)
 MAX_WARNINGS = 50

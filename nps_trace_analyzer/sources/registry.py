@@ -19,7 +19,7 @@ from __future__ import annotations
 import fnmatch
 import importlib
 import pkgutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Generic, TypeVar
@@ -125,7 +125,8 @@ class ReaderSpec:
     structured text (30), then looser text shapes (60). ``name_patterns`` (shell patterns, case-insensitive) and
     ``signature`` only explain a file whose name promises this kind but whose content nothing recognised.
     ``contributes`` says, in one line, what the reader adds to the report; ``artifacts`` are the typed side
-    results it hands to the :class:`Collector`.
+    results it hands to the :class:`Collector`. ``repeats``, given all the bundle's inputs, names what a file of
+    this kind merely repeats ("" when nothing): its events are then listed but not counted or diagnosed again.
     """
 
     kind: str
@@ -136,6 +137,7 @@ class ReaderSpec:
     name_patterns: tuple[str, ...] = ()
     signature: str = ""
     artifacts: tuple[Artifact[Any], ...] = ()
+    repeats: Callable[[Sequence[InputFile]], str] | None = None
 
 
 _READERS: dict[str, ReaderSpec] = {}
@@ -174,6 +176,17 @@ def reader_for(kind: str) -> Reader | None:
     """The function that reads files of ``kind`` (None when no reader reads that kind)."""
     spec = reader_spec(kind)
     return None if spec is None else spec.read
+
+
+def repeated_inputs(files: Sequence[InputFile]) -> dict[str, str]:
+    """``{input name: what it repeats}`` for the inputs whose reader says they only repeat another input."""
+    out: dict[str, str] = {}
+    for inp in files:
+        spec = reader_spec(inp.kind)
+        what = spec.repeats(files) if spec is not None and spec.repeats is not None else ""
+        if what:
+            out[inp.name] = what
+    return out
 
 
 def sniff(name: str, head: bytes, size: int) -> Identity | None:

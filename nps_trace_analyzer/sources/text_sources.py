@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from nps_trace_analyzer.model import Event, InputFile
 from nps_trace_analyzer.sources.iaslog import RadiusLogRecord, read_nps_log, to_events
@@ -95,6 +95,12 @@ def sniff_iaslog(file: Sniffed) -> Identity | None:
     return None
 
 
+def _repeats_security_log(files: Sequence[InputFile]) -> str:
+    """NPS_EventLog.log is the text rendering of the Security log: with Security.evtx present it adds nothing."""
+    has_security_evtx = any(f.kind == "evtx" and f.role == "Security" for f in files)
+    return "the NPS audit events of the Security event log" if has_security_evtx else ""
+
+
 NPS_EVENTLOG_TEXT = register_reader(
     ReaderSpec(
         kind="nps-eventlog-text",
@@ -104,6 +110,7 @@ NPS_EVENTLOG_TEXT = register_reader(
         name_patterns=("NPS_EventLog.log",),
         signature="wevtutil text (Event[n]: blocks)",
         contributes="Security 6272-6274 events from NPS_EventLog.log, the same as Security.evtx gives",
+        repeats=_repeats_security_log,
     )
 )
 REGISTRY_EXPORT = register_reader(

@@ -289,14 +289,16 @@ class BuildContext:
         *,
         registry_key: str | None = None,
         nas: str | None = None,
+        distinct: str = "",
     ) -> None:
         """A server-level incident; repeated occurrences of the same fault are one incident.
 
         ``nas`` (the RADIUS client's address) for capture findings, which the contract makes one incident per
-        client: two clients with the same fault are two incidents.
+        client: two clients with the same fault are two incidents. ``distinct`` names faults the contract keeps
+        apart although they share a code (unrecognised events with different wording).
         """
         entry = self._entry("server", primary, codes, registry_key)
-        key = (self.computer, primary, str(entry["category"]), nas or "")
+        key = (self.computer, primary, str(entry["category"]), f"{nas or ''}{distinct}")
         if key in self._server_seen:
             return
         self._server_seen.add(key)

@@ -56,6 +56,7 @@ _TABLE: dict[str, tuple[str, bool]] = {
     "AuthenticationThrottled": ("not-an-error", True),
     "AuthenticationMethodLimitReached": ("not-an-error", True),
     "CHALLENGE_REQUESTED": ("not-an-error", True),
+    "Success": ("not-an-error", True),  # answers a challenge (issue #9, class 1); never an incident by itself
     "CHALLENGE_NO_RESULT": ("configuration", False),
     "SECONDARY_AUTH_ACCESS_REJECT": ("primary-auth", False),
     "SECONDARY_AUTH_ACCESS_CHALLENGE": ("not-an-error", True),

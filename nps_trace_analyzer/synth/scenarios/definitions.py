@@ -467,6 +467,11 @@ SCENARIOS: tuple[Scenario, ...] = (
 # Scenarios kept in modules of their own, after the table above.
 SCENARIOS += AADSTS_FAMILY_SCENARIOS
 
+# Scenario groups kept in modules of their own (imported here, after Scenario and _s exist).
+from nps_trace_analyzer.synth.scenarios import failure_classes  # noqa: E402
+
+SCENARIOS = SCENARIOS + failure_classes.scenarios()  # type: ignore[operator]
+
 BY_NAME: dict[str, Scenario] = {scenario.name: scenario for scenario in SCENARIOS}
 
 # Named selections accepted wherever scenario names are: "all", and the committed demo day.
