@@ -95,12 +95,15 @@ def _accounting(collector: Collector, catalog: CatalogLike, counts: StreamCounts
         out.notes.append("NPS accounting-log rejects are not counted again: the Security audit events cover them.")
         return
     for tx in transactions:
-        if tx.outcome != "reject" or tx.reason_code is None or tx.response is None:
+        # Rejects are findings; so are accepts (reason 0, "success"): with auditing off they are the only record
+        # that a challenged sign-in was granted, and the catalog marks them benign (no incident).
+        reason = 0 if tx.outcome == "accept" and tx.reason_code is None else tx.reason_code
+        if tx.outcome not in ("reject", "accept") or reason is None or tx.response is None:
             continue
         event = next(to_events([tx.response]))
-        code = f"NPS-REASON-{tx.reason_code}"
-        entry = catalog.by_reason_code(tx.reason_code)
-        attrs = {"user": tx.user, "reason_code": str(tx.reason_code), "server": tx.response.server or ""}
+        code = f"NPS-REASON-{reason}"
+        entry = catalog.by_reason_code(reason)
+        attrs = {"user": tx.user, "reason_code": str(reason), "server": tx.response.server or ""}
         if tx.auth_type_name:
             attrs["auth_type"] = tx.auth_type_name
         out.findings.append(Finding(event, code, "nps-audit", entry.id if entry else None, attrs))

@@ -21,6 +21,9 @@ NPS_DISCARDED_EVENT_ID: Final = 6274
 #: Security events whose reason code says why NPS refused a request.
 NPS_REJECT_EVENT_IDS: Final = frozenset({NPS_DENIED_EVENT_ID, NPS_DISCARDED_EVENT_ID})
 SECURITY_AUDITING_PROVIDER: Final = "microsoft-windows-security-auditing"
+#: System-log providers of NPS ("NPS"; "IAS" on Server 2003 and in accounting rows) and of Schannel, lower case.
+NPS_SYSTEM_PROVIDERS: Final = frozenset({"nps", "ias"})
+SCHANNEL_PROVIDERS: Final = frozenset({"schannel", "microsoft-windows-schannel-events"})
 
 # --- the extension's channels and trace -----------------------------------------------------------------------
 

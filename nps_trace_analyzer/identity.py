@@ -3,14 +3,20 @@ the Windows account (``CONTOSO\\alice``, ``contoso.com/Users/alice``). The local
 
 from __future__ import annotations
 
+# Wrappers copies put around a name: quotes (also typographic) and angle brackets ("'alice'", "<alice>").
+_WRAPPERS = "'\"\u2018\u2019\u201c\u201d<>[]"
+
 
 def user_key(user: str | None) -> str:
-    """``CONTOSO\\alice``, ``contoso.com/Users/alice``, ``alice@contoso.com`` -> ``alice``.
+    """``CONTOSO\\alice``, ``contoso.com/Users/alice``, ``alice@contoso.com``, ``ALICE@CONTOSO.COM`` -> ``alice``.
 
-    Collisions across domains are possible but rare within one NPS server's day; the join windows keep them apart.
+    Case-insensitive the way Windows compares account names: ``casefold`` also folds non-ASCII letters (``ß``,
+    Greek sigma) that ``lower`` keeps apart. Windows writes ``-`` for "no user": no key. Collisions across domains
+    are possible but rare within one NPS server's day; the join windows keep them apart.
     """
     if not user:
         return ""
-    value = user.strip().strip("'\"")
+    value = user.strip().strip(_WRAPPERS).strip()
     value = value.rsplit("\\", 1)[-1].rsplit("/", 1)[-1]
-    return value.split("@", 1)[0].lower()
+    value = value.split("@", 1)[0].strip()
+    return "" if value in ("", "-") else value.casefold()

@@ -78,8 +78,9 @@ def _source_label(inp: InputFile) -> str:
 
 
 def _settle_role(inp: InputFile) -> None:
-    """Give an EVTX file whose name said nothing a role from the channel most of its records came from."""
-    if inp.role or not inp.channels:
+    """Give an EVTX file the role of the channel most of its records came from: the records decide, the name
+    (which an admin may have changed, "System.evtx" holding Security) only stands when they name no known log."""
+    if not inp.channels:
         return
     channel = max(sorted(inp.channels), key=lambda c: inp.channels[c])
     for role in _CHANNEL_ROLES:

@@ -31,6 +31,7 @@ LAYERS: dict[str, int] = {
     "exit_codes": 0,
     "interrupt": 0,
     "domain": 0,
+    "nps_audit_layout": 0,
     "catalog": 0,
     "net": 0,
     # stages

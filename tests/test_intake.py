@@ -31,6 +31,37 @@ def test_identify_by_content_not_name() -> None:
     assert identify("IN2403.log", db, len(db)).kind == "iaslog"
 
 
+@pytest.mark.parametrize(
+    ("name", "role"),
+    [
+        # Windows' own file names in C:\\Windows\\System32\\winevt\\Logs ("/" of the channel written as %4)
+        ("Microsoft-AzureMfa-AuthZ%4AuthZOptCh.evtx", "AuthZOptCh"),
+        ("Microsoft-AzureMfa-AuthZ%4AuthZAdminCh.evtx", "AuthZAdminCh"),
+        ("Microsoft-AzureMfa-AuthN%4AuthNOptCh.evtx", "AuthNOptCh"),
+        ("Security.evtx", "Security"),
+        ("System.evtx", "System"),
+        ("SECURITY.EVTX", "Security"),
+        ("security.evtx", "Security"),
+        # the health-check script's names, other separators, host prefix or suffix
+        ("NPS01_AuthZOptCh.evtx", "AuthZOptCh"),
+        ("nps01-authzoptch.evtx", "AuthZOptCh"),
+        ("C:/NPS/NPS01 AuthZOptCh.evtx", "AuthZOptCh"),
+        ("NPS01_Security.evtx", "Security"),
+        ("System_NPS01.evtx", "System"),
+        ("export1.evtx", ""),  # nothing in the name: the records decide (pipeline settles the role)
+        ("SystemHealth.evtx", ""),  # a word that merely starts like a log name is not that log
+    ],
+)
+def test_evtx_role_from_windows_and_bundle_names(name: str, role: str) -> None:
+    assert identify(name, EVTX_HEAD, 4096).role == role
+
+
+def test_evtx_role_from_content_beats_the_name() -> None:
+    # An AzureMfa channel named in the first record (UTF-16 as EVTX stores strings) wins over "Security.evtx".
+    head = EVTX_HEAD.ljust(5000, b"\x00") + "Microsoft-AzureMfa-AuthZ/AuthZOptCh".encode("utf-16-le")
+    assert identify("Security.evtx", head, 65536).role == "AuthZOptCh"
+
+
 def test_folder_lists_every_file(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "notes.txt").write_text("hello")

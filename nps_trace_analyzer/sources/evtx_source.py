@@ -317,21 +317,47 @@ def read_evtx(inp: InputFile, collector: Collector) -> Iterator[Event]:
 EVTX_MAGIC = b"ElfFile\x00"
 
 
-def evtx_role(name: str) -> str:
-    """The channel an .evtx holds, from its file name (the health-check script's ``<HOST>_AuthZOptCh.evtx``...)."""
-    base = name.rsplit("/", 1)[-1].lower()
+_NAME_TOKEN_RE = re.compile(r"%4|[\s_.\-/\\]+")
+
+
+def _channel_in_head(head: bytes) -> str:
+    """An AzureMfa channel named inside the first record (UTF-16, as the record's Channel value is stored).
+
+    Content beats the name: an admin may save ``AuthZOptCh`` events as ``Security.evtx``. Security and System
+    cannot be told this way (both words are also element names of every record); the reader settles those
+    from the records' channel after reading.
+    """
     for suffix in AZUREMFA_CHANNELS:
-        if base.endswith(f"_{suffix.lower()}.evtx") or base == f"{suffix.lower()}.evtx":
+        if suffix.encode("utf-16-le") in head[4096:]:
+            return suffix
+    return ""
+
+
+def evtx_role(name: str, head: bytes = b"") -> str:
+    """Role of an .evtx from its content, else from its name in any of the forms a bundle uses.
+
+    Names seen: the health-check script's ``<HOST>_AuthZOptCh.evtx``; Windows' own file names copied from
+    ``C:\\Windows\\System32\\winevt\\Logs`` (``Microsoft-AzureMfa-AuthZ%4AuthZOptCh.evtx``, ``Security.evtx``); the
+    same with a host prefix or suffix, other separators, any case.
+    """
+    from_content = _channel_in_head(head)
+    if from_content:
+        return from_content
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    stem = base[: -len(".evtx")] if base.lower().endswith(".evtx") else base
+    tokens = [t.lower() for t in _NAME_TOKEN_RE.split(stem) if t]
+    for suffix in AZUREMFA_CHANNELS:
+        if suffix.lower() in tokens:
             return suffix
     for role in ("Security", "System", "Application"):
-        if base.startswith(role.lower()):
+        if role.lower() in tokens:
             return role
     return ""
 
 
 def sniff_evtx(file: Sniffed) -> Identity | None:
     """An EVTX file starts with its signature, whatever it is called."""
-    return Identity("evtx", evtx_role(file.name)) if file.head.startswith(EVTX_MAGIC) else None
+    return Identity("evtx", evtx_role(file.name, file.head)) if file.head.startswith(EVTX_MAGIC) else None
 
 
 READER = register_reader(

@@ -24,6 +24,12 @@ Layout of the file (wevtutil's text format)::
     User:
         Security ID:            CONTOSO\\alice
 
+The same reader takes Event Viewer's "Copy details as text" layout (what forum posts and pasted files hold):
+the same header labels without the ``Event[N]:`` line, and often an ``Event Xml:`` section whose EventData and
+UTC ``TimeCreated`` are used in preference to the rendered text. Output in another display language is reported
+as not supported (with the ``/l:en-US`` export hint) rather than misread. PowerShell's ``Get-WinEvent |
+Format-List`` output (``TimeCreated : ...``, ``Id : 6273``, ``Message : ...``) is read the same way.
+
 Times: older wevtutil builds print the server's *local* time with no zone (``2024-05-02T10:11:12.123``);
 newer ones print UTC with ``Z`` (``2022-11-16T14:54:13.2270000Z``). A time without an offset is taken as UTC
 and the stats carry one warning saying so: the times may be shifted by the server's UTC offset.
@@ -38,198 +44,32 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from functools import lru_cache
 from pathlib import Path
 
+from lxml import etree
+
 from nps_trace_analyzer.model import Event
+from nps_trace_analyzer.nps_audit_layout import (
+    OPTIONAL_NAMES,
+    SECTIONS,
+    TEMPLATES,
+    data_order,
+    lookup_label,
+    norm_label,
+)
 from nps_trace_analyzer.sources.text_decode import DEFAULT_MAX_BYTES, TextReadStats, load_text
 
 FORMAT_NAME = "wevtutil-text"
+_XML_PARSER = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
 SECURITY_PROVIDER = "Microsoft-Windows-Security-Auditing"
-
-# --- the rendered templates (declarative; the synth writer renders from the same tables) -------------------
-
-
-@dataclass(frozen=True)
-class Template:
-    """How Windows renders one NPS audit event: title, intro lines, then ``(section, [(label, name)])``."""
-
-    title: str
-    intro: tuple[str, ...]
-    sections: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
-
-    def names(self) -> tuple[str, ...]:
-        """EventData names in EventData order (see :data:`DATA_ORDER`)."""
-        return tuple(name for _s, items in self.sections for _l, name in items)
-
-
-_USER = (
-    "User",
-    (
-        ("Security ID", "SubjectUserSid"),
-        ("Account Name", "SubjectUserName"),
-        ("Account Domain", "SubjectDomainName"),
-        ("Fully Qualified Account Name", "FullyQualifiedSubjectUserName"),
-    ),
-)
-_CLIENT_MACHINE = (
-    "Client Machine",
-    (
-        ("Security ID", "SubjectMachineSID"),
-        ("Account Name", "SubjectMachineName"),
-        ("Fully Qualified Account Name", "FullyQualifiedSubjectMachineName"),
-        ("OS-Version", "MachineInventory"),
-        ("Called Station Identifier", "CalledStationID"),
-        ("Calling Station Identifier", "CallingStationID"),
-    ),
-)
-_NAS = (
-    "NAS",
-    (
-        ("NAS IPv4 Address", "NASIPv4Address"),
-        ("NAS IPv6 Address", "NASIPv6Address"),
-        ("NAS Identifier", "NASIdentifier"),
-        ("NAS Port-Type", "NASPortType"),
-        ("NAS Port", "NASPort"),
-    ),
-)
-_RADIUS_CLIENT = (
-    "RADIUS Client",
-    (("Client Friendly Name", "ClientName"), ("Client IP Address", "ClientIPAddress")),
-)
-_AUTH_BASE = (
-    ("Connection Request Policy Name", "ProxyPolicyName"),
-    ("Network Policy Name", "NetworkPolicyName"),
-    ("Authentication Provider", "AuthenticationProvider"),
-    ("Authentication Server", "AuthenticationServer"),
-    ("Authentication Type", "AuthenticationType"),
-    ("EAP Type", "EAPType"),
-    ("Account Session Identifier", "AccountSessionIdentifier"),
-)
-_AUTH_REJECT = (
-    "Authentication Details",
-    (*_AUTH_BASE, ("Logging Results", "LoggingResult"), ("Reason Code", "ReasonCode"), ("Reason", "Reason")),
-)
-_AUTH_GRANT = ("Authentication Details", (*_AUTH_BASE, ("Logging Results", "LoggingResult")))
-_AUTH_NAP = ("Authentication Details", _AUTH_BASE)
-_QUARANTINE_GRANT = (
-    "Quarantine Information",
-    (("Result", "QuarantineState"), ("Session Identifier", "QuarantineSessionIdentifier")),
-)
-# NAP-era events (6276-6278; NAP was removed in Server 2016): names from the Security-event schema, order and
-# labels from the 2008 templates. Best effort: no real sample was available.
-_QUARANTINE_NAP = (
-    "Quarantine Information",
-    (
-        ("Result", "QuarantineState"),
-        ("Extended-Result", "ExtendedQuarantineState"),
-        ("Session Identifier", "QuarantineSessionID"),
-        ("Help URL", "QuarantineHelpURL"),
-        ("System Health Validator Result(s)", "QuarantineSystemHealthResult"),
-    ),
-)
-_QUARANTINE_PROBATION = (
-    "Quarantine Information",
-    (*_QUARANTINE_NAP[1], ("Quarantine Grace Time", "QuarantineGraceTime")),
-)
-_CONTACT = ("Contact the Network Policy Server administrator for more information.",)
-_REQUEST_SECTIONS = (_USER, _CLIENT_MACHINE, _NAS, _RADIUS_CLIENT)
-
-TEMPLATES: dict[int, Template] = {
-    6272: Template(
-        "Network Policy Server granted access to a user.", (), (*_REQUEST_SECTIONS, _AUTH_GRANT, _QUARANTINE_GRANT)
-    ),
-    6273: Template("Network Policy Server denied access to a user.", _CONTACT, (*_REQUEST_SECTIONS, _AUTH_REJECT)),
-    6274: Template(
-        "Network Policy Server discarded the request for a user.", _CONTACT, (*_REQUEST_SECTIONS, _AUTH_REJECT)
-    ),
-    6275: Template(
-        "Network Policy Server discarded the accounting request for a user.",
-        _CONTACT,
-        (*_REQUEST_SECTIONS, _AUTH_REJECT),
-    ),
-    6276: Template(
-        "Network Policy Server quarantined a user.", _CONTACT, (*_REQUEST_SECTIONS, _AUTH_NAP, _QUARANTINE_NAP)
-    ),
-    6277: Template(
-        "Network Policy Server granted access to a user but put it on probation because the host did not meet "
-        "the defined health policy.",
-        (),
-        (*_REQUEST_SECTIONS, _AUTH_NAP, _QUARANTINE_PROBATION),
-    ),
-    6278: Template(
-        "Network Policy Server granted full access to a user because the host met the defined health policy.",
-        (),
-        (*_REQUEST_SECTIONS, _AUTH_NAP, _QUARANTINE_NAP),
-    ),
-    6279: Template(
-        "Network Policy Server locked the user account due to repeated failed authentication attempts.", (), (_USER,)
-    ),
-    6280: Template("Network Policy Server unlocked the user account.", (), (_USER,)),
-}
-
-# EventData order differs from the text order in one place: LoggingResult comes last (real 6272/6273 XML).
-_TAIL_LAST = ("LoggingResult",)
-
-
-@lru_cache(maxsize=64)
-def data_order(event_id: int) -> tuple[str, ...]:
-    """The EventData names of ``event_id`` in the order the Security .evtx holds them ("" if unknown)."""
-    template = TEMPLATES.get(event_id)
-    if template is None:
-        return ()
-    names = [n for n in template.names() if n not in _TAIL_LAST]
-    return (*names, *(n for n in _TAIL_LAST if n in template.names()))
-
-
-LABEL_ALIASES = {
-    "proxy policy name": "connection request policy name",  # Server 2008 wording
-    "logging result": "logging results",
-    "nas port type": "nas port-type",
-    "os version": "os-version",
-}
-
-
-@lru_cache(maxsize=4096)
-def _norm(label: str) -> str:
-    text = re.sub(r"\s+", " ", label.strip().rstrip(":").strip()).lower()
-    return LABEL_ALIASES.get(text, text)
-
-
-def _section_maps() -> tuple[dict[int, dict[tuple[str, str], str]], dict[tuple[str, str], str], set[str]]:
-    """Per event id and generic (section, label) -> name maps, plus the set of known section titles."""
-    per_id: dict[int, dict[tuple[str, str], str]] = {}
-    generic: dict[tuple[str, str], str] = {}
-    sections: set[str] = set()
-    for event_id, template in TEMPLATES.items():
-        mapping: dict[tuple[str, str], str] = {}
-        for section, items in template.sections:
-            sections.add(_norm(section))
-            for label, name in items:
-                mapping[(_norm(section), _norm(label))] = name
-                generic.setdefault((_norm(section), _norm(label)), name)
-        per_id[event_id] = mapping
-    return per_id, generic, sections
-
-
-_PER_ID_MAP, _GENERIC_MAP, _SECTIONS = _section_maps()
-
-
-def _unambiguous_labels() -> dict[str, str]:
-    """Labels that mean one name whatever the section (used when a label turns up outside its section)."""
-    seen: dict[str, set[str]] = {}
-    for (_section, label), name in _GENERIC_MAP.items():
-        seen.setdefault(label, set()).add(name)
-    return {label: next(iter(names)) for label, names in seen.items() if len(names) == 1}
-
-
-_LABEL_ONLY_MAP = _unambiguous_labels()
 
 # --- the wevtutil block grammar ---------------------------------------------------------------------------
 
-BLOCK_RE = re.compile(r"^\s*Event\[(\d+)\]\s*:?\s*$")
+# "Event[0]:" in English; other display languages translate the word ("Ereignis[0]:"?), so any word is a block
+# start and the header labels then tell whether the block is readable (see NOT_ENGLISH).
+BLOCK_RE = re.compile(r"^\s*([^\W\d_][\w-]{0,30})\[(\d+)\]\s*:?\s*$")
 HEADER_RE = re.compile(r"^\s*([A-Za-z][A-Za-z ]*?)\s*:\s?(.*?)\s*$")
 FIELD_RE = re.compile(r"^\s*([^:\t]*[^:\s])\s*:(?:[ \t]+(.*?))?\s*$")
 HEADER_FIELDS = {
@@ -257,14 +97,21 @@ LEVELS = {"critical": 1, "error": 2, "warning": 3, "information": 4, "verbose": 
 _DATE_RE = re.compile(
     r"^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d+))?\s*(Z|[+-]\d\d:?\d\d)?$", re.IGNORECASE
 )
-_US_DATE_RE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})\s+(\d{1,2}):(\d\d):(\d\d)\s*([AP]M)?$", re.IGNORECASE)
+_US_DATE_RE = re.compile(
+    r"^(\d{1,2})([/.])(\d{1,2})[/.](\d{4}),?\s+(\d{1,2}):(\d\d):(\d\d)(?:[.,](\d+))?\s*([AP]\.?M\.?)?$", re.IGNORECASE
+)
+NOT_ENGLISH = (
+    "is not in English: wevtutil's output in another display language is not supported (its header labels and "
+    "messages cannot be read safely). Export again with English text: wevtutil qe Security /f:text /l:en-US ..."
+)
 
 
 def parse_wevtutil_date(text: str) -> tuple[datetime, bool] | None:
     """Parse a wevtutil ``Date:`` value into UTC; the bool says whether the text carried a zone/offset.
 
-    Accepts ``2024-05-02T10:11:12.123``, ``...2270000Z``, ``...+02:00`` and the US ``5/2/2024 10:11:12 AM``
-    that PowerShell renderings use. Returns None when the value is not a date.
+    Accepts ``2024-05-02T10:11:12.123``, ``...2270000Z``, ``...+02:00``, the US ``5/2/2024 10:11:12 AM`` that
+    PowerShell renderings use and the day-first ``02.05.2024 10:11:12`` / ``25/12/2024 10:11:12`` of European
+    ones (``3/4/2024`` stays US: month first). Returns None when the value is not a date.
     """
     value = text.strip()
     m = _DATE_RE.match(value)
@@ -284,13 +131,19 @@ def parse_wevtutil_date(text: str) -> tuple[datetime, bool] | None:
             return (when - sign * offset).replace(tzinfo=timezone.utc), True
         m = _US_DATE_RE.match(value)
         if m:
-            month, day, year, hour, minute, second = (int(g) for g in m.groups()[:6])
-            ampm = (m.group(7) or "").upper()
+            first, sep, second_part, year = int(m.group(1)), m.group(2), int(m.group(3)), int(m.group(4))
+            hour, minute, second = int(m.group(5)), int(m.group(6)), int(m.group(7))
+            micro = int((m.group(8) or "0")[:6].ljust(6, "0"))
+            ampm = (m.group(9) or "").upper().replace(".", "")
+            # US month/day unless the text cannot be that: dotted dates (12.03.2025) and a first number above 12
+            # are day first, as European renderings write them.
+            day_first = sep == "." or first > 12
+            month, day = (second_part, first) if day_first else (first, second_part)
             if ampm == "PM" and hour < 12:
                 hour += 12
             elif ampm == "AM" and hour == 12:
                 hour = 0
-            return datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc), False
+            return datetime(year, month, day, hour, minute, second, micro, tzinfo=timezone.utc), False
     except ValueError:
         return None
     return None
@@ -303,25 +156,53 @@ class _Block:
     header: dict[str, str]
     description: list[str]
     garbage: list[str]
+    word: str = "Event"
+    xml: list[str] = field(default_factory=list)
+
+
+_LOG_NAME_RE = re.compile(r"^\s*Log Name\s*:", re.IGNORECASE)
+_EVENT_XML_RE = re.compile(r"^\s*Event Xml\s*:\s*$", re.IGNORECASE)
 
 
 def _split_blocks(lines: list[str], stats: TextReadStats) -> Iterator[_Block]:
-    """Cut the file into ``Event[N]`` blocks; lines before the first block are counted as skipped."""
+    """Cut the file into event blocks; lines before the first block are counted as skipped.
+
+    Two layouts: wevtutil's ``Event[N]:`` blocks, and Event Viewer's "Copy details as text" (what forum posts
+    and pasted files hold), where each event starts at its ``Log Name:`` line and may end with an ``Event Xml:``
+    section carrying the record's XML. A ``Log Name:`` line starts a new event only outside a wevtutil file.
+    """
     block: _Block | None = None
+    block_word: str | None = None
     in_description = False
+    in_xml = False
+    copies = 0
     for number, raw in enumerate(lines, start=1):
         line = raw.rstrip("\r\n")
         m = BLOCK_RE.match(line)
-        if m:
+        if m and (block_word is None or m.group(1) == block_word):  # every block of one file uses one word
+            block_word = m.group(1)
             if block is not None:
                 yield block
-            block = _Block(int(m.group(1)), number, {}, [], [])
-            in_description = False
+            block = _Block(int(m.group(2)), number, {}, [], [], block_word)
+            in_description = in_xml = False
             continue
+        if block_word is None and _LOG_NAME_RE.match(line) and not in_xml:
+            if block is not None:
+                yield block
+            block = _Block(copies, number, {}, [], [], "Event")
+            copies += 1
+            in_description = False
         if block is None:
             if line.strip():
                 stats.lines_skipped += 1
                 stats.warn(f"line {number}: text outside any Event[N] block skipped: {line.strip()[:80]!r}")
+            continue
+        if in_xml:
+            block.xml.append(line)
+            in_xml = "</Event>" not in line
+            continue
+        if _EVENT_XML_RE.match(line):
+            in_description, in_xml = False, True
             continue
         if in_description:
             block.description.append(line)
@@ -343,13 +224,80 @@ def _split_blocks(lines: list[str], stats: TextReadStats) -> Iterator[_Block]:
         yield block
 
 
-def _lookup(event_id: int, section: str, label: str) -> str | None:
-    """EventData name of a rendered label: exact (section, label) first, then a label unique to one name."""
-    return (
-        _PER_ID_MAP.get(event_id, {}).get((section, label))
-        or _GENERIC_MAP.get((section, label))
-        or _LABEL_ONLY_MAP.get(label)
-    )
+# PowerShell's ``Get-WinEvent | Format-List`` (default view or ``fl *``): "Name : value" at column 0, the Message
+# continued on lines indented to the value column. Property names -> our header keys.
+FORMAT_LIST_FIELDS = {
+    "timecreated": "date",
+    "providername": "source",
+    "id": "event_id",
+    "message": "description",
+    "logname": "log_name",
+    "machinename": "computer",
+    "leveldisplayname": "level",
+    "keywordsdisplaynames": "keyword",
+    "taskdisplayname": "task",
+    "recordid": "record_id",
+}
+_FL_LINE_RE = re.compile(r"^([A-Za-z]+)\s*:(?:\s(.*))?$")
+
+
+def is_format_list(lines: list[str]) -> bool:
+    """Does the text start like ``Get-WinEvent | Format-List`` output (a known property at column 0)?"""
+    for line in lines[:50]:
+        if line.strip():
+            m = _FL_LINE_RE.match(line.rstrip())
+            return bool(m and m.group(1).lower() in FORMAT_LIST_FIELDS)
+    return False
+
+
+def _split_format_list(lines: list[str]) -> Iterator[_Block]:
+    """Blocks of Format-List output: a property seen twice starts the next event, whatever the property order."""
+    block: _Block | None = None
+    count = 0
+    in_message = False
+    for number, raw in enumerate(lines, start=1):
+        line = raw.rstrip("\r\n")
+        m = _FL_LINE_RE.match(line) if line[:1].strip() else None
+        if m:
+            key = FORMAT_LIST_FIELDS.get(m.group(1).lower())
+            if key is not None and (block is None or key in block.header):
+                if block is not None:
+                    yield block
+                block = _Block(count, number, {}, [], [], "Event")
+                count += 1
+            in_message = key == "description"
+            if block is not None and key is not None:
+                block.header[key] = "" if in_message else (m.group(2) or "").strip()
+                if in_message and (m.group(2) or "").strip():
+                    block.description.append(m.group(2).strip())
+            continue
+        if block is not None and in_message:
+            block.description.append(line.strip(" "))  # the value-column indent; tabs inside stay
+    if block is not None:
+        yield block
+
+
+def _xml_items(xml_lines: list[str]) -> tuple[list[tuple[str | None, str]], datetime | None]:
+    """EventData items and the UTC ``TimeCreated`` of an ``Event Xml:`` section (empty when unreadable)."""
+    text = "\n".join(xml_lines).strip()
+    if not text:
+        return [], None
+    try:
+        root = etree.fromstring(text.encode("utf-8"), _XML_PARSER)
+    except (etree.LxmlError, ValueError):
+        return [], None
+    if root is None:
+        return [], None
+    items: list[tuple[str | None, str]] = []
+    when: datetime | None = None
+    for node in root.iter():
+        tag = node.tag.split("}", 1)[-1] if isinstance(node.tag, str) else ""
+        if tag == "Data":
+            items.append((node.get("Name"), (node.text or "").strip()))
+        elif tag == "TimeCreated" and node.get("SystemTime"):
+            parsed = parse_wevtutil_date(node.get("SystemTime", "").replace(" ", "T"))
+            when = parsed[0] if parsed else None
+    return items, when
 
 
 def _parse_description(event_id: int, lines: list[str], where: str, stats: TextReadStats) -> list[tuple[str, str]]:
@@ -372,11 +320,11 @@ def _parse_description(event_id: int, lines: list[str], where: str, stats: TextR
                 stats.lines_skipped += 1
                 stats.warn(f"{where}: line without a label skipped: {line.strip()[:80]!r}")
             continue
-        label, value = _norm(m.group(1)), (m.group(2) or "").strip()
-        if not value and label in _SECTIONS:
+        label, value = norm_label(m.group(1)), (m.group(2) or "").strip()
+        if not value and label in SECTIONS:
             section = label
             continue
-        name = _lookup(event_id, section, label)
+        name = lookup_label(event_id, section, label)
         if name is None:
             stats.lines_skipped += 1
             if not value:
@@ -407,20 +355,40 @@ def _level(header: dict[str, str], provider: str) -> int | None:
     return LEVELS.get(level)
 
 
+def _looks_english(description: list[str]) -> bool:
+    """Does a description carry any label of the English templates? A message in another language has none."""
+    for line in description:
+        m = FIELD_RE.match(line)
+        if m and (norm_label(m.group(1)) in SECTIONS or lookup_label(0, "", norm_label(m.group(1)))):
+            return True
+    return False
+
+
 def parse_wevtutil_text(text: str, source_name: str, stats: TextReadStats | None = None) -> Iterator[Event]:
     """Yield one :class:`Event` per well-formed ``Event[N]`` block of ``text`` (already decoded)."""
     stats = stats if stats is not None else TextReadStats()
     warned_local_time = False
-    for block in _split_blocks(text.splitlines(), stats):
+    not_english = 0
+    lines = text.splitlines()
+    blocks = _split_format_list(lines) if is_format_list(lines) else _split_blocks(lines, stats)
+    for block in blocks:
         stats.records_read += 1
-        where = f"Event[{block.index}] (line {block.line})"
+        where = f"{block.word}[{block.index}] (line {block.line})"
+        if "event_id" not in block.header and "date" not in block.header and len(block.garbage) >= 3:
+            # Labelled lines and none of them an English header: another display language. Never guess.
+            not_english += 1
+            stats.records_skipped += 1
+            stats.lines_skipped += len(block.garbage) + len(block.description)
+            continue
         for bad in block.garbage[:3]:
             stats.lines_skipped += 1
             stats.warn(f"{where}: unrecognised header line skipped: {bad[:80]!r}")
         stats.lines_skipped += max(0, len(block.garbage) - 3)
+        xml_items, xml_time = _xml_items(block.xml)
         raw_id = block.header.get("event_id", "")
         raw_date = block.header.get("date", "")
-        parsed = parse_wevtutil_date(raw_date) if raw_date else None
+        # The record's own UTC time (Event Xml's TimeCreated) beats the rendered local "Date:".
+        parsed = (xml_time, True) if xml_time else (parse_wevtutil_date(raw_date) if raw_date else None)
         if not raw_id.isdigit() or parsed is None:
             missing = [label for label, ok in (("Event ID", raw_id.isdigit()), ("Date", parsed)) if not ok]
             stats.records_skipped += 1
@@ -437,15 +405,19 @@ def parse_wevtutil_text(text: str, source_name: str, stats: TextReadStats | None
         provider = block.header.get("source", "")
         description = "\n".join(line.rstrip() for line in block.description).strip()
         items: list[tuple[str, str]] = []
-        if event_id in TEMPLATES:
+        if xml_items:
+            pass  # the record's EventData came with it: names and values as Windows logged them
+        elif event_id in TEMPLATES and block.description and not _looks_english(block.description):
+            stats.warn(f"{where}: the message of event {event_id} {NOT_ENGLISH}; kept with its text only")
+        elif event_id in TEMPLATES:
             items = _parse_description(event_id, block.description, where, stats)
         else:
             stats.warn(f"event {event_id} is not an NPS audit event: kept with its text only, no named data")
         if not block.description:
             stats.warn(f"{where}: event {event_id} has no Description (truncated?)")
-        elif event_id in TEMPLATES:
+        elif event_id in TEMPLATES and not xml_items:
             found = {name for name, _v in items}
-            missing = [n for n in data_order(event_id) if n not in found and n not in _OPTIONAL_NAMES]
+            missing = [n for n in data_order(event_id) if n not in found and n not in OPTIONAL_NAMES]
             if missing:
                 stats.warn(f"{where}: event {event_id} lacks {', '.join(missing[:6])} (truncated description?)")
         stats.note_time(when)
@@ -459,14 +431,14 @@ def parse_wevtutil_text(text: str, source_name: str, stats: TextReadStats | None
             level=_level(block.header, provider),
             record_id=block.index,
             computer=block.header.get("computer", ""),
-            data=_order_items(event_id, items),
+            data=tuple(xml_items) if xml_items else _order_items(event_id, items),
             text=description,
             source_kind="nps-text",
         )
-
-
-# Fields that older builds do not render (2008 has no "Logging Results"; OS-Version is absent on newer builds).
-_OPTIONAL_NAMES = frozenset({"LoggingResult", "MachineInventory", "QuarantineGraceTime"})
+    if not_english:
+        stats.warn(f"{not_english} event block(s) skipped: the file {NOT_ENGLISH}")
+        if stats.records_read == not_english:
+            stats.error = f"the file {NOT_ENGLISH}"
 
 
 def read_wevtutil_text(

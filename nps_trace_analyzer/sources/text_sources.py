@@ -2,6 +2,7 @@
 
 - ``nps-eventlog-text`` (``NPS_EventLog.log``): wevtutil's text rendering of Security 6272/6273/6274, turned into
   the same events as Security.evtx.
+- ``event-xml`` (Event Viewer's XML export, ``wevtutil qe /f:xml``): the same events as the .evtx it came from.
 - ``registry-dump`` / ``registry-export`` (``*RegAdd_AzureMFA.txt``, ``AuthSrv.reg``): no events; the parsed
   values go to the collector as :data:`REGISTRY_VALUES` for the server-configuration checks.
 - ``iaslog`` (NPS accounting logs ``IN*.log``): each row becomes an evidence event; the rows also go to the
@@ -14,6 +15,8 @@ import re
 from collections.abc import Iterator, Sequence
 
 from nps_trace_analyzer.model import Event, InputFile
+from nps_trace_analyzer.sources.event_xml import read_event_xml
+from nps_trace_analyzer.sources.evtx_source import evtx_role
 from nps_trace_analyzer.sources.iaslog import RadiusLogRecord, read_nps_log, to_events
 from nps_trace_analyzer.sources.nps_eventlog_text import read_wevtutil_text
 from nps_trace_analyzer.sources.regdump import RegistryDump, read_registry_file
@@ -30,6 +33,15 @@ def read_nps_eventlog_text(inp: InputFile, collector: Collector) -> Iterator[Eve
     stats = TextReadStats()
     for event in read_wevtutil_text(inp.path, inp.name, stats):
         inp.events_kept += 1
+        yield event
+    stats.apply_to(inp)
+
+
+def read_event_xml_file(inp: InputFile, collector: Collector) -> Iterator[Event]:
+    stats = TextReadStats()
+    for event in read_event_xml(inp.path, inp.name, stats):
+        inp.events_kept += 1
+        inp.channels[event.channel] = inp.channels.get(event.channel, 0) + 1
         yield event
     stats.apply_to(inp)
 
@@ -59,11 +71,37 @@ _IASLOG_DB_RE = re.compile(r'^"[^"]*","IAS",\d{2}/\d{2}/\d{4},\d{2}:\d{2}:\d{2},
 _IASLOG_IAS_RE = re.compile(r"^[\d.]+,[^,\r\n]*,\d{2}/\d{2}/\d{4},\d{2}:\d{2}:\d{2},", re.MULTILINE)
 
 
+_WEVTUTIL_BLOCK_RE = re.compile(r"[^\W\d_][\w-]{0,30}\[\d+\]\s*:?\s*(?:\r?\n|$)")
+_LABEL_LINE_RE = re.compile(r"^[ \t]+[^\W\d_][^:\r\n]{0,40}:[ \t]", re.MULTILINE)
+# Get-WinEvent | Format-List: these properties at column 0, in any order
+_FORMAT_LIST_RES = tuple(re.compile(rf"^{name}\s*: ", re.MULTILINE) for name in ("TimeCreated", "ProviderName", "Id"))
+_EVENT_XML_RE = re.compile(r'<Event\s+xmlns=["\']http://schemas\.microsoft\.com/win/2004/08/events/event["\']')
+_XML_CHANNEL_RE = re.compile(r"<Channel>\s*([^<]+?)\s*</Channel>")
+
+
 def sniff_nps_eventlog_text(file: Sniffed) -> Identity | None:
-    """wevtutil's text rendering: ``Event[0]:`` blocks with ``Log Name:`` lines."""
-    if file.stripped.startswith("Event[") and "Log Name:" in (file.text or ""):
+    """Event text renderings: wevtutil's ``Event[0]:`` blocks (in any display language, so the reader can say
+    when it is not supported), Event Viewer's "Copy details as text" (starts at ``Log Name:``) and PowerShell
+    ``Get-WinEvent | Format-List``."""
+    text = file.text
+    if text is None:
+        return None
+    stripped = file.stripped
+    english = (stripped.startswith("Event[") or stripped.startswith("Log Name:")) and "Log Name:" in text
+    if english or (_WEVTUTIL_BLOCK_RE.match(stripped) and len(_LABEL_LINE_RE.findall(text)) >= 3):
+        return Identity("nps-eventlog-text", "Security-text")
+    if all(pattern.search(text) for pattern in _FORMAT_LIST_RES):
         return Identity("nps-eventlog-text", "Security-text")
     return None
+
+
+def sniff_event_xml(file: Sniffed) -> Identity | None:
+    """Event Viewer's XML export or ``wevtutil /f:xml``: the first record's channel names the role."""
+    text = file.text
+    if text is None or not _EVENT_XML_RE.search(text[:4096]):
+        return None
+    channel = _XML_CHANNEL_RE.search(text)
+    return Identity("event-xml", evtx_role(channel.group(1).replace("/", "%4") + ".evtx") if channel else "")
 
 
 def sniff_registry_export(file: Sniffed) -> Identity | None:
@@ -106,11 +144,22 @@ NPS_EVENTLOG_TEXT = register_reader(
         kind="nps-eventlog-text",
         read=read_nps_eventlog_text,
         sniff=sniff_nps_eventlog_text,
-        sniff_rank=30,
+        sniff_rank=20,
         name_patterns=("NPS_EventLog.log",),
         signature="wevtutil text (Event[n]: blocks)",
         contributes="Security 6272-6274 events from NPS_EventLog.log, the same as Security.evtx gives",
         repeats=_repeats_security_log,
+    )
+)
+EVENT_XML = register_reader(
+    ReaderSpec(
+        kind="event-xml",
+        read=read_event_xml_file,
+        sniff=sniff_event_xml,
+        sniff_rank=30,
+        name_patterns=("*.xml",),
+        signature="Windows event XML (<Event xmlns=...>)",
+        contributes="the same events as the .evtx the XML export came from",
     )
 )
 REGISTRY_EXPORT = register_reader(

@@ -287,3 +287,52 @@ def test_to_events() -> None:
         "Access-Reject, user CONTOSO\\bob, from RADIUS client vpn01 (10.0.0.5), NAS VPN01, auth MS-CHAP v2, "
         "policy 'VPN users', reason code 21"
     )
+
+
+# Three rows of a real DTS-compliant NPS log (802.1X machine authentication, May 2014) as published with
+# macmule.com's blog material in a public GitHub repository; copied byte for byte except that the rows were
+# taken out of the surrounding page. Row 1: Access-Reject reason 8 (no such user) for a machine account whose
+# answer row carries only the Fully-Qualifed-User-Name (Windows' own spelling); rows 2-3: Access-Request and its
+# Access-Challenge (PEAP, auth type 5).
+REAL_DTS = Path(__file__).resolve().parents[1] / "data" / "text" / "npslog" / "IN1405_dts_macmule.log"
+
+
+def test_real_dts_rows() -> None:
+    stats = TextReadStats()
+    records = list(read_nps_log(REAL_DTS, "IN1405.log", stats))
+    assert [(r.packet_type, r.reason_code, r.auth_type) for r in records] == [(3, 8, 5), (1, 0, 5), (11, 0, 5)]
+    assert records[0].fq_user == "DOMAIN\\ComputerName.domain.com"  # read from the misspelt attribute name
+    assert records[1].user == "ComputerName$" and records[1].calling_station_id == "b8-e8-56-36-b6-58"
+    assert records[0].time == datetime(2014, 5, 19, 15, 21, 44, 8000, tzinfo=timezone.utc)
+    assert (stats.records_read, stats.records_skipped) == (3, 0)
+    transactions = pair_requests(records)
+    paired = [t for t in transactions if t.request is not None and t.response is not None]
+    assert len(paired) == 1 and paired[0].response is not None and paired[0].response.packet_type == 11
+
+
+def test_accounting_rows_are_never_system_events() -> None:
+    # An accounting row names its service "IAS" and carries the packet type as its id; packet type 13 must not
+    # read as the NPS System event 13 ("invalid RADIUS client").
+    from nps_trace_analyzer.extract.nps_audit import system_code
+
+    row = RadiusLogRecord(
+        time=datetime(2014, 5, 19, tzinfo=timezone.utc),
+        server="NPSServer",
+        packet_type=13,
+        user="",
+        nas_ip="",
+        nas_identifier="",
+        client_ip="10.255.100.1",
+        client_friendly_name="WLANCON",
+        auth_type=None,
+        eap_type="",
+        policy_name="",
+        reason_code=None,
+        class_attr="",
+        source_file="IN1405.log",
+        line=1,
+        log_format="dtsxml",
+    )
+    (event,) = to_events([row])
+    assert event.provider == "IAS" and event.event_id == 13
+    assert system_code(event) is None

@@ -140,6 +140,13 @@ def test_dirty_file_skips_and_warns_without_raising() -> None:
         ("2024-05-02T01:00:00-0530", datetime(2024, 5, 2, 6, 30, 0, tzinfo=timezone.utc), True),
         ("5/2/2024 10:11:12 PM", datetime(2024, 5, 2, 22, 11, 12, tzinfo=timezone.utc), False),
         ("5/2/2024 12:00:01 AM", datetime(2024, 5, 2, 0, 0, 1, tzinfo=timezone.utc), False),
+        # The brief's two examples of what copies carry: 7-digit ticks with Z, and Get-WinEvent's US rendering.
+        ("2025-03-12T13:04:00.1714270Z", datetime(2025, 3, 12, 13, 4, 0, 171427, tzinfo=timezone.utc), True),
+        ("3/12/2025 1:04:00 PM", datetime(2025, 3, 12, 13, 4, 0, tzinfo=timezone.utc), False),
+        # Day-first renderings of European locales: dotted, or a first number that cannot be a month.
+        ("12.03.2025 13:04:00", datetime(2025, 3, 12, 13, 4, 0, tzinfo=timezone.utc), False),
+        ("25/12/2024 10:11:12", datetime(2024, 12, 25, 10, 11, 12, tzinfo=timezone.utc), False),
+        ("3/12/2025 1:04:00 p.m.", datetime(2025, 3, 12, 13, 4, 0, tzinfo=timezone.utc), False),
     ],
 )
 def test_dates(text: str, expected: datetime, zoned: bool) -> None:
@@ -213,3 +220,96 @@ def test_binary_garbage_does_not_raise() -> None:
     assert list(parse_wevtutil_text(blob + "\nEvent[7]:\n  Event ID: x\n", "junk", stats)) == []
     assert stats.records_skipped == 1
     assert stats.lines_skipped >= 1
+
+
+# A block whose header is in another display language. wevtutil's translated labels are not documented publicly:
+# these German words are ours, chosen to look like a translation; what matters is that none is an English label.
+_NOT_ENGLISH = """Ereignis[0]:
+  Protokollname: Security
+  Quelle: Microsoft-Windows-Security-Auditing
+  Datum: 2025-03-12T13:04:00.171
+  Ereignis-ID: 6273
+  Ebene: Informationen
+  Beschreibung:
+Der Netzwerkrichtlinienserver hat einem Benutzer den Zugriff verweigert.
+"""
+
+
+def test_other_display_language_is_said_not_supported_never_misread() -> None:
+    stats = TextReadStats()
+    assert list(parse_wevtutil_text(_NOT_ENGLISH, "NPS_EventLog.log", stats)) == []
+    assert (stats.records_read, stats.records_skipped) == (1, 1)
+    assert "not in English" in stats.error and "/l:en-US" in stats.error
+
+
+def test_english_header_with_a_translated_message_keeps_the_event_without_guessing_fields() -> None:
+    text = (
+        "Event[0]:\n  Log Name: Security\n  Source: Microsoft-Windows-Security-Auditing\n"
+        "  Date: 2025-03-12T13:04:00.171Z\n  Event ID: 6273\n  Keywords: Audit Failure\n  Description:\n"
+        "Der Netzwerkrichtlinienserver hat einem Benutzer den Zugriff verweigert.\n\nBenutzer:\n"
+        "\tSicherheits-ID:\t\tNULL SID\n\tUrsachencode:\t\t16\n"
+    )
+    stats = TextReadStats()
+    (event,) = parse_wevtutil_text(text, "NPS_EventLog.log", stats)
+    assert event.event_id == 6273 and event.data == ()
+    assert any("not in English" in w for w in stats.warnings)
+
+
+def test_identify_recognises_wevtutil_text_in_another_language() -> None:
+    from nps_trace_analyzer.intake.identify import identify
+
+    head = ("\ufeff" + _NOT_ENGLISH.replace("\n", "\r\n")).encode("utf-16-le")
+    assert identify("NPS_EventLog.log", head, len(head)).kind == "nps-eventlog-text"
+
+
+# Event Viewer's "Copy > Copy details as text" layout, as forum posts and pasted files hold it: no "Event[N]:",
+# each event starts at "Log Name:", the local "Date:" in the US rendering, and an "Event Xml:" section with the
+# record itself (UTC TimeCreated, named EventData). Values are ours; names as the real 6273 of Microsoft Q&A
+# 2617618; the second event is the extension's challenge text of Microsoft Q&A 2074636 (E1 in domain-facts §1.2).
+COPY = DATA / "eventviewer_copy.txt"
+
+
+def test_event_viewer_copy_with_event_xml() -> None:
+    from nps_trace_analyzer.intake.identify import identify
+
+    raw = COPY.read_bytes()
+    assert identify("pasted.txt", raw[:8192], len(raw)).kind == "nps-eventlog-text"
+    stats = TextReadStats()
+    audit, challenge = read_wevtutil_text(COPY, "pasted.txt", stats)
+    assert (stats.records_read, stats.records_skipped) == (2, 0)
+    # the XML's UTC time, not the rendered local "3/12/2025 2:04:00 PM"
+    assert audit.time == datetime(2025, 3, 12, 13, 4, 0, 171427, tzinfo=timezone.utc)
+    assert ("SubjectUserName", "bob") in audit.data  # the record's own EventData wins over the rendered text
+    fields = nps_audit_fields(audit)
+    assert (fields["reason_code"], fields["auth_type"], user_key(fields["user"])) == ("16", "PAP", "bob")
+    assert (challenge.channel, challenge.provider, challenge.event_id) == ("AuthZOptCh", "AuthZ", 1)
+    assert challenge.text.startswith("NPS Extension for Azure MFA: CID: 32e83cbf")
+
+
+def test_event_viewer_copy_without_xml_reads_the_rendered_labels() -> None:
+    text = COPY.read_text(encoding="utf-8")
+    without_xml = text[: text.index("Event Xml:")]
+    stats = TextReadStats()
+    (audit,) = parse_wevtutil_text(without_xml, "pasted.txt", stats)
+    assert audit.time == datetime(2025, 3, 12, 14, 4, 0, tzinfo=timezone.utc)  # local time taken as UTC, warned
+    assert any("no UTC offset" in w for w in stats.warnings)
+    fields = nps_audit_fields(audit)
+    assert (fields["reason_code"], fields["domain"], fields["account"]) == ("16", "CONTOSO", "CONTOSO\\bob")
+
+
+def test_get_winevent_format_list_output() -> None:
+    # PowerShell's "Get-WinEvent -FilterHashtable @{LogName='Security'; Id=6272,6273} | Format-List" default view
+    # (TimeCreated, ProviderName, Id, Message; the message continued at the value column). Values are ours.
+    from nps_trace_analyzer.intake.identify import identify
+
+    path = DATA / "get_winevent_format_list.txt"
+    raw = "\ufeff".encode("utf-16-le") + path.read_text(encoding="utf-8").encode("utf-16-le")
+    assert identify("events.txt", raw[:8192], len(raw)).kind == "nps-eventlog-text"
+    stats = TextReadStats()
+    denied, granted = read_wevtutil_text(path, "events.txt", stats)
+    assert (denied.event_id, granted.event_id) == (6273, 6272)
+    assert denied.time == datetime(2025, 3, 12, 14, 4, 0, tzinfo=timezone.utc)
+    fields = nps_audit_fields(denied)
+    assert (fields["reason_code"], fields["user"], fields["account"]) == ("16", "bob", "CONTOSO\\bob")
+    assert nps_audit_fields(granted)["user"] == "alice"
+    assert stats.records_skipped == 0

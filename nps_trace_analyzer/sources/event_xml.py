@@ -1,0 +1,119 @@
+"""Read event logs exported as XML: Event Viewer's "Save All Events As... XML" (``<Events><Event>...``) and
+``wevtutil qe <log> /f:xml`` (``<Event>`` elements one after another, no root).
+
+Why: admins attach these instead of .evtx when a ticket tool refuses binary files, and they carry everything the
+.evtx does: EventData names, the UTC ``TimeCreated``, the channel. Event Viewer's export also adds
+``<RenderingInfo>`` with the rendered ``<Message>``, which becomes the event's text (otherwise the data values
+joined, as for .evtx). Each ``<Event>`` is parsed on its own (lxml ``recover``), so a damaged element costs one
+record, never the file; entities are not resolved and nothing is fetched.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+from lxml import etree
+
+from nps_trace_analyzer.model import Event
+from nps_trace_analyzer.sources.nps_eventlog_text import parse_wevtutil_date
+from nps_trace_analyzer.sources.text_decode import DEFAULT_MAX_BYTES, TextReadStats, load_text
+
+FORMAT_NAME = "event-xml"
+_EVENT_RE = re.compile(r"<Event[\s>].*?</Event\s*>", re.DOTALL)
+_PARSER = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
+
+
+def _local(tag: object) -> str:
+    return tag.split("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _child(node: etree._Element | None, name: str) -> etree._Element | None:
+    if node is None:
+        return None
+    for child in node:
+        if _local(child.tag) == name:
+            return child
+    return None
+
+
+def _text(node: etree._Element | None) -> str:
+    return (node.text or "").strip() if node is not None else ""
+
+
+def _event(element: str, source: str, ordinal: int) -> Event | None:
+    """One ``<Event>`` element as an :class:`Event`; None when it has no usable id or time."""
+    root = etree.fromstring(element.encode("utf-8"), _PARSER)
+    if root is None:
+        return None
+    system = _child(root, "System")
+    event_id = _text(_child(system, "EventID"))
+    created = _child(system, "TimeCreated")
+    parsed = parse_wevtutil_date((created.get("SystemTime") or "").replace(" ", "T")) if created is not None else None
+    if not event_id.isdigit() or parsed is None:
+        return None
+    when: datetime = parsed[0]
+    provider = _child(system, "Provider")
+    level = _text(_child(system, "Level"))
+    record = _text(_child(system, "EventRecordID"))
+    data: list[tuple[str | None, str]] = []
+    message = ""
+    for section in root:
+        name = _local(section.tag)
+        if name == "EventData":
+            for item in section:
+                if _local(item.tag) == "Data":
+                    data.append((item.get("Name"), (item.text or "").strip()))
+                elif _local(item.tag) == "Binary" and item.text:
+                    data.append(("Binary", item.text.strip()))
+        elif name == "UserData":
+            for payload in section:
+                data.extend((_local(child.tag), (child.text or "").strip()) for child in payload)
+        elif name == "RenderingInfo":
+            message = _text(_child(section, "Message"))
+    return Event(
+        time=when,
+        source_file=source,
+        channel=_text(_child(system, "Channel")),
+        provider=(provider.get("Name") or provider.get("EventSourceName") or "") if provider is not None else "",
+        event_id=int(event_id),
+        level=int(level) if level.isdigit() else None,
+        record_id=int(record) if record.isdigit() else ordinal,
+        computer=_text(_child(system, "Computer")),
+        data=tuple(data),
+        text=message or " ".join(value for _name, value in data if value),
+        source_kind="event-xml",
+    )
+
+
+def parse_event_xml(text: str, source_name: str, stats: TextReadStats | None = None) -> Iterator[Event]:
+    """Yield the events of an XML export (already decoded); damaged elements are counted and skipped."""
+    stats = stats if stats is not None else TextReadStats()
+    for ordinal, match in enumerate(_EVENT_RE.finditer(text)):
+        stats.records_read += 1
+        try:
+            event = _event(match.group(0), source_name, ordinal)
+        except (etree.LxmlError, ValueError) as exc:
+            event = None
+            stats.warn(f"<Event> #{ordinal}: unreadable ({exc})")
+        if event is None:
+            stats.records_skipped += 1
+            if stats.records_skipped <= 5:
+                stats.warn(f"<Event> #{ordinal}: skipped, no valid EventID / TimeCreated")
+            continue
+        stats.note_time(event.time)
+        stats.formats[FORMAT_NAME] = stats.formats.get(FORMAT_NAME, 0) + 1
+        yield event
+
+
+def read_event_xml(
+    path: str | Path, source_name: str, stats: TextReadStats | None = None, *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> Iterator[Event]:
+    """Yield the events of an XML export file; never raises for bad content (see :func:`parse_event_xml`)."""
+    stats = stats if stats is not None else TextReadStats()
+    text = load_text(path, stats, max_bytes)
+    if text is None:
+        return
+    yield from parse_event_xml(text, source_name, stats)
