@@ -35,6 +35,9 @@ class StreamCounts:
     first_time: datetime | None = None
     last_time: datetime | None = None
     computers: Counter[str] = field(default_factory=Counter)
+    # Names of the bundle's files that could hold NPS audit decisions (Security.evtx, NPS_EventLog.log, accounting
+    # logs), whether or not they held any: absence of audit events means "auditing off" only when one was there.
+    audit_sources: tuple[str, ...] = ()
 
 
 @dataclass
@@ -116,13 +119,21 @@ def cross_source_findings(collector: Collector, catalog: CatalogLike, counts: St
     _registry_findings(collector, catalog, when, out)
     _accounting(collector, catalog, counts, out)
     accounting_rejects = any(f.kind == "nps-audit" for f in out.findings)
-    if counts.azuremfa_events and not sum(counts.audit_events.values()) and not accounting_rejects:
+    if counts.azuremfa_events and not counts.audit_sources:
+        # A bundle collected without the Security log (common: it is large, or only the extension's logs were
+        # asked for) says nothing about NPS auditing; claiming it is off would be a false configuration problem.
+        out.notes.append(
+            "The bundle holds no NPS audit source (Security.evtx, NPS_EventLog.log or an accounting log): NPS's own "
+            "decisions (grants, rejects and their reason codes) cannot be seen, and whether NPS auditing is on "
+            "was not judged."
+        )
+    elif counts.azuremfa_events and not sum(counts.audit_events.values()) and not accounting_rejects:
         # The most frequent computer name; ties by name, so the read order cannot change the text.
         server = max(counts.computers.items(), key=lambda kv: (kv[1], kv[0]))[0] if counts.computers else "the server"
         text = (
             f"{counts.azuremfa_events} AzureMfa events on {server} between {iso_z(counts.first_time)} and "
             f"{iso_z(counts.last_time)} but no NPS audit event 6272/6273 "
-            "(checked: Security.evtx, NPS_EventLog.log, accounting logs)"
+            f"(checked: {', '.join(counts.audit_sources)})"
         )
         out.notes.append(
             "NPS auditing appears disabled: " + text + ". Primary-authentication failures and grants cannot be seen."

@@ -28,16 +28,28 @@ from nps_trace_analyzer.extract.nps_audit import is_nps_audit
 from nps_trace_analyzer.findings import findings_for, is_azuremfa
 from nps_trace_analyzer.incidents import IncidentEngine, IncidentOptions
 from nps_trace_analyzer.intake import IntakeLimits, open_bundle
+from nps_trace_analyzer.intake.duplicates import mark_identical_copies
 from nps_trace_analyzer.model import Event, InputFile
 from nps_trace_analyzer.report.html import write_html
 from nps_trace_analyzer.report.output_dir import staged_report_dir
 from nps_trace_analyzer.report.result import AnalysisResult, to_document
 from nps_trace_analyzer.report.tables import EventsCsv, write_incidents_csv
-from nps_trace_analyzer.sources.registry import Collector, reader_for, repeated_inputs
+from nps_trace_analyzer.sources.registry import Collector, reader_for, reader_spec, repeated_inputs
 
 Progress = Callable[[str], None]
 EventObserver = Callable[[Event, bool], None]  # (event, False when it repeats another source's event)
 _CHANNEL_ROLES = (*AZUREMFA_CHANNELS, "Security", "System", "Application")
+
+
+def _audit_sources(files: Sequence[InputFile]) -> tuple[str, ...]:
+    """The bundle's files that could hold NPS audit decisions, read or empty (roles settled after reading): the
+    Security log, and files of the kinds whose reader declares it (ReaderSpec.audit_decisions)."""
+
+    def declared(kind: str) -> bool:
+        spec = reader_spec(kind)
+        return spec is not None and spec.audit_decisions
+
+    return tuple(sorted(inp.name for inp in files if inp.role == "Security" or declared(inp.kind)))
 
 
 def _read_order(files: Sequence[InputFile]) -> list[InputFile]:
@@ -156,7 +168,8 @@ def analyze(
     ):
         targets = report_paths(staging)
         stream = _Stream(catalog, engine, events_csv, observer=observer, repeats=repeated_inputs(bundle.files))
-        readable = _read_order([f for f in bundle.files if reader_for(f.kind) is not None])
+        copies = {id(inp) for inp in mark_identical_copies(bundle.files)}
+        readable = _read_order([f for f in bundle.files if reader_for(f.kind) is not None and id(f) not in copies])
         for number, inp in enumerate(readable, 1):
             reader = reader_for(inp.kind)
             assert reader is not None
@@ -177,6 +190,7 @@ def analyze(
             if not inp.analysed and not inp.reason and reader_for(inp.kind) is None:
                 inp.reason = f"no reader for files of kind '{inp.kind}'"
         say("joining sources and correlating findings into incidents")
+        stream.counts.audit_sources = _audit_sources(bundle.files)
         extra = cross_source_findings(collector, catalog, stream.counts)
         for finding in extra.findings:
             engine.add(finding)

@@ -18,6 +18,7 @@ from pathlib import Path
 from nps_trace_analyzer.api import BundleAnalysis, analyze_bundle
 from nps_trace_analyzer.catalog import load_catalog
 from nps_trace_analyzer.fleet.compare import fleet_incidents
+from nps_trace_analyzer.fleet.copies import zip_copies
 from nps_trace_analyzer.fleet.profile import profile_of
 from nps_trace_analyzer.model import Incident
 from nps_trace_analyzer.pipeline import AnalyzeOptions, Progress, report_paths
@@ -41,7 +42,7 @@ def bundle_paths(inputs: Sequence[str | Path], skip: Path | None = None) -> list
     """
     paths = [Path(p) for p in inputs]
     if len(paths) >= 2:
-        if all(p.is_dir() or p.suffix.lower() == ".zip" for p in paths):
+        if all(p.is_dir() or p.suffix.lower() == ".zip" for p in paths) and _distinct(paths) >= 2:
             return paths
         return None
     if len(paths) == 1 and paths[0].is_dir():
@@ -54,9 +55,15 @@ def bundle_paths(inputs: Sequence[str | Path], skip: Path | None = None) -> list
             for c in children
             if not c.is_symlink() and (c.is_dir() or c.suffix.lower() == ".zip") and c.resolve() != skipped
         ]
-        if len(bundles) >= 2:
+        if _distinct(bundles) >= 2:
             return bundles
     return None
+
+
+def _distinct(bundles: list[Path]) -> int:
+    """How many bundles remain once a zip beside its own extracted folder counts once: a zip and its folder
+    alone are one bundle (read as one, its identical files once), not two servers."""
+    return len(bundles) - len(zip_copies(bundles))
 
 
 @dataclass
@@ -128,7 +135,8 @@ def analyze_servers(
     with staged_report_dir(out_dir) as stage:
         analyses = []
         staging = []
-        for number, path in enumerate(bundles):
+        copies = zip_copies(bundles)
+        for number, path in enumerate(p for p in bundles if p not in copies):
             say(f"== {path.name}")
             folder = stage / SERVERS_DIR / f".bundle-{number}"
             staging.append(folder)
@@ -141,6 +149,10 @@ def analyze_servers(
         catalog = load_catalog(options.catalog_paths)
         fleet = fleet_incidents([profile_of(a, label) for label, a in servers], catalog)
         combined = combine(servers, fleet, catalog.version)
+        combined.notes += [
+            f"{copy.name} holds the same files as {folder.name}: analysed once, as {folder.name}."
+            for copy, folder in sorted(copies.items())
+        ]
         targets = report_paths(stage)
         document = to_document(combined)
         with targets.json.open("w", encoding="utf-8") as fh:

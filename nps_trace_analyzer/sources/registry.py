@@ -138,6 +138,7 @@ class ReaderSpec:
     signature: str = ""
     artifacts: tuple[Artifact[Any], ...] = ()
     repeats: Callable[[Sequence[InputFile]], str] | None = None
+    audit_decisions: bool = False  # its files can hold NPS accept/reject decisions (as the Security log does)
 
 
 _READERS: dict[str, ReaderSpec] = {}

@@ -149,6 +149,7 @@ NPS_EVENTLOG_TEXT = register_reader(
         signature="wevtutil text (Event[n]: blocks)",
         contributes="Security 6272-6274 events from NPS_EventLog.log, the same as Security.evtx gives",
         repeats=_repeats_security_log,
+        audit_decisions=True,
     )
 )
 EVENT_XML = register_reader(
@@ -196,5 +197,6 @@ IASLOG = register_reader(
         signature="NPS accounting row",
         contributes="one evidence event per accounting row; the 'radius-log' rows for request/response pairing",
         artifacts=(ACCOUNTING_ROWS,),
+        audit_decisions=True,
     )
 )
