@@ -26,6 +26,7 @@ from nps_trace_analyzer.intake import IntakeError, TempSpaceFull
 from nps_trace_analyzer.interrupt import Interrupted, signals_raise
 from nps_trace_analyzer.pipeline import AnalyzeOptions, report_paths
 from nps_trace_analyzer.report.output_dir import DiskFullError, OutputError
+from nps_trace_analyzer.report.redact_cli import redact_options, redactor_from_options, save_map
 from nps_trace_analyzer.safe_text import terminal_safe
 from nps_trace_analyzer.version import __version__
 
@@ -61,11 +62,19 @@ def _default_out_dir(inputs: tuple[str, ...]) -> Path:
     help="Seconds within which an NPS audit event joins an extension incident of the same user.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines, only the summary.")
+@redact_options
 def analyze_cmd(
-    inputs: tuple[str, ...], output: Path | None, catalog: tuple[str, ...], join_window: int, quiet: bool
+    inputs: tuple[str, ...],
+    output: Path | None,
+    catalog: tuple[str, ...],
+    join_window: int,
+    quiet: bool,
+    redact: bool,
+    redact_key: str | None,
+    redact_map: Path | None,
 ) -> None:
-    """Analyse a bundle (folder, .zip or single files) and write report.html, incidents.csv, events.csv and
-    findings.json.
+    """Analyse a bundle (folder, .zip or single files) and write report.html, summary.md, incidents.csv,
+    events.csv and findings.json.
 
     Several bundles (two or more folders/zips, or one folder holding only bundles) are analysed per server and
     compared; each server's report goes to OUTPUT/servers/<server>/.
@@ -80,8 +89,12 @@ def analyze_cmd(
         click.echo(f"error: {terminal_safe(message)}", err=True)
         sys.exit(code)
 
-    options = AnalyzeOptions(catalog_paths=catalog, join_window=timedelta(seconds=join_window))
+    redactor = redactor_from_options(redact, redact_key, redact_map, out_dir)
+    options = AnalyzeOptions(catalog_paths=catalog, join_window=timedelta(seconds=join_window), redactor=redactor)
     several = bundle_paths(inputs, skip=out_dir)
+    if several and redactor is not None:
+        # The fleet comparison pages are not passed through the redactor yet: refuse rather than leak.
+        raise click.UsageError("--redact works on one bundle at a time; analyse the servers' bundles one by one")
     try:
         with signals_raise():
             if several:
@@ -102,32 +115,35 @@ def analyze_cmd(
         message = f"interrupted by {exc.signal_name}: temp files removed, the report folder left as it was"
         fail(interrupted_code(exc.signum), message)
     paths = report_paths(out_dir)
+    if redactor is not None and redact_map is not None:
+        save_map(redact_map, redactor)
+    shown = redactor.text if redactor is not None else str
     analysed = result.content_read
     contents = [i for i in result.inputs if i.kind != "zip"]
     headline = [i for i in result.incidents if not i.benign]
     click.echo(
-        f"{terminal_safe(result.bundle_name)}: {len(analysed)} of {len(contents)} files analysed, "
+        f"{terminal_safe(shown(result.bundle_name))}: {len(analysed)} of {len(contents)} files analysed, "
         f"{sum(i.records_read for i in result.inputs):,} records read, "
         f"{sum(i.records_skipped for i in result.inputs):,} skipped, "
         f"{sum(i.records_lost for i in result.inputs):,} lost; "
         f"{len(headline)} incident(s), {len(result.incidents) - len(headline)} benign."
     )
     for inc in headline[:20]:
-        click.echo(terminal_safe(f"  {inc.id} {inc.category:17} {inc.primary_code:40} {inc.summary[:100]}"))
+        click.echo(terminal_safe(f"  {inc.id} {inc.category:17} {inc.primary_code:40} {shown(inc.summary)[:100]}"))
     if len(headline) > 20:
         click.echo(f"  ... {len(headline) - 20} more in the report")
     for inp in result.inputs:
         if not inp.analysed:
-            click.echo(terminal_safe(f"  not analysed: {inp.name}: {inp.reason}"), err=True)
+            click.echo(terminal_safe(f"  not analysed: {shown(inp.name)}: {shown(inp.reason)}"), err=True)
         elif inp.records_skipped or inp.records_lost:
             click.echo(
                 terminal_safe(
-                    f"  damaged: {inp.name}: {inp.records_skipped} item(s) skipped, "
+                    f"  damaged: {shown(inp.name)}: {inp.records_skipped} item(s) skipped, "
                     f"{inp.records_lost} record(s) announced by its headers not read"
                 ),
                 err=True,
             )
-    click.echo(f"Report: {terminal_safe(str(paths.html))}")
+    click.echo(f"Report: {terminal_safe(str(paths.html))}  (ticket summary: {paths.summary.name})")
     if not analysed:
         click.echo("error: nothing in the input could be read", err=True)
         sys.exit(ExitCode.NOTHING_READ)

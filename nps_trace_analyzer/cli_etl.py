@@ -6,6 +6,7 @@ module owns its command without touching the rest of the CLI.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from collections.abc import Iterable
@@ -17,8 +18,10 @@ from nps_trace_analyzer.exit_codes import ExitCode, interrupted_code
 from nps_trace_analyzer.intake.bundle import not_regular_reason
 from nps_trace_analyzer.interrupt import Interrupted, signals_raise
 from nps_trace_analyzer.net.capture_summary import CaptureAnalyzer, CaptureSummary
+from nps_trace_analyzer.net.redact_frames import FrameRedactor
 from nps_trace_analyzer.net.tcp_tls import version_name
 from nps_trace_analyzer.report.output_dir import DiskFullError, OutputError, atomic_file
+from nps_trace_analyzer.report.redact_cli import redact_options, redactor_from_options, save_map
 from nps_trace_analyzer.safe_text import terminal_safe
 from nps_trace_analyzer.sources.etl.packets import Packet, PacketExtractor, PacketStats
 from nps_trace_analyzer.sources.etl.pcapng import PcapngWriter
@@ -92,9 +95,25 @@ def register(group: click.Group) -> None:
     )
     @click.option("--no-comments", is_flag=True, help="Do not attach provider metadata as packet comments.")
     @click.option("--summary", is_flag=True, help="Also decode RADIUS, DNS, TCP and TLS and print what was found.")
-    def pcap_cmd(etl_file: Path, output: Path | None, all_sightings: bool, no_comments: bool, summary: bool) -> None:
-        """Extract NDIS-PacketCapture / PktMon packets from ETL_FILE into a pcapng file."""
+    @redact_options
+    def pcap_cmd(
+        etl_file: Path,
+        output: Path | None,
+        all_sightings: bool,
+        no_comments: bool,
+        summary: bool,
+        redact: bool,
+        redact_key: str | None,
+        redact_map: Path | None,
+    ) -> None:
+        """Extract NDIS-PacketCapture / PktMon packets from ETL_FILE into a pcapng file.
+
+        With --redact, addresses and RADIUS/DNS names in the packets are replaced (net/redact_frames.py) and
+        payloads that cannot be parsed are zeroed; --summary then prints nothing identifying either.
+        """
         out = output or etl_file.with_suffix(".pcapng")
+        redactor = redactor_from_options(redact, redact_key, redact_map, out, out_is_folder=False)
+        frames = FrameRedactor(redactor) if redactor is not None else None
         reason = not_regular_reason(os.stat(etl_file).st_mode)
         if reason:
             _echo(f"error: {etl_file}: {reason}", err=True)
@@ -109,6 +128,10 @@ def register(group: click.Group) -> None:
 
                 def emit(packets: Iterable[Packet]) -> None:
                     for packet in packets:
+                        if frames is not None:
+                            data = frames.frame(packet.data, packet.link_type)
+                            length = packet.original_length if packet.truncated else len(data)
+                            packet = dataclasses.replace(packet, data=data, original_length=length)
                         if all_sightings or packet.first:
                             writer.write(packet)
                         if analyzer is not None:
@@ -150,3 +173,5 @@ def register(group: click.Group) -> None:
             _echo("  no packet events (NDIS-PacketCapture 1001/1003, PktMon 160/170) in this trace", err=True)
         if analyzer is not None:
             _print_summary(analyzer.summary())
+        if redactor is not None and redact_map is not None:
+            save_map(redact_map, redactor)

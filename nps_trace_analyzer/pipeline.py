@@ -7,14 +7,16 @@ grows with the number of problems found, not with the size of the logs.
 
 from __future__ import annotations
 
-import json
+import contextlib
+import tempfile
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from nps_trace_analyzer.activity import SignInActivity, timeline
 from nps_trace_analyzer.catalog import load_catalog
 from nps_trace_analyzer.cross_source import (
     StreamCounts,
@@ -30,10 +32,12 @@ from nps_trace_analyzer.incidents import IncidentEngine, IncidentOptions
 from nps_trace_analyzer.intake import IntakeLimits, open_bundle
 from nps_trace_analyzer.intake.duplicates import mark_identical_copies
 from nps_trace_analyzer.model import Event, InputFile
-from nps_trace_analyzer.report.html import write_html
 from nps_trace_analyzer.report.output_dir import staged_report_dir
+from nps_trace_analyzer.report.redact import Redactor
 from nps_trace_analyzer.report.result import AnalysisResult, to_document
-from nps_trace_analyzer.report.tables import EventsCsv, write_incidents_csv
+from nps_trace_analyzer.report.tables import EventsCsv
+from nps_trace_analyzer.report.writer import ReportPaths as ReportPaths  # re-exported: api.py uses it
+from nps_trace_analyzer.report.writer import report_paths, write_reports
 from nps_trace_analyzer.sources.registry import Collector, reader_for, reader_spec, repeated_inputs
 
 Progress = Callable[[str], None]
@@ -63,25 +67,8 @@ class AnalyzeOptions:
     catalog_paths: Sequence[str | Path] = ()
     join_window: timedelta = timedelta(minutes=2)
     limits: IntakeLimits = field(default_factory=IntakeLimits)
-
-
-@dataclass(frozen=True)
-class ReportPaths:
-    out_dir: Path
-    html: Path
-    incidents_csv: Path
-    events_csv: Path
-    json: Path
-
-
-def report_paths(out_dir: Path) -> ReportPaths:
-    return ReportPaths(
-        out_dir,
-        out_dir / "report.html",
-        out_dir / "incidents.csv",
-        out_dir / "events.csv",
-        out_dir / "findings.json",
-    )
+    # Pseudonymise identifiers in every output (report.redact); None = no redaction.
+    redactor: Redactor | None = None
 
 
 def _source_label(inp: InputFile) -> str:
@@ -114,11 +101,18 @@ class _Stream:
     # Inputs whose reader says they repeat another input (NPS_EventLog.log beside Security.evtx): decided from the
     # inputs, before reading, so observers see the same flags in any read order.
     repeats: dict[str, str] = field(default_factory=dict)
+    redactor: Redactor | None = None
+    activity: SignInActivity = field(default_factory=SignInActivity)
 
     def consume(self, inp: InputFile, event: Event) -> None:
         self.events_csv.add(event)
+        original = inp.name not in self.repeats
         if self.observer is not None:
-            self.observer(event, inp.name not in self.repeats)
+            self.observer(event, original)
+        if original:
+            self.activity.add(event)  # a grant repeated by the text log is not a second sign-in
+        if self.redactor is not None:
+            self.redactor.learn_event(event)
         self.per_source[_source_label(inp)] += 1
         counts = self.counts
         if counts.first_time is None or event.time < counts.first_time:
@@ -132,6 +126,8 @@ class _Stream:
             if event.computer:
                 counts.computers[event.computer] += 1
         for finding in findings_for(event, self.catalog):
+            if self.redactor is not None:
+                self.redactor.learn_attrs(finding.attrs)
             self.engine.add(finding)
 
 
@@ -148,7 +144,8 @@ def analyze(
     progress: Progress | None = None,
     observer: EventObserver | None = None,
 ) -> AnalysisResult:
-    """Analyse a bundle and write ``report.html``, ``incidents.csv``, ``events.csv`` and ``findings.json``.
+    """Analyse a bundle and write ``report.html``, ``summary.md``, ``incidents.csv``, ``events.csv`` and
+    ``findings.json``.
 
     ``observer`` sees every event as it is read, with False for events that repeat another source's (the NPS
     text log next to Security.evtx); the library API keeps them or a summary of them (:mod:`nps_trace_analyzer.api`).
@@ -160,14 +157,25 @@ def analyze(
     engine = IncidentEngine(catalog, IncidentOptions(join_window=options.join_window))
     collector = Collector()
     notes: list[str] = []
+    redactor = options.redactor
     # Everything is written into a staging folder that replaces out_dir only when complete (report/output_dir.py).
+    # With redaction the raw events.csv is streamed to a private folder outside it, and only its redacted copy
+    # (made once every identifier is known) is written into the report.
     with (
         staged_report_dir(out_dir) as staging,
         open_bundle([str(p) for p in paths], options.limits) as bundle,
-        EventsCsv(report_paths(staging).events_csv) as events_csv,
+        _private_folder(redactor is not None) as private,
+        EventsCsv(private / "events.csv" if private else report_paths(staging).events_csv) as events_csv,
     ):
         targets = report_paths(staging)
-        stream = _Stream(catalog, engine, events_csv, observer=observer, repeats=repeated_inputs(bundle.files))
+        stream = _Stream(
+            catalog,
+            engine,
+            events_csv,
+            observer=observer,
+            repeats=repeated_inputs(bundle.files),
+            redactor=redactor,
+        )
         copies = {id(inp) for inp in mark_identical_copies(bundle.files)}
         readable = _read_order([f for f in bundle.files if reader_for(f.kind) is not None and id(f) not in copies])
         for number, inp in enumerate(readable, 1):
@@ -197,6 +205,11 @@ def analyze(
         for user, auth_type in extra.auth_types:
             engine.add_auth_type(user, auth_type)
         incidents = engine.incidents()
+        if redactor is not None:
+            for inc in incidents:
+                redactor.learn("user", inc.user)
+                redactor.learn("host", inc.server)
+                redactor.learn_attrs(inc.attrs)
         if engine.text_log_repeats_evtx:
             notes.extend(
                 f"{name} repeats {what}: its events are listed in events.csv but not counted again."
@@ -213,12 +226,20 @@ def analyze(
             capture=capture_overviews(collector),
             extension_traces=extension_traces(collector),
             notes=notes + extra.notes,
+            timeline=timeline(stream.activity, incidents),
+            redacted=redactor is not None,
         )
-        document = to_document(result)
         say("writing reports")
-        with targets.json.open("w", encoding="utf-8") as fh:
-            json.dump(document, fh, indent=2, ensure_ascii=False)
-            fh.write("\n")
-        write_incidents_csv(targets.incidents_csv, incidents)
-        write_html(targets.html, document)
+        events_csv.close()  # complete on disk before a redacted copy is made from it
+        write_reports(to_document(result), targets, redactor, events_csv.path)
     return result
+
+
+@contextlib.contextmanager
+def _private_folder(wanted: bool) -> Iterator[Path | None]:
+    """A private temporary folder (removed afterwards) when ``wanted``, else None."""
+    if not wanted:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="nps-redact-") as name:
+        yield Path(name)

@@ -44,6 +44,7 @@ LAYERS: dict[str, int] = {
     "incidents": 4,
     "cross_source": 4,
     "observations": 4,
+    "activity": 4,
     "report": 5,
     "frames": 5,
     "limits_doc": 5,
@@ -71,6 +72,10 @@ KNOWN_BACK_EDGES: dict[tuple[str, str], str] = {
         "sources.etl.npsext",
         "extract.azuremfa",
     ): "the NPSExtension.etl summary counts the codes/CIDs/users the AzureMfa grammar finds in the trace",
+    (
+        "net.redact_frames",
+        "report.redact",
+    ): "packet redaction for --redact lives in net but takes the report's pseudonymiser (report branch, #11)",
 }
 
 

@@ -73,7 +73,9 @@ def test_html_escapes_everything_from_the_bundle() -> None:
 
 def test_incidents_csv_is_bom_rfc4180_and_neutralised(tmp_path: Path) -> None:
     path = tmp_path / "incidents.csv"
-    write_incidents_csv(path, [_incident(user="=cmd|' /C calc'!A0")])
+    result = _result()
+    result.incidents = [_incident(user="=cmd|' /C calc'!A0")]
+    write_incidents_csv(path, to_document(result)["incidents"])
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
     rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))

@@ -7,7 +7,6 @@ combined report in ``OUT/`` that also lists every server's incidents, prefixed w
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections import Counter
@@ -22,10 +21,9 @@ from nps_trace_analyzer.fleet.copies import zip_copies
 from nps_trace_analyzer.fleet.profile import profile_of
 from nps_trace_analyzer.model import Incident
 from nps_trace_analyzer.pipeline import AnalyzeOptions, Progress, report_paths
-from nps_trace_analyzer.report.html import write_html
 from nps_trace_analyzer.report.output_dir import staged_report_dir
 from nps_trace_analyzer.report.result import AnalysisResult, to_document
-from nps_trace_analyzer.report.tables import write_incidents_csv
+from nps_trace_analyzer.report.writer import write_reports
 
 SERVERS_DIR = "servers"
 # Files whose presence at the top of a folder makes it one bundle rather than a folder of bundles.
@@ -153,11 +151,7 @@ def analyze_servers(
             f"{copy.name} holds the same files as {folder.name}: analysed once, as {folder.name}."
             for copy, folder in sorted(copies.items())
         ]
-        targets = report_paths(stage)
-        document = to_document(combined)
-        with targets.json.open("w", encoding="utf-8") as fh:
-            json.dump(document, fh, indent=2, ensure_ascii=False)
-            fh.write("\n")
-        write_incidents_csv(targets.incidents_csv, combined.incidents)
-        write_html(targets.html, document)
+        # The combined report is written by the same writer as every report folder (report.html, summary.md,
+        # incidents.csv, findings.json; it has no events.csv of its own).
+        write_reports(to_document(combined), report_paths(stage), options.redactor, None)
     return ServersAnalysis(servers=servers, fleet=fleet, combined=combined)

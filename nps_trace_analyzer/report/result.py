@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from nps_trace_analyzer.catalog.schema import SEVERITIES
 from nps_trace_analyzer.model import Incident, InputFile, iso_z
 from nps_trace_analyzer.version import __version__
 
@@ -39,6 +40,8 @@ class AnalysisResult:
     capture: dict[str, Any] = field(default_factory=dict)
     extension_traces: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    timeline: dict[str, Any] = field(default_factory=dict)
+    redacted: bool = False
     generated_at: datetime = field(default_factory=generation_time)
 
     @property
@@ -134,6 +137,48 @@ def _causes(incidents: list[Incident]) -> list[dict[str, Any]]:
     return rows
 
 
+def _verdict(causes: list[dict[str, Any]], headline: int) -> dict[str, Any] | None:
+    """The cause to fix first: the most severe non-benign cause, and among equals the one behind most incidents.
+
+    Severity comes first because a critical server fault (the extension cannot reach Entra ID) breaks every
+    sign-in, while a larger number of wrong-code rejections is users' business.
+    """
+    real = [c for c in causes if not c["benign"]]
+    if not real:
+        return None
+    rank = {s: n for n, s in enumerate(SEVERITIES)}
+    best = min(real, key=lambda c: (rank.get(c["severity"], len(rank)), -c["incidents"], c["primary_code"]))
+    share = best["incidents"] / headline if headline else 0.0
+    return {
+        "primary_code": best["primary_code"],
+        "title": best["title"],
+        "category": best["category"],
+        "severity": best["severity"],
+        "incidents": best["incidents"],
+        "users": len(best["users"]),
+        "share": round(share, 4),
+        "first_seen": best["first_seen"],
+        "last_seen": best["last_seen"],
+        "why": (
+            f"the most severe cause found ({best['severity']}), behind {best['incidents']} of {headline} incident(s)"
+            + (f" and {len(best['users'])} user(s)" if best["users"] else "")
+        ),
+    }
+
+
+def _top(incidents: list[Incident], what: str, limit: int = 10) -> list[dict[str, Any]]:
+    """The users or NAS (RADIUS clients) behind most non-benign incidents, with their count."""
+    counts: Counter[str] = Counter()
+    for inc in incidents:
+        if inc.benign:
+            continue
+        value = inc.user if what == "user" else (inc.attrs.get("nas") or inc.attrs.get("radius_client"))
+        if value:
+            counts[value] += 1
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [{"name": name, "incidents": n} for name, n in ranked[:limit]]
+
+
 def to_document(result: AnalysisResult) -> dict[str, Any]:
     """The whole result as the ``findings.json`` document."""
     times = [t for i in result.inputs for t in (i.first_time, i.last_time) if t is not None]
@@ -141,6 +186,7 @@ def to_document(result: AnalysisResult) -> dict[str, Any]:
     headline = [i for i in result.incidents if not i.benign]
     by_category = Counter(i.category for i in headline)
     benign_by_category = Counter(i.category for i in result.incidents if i.benign)
+    causes = _causes(result.incidents)
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "nps-trace-analyzer", "version": __version__},
@@ -163,7 +209,11 @@ def to_document(result: AnalysisResult) -> dict[str, Any]:
             "events": result.events_total,
             "events_by_source": dict(sorted(result.events_by_source.items())),
         },
-        "causes": _causes(result.incidents),
+        "redacted": result.redacted,
+        "verdict": _verdict(causes, len(headline)),
+        "causes": causes,
+        "top": {"users": _top(result.incidents, "user"), "nas": _top(result.incidents, "nas")},
+        "timeline": dict(result.timeline),
         "notes": list(result.notes),
         "inputs": [_input_doc(i) for i in result.inputs],
         "server_config": list(result.server_config),

@@ -6,10 +6,12 @@ Channel, Computer, EventRecordId, SourceFile) so the files drop into tools engin
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from nps_trace_analyzer.model import Event, Incident, iso_z
+from nps_trace_analyzer.model import Event, iso_z
 from nps_trace_analyzer.report.csv_safe import SafeCsvWriter
 
 INCIDENT_COLUMNS = (
@@ -46,36 +48,63 @@ EVENT_COLUMNS = (
 )
 
 
-def write_incidents_csv(path: Path, incidents: list[Incident]) -> None:
+def write_incidents_csv(path: Path, incidents: Sequence[Mapping[str, Any]]) -> None:
+    """One row per incident of the findings.json document (so a redacted document gives a redacted CSV)."""
     with SafeCsvWriter(path, INCIDENT_COLUMNS) as out:
         for inc in incidents:
             out.row(
                 [
-                    inc.id,
-                    inc.kind,
-                    iso_z(inc.first_seen),
-                    iso_z(inc.last_seen),
-                    inc.count,
-                    inc.server or "",
-                    inc.user or "",
-                    inc.cid or "",
-                    inc.primary_code,
-                    " ".join(inc.codes),
-                    inc.category,
-                    inc.severity,
-                    "yes" if inc.benign else "no",
-                    "yes" if inc.in_catalog else "no",
-                    inc.summary,
-                    " | ".join(f"{n}. {s}" for n, s in enumerate(inc.steps, 1)),
-                    "; ".join(f"{k}={v}" for k, v in sorted(inc.attrs.items())),
+                    inc["id"],
+                    inc["kind"],
+                    inc["first_seen"],
+                    inc["last_seen"],
+                    inc["count"],
+                    inc["server"] or "",
+                    inc["user"] or "",
+                    inc["cid"] or "",
+                    inc["primary_code"],
+                    " ".join(inc["codes"]),
+                    inc["category"],
+                    inc["severity"],
+                    "yes" if inc["benign"] else "no",
+                    "yes" if inc["in_catalog"] else "no",
+                    inc["summary"],
+                    " | ".join(f"{n}. {s}" for n, s in enumerate(inc["steps"], 1)),
+                    "; ".join(f"{k}={v}" for k, v in inc["details"].items()),
                 ]
             )
+
+
+# events.csv columns that can name a person or machine (the rest are times, channels, providers and numbers).
+EVENT_IDENTIFYING_COLUMNS = ("Computer", "SourceFile", "Text")
+
+
+def rewrite_events_csv(source: Path, target: Path, rewrite: Callable[[str], str]) -> int:
+    """Copy an ``events.csv`` written by :class:`EventsCsv`, passing its identifying columns through ``rewrite``.
+
+    Used for redaction: events are streamed out before the analysis has seen every identifier, so the raw file is
+    written privately first and the report's copy is made once the redactor knows everything. Returns the rows.
+    """
+    rows = 0
+    with source.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, list(EVENT_COLUMNS))
+        touch = [header.index(c) for c in EVENT_IDENTIFYING_COLUMNS if c in header]
+        with SafeCsvWriter(target, header) as out:
+            for row in reader:
+                for index in touch:
+                    if index < len(row):
+                        row[index] = rewrite(row[index])
+                out.row(row)
+                rows += 1
+    return rows
 
 
 class EventsCsv:
     """Streams events to ``events.csv`` as the pipeline reads them (no list of all events in memory)."""
 
     def __init__(self, path: Path) -> None:
+        self.path = path
         self._out = SafeCsvWriter(path, EVENT_COLUMNS)
         self.rows = 0
 

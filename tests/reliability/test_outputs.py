@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from nps_trace_analyzer import pipeline
 from nps_trace_analyzer.cli import main
 from nps_trace_analyzer.exit_codes import ExitCode
 from nps_trace_analyzer.interrupt import Interrupted
 from nps_trace_analyzer.pipeline import analyze
+from nps_trace_analyzer.report import writer as report_writer
 from nps_trace_analyzer.report.output_dir import MARKER_NAME, staged_report_dir
 from tests.reliability.helpers import DEMO, make_zip, run_cli
 
@@ -74,7 +74,7 @@ def test_failed_run_leaves_the_previous_report_intact(
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
         raise Interrupted(signal.SIGTERM)
 
-    monkeypatch.setattr(pipeline, "write_html", broken_html)
+    monkeypatch.setattr(report_writer, "write_html", broken_html)  # the report folder's one writer
     result = CliRunner().invoke(main, ["analyze", str(other), "-o", str(out)])
     expected = ExitCode.DISK_FULL if failure == "disk-full" else ExitCode.INTERRUPTED_TERM
     assert result.exit_code == expected, result.output
@@ -86,7 +86,7 @@ def test_failed_first_run_leaves_nothing(tmp_path: Path, monkeypatch: pytest.Mon
     def broken_html(path: Path, document: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(pipeline, "write_html", broken_html)
+    monkeypatch.setattr(report_writer, "write_html", broken_html)  # the report folder's one writer
     result = CliRunner().invoke(main, ["analyze", str(DEMO), "-o", str(tmp_path / "report")])
     assert result.exit_code == ExitCode.DISK_FULL
     assert "disk full" in result.output

@@ -1,0 +1,68 @@
+"""Write the report folder from the finished document: the one place that decides what leaves the tool.
+
+The pipeline hands over the findings.json document and where events.csv was streamed to; this module applies
+redaction (when asked) to the document once, so report.html, incidents.csv, findings.json and summary.md all show
+the same pseudonyms, and makes the redacted copy of events.csv. Nothing identifying is written into the report
+folder before it has passed the redactor: with redaction on, the raw events.csv lives in a private temporary
+folder outside it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nps_trace_analyzer.report.html import write_html
+from nps_trace_analyzer.report.redact import Redactor
+from nps_trace_analyzer.report.summary import write_summary
+from nps_trace_analyzer.report.tables import rewrite_events_csv, write_incidents_csv
+
+
+@dataclass(frozen=True)
+class ReportPaths:
+    out_dir: Path
+    html: Path
+    incidents_csv: Path
+    events_csv: Path
+    json: Path
+    summary: Path
+
+
+def report_paths(out_dir: Path) -> ReportPaths:
+    return ReportPaths(
+        out_dir,
+        out_dir / "report.html",
+        out_dir / "incidents.csv",
+        out_dir / "events.csv",
+        out_dir / "findings.json",
+        out_dir / "summary.md",
+    )
+
+
+def write_reports(
+    document: dict[str, Any], targets: ReportPaths, redactor: Redactor | None, raw_events: Path | None
+) -> dict[str, Any]:
+    """Write every report file; return the document as written (redacted when a redactor is given).
+
+    ``raw_events``: the events.csv the pipeline streamed, when it is not already ``targets.events_csv``.
+    """
+    if redactor is not None:
+        document = redactor.document(document)
+    if raw_events is not None and raw_events != targets.events_csv:
+        rewrite_events_csv(raw_events, targets.events_csv, redactor.text if redactor else str)
+    with targets.json.open("w", encoding="utf-8") as fh:
+        json.dump(document, fh, indent=2, ensure_ascii=False)
+        fh.write("\n")
+    write_incidents_csv(targets.incidents_csv, document["incidents"])
+    write_html(targets.html, document)
+    write_summary(targets.summary, document)
+    return document
+
+
+def write_redaction_map(path: Path, redactor: Redactor) -> None:
+    """The pseudonym -> original table, only where the user asked for it (``--redact-map``)."""
+    with path.open("w", encoding="utf-8") as fh:
+        json.dump(redactor.mapping(), fh, indent=2, ensure_ascii=False, sort_keys=True)
+        fh.write("\n")
