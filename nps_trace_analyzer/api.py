@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from nps_trace_analyzer.model import Event, Incident, InputFile
 from nps_trace_analyzer.observations import ObservationCollector, Observations
-from nps_trace_analyzer.pipeline import AnalyzeOptions, Progress, ReportPaths, analyze, report_paths
+from nps_trace_analyzer.pipeline import AnalyzeOptions, Meter, Progress, ReportPaths, analyze, report_paths
 from nps_trace_analyzer.report.result import AnalysisResult
 
 if TYPE_CHECKING:  # pandas is imported only when DataFrames are asked for
@@ -85,6 +85,7 @@ def analyze_bundle(
     *,
     keep_events: bool = True,
     progress: Progress | None = None,
+    meter: Meter | None = None,
 ) -> BundleAnalysis:
     """Analyse one bundle (a folder, a zip, or the files of one bundle).
 
@@ -96,11 +97,11 @@ def analyze_bundle(
     keeper = _EventKeeper(keep_events)
     if out_dir is None:
         with tempfile.TemporaryDirectory(prefix="nps-trace-analyzer-api-") as tmp:
-            result = analyze(inputs, Path(tmp), options, progress, observer=keeper)
+            result = analyze(inputs, Path(tmp), options, progress, observer=keeper, meter=meter)
         report = None
     else:
         target = Path(out_dir)
-        result = analyze(inputs, target, options, progress, observer=keeper)
+        result = analyze(inputs, target, options, progress, observer=keeper, meter=meter)
         report = report_paths(target)
     observations = keeper.collector.observations
     return BundleAnalysis(

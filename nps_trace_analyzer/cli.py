@@ -25,6 +25,7 @@ from nps_trace_analyzer.fleet.multi import analyze_servers, bundle_paths
 from nps_trace_analyzer.intake import IntakeError, TempSpaceFull
 from nps_trace_analyzer.interrupt import Interrupted, signals_raise
 from nps_trace_analyzer.pipeline import AnalyzeOptions, report_paths
+from nps_trace_analyzer.progress import ProgressDisplay
 from nps_trace_analyzer.report.output_dir import DiskFullError, OutputError
 from nps_trace_analyzer.report.redact_cli import redact_options, redactor_from_options, save_map
 from nps_trace_analyzer.safe_text import terminal_safe
@@ -61,13 +62,21 @@ def _default_out_dir(inputs: tuple[str, ...]) -> Path:
     show_default=True,
     help="Seconds within which an NPS audit event joins an extension incident of the same user.",
 )
-@click.option("-q", "--quiet", is_flag=True, help="No progress lines, only the summary.")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Processes reading the .evtx files (default: the machine's cores). The reports are the same for any value.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress lines or bar, only the summary.")
 @redact_options
 def analyze_cmd(
     inputs: tuple[str, ...],
     output: Path | None,
     catalog: tuple[str, ...],
     join_window: int,
+    jobs: int | None,
     quiet: bool,
     redact: bool,
     redact_key: str | None,
@@ -81,16 +90,19 @@ def analyze_cmd(
     """
     out_dir = output or _default_out_dir(inputs)
 
+    display = ProgressDisplay(quiet=quiet)
+
     def progress(message: str) -> None:
-        if not quiet:
-            click.echo(terminal_safe(message), err=True)
+        display.say(terminal_safe(message))
 
     def fail(code: ExitCode, message: str) -> None:
         click.echo(f"error: {terminal_safe(message)}", err=True)
         sys.exit(code)
 
     redactor = redactor_from_options(redact, redact_key, redact_map, out_dir)
-    options = AnalyzeOptions(catalog_paths=catalog, join_window=timedelta(seconds=join_window), redactor=redactor)
+    options = AnalyzeOptions(
+        catalog_paths=catalog, join_window=timedelta(seconds=join_window), jobs=jobs, redactor=redactor
+    )
     several = bundle_paths(inputs, skip=out_dir)
     if several and redactor is not None:
         # The fleet comparison pages are not passed through the redactor yet: refuse rather than leak.
@@ -100,7 +112,9 @@ def analyze_cmd(
             if several:
                 result = analyze_servers(several, out_dir, options, progress).combined
             else:
-                result = analyze_bundle(list(inputs), out_dir, options, keep_events=False, progress=progress).result
+                result = analyze_bundle(
+                    list(inputs), out_dir, options, keep_events=False, progress=progress, meter=display
+                ).result
     except CatalogError as exc:
         fail_catalog(exc)
     except IntakeError as exc:
@@ -114,6 +128,8 @@ def analyze_cmd(
     except Interrupted as exc:
         message = f"interrupted by {exc.signal_name}: temp files removed, the report folder left as it was"
         fail(interrupted_code(exc.signum), message)
+    finally:
+        display.close()
     paths = report_paths(out_dir)
     if redactor is not None and redact_map is not None:
         save_map(redact_map, redactor)

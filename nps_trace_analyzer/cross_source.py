@@ -13,7 +13,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from nps_trace_analyzer.config_checks import check_before_after
-from nps_trace_analyzer.findings import CatalogLike
+from nps_trace_analyzer.extract.nps_audit import is_nps_audit
+from nps_trace_analyzer.findings import CatalogLike, is_azuremfa
 from nps_trace_analyzer.model import Event, Finding, iso_z
 from nps_trace_analyzer.sources.etl_source import CAPTURE_OVERVIEW
 from nps_trace_analyzer.sources.iaslog import RadiusLogRecord, pair_requests, to_events
@@ -38,6 +39,30 @@ class StreamCounts:
     # Names of the bundle's files that could hold NPS audit decisions (Security.evtx, NPS_EventLog.log, accounting
     # logs), whether or not they held any: absence of audit events means "auditing off" only when one was there.
     audit_sources: tuple[str, ...] = ()
+
+    def note(self, event: Event) -> None:
+        """Count one event of the stream."""
+        if self.first_time is None or event.time < self.first_time:
+            self.first_time = event.time
+        if self.last_time is None or event.time > self.last_time:
+            self.last_time = event.time
+        if is_nps_audit(event):
+            self.audit_events[event.source_kind] += 1
+        elif is_azuremfa(event):
+            self.azuremfa_events += 1
+            if event.computer:
+                self.computers[event.computer] += 1
+
+    def merge(self, other: StreamCounts) -> None:
+        """Add the counts of a later part of the stream (a shard counted in a worker process)."""
+        for when in (other.first_time, other.last_time):
+            if when is not None and (self.first_time is None or when < self.first_time):
+                self.first_time = when
+            if when is not None and (self.last_time is None or when > self.last_time):
+                self.last_time = when
+        self.audit_events.update(other.audit_events)
+        self.azuremfa_events += other.azuremfa_events
+        self.computers.update(other.computers)
 
 
 @dataclass

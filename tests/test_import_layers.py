@@ -49,10 +49,12 @@ LAYERS: dict[str, int] = {
     "frames": 5,
     "limits_doc": 5,
     "pipeline": 6,
+    "parallel": 6,
     "api": 6,
     "fleet": 6,
     "": 6,  # the package itself (its __init__ re-exports the library entry point)
     "cli": 7,
+    "progress": 7,  # the CLI's progress line
     "cli_catalog": 7,
     "cli_etl": 7,
     "cli_fleet": 7,

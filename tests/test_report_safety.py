@@ -103,3 +103,23 @@ def test_json_document_round_trips() -> None:
     assert again["incidents"][0]["first_seen"] == "2026-05-04T09:30:01.123456Z"
     assert again["inputs"][0]["reason"] == "<b>bad</b>"
     assert "path" not in again["inputs"][0]  # temp paths never leave the tool
+
+
+def test_formatted_rows_are_what_csv_writer_writes() -> None:
+    """SafeCsvRows writes rows needing no quotes itself: byte for byte what SafeCsvWriter's csv.writer writes."""
+    import io
+    import random
+
+    from nps_trace_analyzer.report.csv_safe import SafeCsvRows, _csv_writer, neutralise
+
+    rng = random.Random(4)
+    alphabet = ["a", "Z", " ", ",", '"', "'", "\r", "\n", "\t", "=", "-", "+", "@", ";", "é", "😀", "\\", ""]
+    rows = SafeCsvRows()
+    reference = io.StringIO()
+    writer = _csv_writer(reference)
+    for _ in range(3000):
+        row = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(6))) for _ in range(rng.randrange(0, 5))]
+        row += [rng.choice([0, 17, None, 4.5])]
+        rows.row(row)
+        writer.writerow([neutralise(v) for v in row])
+    assert rows.text() == reference.getvalue() and rows.count == 3000

@@ -99,11 +99,12 @@ def not_regular_reason(mode: int) -> str:
     return f"{what}: only regular files are read"
 
 
-def _sha256_and_head(path: str) -> tuple[int, str, bytes]:
+def _sha256_and_head(path: str, hash_below: int | None = None) -> tuple[int, str, bytes]:
     """Size, SHA-256 and first bytes of a regular file; raises :class:`_NotRegular` for anything else.
 
     The file is opened non-blocking and checked with fstat on the same descriptor, so a FIFO cannot block the
-    open and a file swapped for a device between a check and the open is still caught.
+    open and a file swapped for a device between a check and the open is still caught. A file of ``hash_below``
+    bytes or more is not hashed ("" instead): the caller hashes it later.
     """
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     with os.fdopen(fd, "rb") as fh:
@@ -111,6 +112,8 @@ def _sha256_and_head(path: str) -> tuple[int, str, bytes]:
         reason = not_regular_reason(info.st_mode)
         if reason:
             raise _NotRegular(reason)
+        if hash_below is not None and info.st_size >= hash_below:
+            return info.st_size, "", fh.read(SNIFF_BYTES)
         digest = hashlib.sha256()
         head = b""
         while chunk := fh.read(_COPY_CHUNK):
@@ -122,6 +125,11 @@ def _sha256_and_head(path: str) -> tuple[int, str, bytes]:
 
 class _NotRegular(Exception):
     pass
+
+
+def sha256_of(path: str) -> str:
+    """SHA-256 of a file (for the files whose hashing :func:`open_bundle` was asked to leave to the caller)."""
+    return _sha256_and_head(path)[1]
 
 
 def _display_name(raw: str) -> str:
@@ -157,8 +165,9 @@ def _overlapping(infos: list[zipfile.ZipInfo]) -> set[int]:
 
 
 class _Opener:
-    def __init__(self, limits: IntakeLimits) -> None:
+    def __init__(self, limits: IntakeLimits, hash_later_from: int | None = None) -> None:
         self.limits = limits
+        self.hash_later_from = hash_later_from
         self.tmp: tempfile.TemporaryDirectory[str] | None = None
         self.total = 0
         self.members = 0
@@ -174,7 +183,7 @@ class _Opener:
 
     def add_disk_file(self, path: Path, name: str, depth: int) -> None:
         try:
-            size, sha, head = _sha256_and_head(str(path))
+            size, sha, head = _sha256_and_head(str(path), self.hash_later_from)
         except _NotRegular as exc:
             self.skip(name, str(exc))
             return
@@ -320,15 +329,19 @@ def _walk(root: Path, opener: _Opener, prefix: str) -> Iterator[tuple[Path, str]
             yield here / fname, prefix + (here / fname).relative_to(root).as_posix()
 
 
-def open_bundle(paths: Sequence[str | os.PathLike[str]], limits: IntakeLimits | None = None) -> Bundle:
+def open_bundle(
+    paths: Sequence[str | os.PathLike[str]], limits: IntakeLimits | None = None, *, hash_later_from: int | None = None
+) -> Bundle:
     """Collect and identify every file of the given folder(s), zip(s) or file(s).
 
     Whatever stops the intake (an error, a signal turned into an exception), the temp dir is removed before the
-    exception leaves this function.
+    exception leaves this function. Files on disk of ``hash_later_from`` bytes or more are identified from their
+    first bytes and left with an empty ``sha256`` for the caller to fill (:func:`sha256_of`), so a 1 GB log is not
+    read once just to hash it before the real reading starts: the pipeline hashes such files in its workers.
     """
     if not paths:
         raise IntakeError("no input given")
-    opener = _Opener(limits or IntakeLimits())
+    opener = _Opener(limits or IntakeLimits(), hash_later_from)
     try:
         for raw in paths:
             path = Path(raw)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from nps_trace_analyzer.model import Event, iso_z
-from nps_trace_analyzer.report.csv_safe import SafeCsvWriter
+from nps_trace_analyzer.report.csv_safe import SafeCsvRows, SafeCsvWriter
 
 INCIDENT_COLUMNS = (
     "Id",
@@ -75,6 +75,39 @@ def write_incidents_csv(path: Path, incidents: Sequence[Mapping[str, Any]]) -> N
             )
 
 
+def event_row(event: Event) -> list[Any]:
+    """The ``events.csv`` cells of one event (before formula-guarding)."""
+    return [
+        iso_z(event.time),
+        event.computer,
+        event.channel,
+        event.provider,
+        event.event_id,
+        "" if event.level is None else event.level,
+        "" if event.record_id is None else event.record_id,
+        event.source_file,
+        event.source_kind,
+        event.text,
+    ]
+
+
+class EventRows:
+    """``events.csv`` rows of a run of events, formatted in a worker process and appended by the parent."""
+
+    def __init__(self) -> None:
+        self._rows = SafeCsvRows()
+
+    def add(self, event: Event) -> None:
+        self._rows.row(event_row(event))
+
+    @property
+    def count(self) -> int:
+        return self._rows.count
+
+    def text(self) -> str:
+        return self._rows.text()
+
+
 # events.csv columns that can name a person or machine (the rest are times, channels, providers and numbers).
 EVENT_IDENTIFYING_COLUMNS = ("Computer", "SourceFile", "Text")
 
@@ -109,21 +142,13 @@ class EventsCsv:
         self.rows = 0
 
     def add(self, event: Event) -> None:
-        self._out.row(
-            [
-                iso_z(event.time),
-                event.computer,
-                event.channel,
-                event.provider,
-                event.event_id,
-                "" if event.level is None else event.level,
-                "" if event.record_id is None else event.record_id,
-                event.source_file,
-                event.source_kind,
-                event.text,
-            ]
-        )
+        self._out.row(event_row(event))
         self.rows += 1
+
+    def add_formatted(self, text: str, count: int) -> None:
+        """Append ``count`` rows formatted by :class:`EventRows`."""
+        self._out.rows_text(text)
+        self.rows += count
 
     def close(self) -> None:
         self._out.close()

@@ -7,11 +7,15 @@ Why this engine and these settings (measured against python-evtx, libevtx and di
   per file. ``validate_checksums`` stays off: it drops a whole chunk for one flipped bit.
 - AzureMfa channel files are read as XML (``records()``): their EventData layout is not public, and pyevtx-rs's
   JSON silently drops unnamed ``<Data>`` that sit beside named ones and keeps only the last of repeated names
-  (checked with our own writer). Those files are small; XML through lxml keeps every item in order.
+  (checked with our own writer). The XML keeps every item in order; it is normalised by regular expressions
+  where pyevtx-rs wrote its regular shape and by lxml otherwise (``evtx_lean``).
 - Everything else uses ``records_json()``: the cheapest output to turn into Python values. We only
   ``json.loads`` records that matter to NPS (Security 6272-6280, NPS/IAS/Schannel System events, anything
-  mentioning the extension); the rest are counted from a cheap look at the JSON prefix, so a 1 GB Security.evtx
-  full of logons costs little more than the bare iteration.
+  mentioning the extension); the rest are counted from a few ``str.find`` calls on the JSON text, so a 1 GB
+  Security.evtx full of logons costs little more than the bare iteration.
+- A file can be read whole (:func:`read_evtx`) or as shards — the 4 KiB file header plus a run of 64 KiB chunks —
+  by several processes (``nps_trace_analyzer.parallel``): both use :func:`read_records` and add up
+  :class:`ReadStats` the same way, so the result does not depend on how the file was split.
 """
 
 from __future__ import annotations
@@ -21,50 +25,27 @@ import json
 import re
 import warnings
 from collections.abc import Iterator
-from datetime import datetime, timezone
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, BinaryIO
 
 import evtx
 from lxml import etree
 
-from nps_trace_analyzer.domain import AZUREMFA_CHANNEL_SUFFIXES, AZUREMFA_CHANNELS, NPS_AUDIT_EVENT_IDS
+from nps_trace_analyzer.domain import AZUREMFA_CHANNEL_SUFFIXES, AZUREMFA_CHANNELS
 from nps_trace_analyzer.model import Event, InputFile
 from nps_trace_analyzer.sources.evtx_layout import RecordIds, account, describe_loss, read_layout
+from nps_trace_analyzer.sources.evtx_lean import fast_event_from_xml, parse_time, sniff_json
 from nps_trace_analyzer.sources.evtx_strings import restore_event, strings_cut_at_nul
 from nps_trace_analyzer.sources.registry import Collector, Identity, ReaderSpec, Sniffed, register_reader
 
 BATCH = 512
+MAX_WARNINGS = 50  # per file; the rest are counted in one closing line
 EMPTY_LOG_SIZE = 4096  # an exported log with no records is its 4 KiB file header alone
-_PROVIDER_RE = re.compile(r'"Provider":\{"#attributes":\{"Name":"((?:[^"\\]|\\.)*)"')
-_EVENTID_RE = re.compile(r'"EventID":(?:\{[^}]*\},"#text":)?(\d+)')
 _CHANNEL_RE = re.compile(r'"Channel":"((?:[^"\\]|\\.)*)"')
 _XML_CHANNEL_RE = re.compile(r"<Channel>([^<]*)</Channel>")
-
-NPS_SECURITY_IDS = NPS_AUDIT_EVENT_IDS
-SYSTEM_PROVIDERS = frozenset({"nps", "ias", "schannel", "microsoft-windows-schannel-events"})
 #: Data name under which the rendered message of a forwarded event (<RenderingInfo><Message>) is kept.
 RENDERED_MESSAGE = "RenderedMessage"
-
-
-def is_relevant(provider: str, channel: str, event_id: int, raw: str) -> bool:
-    """Does this record matter to an NPS diagnosis? Decided from the JSON prefix, before parsing."""
-    lprov = provider.lower()
-    if "azuremfa" in lprov or channel.lower().endswith(AZUREMFA_CHANNEL_SUFFIXES):
-        return True
-    if lprov == "microsoft-windows-security-auditing":
-        return event_id in NPS_SECURITY_IDS
-    if lprov in SYSTEM_PROVIDERS:
-        return True
-    return "NPS Extension for" in raw
-
-
-def _parse_time(raw: str) -> datetime:
-    """pyevtx-rs gives ``2016-07-08T18:12:51.6816408Z UTC``; keep microseconds, always UTC."""
-    text = raw.split(" ", 1)[0].rstrip("Z")
-    if "." in text:
-        head, frac = text.split(".", 1)
-        text = f"{head}.{(frac + '000000')[:6]}"
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
 
 
 def _scalar(value: Any) -> str:
@@ -138,7 +119,7 @@ def _event_from_json(doc: dict[str, Any], record_id: int, timestamp: str, source
     if isinstance(rendering, dict) and (message := _scalar(rendering.get("Message")).strip()):
         data.append((RENDERED_MESSAGE, message))  # forwarded events carry the sentence their strings fill
     return Event(
-        time=_parse_time(timestamp),
+        time=parse_time(timestamp),
         source_file=source,
         channel=_scalar(system.get("Channel")),
         provider=str(prov_attrs.get("Name") or prov_attrs.get("EventSourceName") or ""),
@@ -158,6 +139,12 @@ _XML_PARSER = etree.XMLParser(recover=True, resolve_entities=False, no_network=T
 
 def _local(tag: object) -> str:
     return tag.split("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def event_from_xml(xml: str, record_id: int, timestamp: str, source: str) -> Event:
+    """Normalise one record from pyevtx-rs XML: by regular expressions when the XML has pyevtx-rs's regular
+    shape (the hot path), through lxml otherwise; both give the same Event (tested on every corpus record)."""
+    return fast_event_from_xml(xml, record_id, timestamp, source) or _event_from_xml(xml, record_id, timestamp, source)
 
 
 def _event_from_xml(xml: str, record_id: int, timestamp: str, source: str) -> Event:
@@ -194,7 +181,7 @@ def _event_from_xml(xml: str, record_id: int, timestamp: str, source: str) -> Ev
             if message is not None and (message.text or "").strip():
                 data.append((RENDERED_MESSAGE, message.text or ""))
     return Event(
-        time=_parse_time(timestamp),
+        time=parse_time(timestamp),
         source_file=source,
         channel=text("Channel"),
         provider=prov_name,
@@ -221,11 +208,151 @@ def _peek_channel(path: str) -> str:
     return ""
 
 
-def _note_time(inp: InputFile, when: datetime) -> None:
+@dataclass
+class ReadStats:
+    """What reading one run of chunks saw; shards' stats are merged into the file's :class:`InputFile` in order.
+
+    Kept apart from ``InputFile`` so a worker process can fill one per shard and the parent can add them up
+    exactly as one sequential pass would have counted them (:meth:`merge_into`).
+    """
+
+    records_read: int = 0
+    records_skipped: int = 0
+    events_kept: int = 0
+    warnings: list[tuple[bool, str]] = field(default_factory=list)  # (counts toward the cap, text)
+    channels: dict[str, int] = field(default_factory=dict)
+    first_time: datetime | None = None
+    last_time: datetime | None = None
+    stopped: str = ""  # why reading stopped before the end of the run ("" = it did not)
+    record_ids: RecordIds = field(default_factory=RecordIds)  # for the chunk accounting (evtx_layout)
+
+    def warn(self, text: str, capped: bool = True) -> None:
+        if not capped or sum(1 for c, _t in self.warnings if c) < MAX_WARNINGS:
+            self.warnings.append((capped, text))
+
+    def merge_into(self, inp: InputFile) -> None:
+        inp.records_read += self.records_read
+        inp.records_skipped += self.records_skipped
+        inp.events_kept += self.events_kept
+        for capped, text in self.warnings:
+            if not capped or len(inp.warnings) < MAX_WARNINGS:
+                inp.warnings.append(text)
+        for channel, count in self.channels.items():
+            inp.channels[channel] = inp.channels.get(channel, 0) + count
+        for when in (self.first_time, self.last_time):
+            if when is not None:
+                _note_time(inp, when)
+        if self.stopped and not inp.reason:
+            inp.reason = self.stopped
+
+
+def _note_time(inp: InputFile | ReadStats, when: datetime) -> None:
     if inp.first_time is None or when < inp.first_time:
         inp.first_time = when
     if inp.last_time is None or when > inp.last_time:
         inp.last_time = when
+
+
+_CHUNK_NUMBER_RE = re.compile(r"(chunk number )(\d+)")
+
+
+def _absolute_chunk_numbers(message: str, first_chunk: int) -> str:
+    """pyevtx-rs numbers chunks from the start of what it was given; a shard starts at ``first_chunk``."""
+    if not first_chunk or "chunk number" not in message:
+        return message
+    return _CHUNK_NUMBER_RE.sub(lambda m: f"{m.group(1)}{int(m.group(2)) + first_chunk}", message)
+
+
+def open_evtx(inp: InputFile) -> bool | None:
+    """Check that ``inp`` opens as EVTX and decide how to read it: True = XML (AzureMfa), False = JSON.
+
+    None (and ``inp.reason`` set) when the file cannot be opened at all.
+    """
+    try:
+        evtx.PyEvtxParser(inp.path, skip_errors=True)
+    except (OSError, RuntimeError, ValueError) as exc:
+        inp.reason = f"not a readable EVTX file: {exc}"
+        return None
+    inp.analysed = True
+    channel_hint = inp.role or _peek_channel(inp.path)
+    return channel_hint.lower().endswith(AZUREMFA_CHANNEL_SUFFIXES)
+
+
+def read_records(
+    source: str | BinaryIO,
+    stats: ReadStats,
+    as_xml: bool,
+    name: str,
+    first_chunk: int = 0,
+    cut_at_nul: dict[int, list[str]] | None = None,
+) -> Iterator[Event]:
+    """Yield the NPS-relevant events of a whole file or of a shard (file header + a run of chunks).
+
+    Every record read and every item skipped is counted in ``stats``; irrelevant records are recognised from a
+    few ``str.find`` calls on the JSON text and never decoded (see :func:`sniff_json`).
+    """
+    try:
+        parser = evtx.PyEvtxParser(source, skip_errors=True)
+    except (OSError, RuntimeError, ValueError) as exc:
+        stats.warn(f"reading stopped: {exc}", capped=False)
+        stats.stopped = "reading stopped early (see warnings)"
+        return
+    records = parser.records() if as_xml else parser.records_json()
+    decode = event_from_xml if as_xml else _decode_json
+    channels = stats.channels
+    while True:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RuntimeWarning)
+            try:
+                batch = list(itertools.islice(records, BATCH))
+            except (RuntimeError, OSError) as exc:  # skip_errors should prevent this; never lose the file
+                stats.warn(f"reading stopped: {_absolute_chunk_numbers(str(exc), first_chunk)}", capped=False)
+                stats.stopped = "reading stopped early (see warnings)"
+                batch = []
+        for warning in caught:
+            stats.records_skipped += 1
+            stats.warn(_absolute_chunk_numbers(str(warning.message), first_chunk))
+        if not batch:
+            break
+        stats.records_read += len(batch)
+        _add_ids(stats.record_ids, [record["event_record_id"] for record in batch])
+        for record in batch:
+            raw = record["data"]
+            if as_xml:
+                m_chan = _XML_CHANNEL_RE.search(raw)
+                channel = m_chan.group(1) if m_chan else ""
+                channels[channel] = channels.get(channel, 0) + 1
+            else:
+                channel, relevant = sniff_json(raw)
+                channels[channel] = channels.get(channel, 0) + 1
+                if not relevant:
+                    continue
+            try:
+                event = decode(raw, record["event_record_id"], record["timestamp"], name)
+            except (ValueError, KeyError, TypeError, etree.LxmlError) as exc:
+                stats.records_skipped += 1
+                stats.warn(f"record {record.get('event_record_id')}: cannot normalise: {exc}")
+                continue
+            if cut_at_nul and event.record_id in cut_at_nul:  # pyevtx-rs ends strings at a NUL (evtx_strings)
+                notes: list[str] = []
+                event = restore_event(event, cut_at_nul[event.record_id], notes)
+                for note in notes:
+                    stats.warn(note)
+            _note_time(stats, event.time)
+            stats.events_kept += 1
+            yield event
+
+
+def _add_ids(read_ids: RecordIds, ids: list[int]) -> None:
+    """Add a batch's record ids: usually one consecutive run, taken whole instead of id by id."""
+    if ids and ids[-1] - ids[0] == len(ids) - 1 and ids == list(range(ids[0], ids[-1] + 1)):
+        if read_ids.runs and read_ids.runs[-1][1] + 1 == ids[0]:
+            read_ids.runs[-1][1] = ids[-1]
+        else:
+            read_ids.runs.append([ids[0], ids[-1]])
+        return
+    for record_id in ids:
+        read_ids.add(record_id)
 
 
 def _account_chunks(inp: InputFile, read_ids: RecordIds) -> None:
@@ -243,67 +370,11 @@ def _account_chunks(inp: InputFile, read_ids: RecordIds) -> None:
         inp.warnings.append(f"... {len(accounting.notes) - 10} more damaged chunk headers")
 
 
-def read_evtx(inp: InputFile, collector: Collector) -> Iterator[Event]:
-    """Yield the NPS-relevant events of one .evtx file; count every record read and every item skipped."""
-    try:
-        parser = evtx.PyEvtxParser(inp.path, skip_errors=True)
-    except (OSError, RuntimeError, ValueError) as exc:
-        inp.reason = f"not a readable EVTX file: {exc}"
-        return
-    inp.analysed = True
-    channel_hint = inp.role or (_peek_channel(inp.path) if not inp.role else "")
-    as_xml = channel_hint.lower().endswith(AZUREMFA_CHANNEL_SUFFIXES)
-    records = parser.records() if as_xml else parser.records_json()
-    decode = _event_from_xml if as_xml else _decode_json
-    cut_at_nul = strings_cut_at_nul(inp.path) if as_xml else {}  # pyevtx-rs ends strings at a NUL (#10 item 8)
-    read_ids = RecordIds()
-    while True:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", RuntimeWarning)
-            try:
-                batch = list(itertools.islice(records, BATCH))
-            except (RuntimeError, OSError) as exc:  # skip_errors should prevent this; never lose the file
-                inp.warnings.append(f"reading stopped: {exc}")
-                inp.reason = inp.reason or "reading stopped early (see warnings)"
-                batch = []
-        for warning in caught:
-            inp.records_skipped += 1
-            if len(inp.warnings) < 50:
-                inp.warnings.append(str(warning.message))
-        if not batch:
-            break
-        for record in batch:
-            raw = record["data"]
-            inp.records_read += 1
-            read_ids.add(record["event_record_id"])
-            if as_xml:
-                m_chan = _XML_CHANNEL_RE.search(raw)
-                channel = m_chan.group(1) if m_chan else ""
-                inp.channels[channel] = inp.channels.get(channel, 0) + 1
-            else:
-                head = raw[:600]
-                m_prov = _PROVIDER_RE.search(head)
-                m_chan = _CHANNEL_RE.search(raw)
-                m_id = _EVENTID_RE.search(head)
-                channel = m_chan.group(1) if m_chan else ""
-                inp.channels[channel] = inp.channels.get(channel, 0) + 1
-                event_id = int(m_id.group(1)) if m_id else -1
-                if not is_relevant(m_prov.group(1) if m_prov else "", channel, event_id, raw):
-                    continue
-            try:
-                event = decode(raw, record["event_record_id"], record["timestamp"], inp.name)
-            except (ValueError, KeyError, TypeError, etree.LxmlError) as exc:
-                inp.records_skipped += 1
-                if len(inp.warnings) < 50:
-                    inp.warnings.append(f"record {record.get('event_record_id')}: cannot normalise: {exc}")
-                continue
-            if event.record_id in cut_at_nul:
-                event = restore_event(event, cut_at_nul[event.record_id], inp.warnings)
-            _note_time(inp, event.time)
-            inp.events_kept += 1
-            yield event
-    if inp.records_skipped > 50:
-        inp.warnings.append(f"... {inp.records_skipped - 50} more skipped items not listed")
+def finish_evtx(inp: InputFile, read_ids: RecordIds) -> None:
+    """File-level conclusions once every record (of every shard) is counted: skipped items beyond the listed
+    ones, records the headers announce that were not read, a file with no complete record."""
+    if inp.records_skipped > MAX_WARNINGS:
+        inp.warnings.append(f"... {inp.records_skipped - MAX_WARNINGS} more skipped items not listed")
     _account_chunks(inp, read_ids)
     if inp.records_read == 0 and inp.records_skipped == 0:
         if inp.size > EMPTY_LOG_SIZE:
@@ -312,6 +383,24 @@ def read_evtx(inp: InputFile, collector: Collector) -> Iterator[Event]:
             inp.reason = "no complete record: the file is truncated or its first chunk is damaged"
         else:
             inp.warnings.append("the log is empty (file header only)")
+
+
+def read_evtx(inp: InputFile, collector: Collector) -> Iterator[Event]:
+    """Yield the NPS-relevant events of one .evtx file; count every record read and every item skipped.
+
+    This is the one-process reader; ``nps_trace_analyzer.parallel`` reads the same file in shards with the
+    same :func:`read_records` and merges the shards' :class:`ReadStats` in order.
+    """
+    as_xml = open_evtx(inp)
+    if as_xml is None:
+        return
+    stats = ReadStats()
+    cut_at_nul = strings_cut_at_nul(inp.path) if as_xml else {}
+    try:
+        yield from read_records(inp.path, stats, as_xml, inp.name, cut_at_nul=cut_at_nul)
+    finally:
+        stats.merge_into(inp)
+    finish_evtx(inp, stats.record_ids)
 
 
 EVTX_MAGIC = b"ElfFile\x00"

@@ -69,16 +69,19 @@ def _strings(chunk: bytes, pos: int, end: int, depth: int) -> Iterator[str]:
         pos += size
 
 
-def strings_cut_at_nul(path: str) -> dict[int, list[str]]:
-    """EventRecordID -> the record's string values that hold a NUL before their end (the whole value)."""
+def strings_cut_at_nul(path: str, start: int = FILE_HEADER_BLOCK, end: int | None = None) -> dict[int, list[str]]:
+    """EventRecordID -> the record's string values that hold a NUL before their end (the whole value).
+
+    ``start``/``end``: only the chunks in this byte range (a shard of the file, read by one worker).
+    """
     found: dict[int, list[str]] = {}
     try:
         with open(path, "rb") as handle:
             handle.seek(0, 2)
             if handle.tell() > MAX_FILE_BYTES:
                 return found
-            handle.seek(FILE_HEADER_BLOCK)
-            while len(chunk := handle.read(CHUNK_SIZE)) == CHUNK_SIZE:
+            handle.seek(start)
+            while (end is None or handle.tell() < end) and len(chunk := handle.read(CHUNK_SIZE)) == CHUNK_SIZE:
                 if chunk[:8] == CHUNK_SIGNATURE:
                     _scan_chunk(chunk, found)
     except OSError:
