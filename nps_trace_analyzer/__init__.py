@@ -14,13 +14,13 @@ Data flows one way: sources -> events -> findings -> incidents -> reports.
 - ``fleet``    several servers compared; many bundles analysed on Dask into a Parquet dataset.
 """
 
-__version__ = "0.1.0"
+from nps_trace_analyzer.version import __version__
 
 __all__ = ["__version__", "analyze_bundle"]
 
 
 def __getattr__(name: str) -> object:
-    """``from nps_trace_analyzer import analyze_bundle`` (imported on first use: the stages import __version__)."""
+    """``from nps_trace_analyzer import analyze_bundle``, imported on first use (the package import stays cheap)."""
     if name == "analyze_bundle":
         from nps_trace_analyzer.api import analyze_bundle
 

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import click
 
-from nps_trace_analyzer import __version__
 from nps_trace_analyzer.api import analyze_bundle
 from nps_trace_analyzer.catalog import CatalogError
 from nps_trace_analyzer.cli_catalog import catalog_option, fail_catalog
@@ -30,6 +29,7 @@ from nps_trace_analyzer.progress import ProgressDisplay
 from nps_trace_analyzer.report.output_dir import DiskFullError, OutputError
 from nps_trace_analyzer.report.redact_cli import redact_options, redactor_from_options, save_map
 from nps_trace_analyzer.safe_text import terminal_safe
+from nps_trace_analyzer.version import __version__
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -1,7 +1,7 @@
 """The ``pcap`` command: packets of an ETL trace (netsh trace / pktmon) to a pcapng file tshark reads.
 
-Registered on the main click group by :func:`register` (the lead's ``cli.py`` calls it), so this module
-owns its command without touching the rest of the CLI.
+Registered on the main click group by :func:`register` (called from :mod:`nps_trace_analyzer.cli`), so this
+module owns its command without touching the rest of the CLI.
 """
 
 from __future__ import annotations

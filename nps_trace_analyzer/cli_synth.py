@@ -14,6 +14,7 @@ from nps_trace_analyzer.synth.bundle import (
     DEFAULT_SEED,
     DEMO_NAME,
     PARTS,
+    expected_path,
     generate_bundle,
     generate_demo,
     zip_bundle,
@@ -75,7 +76,7 @@ def _list_scenarios() -> None:
     multiple=True,
     type=click.Choice(PARTS),
     help="Leave a part of the bundle out (repeatable): registry dumps, NPS_EventLog.log, Security.evtx, "
-    "nettrace.etl, the accounting log. expected.json follows.",
+    "nettrace.etl, the accounting log. The expected diagnosis follows.",
 )
 @click.option("--zip", "make_zip", is_flag=True, help="Also write <folder>.zip (deterministic) beside the folder.")
 @click.option("--list", "list_only", is_flag=True, help="List the scenarios with one-line descriptions and exit.")
@@ -91,7 +92,7 @@ def synth_cmd(
     make_zip: bool,
     list_only: bool,
 ) -> None:
-    """Write a sample NPS bundle for SCENARIO... with the expected diagnosis in expected.json.
+    """Write a sample NPS bundle for SCENARIO... and its expected diagnosis beside it (<OUTPUT>.expected.json).
 
     The bundle holds what the health-check script collects (<HOST>_AuthNOptCh/AuthZOptCh/AuthZAdminCh.evtx,
     BeforeRegAdd_*/AfterRegAdd_* registry dumps, NPS_EventLog.log, nettrace.etl) plus Security.evtx and
@@ -135,6 +136,7 @@ def synth_cmd(
     except OSError as exc:
         raise click.ClickException(f"cannot write {output}: {exc}") from exc
     click.echo(f"Bundle: {folder}")
+    click.echo(f"Expected diagnosis: {expected_path(folder)}")
     if make_zip:
         click.echo(f"Zip: {zip_bundle(folder)}")
 

@@ -4,7 +4,7 @@ Why: a bundle's registry dumps answer questions the event logs cannot. Is the ex
 AuthSrv DLL values are empty NPS never calls it, so MFA is silently bypassed)? Which cloud does it talk to? Was
 it installed by a pre-2023 version? Are risky switches on (REQUIRE_USER_MATCH=FALSE lets un-enrolled users
 in)? Expected values come from the health-check script and Microsoft's docs
-(``../shared/reference/domain-facts.md`` §3.1, §3b, §5.3).
+(``docs/reference/domain-facts.md`` §3.1, §3b, §5.3).
 
 Input: the value maps of the two keys, as :mod:`nps_trace_analyzer.sources.regdump` returns them
 (``azuremfa_values(dump)``, ``authsrv_parameters(dump)``); ``None`` means "no dump in the bundle", ``{}``

@@ -16,9 +16,12 @@ from nps_trace_analyzer.config_checks import check_before_after
 from nps_trace_analyzer.extract.nps_audit import is_nps_audit
 from nps_trace_analyzer.findings import CatalogLike, is_azuremfa
 from nps_trace_analyzer.model import Event, Finding, iso_z
+from nps_trace_analyzer.sources.etl_source import CAPTURE_OVERVIEW
 from nps_trace_analyzer.sources.iaslog import RadiusLogRecord, pair_requests, to_events
+from nps_trace_analyzer.sources.npsext_source import NPSEXT_SUMMARY
 from nps_trace_analyzer.sources.regdump import authsrv_parameters, azuremfa_values
 from nps_trace_analyzer.sources.registry import Collector
+from nps_trace_analyzer.sources.text_sources import ACCOUNTING_ROWS, REGISTRY_VALUES
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 AUDITING_DISABLED = "NPS-AUDITING-DISABLED"
@@ -77,7 +80,7 @@ def _synthetic_event(when: datetime, source: str, channel: str, provider: str, t
 
 
 def _registry_findings(collector: Collector, catalog: CatalogLike, when: datetime, out: CrossSourceResult) -> None:
-    dumps = collector.get("registry")
+    dumps = collector.get(REGISTRY_VALUES)
     if not dumps:
         return
     states: dict[str, dict[str, Any]] = {"before": {}, "after": {}}
@@ -109,7 +112,7 @@ def _registry_findings(collector: Collector, catalog: CatalogLike, when: datetim
 
 
 def _accounting(collector: Collector, catalog: CatalogLike, counts: StreamCounts, out: CrossSourceResult) -> None:
-    records: list[RadiusLogRecord] = [r for _inp, recs in collector.get("radius-log") for r in recs]
+    records: list[RadiusLogRecord] = [r for _inp, recs in collector.get(ACCOUNTING_ROWS) for r in recs]
     if not records:
         return
     transactions = pair_requests(records)
@@ -167,13 +170,13 @@ def cross_source_findings(collector: Collector, catalog: CatalogLike, counts: St
 
 
 def capture_overviews(collector: Collector) -> dict[str, Any]:
-    return {inp.name: overview for inp, overview in collector.get("capture")}
+    return {inp.name: overview for inp, overview in collector.get(CAPTURE_OVERVIEW)}
 
 
 def extension_traces(collector: Collector) -> dict[str, Any]:
     """NPSExtension.etl summaries for the report (never the on-disk path: zip members live in a temp dir)."""
     out: dict[str, Any] = {}
-    for inp, trace in collector.get("npsext"):
+    for inp, trace in collector.get(NPSEXT_SUMMARY):
         doc = {k: v for k, v in trace.as_dict().items() if k != "path"}
         doc["undecodable_lines"] = trace.undecodable_lines()
         out[inp.name] = doc

@@ -4,7 +4,7 @@ Why one module: these facts (which Security event ids are NPS audits, which host
 the extension's event channels are called) used to be copied into the readers, the capture decoder, the registry
 checks and the rules, and the copies had drifted apart (one host list knew ``credentials.azure.*``, another the
 China partner login host). Every stage imports them from here; no stage imports another stage to get them.
-Sources: ``/work/shared/reference/domain-facts.md`` and Microsoft's NPS-extension documentation.
+Sources: ``docs/reference/domain-facts.md`` and Microsoft's NPS-extension documentation.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ class InputFile:
     path: str
     size: int
     sha256: str
-    kind: str  # "evtx", "etl", "text", "zip", "unknown", ...
+    kind: str  # a registered reader's kind (sources/registry.py), or intake's own: zip, cab, text, empty, unknown
     role: str = ""  # e.g. "AuthZOptCh", "Security", "System", "nettrace", "NPSExtension", "registry-dump"
     analysed: bool = False
     reason: str = ""  # why it was not analysed, or why reading stopped early
@@ -78,6 +78,24 @@ class Event:
         return default
 
 
+#: Every value of :attr:`Finding.kind`, with what makes a finding that kind. Written once here (the
+#: producers are extract/mfa_result.code_kind, findings.py and cross_source.py); a test checks that what the
+#: pipeline produces stays within this set.
+FINDING_KINDS: dict[str, str] = {
+    "error": "an extension-side error code (UPPER_SNAKE), or an error-level event with no known code",
+    "warning": "an extension warning (``*_WARNING``, missing NAS attributes), or a warning-level event with no code",
+    "info": "an informational event with no known code, or a code of no recognised shape",
+    "response": "the cloud MFA service's response (CamelCase: ``UserNotFound``, ``Success``)",
+    "aadsts": "an Entra ID error (``AADSTS<n>``)",
+    "challenge": "the extension asked the user for a second factor (``CHALLENGE_REQUESTED``)",
+    "secondary": "the extension ignored a request not in the AccessAccept state",
+    "nps-audit": "a Security 6272-6280 NPS audit event (reason code or event id)",
+    "system": "a System-log NPS/IAS/Schannel event",
+    "capture": "a conclusion drawn from the decoded packets of the capture",
+    "config": "a server-configuration check (registry dumps, auditing policy)",
+}
+
+
 @dataclass
 class Finding:
     """One code (or notable message) extracted from one event and looked up in the catalog.
@@ -91,7 +109,7 @@ class Finding:
 
     event: Event
     code: str
-    kind: str  # "error", "response", "challenge", "reject", "warning", "info", "nps-audit", "system"
+    kind: str  # one of FINDING_KINDS
     entry_id: str | None
     attrs: dict[str, str] = field(default_factory=dict)
 

@@ -6,7 +6,7 @@ Why a module of its own: the same facts serve three places that must not drift a
 extraction (``extract.nps_audit``) reads events whose message arrives rendered or as unnamed values, and the
 synthetic writer renders text from it. It belongs to no stage: only data and pure lookups.
 
-Sources: EventData names and order of a real 6273 (Microsoft Q&A 2617618, ``/work/shared/reference/domain-facts.md``
+Sources: EventData names and order of a real 6273 (Microsoft Q&A 2617618, ``docs/reference/domain-facts.md``
 §4.2); rendered templates of 6272 (TechNet cc735320), 6273 (cc735399), 6275 (dd316151), 6278 (cc735338) and the
 6277 template quoted on manageengine.com's event-id-6277 page; names of the NAP fields as the Sentinel SecurityEvent
 schema lists them (``QuarantineSessionID``, ``QuarantineHelpURL``, ``QuarantineSystemHealthResult``,

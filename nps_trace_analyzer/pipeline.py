@@ -40,7 +40,7 @@ from nps_trace_analyzer.report.tables import EventsCsv
 from nps_trace_analyzer.report.writer import ReportPaths as ReportPaths  # re-exported: api.py uses it
 from nps_trace_analyzer.report.writer import report_paths, write_reports
 from nps_trace_analyzer.sources.evtx_shards import DEFAULT_SHARD_CHUNKS
-from nps_trace_analyzer.sources.registry import Collector, reader_for
+from nps_trace_analyzer.sources.registry import Collector, reader_for, reader_spec, repeated_inputs
 
 Progress = Callable[[str], None]
 EventObserver = Callable[[Event, bool], None]  # (event, False when it repeats another source's event)
@@ -70,16 +70,15 @@ def _hash_possible_copies(files: Sequence[InputFile]) -> None:
 _CHANNEL_ROLES = (*AZUREMFA_CHANNELS, "Security", "System", "Application")
 
 
-def _has_security_log(files: Sequence[InputFile]) -> bool:
-    """Does the bundle hold the Security event log? Then NPS_EventLog.log (its text rendering) repeats it; decided
-    from the inputs, before reading, so observers see the same flags in any read order."""
-    return any(inp.kind == "evtx" and inp.role == "Security" for inp in files)
-
-
 def _audit_sources(files: Sequence[InputFile]) -> tuple[str, ...]:
-    """The bundle's files that could hold NPS audit decisions, read or empty (roles settled after reading)."""
-    kinds = ("nps-eventlog-text", "iaslog")
-    return tuple(sorted(inp.name for inp in files if inp.role == "Security" or inp.kind in kinds))
+    """The bundle's files that could hold NPS audit decisions, read or empty (roles settled after reading): the
+    Security log, and files of the kinds whose reader declares it (ReaderSpec.audit_decisions)."""
+
+    def declared(kind: str) -> bool:
+        spec = reader_spec(kind)
+        return spec is not None and spec.audit_decisions
+
+    return tuple(sorted(inp.name for inp in files if inp.role == "Security" or declared(inp.kind)))
 
 
 def _read_order(files: Sequence[InputFile]) -> list[InputFile]:
@@ -126,13 +125,15 @@ class _Stream:
     counts: StreamCounts = field(default_factory=StreamCounts)
     per_source: Counter[str] = field(default_factory=Counter)
     observer: EventObserver | None = None
-    text_log_is_copy: bool = False  # NPS_EventLog.log repeats a Security.evtx of the same bundle
+    # Inputs whose reader says they repeat another input (NPS_EventLog.log beside Security.evtx): decided from the
+    # inputs, before reading, so observers see the same flags in any read order.
+    repeats: dict[str, str] = field(default_factory=dict)
     redactor: Redactor | None = None
     activity: SignInActivity = field(default_factory=SignInActivity)
 
     def consume(self, inp: InputFile, event: Event) -> None:
         self.events_csv.add(event)
-        original = not (self.text_log_is_copy and inp.kind == "nps-eventlog-text")
+        original = inp.name not in self.repeats
         if self.observer is not None:
             self.observer(event, original)
         if original:
@@ -208,7 +209,7 @@ def analyze(
             engine,
             events_csv,
             observer=observer,
-            text_log_is_copy=_has_security_log(bundle.files),
+            repeats=repeated_inputs(bundle.files),
             redactor=redactor,
         )
         _hash_possible_copies(bundle.files)
@@ -272,10 +273,8 @@ def analyze(
                 redactor.learn_attrs(inc.attrs)
         if engine.text_log_repeats_evtx:
             notes.extend(
-                f"{inp.name} repeats the NPS audit events of the Security event log: its events are listed "
-                "in events.csv but not counted again."
-                for inp in bundle.files
-                if inp.kind == "nps-eventlog-text"
+                f"{name} repeats {what}: its events are listed in events.csv but not counted again."
+                for name, what in sorted(stream.repeats.items())
             )
         result = AnalysisResult(
             bundle_name=bundle.name,

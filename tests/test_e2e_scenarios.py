@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from nps_trace_analyzer.cli import main
 from nps_trace_analyzer.identity import user_key
-from nps_trace_analyzer.synth.bundle import DEFAULT_DAY, generate_bundle
+from nps_trace_analyzer.synth.bundle import DEFAULT_DAY, expected_path, generate_bundle
 from nps_trace_analyzer.synth.scenarios import SCENARIOS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -66,26 +66,31 @@ def _analyze(target: Path, out: Path) -> dict[str, Any]:
 @pytest.mark.parametrize("name", NAMES)
 def test_scenario(name: str, tmp_path: Path) -> None:
     bundle = generate_bundle(tmp_path / name, [name], seed=11, host="NPS01", day=DEFAULT_DAY, healthy=6)
-    expected = json.loads((bundle / "expected.json").read_text(encoding="utf-8"))
+    expected = json.loads(expected_path(bundle).read_text(encoding="utf-8"))
     doc = _analyze(bundle, tmp_path / "report")
     assert_diagnosis(doc["incidents"], expected["incidents"])
 
 
 def test_all_scenarios_in_one_bundle(tmp_path: Path) -> None:
     bundle = generate_bundle(tmp_path / "all", ["all"], seed=5, host="NPS02", day=DEFAULT_DAY, healthy=40)
-    expected = json.loads((bundle / "expected.json").read_text(encoding="utf-8"))
+    expected = json.loads(expected_path(bundle).read_text(encoding="utf-8"))
     doc = _analyze(bundle, tmp_path / "report")
     assert_diagnosis(doc["incidents"], expected["incidents"])
 
 
 @pytest.mark.parametrize("form", ["folder", "zip"])
 def test_demo_bundle(form: str, tmp_path: Path) -> None:
-    expected = json.loads((DEMO / "expected.json").read_text(encoding="utf-8"))
+    expected = json.loads(expected_path(DEMO).read_text(encoding="utf-8"))
     target = DEMO if form == "folder" else DEMO.with_suffix(".zip")
     doc = _analyze(target, tmp_path / "report")
     assert_diagnosis(doc["incidents"], expected["incidents"])
     assert doc["summary"]["records_skipped"] == 0
     assert {i["role"] for i in doc["inputs"] if i["kind"] == "evtx"} >= {"AuthZOptCh", "Security", "System"}
+    # Capture findings are worded as what the packets show: no server logged them.
+    capture = [i for i in doc["incidents"] if i["primary_code"].startswith("CAPTURE-")]
+    assert capture and all(i["summary"].startswith("The packet capture") for i in capture), capture
+    # Every file of the sample is one the analyzer reads: nothing in it shows as "not analysed".
+    assert all(i["kind"] not in ("unknown", "text", "skipped") for i in doc["inputs"]), doc["inputs"]
 
 
 def test_reports_are_deterministic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

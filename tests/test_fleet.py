@@ -78,7 +78,7 @@ def test_two_server_scenario_is_diagnosed_in_one_report(pair: Path, tmp_path: Pa
     # Each server keeps its own report, and its own diagnosis is what its expected.json says.
     for server_dir in sorted((out / "servers").iterdir()):
         own = json.loads((server_dir / "findings.json").read_text(encoding="utf-8"))
-        wanted = json.loads(next(pair.glob(f"{server_dir.name}/*/expected.json")).read_text(encoding="utf-8"))
+        wanted = json.loads(next(pair.glob(f"{server_dir.name}/*.expected.json")).read_text(encoding="utf-8"))
         assert Counter(i["primary_code"] for i in own["incidents"]) == Counter(
             i["primary_code"] for i in wanted["incidents"]
         ), server_dir.name

@@ -20,7 +20,7 @@ from test_e2e_scenarios import _analyze, assert_diagnosis
 from nps_trace_analyzer.catalog import load_catalog
 from nps_trace_analyzer.findings import findings_for
 from nps_trace_analyzer.model import Event
-from nps_trace_analyzer.synth.bundle import DEFAULT_DAY, build_bundle, generate_bundle
+from nps_trace_analyzer.synth.bundle import DEFAULT_DAY, build_bundle, expected_path, generate_bundle
 from nps_trace_analyzer.synth.scenarios import SCENARIOS
 from nps_trace_analyzer.synth.scenarios.events import split_message
 from nps_trace_analyzer.synth.scenarios.world import LAYOUTS, MfaLayout
@@ -36,7 +36,7 @@ def test_same_incidents_in_every_layout(selection: str, layout: str, tmp_path: P
     bundle = generate_bundle(
         tmp_path / "bundle", [selection], seed=5, host="NPS02", day=DEFAULT_DAY, healthy=40, layout=layout
     )
-    expected = json.loads((bundle / "expected.json").read_text(encoding="utf-8"))
+    expected = json.loads(expected_path(bundle).read_text(encoding="utf-8"))
     doc = _analyze(bundle, tmp_path / "report")
     assert_diagnosis(doc["incidents"], expected["incidents"])
 

@@ -6,7 +6,7 @@ Test data and their sources
   No Domain Controller Available"): names and order exactly as posted, and the posted values of ReasonCode (7),
   Reason, AuthenticationProvider, AuthenticationType (PEAP), EAPType, NASPortType, LoggingResult, "-" for empty
   and S-1-0-0; the user, addresses, station ids and policy name are our placeholders (the post's are redacted).
-  Quoted in ``/work/shared/reference/domain-facts.md`` §4.2.
+  Quoted in ``docs/reference/domain-facts.md`` §4.2.
   https://learn.microsoft.com/en-us/answers/questions/2617618/network-policy-server-no-domain-controller-availab
 - The rendered message layout of 6273 (labels, sections): TechNet cc735399,
   https://learn.microsoft.com/en-us/previous-versions/windows/it-pro/windows-server-2008-r2-and-2008/cc735399(v=ws.10)

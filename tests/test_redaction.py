@@ -24,7 +24,14 @@ from nps_trace_analyzer.report.output_dir import MARKER_NAME
 from nps_trace_analyzer.report.pseudonym import Pseudonyms
 from nps_trace_analyzer.report.redact import Redactor
 from nps_trace_analyzer.report.summary import md
-from nps_trace_analyzer.synth.bundle import DEFAULT_DAY, BundlePlan, build_bundle, generate_bundle, split_host
+from nps_trace_analyzer.synth.bundle import (
+    DEFAULT_DAY,
+    BundlePlan,
+    build_bundle,
+    expected_path,
+    generate_bundle,
+    split_host,
+)
 from nps_trace_analyzer.synth.scenarios import SCENARIOS, world
 
 NAMES = [s.name for s in SCENARIOS]
@@ -144,7 +151,7 @@ def test_scenario_redacted(name: str, tmp_path: Path) -> None:
     found = leaks(out, secrets)
     assert not found, "\n".join(found[:30])
     # Redaction rewrites names, never the diagnosis: the same primary codes, categories and benign flags.
-    expected = json.loads((bundle / "expected.json").read_text(encoding="utf-8"))["incidents"]
+    expected = json.loads(expected_path(bundle).read_text(encoding="utf-8"))["incidents"]
     got = sorted((i["primary_code"], i["category"], i["benign"]) for i in doc["incidents"])
     assert got == sorted((e["primary_code"], e["category"], e["benign"]) for e in expected)
     assert doc["redacted"] is True

@@ -283,10 +283,6 @@ class Catalog:
             ]
         return self._messages
 
-    def find_by_pattern(self, text: str) -> list[Entry]:
-        """Entries whose regex patterns match ``text``, whatever their code (for code-less messages)."""
-        return [e for e in self.entries if e.patterns and any(p.search(text) for p in e.patterns)]
-
     def by_reason_code(self, n: int) -> Entry | None:
         """The entry for NPS reason code ``n`` (``NPS-REASON-<n>``)."""
         return self._by_reason.get(n)

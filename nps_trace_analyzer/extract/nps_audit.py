@@ -1,6 +1,6 @@
 """Fields of the NPS audit events (Security 6272-6280) and of the NPS/IAS/Schannel System events.
 
-The Security events are named-data events (``../shared/reference/domain-facts.md`` §4.2); the same names come
+The Security events are named-data events (``docs/reference/domain-facts.md`` §4.2); the same names come
 out of the wevtutil text reader, so this module serves both. Empty values are rendered by Windows as ``-``.
 
 Why so lenient: bundles are not always written by Windows itself. Copies pass through Event Viewer exports, SIEM

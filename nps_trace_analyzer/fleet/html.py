@@ -16,10 +16,10 @@ from typing import Any
 import jinja2
 import pandas as pd
 
-from nps_trace_analyzer import __version__
 from nps_trace_analyzer.catalog.schema import CATEGORIES
 from nps_trace_analyzer.model import Incident, iso_z
 from nps_trace_analyzer.report.result import generation_time
+from nps_trace_analyzer.version import __version__
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("nps_trace_analyzer.fleet", "templates"),

@@ -57,8 +57,15 @@ def _advice(code: str, entry: Any) -> dict[str, Any]:
 
 
 def _summary(
-    draft: Draft, code: str, user: str | None, server: str | None, repeats: int, title: str, ctx: RuleContext
+    draft: Draft,
+    primary: Finding,
+    user: str | None,
+    server: str | None,
+    repeats: int,
+    title: str,
+    ctx: RuleContext,
 ) -> str:
+    code = primary.code
     who = user or "an unknown user"
     if draft.kind == "sign-in":
         return f"Sign-in of {who} (CID {draft.cid}) failed with {code}: {title}"
@@ -68,6 +75,8 @@ def _summary(
     if draft.kind == "nps-reject":
         return f"NPS rejected {who} ({code}){f', {repeats} times' if repeats > 1 else ''}: {title}"
     times = "once" if repeats == 1 else f"{repeats} times"
+    if primary.kind == "capture":  # seen in the packets; no server logged it
+        return f"The packet capture{f' on {server}' if server else ''} shows {code} {times}: {title}"
     return f"{server or 'The server'} logged {code} {times}: {title}"
 
 
@@ -129,7 +138,7 @@ def build(number: int, draft: Draft, ctx: RuleContext, auth_types: dict[str, str
         benign=advice["benign"],
         in_catalog=advice["in_catalog"],
         title=advice["title"],
-        summary=_summary(draft, code, user, server, repeats, advice["title"], ctx),
+        summary=_summary(draft, primary, user, server, repeats, advice["title"], ctx),
         steps=advice["steps"],
         doc_links=advice["doc_links"],
         evidence=evidence,

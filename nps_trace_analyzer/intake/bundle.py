@@ -81,9 +81,6 @@ class Bundle:
             self._tmp.cleanup()
             self._tmp = None
 
-    def analysable(self) -> list[InputFile]:
-        return [f for f in self.files if f.kind not in ("zip", "cab", "empty", "unknown", "text", "skipped")]
-
 
 _FILE_TYPES = (
     (stat.S_ISFIFO, "a named pipe (FIFO)"),

@@ -14,6 +14,7 @@ incident stage attributes its findings to the bundle's NPS server.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterator
 from dataclasses import asdict
 from statistics import median
@@ -26,7 +27,8 @@ from nps_trace_analyzer.net.tcp_tls import VERSION_NAMES
 from nps_trace_analyzer.sources.etl import EtlStats
 from nps_trace_analyzer.sources.etl.packets import PacketStats, iter_file_packets
 from nps_trace_analyzer.sources.etl.reader import filetime_to_datetime
-from nps_trace_analyzer.sources.registry import Collector, register
+from nps_trace_analyzer.sources.npsext_source import NPSEXT_SUMMARY, read_npsext_events
+from nps_trace_analyzer.sources.registry import Artifact, Collector, Identity, ReaderSpec, Sniffed, register_reader
 
 CHANNEL = "nettrace"
 _TLS12 = 0x0303
@@ -173,6 +175,10 @@ def endpoint_events(inp: InputFile, summary: CaptureSummary) -> Iterator[Event]:
         yield _event(inp, filetime_to_datetime(hs.client_hello_filetime), "TLS", 443, text, items)
 
 
+#: The overview of each packet capture (RADIUS clients, endpoints, reader counts) for the report.
+CAPTURE_OVERVIEW: Artifact[dict[str, Any]] = Artifact("capture", dict)
+
+
 def capture_overview(summary: CaptureSummary, packet_stats: PacketStats) -> dict[str, Any]:
     """Per-capture counts for the report: packets, RADIUS by protocol and NAS, timing, endpoint traffic."""
     requests = [ex for ex in summary.radius if ex.request_code == 1]
@@ -230,7 +236,7 @@ def read_capture(inp: InputFile, collector: Collector) -> Iterator[Event]:
         return
     if summary.packets == 0:
         inp.warnings.append("no packet-capture events (NDIS-PacketCapture or PktMon) in this trace")
-    collector.add("capture", inp, capture_overview(summary, packet_stats))
+    collector.add(CAPTURE_OVERVIEW, inp, capture_overview(summary, packet_stats))
     for event in [*radius_events(inp, summary), *endpoint_events(inp, summary)]:
         inp.events_kept += 1
         if inp.first_time is None or event.time < inp.first_time:
@@ -240,12 +246,50 @@ def read_capture(inp: InputFile, collector: Collector) -> Iterator[Event]:
         yield event
 
 
-@register("etl")
 def read_etl(inp: InputFile, collector: Collector) -> Iterator[Event]:
     """Dispatch by role: the extension's own trace, or a packet capture (nettrace, pktmon, anything else)."""
     if inp.role == "NPSExtension":
-        from nps_trace_analyzer.sources import npsext_source
-
-        yield from npsext_source.read_npsext_events(inp, collector)
+        yield from read_npsext_events(inp, collector)
         return
     yield from read_capture(inp, collector)
+
+
+def looks_like_etl(head: bytes) -> bool:
+    """An ETL file starts with a WMI buffer: BufferSize (u32) then SavedOffset/CurrentOffset within it.
+
+    The first buffer also carries the logfile header event, whose marker word at offset 0x48 has the
+    TRACE_HEADER_FLAG and TRACE_HEADER_EVENT_TRACE bits (0xC0000000) set. CurrentOffset is 0 in compressed
+    (pktmon) and relogged files, so only SavedOffset is required. Sizes plus the marker tell ETL from noise.
+    """
+    if len(head) < 0x50:
+        return False
+    buffer_size, saved_offset, current_offset = struct.unpack_from("<III", head, 0)
+    if buffer_size == 0 or buffer_size % 1024 or buffer_size > 64 * 1024 * 1024:
+        return False
+    if not (0 < saved_offset and current_offset <= max(buffer_size, saved_offset)):
+        return False
+    marker = struct.unpack_from("<I", head, 0x48)[0]
+    return marker & 0xC0000000 == 0xC0000000
+
+
+def sniff_etl(file: Sniffed) -> Identity | None:
+    """An ETL trace by its first buffer; the name tells the extension's own trace from a packet capture."""
+    if not looks_like_etl(file.head):
+        return None
+    lower = file.lower_name
+    return Identity("etl", "NPSExtension" if "npsextension" in lower else ("nettrace" if "nettrace" in lower else ""))
+
+
+READER = register_reader(
+    ReaderSpec(
+        kind="etl",
+        read=read_etl,
+        sniff=sniff_etl,
+        sniff_rank=10,
+        name_patterns=("*.etl",),
+        signature="ETL buffer header",
+        contributes="packet captures: RADIUS exchanges and MFA-endpoint DNS/TCP/TLS as events plus the 'capture' "
+        "overview; NPSExtension.etl: its diagnosable records as events plus the 'npsext' trace summary",
+        artifacts=(CAPTURE_OVERVIEW, NPSEXT_SUMMARY),
+    )
+)

@@ -5,7 +5,7 @@ chunk header wiped by zeros: Security.evtx cut at 90 % read 114 of 135 records w
 (chunk count, next record id) and each chunk header (first/last EventRecordID) announce what should be there;
 :func:`account` compares that with the record ids actually read and names the difference.
 
-Layout facts (libyal's "Windows XML Event Log (EVTX)" and ``../shared/reference/evtx-format-notes.md``): a
+Layout facts (libyal's "Windows XML Event Log (EVTX)" and ``docs/reference/evtx-format-notes.md``): a
 4096-byte file header block, then 64 KiB chunks, each starting with a 512-byte header block whose first 128 bytes
 are described below. Structures are declared as data, apart from the logic, so a reader that shards a file by
 chunk (issue #12) can reuse them and call :func:`account` per range of chunks.

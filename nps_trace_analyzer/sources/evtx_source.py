@@ -1,6 +1,6 @@
 """Read .evtx files with pyevtx-rs (``evtx`` on PyPI) into normalised events.
 
-Why this engine and these settings (measured in ``../shared/reference/library-evaluation.md``):
+Why this engine and these settings (measured against python-evtx, libevtx and dissect.eventlog on real logs):
 
 - ``skip_errors=True``: the default strict mode aborts a whole file at the first bad record; support bundles are
   often copied from live, dirty logs. Each skipped item arrives as a ``RuntimeWarning`` which we count and report
@@ -32,12 +32,12 @@ from typing import Any, BinaryIO
 import evtx
 from lxml import etree
 
-from nps_trace_analyzer.domain import AZUREMFA_CHANNEL_SUFFIXES
+from nps_trace_analyzer.domain import AZUREMFA_CHANNEL_SUFFIXES, AZUREMFA_CHANNELS
 from nps_trace_analyzer.model import Event, InputFile
 from nps_trace_analyzer.sources.evtx_layout import RecordIds, account, describe_loss, read_layout
 from nps_trace_analyzer.sources.evtx_lean import fast_event_from_xml, parse_time, sniff_json
 from nps_trace_analyzer.sources.evtx_strings import restore_event, strings_cut_at_nul
-from nps_trace_analyzer.sources.registry import Collector, register
+from nps_trace_analyzer.sources.registry import Collector, Identity, ReaderSpec, Sniffed, register_reader
 
 BATCH = 512
 MAX_WARNINGS = 50  # per file; the rest are counted in one closing line
@@ -385,7 +385,6 @@ def finish_evtx(inp: InputFile, read_ids: RecordIds) -> None:
             inp.warnings.append("the log is empty (file header only)")
 
 
-@register("evtx")
 def read_evtx(inp: InputFile, collector: Collector) -> Iterator[Event]:
     """Yield the NPS-relevant events of one .evtx file; count every record read and every item skipped.
 
@@ -402,3 +401,62 @@ def read_evtx(inp: InputFile, collector: Collector) -> Iterator[Event]:
     finally:
         stats.merge_into(inp)
     finish_evtx(inp, stats.record_ids)
+
+
+EVTX_MAGIC = b"ElfFile\x00"
+
+
+_NAME_TOKEN_RE = re.compile(r"%4|[\s_.\-/\\]+")
+
+
+def _channel_in_head(head: bytes) -> str:
+    """An AzureMfa channel named inside the first record (UTF-16, as the record's Channel value is stored).
+
+    Content beats the name: an admin may save ``AuthZOptCh`` events as ``Security.evtx``. Security and System
+    cannot be told this way (both words are also element names of every record); the reader settles those
+    from the records' channel after reading.
+    """
+    for suffix in AZUREMFA_CHANNELS:
+        if suffix.encode("utf-16-le") in head[4096:]:
+            return suffix
+    return ""
+
+
+def evtx_role(name: str, head: bytes = b"") -> str:
+    """Role of an .evtx from its content, else from its name in any of the forms a bundle uses.
+
+    Names seen: the health-check script's ``<HOST>_AuthZOptCh.evtx``; Windows' own file names copied from
+    ``C:\\Windows\\System32\\winevt\\Logs`` (``Microsoft-AzureMfa-AuthZ%4AuthZOptCh.evtx``, ``Security.evtx``); the
+    same with a host prefix or suffix, other separators, any case.
+    """
+    from_content = _channel_in_head(head)
+    if from_content:
+        return from_content
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    stem = base[: -len(".evtx")] if base.lower().endswith(".evtx") else base
+    tokens = [t.lower() for t in _NAME_TOKEN_RE.split(stem) if t]
+    for suffix in AZUREMFA_CHANNELS:
+        if suffix.lower() in tokens:
+            return suffix
+    for role in ("Security", "System", "Application"):
+        if role.lower() in tokens:
+            return role
+    return ""
+
+
+def sniff_evtx(file: Sniffed) -> Identity | None:
+    """An EVTX file starts with its signature, whatever it is called."""
+    return Identity("evtx", evtx_role(file.name, file.head)) if file.head.startswith(EVTX_MAGIC) else None
+
+
+READER = register_reader(
+    ReaderSpec(
+        kind="evtx",
+        read=read_evtx,
+        sniff=sniff_evtx,
+        sniff_rank=10,
+        name_patterns=("*.evtx",),
+        signature="EVTX file signature (ElfFile)",
+        contributes="events of the AzureMfa channels, Security (NPS audit 6272-6280) and System (NPS, IAS, Schannel)",
+    )
+)

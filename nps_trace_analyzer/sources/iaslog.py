@@ -3,7 +3,7 @@
 Why: when an admin adds the NPS log files to a bundle, they are the only place that shows, per attempt, the
 RADIUS *authentication type* NPS saw (PAP, MS-CHAPv2, PEAP...). That is the evidence for the commonest
 NPS-extension misdiagnosis: one-time codes (TOTP/SMS) need PAP, so an MS-CHAPv2 VPN gets "Challenge requested"
-and then fails (``../shared/reference/domain-facts.md`` §3.5, §6.4, §7).
+and then fails (``docs/reference/domain-facts.md`` §3.5, §6.4, §7).
 
 Three formats exist; :func:`detect_nps_log_format` tells them apart per line:
 
@@ -33,7 +33,7 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -607,21 +607,6 @@ def pair_requests(records: Iterable[RadiusLogRecord]) -> list[RadiusTransaction]
     return [txn for _order, txn in done]
 
 
-def auth_types_by_user(transactions: Iterable[RadiusTransaction]) -> dict[str, dict[str, int]]:
-    """``{user: {"PAP": 3, "MS-CHAP v2": 1}}`` over access transactions whose authentication type is known.
-
-    Users are keyed as logged (``transaction.user``); accounting transactions are left out.
-    """
-    out: dict[str, dict[str, int]] = {}
-    for txn in transactions:
-        if txn.first.packet_type in (4, 5) or txn.auth_type is None:
-            continue
-        user = txn.user or "(unknown user)"
-        counts = out.setdefault(user, {})
-        counts[txn.auth_type_name] = counts.get(txn.auth_type_name, 0) + 1
-    return {user: dict(sorted(counts.items())) for user, counts in sorted(out.items())}
-
-
 # --- evidence rows ----------------------------------------------------------------------------------------
 
 CHANNEL = "NPS-Accounting"
@@ -665,21 +650,3 @@ def to_events(records: Iterable[RadiusLogRecord]) -> Iterator[Event]:
             text=describe(record),
             source_kind="iaslog",
         )
-
-
-@dataclass
-class NpsLogSummary:
-    """Counts for a report header: rows per packet type and per authentication type."""
-
-    packet_types: dict[str, int] = field(default_factory=dict)
-    auth_types: dict[str, int] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, records: Iterable[RadiusLogRecord]) -> NpsLogSummary:
-        summary = cls()
-        for record in records:
-            summary.packet_types[record.packet_type_name] = summary.packet_types.get(record.packet_type_name, 0) + 1
-            if record.auth_type is not None and record.is_request:
-                name = record.auth_type_name
-                summary.auth_types[name] = summary.auth_types.get(name, 0) + 1
-        return summary

@@ -6,7 +6,7 @@ file is the only record of what NPS decided. Downstream code (``extract.nps_audi
 name (``ReasonCode``, ``CallingStationID``...), so this reader maps each rendered ``Label: value`` line back to
 its EventData name. Labels repeat across sections ("Security ID" and "Account Name" appear under both
 ``User:`` and ``Client Machine:``), so the mapping is keyed by (section, label), and the data items come out in
-the template's EventData order (``../shared/reference/domain-facts.md`` §4.2), not in text order — the text
+the template's EventData order (``docs/reference/domain-facts.md`` §4.2), not in text order — the text
 puts "Logging Results" before "Reason Code" while the EventData puts ``LoggingResult`` last.
 
 Layout of the file (wevtutil's text format)::

@@ -11,8 +11,9 @@ Which records become events: those whose text the AzureMfa grammar recognises (a
 without a known code is what NPSEXT-TRACE-ERROR reports). Verbose chatter stays in the summary's counts only:
 a 4 GB circular trace would otherwise flood the pipeline with lines that carry nothing diagnosable.
 
-Not registered in :mod:`~nps_trace_analyzer.sources.registry` (both ETL roles share the kind "etl"); the
-pipeline calls :func:`read_npsext_events` for files whose role is "NPSExtension".
+Not a reader of its own in :mod:`~nps_trace_analyzer.sources.registry` (both ETL roles share the kind "etl"):
+the ETL reader (:mod:`~nps_trace_analyzer.sources.etl_source`) hands files whose role is "NPSExtension" to
+:func:`read_npsext_events`.
 """
 
 from __future__ import annotations
@@ -26,14 +27,16 @@ from nps_trace_analyzer.sources.etl.npsext import (
     UPN_RE,
     NpsExtRecord,
     NpsExtSummarizer,
+    NpsExtTrace,
     iter_npsext_records,
     new_trace,
 )
 from nps_trace_analyzer.sources.etl.reader import EtlReader
-from nps_trace_analyzer.sources.registry import Collector
+from nps_trace_analyzer.sources.registry import Artifact, Collector
 
 CHANNEL = NPSEXT_TRACE_CHANNEL
-ARTIFACT = "npsext"
+#: The summary of each NPSExtension.etl (counts, timeline, matches, notes) for the report.
+NPSEXT_SUMMARY: Artifact[NpsExtTrace] = Artifact("npsext", NpsExtTrace)
 MAX_WARNINGS = 50
 
 
@@ -102,4 +105,4 @@ def read_npsext_events(inp: InputFile, collector: Collector) -> Iterator[Event]:
         inp.warnings.append(f"... {dropped} more reader warnings not listed")
     if trace.events == 0 and reader.header is None:
         inp.reason = "no ETL logfile header and no events: not a readable trace"
-    collector.add(ARTIFACT, inp, trace)
+    collector.add(NPSEXT_SUMMARY, inp, trace)

@@ -12,7 +12,9 @@ A bundle holds what the health-check script (option 4) collects, plus the two Wi
   same message texts as its event-log channels, plus verbose noise), written with 64 KB buffers rather than
   logman's 1 MB so that the committed samples stay small;
 * ``IN<yymmdd>.log`` (NPS accounting, database-compatible) when a scenario's server keeps one;
-* ``expected.json``: the incidents the analyzer should find (format in docs/diagnosis-contract.md).
+* beside the folder, not in it, ``<folder>.expected.json``: the incidents the analyzer should find (format in
+  docs/diagnosis-contract.md). Outside the bundle so that it is not one of the bundle's files: inside, the
+  report listed it as an input that was "not analysed", and a real C:\\NPS folder holds no such file.
 
 Everything derives from the seed: the same arguments give byte-identical files, which is what lets the demo
 bundle in ``samples/`` be committed and checked. :func:`build_bundle` returns the content without writing,
@@ -45,7 +47,8 @@ from nps_trace_analyzer.synth.scenarios.world import DNS_DOMAIN, LAYOUTS
 from nps_trace_analyzer.synth.spec import EventSpec
 from nps_trace_analyzer.synth.textfiles import write_dbcsv, write_reg_query, write_wevtutil_text
 
-EXPECTED_NAME = "expected.json"
+#: Suffix of the expected diagnosis written beside a bundle folder: ``demo-bundle`` -> ``demo-bundle.expected.json``.
+EXPECTED_SUFFIX = ".expected.json"
 EVENTLOG_TEXT_NAME = "NPS_EventLog.log"
 NPSEXT_NAME = "NPSExtension.etl"
 NPSEXT_BUFFER_SIZE = 64 * 1024
@@ -96,10 +99,16 @@ class BundlePlan:
     attempts: tuple[Attempt, ...] = ()
 
     def file_names(self) -> list[str]:
-        """Every file the plan writes, expected.json included, sorted."""
+        """Every file the plan writes into the bundle folder, sorted (the expectation goes beside it)."""
         names = [*self.files, *self.registry, *self.eventlog_text, *self.accounting, *self.captures]
         names += list(self.extension_traces)
-        return sorted([*names, EXPECTED_NAME])
+        return sorted(names)
+
+
+def expected_path(folder: Path | str) -> Path:
+    """Where the expected diagnosis of the bundle ``folder`` is written: beside it, ``<folder>.expected.json``."""
+    folder = Path(folder)
+    return folder.with_name(folder.name + EXPECTED_SUFFIX)
 
 
 def split_host(host: str) -> tuple[str, str]:
@@ -267,7 +276,8 @@ def audit_event(spec: EventSpec, source_file: str = EVENTLOG_TEXT_NAME) -> Event
 
 
 def write_plan(plan: BundlePlan, out_dir: Path) -> Path:
-    """Write the files of ``plan`` into ``out_dir`` (created if needed); returns ``out_dir``."""
+    """Write the files of ``plan`` into ``out_dir`` (created if needed) and the expected diagnosis beside it
+    (:func:`expected_path`); returns ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     for file_name, specs in plan.files.items():
         write_evtx(out_dir / file_name, specs, first_record_id=plan.first_record_ids[file_name])
@@ -282,7 +292,7 @@ def write_plan(plan: BundlePlan, out_dir: Path) -> Path:
     for file_name, ext in plan.extension_traces.items():
         write_npsext_etl(out_dir / file_name, ext.records, buffer_size=NPSEXT_BUFFER_SIZE, start=ext.start)
     text = json.dumps(plan.expected, indent=2, ensure_ascii=False) + "\n"
-    (out_dir / EXPECTED_NAME).write_bytes(text.encode("utf-8"))
+    expected_path(out_dir).write_bytes(text.encode("utf-8"))
     return out_dir
 
 

@@ -14,7 +14,7 @@ is an ordinary generated bundle (:func:`~nps_trace_analyzer.synth.bundle.build_b
   Message-Authenticator are copied, so NPS02's own capture findings do not change.
 
 ``fleet-expected.json`` at the root states the cross-server findings the generator built in; each bundle keeps its
-own ``expected.json``.
+own expectation beside it (``<HOST>-<day>.expected.json``).
 """
 
 from __future__ import annotations

@@ -10,19 +10,19 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from etl_corpus import corpus_etl_files, corpus_file
 
-from nps_trace_analyzer.catalog import load_catalog
 from nps_trace_analyzer.extract.azuremfa import extract_azuremfa
 from nps_trace_analyzer.model import InputFile
 from nps_trace_analyzer.sources.etl import EtlStats, iter_events
 from nps_trace_analyzer.sources.etl import layout as L
 from nps_trace_analyzer.sources.etl.npsext import (
     Kind,
-    npsext_texts,
+    iter_npsext_records,
     printable_strings,
     provider_label,
     summarize_npsext,
 )
-from nps_trace_analyzer.sources.npsext_source import read_npsext_events
+from nps_trace_analyzer.sources.etl.reader import EtlReader
+from nps_trace_analyzer.sources.npsext_source import NPSEXT_SUMMARY, read_npsext_events
 from nps_trace_analyzer.sources.registry import Collector
 from nps_trace_analyzer.synth.etl.npsext import (
     NPS_PROVIDER,
@@ -40,7 +40,14 @@ CID_A = "32e83cbf-484d-49aa-9adb-71528f5eb94d"
 CID_B = "1fd39a1a-34b9-47e6-a66a-ed7e47c30e0a"
 CID_C = "430ef057-7941-44ff-a0b1-240e7d74cedc"
 P1 = provider_label(NPS_PROVIDER)
+
 P2 = provider_label(NPS_PROVIDER_2)
+
+
+def _texts(path) -> list[tuple[datetime, str, int | None, str]]:
+    """(time, provider, level, text) of every record with a text, as the pipeline adapter reads them."""
+    return [(r.time, r.provider, r.level, r.text) for r in iter_npsext_records(EtlReader(path)) if r.text]
+
 
 CHALLENGE = (
     f"NPS Extension for Azure MFA: CID: {CID_A} : Challenge requested in Authentication Ext for User "
@@ -137,7 +144,7 @@ def test_decoded_fields_and_undecodable_list(trace_file):
 
 def test_texts_join_the_incident_grammar(trace_file):
     path, _written = trace_file
-    trace = summarize_npsext(path, catalog=load_catalog())
+    trace = summarize_npsext(path)
     assert {CID_A, CID_B, CID_C} <= set(trace.cids)
     assert {"alice@contoso.com", "bob@contoso.com", "carol@contoso.com"} <= set(trace.users)
     for code in ("CHALLENGE_REQUESTED", "ESTS_TOKEN_ERROR", "AADSTS7000112", "UserNotFound", "REGISTRY_CONFIG_ERROR"):
@@ -146,8 +153,8 @@ def test_texts_join_the_incident_grammar(trace_file):
     assert by_cid[CID_C].kind == Kind.WPP and "UserNotFound" in by_cid[CID_C].codes  # found in WPP argument strings
     ests = by_cid[CID_B]
     assert ests.level == 2 and ests.provider == P1
-    assert dict(zip(ests.codes, ests.entry_ids, strict=True))["ESTS_TOKEN_ERROR"] is not None
-    texts = list(npsext_texts(trace))
+    assert "ESTS_TOKEN_ERROR" in ests.codes
+    texts = _texts(path)
     assert [t for t, *_ in texts] == sorted(t for t, *_ in texts)
     messages = [text for *_rest, text in texts]
     for rec in scenario():
@@ -155,6 +162,26 @@ def test_texts_join_the_incident_grammar(trace_file):
     assert texts[[m for m in messages].index(CHALLENGE)][1:3] == (P1, 4)
     found = {extract_azuremfa(text).cid for text in messages} - {None}
     assert found == {CID_A, CID_B, CID_C}
+
+
+def test_summary_caps_are_counted_and_said(trace_file, monkeypatch):
+    """Past a cap the summary keeps counting what it dropped and says so, instead of losing it silently."""
+    from nps_trace_analyzer.sources.etl import npsext
+
+    path, _written = trace_file
+    full = summarize_npsext(path)
+    assert full.timeline_dropped == full.distinct_dropped == 0
+    assert not any("caps reached" in n for n in full.notes)
+    monkeypatch.setattr(npsext, "MAX_BUCKETS", 1)
+    monkeypatch.setattr(npsext, "MAX_DISTINCT", 1)
+    capped = summarize_npsext(path, bucket_seconds=1)
+    assert len(capped.timeline) == 1 and capped.timeline_dropped == full.events - sum(
+        sum(c.values()) for c in capped.timeline.values()
+    )
+    assert len(capped.cids) == 1 and capped.distinct_dropped > 0
+    doc = capped.as_dict()
+    assert (doc["timeline_dropped"], doc["distinct_dropped"]) == (capped.timeline_dropped, capped.distinct_dropped)
+    assert any(f"{capped.timeline_dropped} event(s) past 1 timeline buckets" in n for n in capped.notes)
 
 
 def test_adapter_yields_diagnosable_events_and_the_summary(trace_file):
@@ -180,7 +207,7 @@ def test_adapter_yields_diagnosable_events_and_the_summary(trace_file):
     wpp = next(e for e in events if CID_C in e.text)
     assert wpp.level is None and wpp.get("kind") == "wpp" and wpp.provider.startswith("{")
     assert sorted(e.record_id for e in events) == [e.record_id for e in events]
-    ((art_inp, trace),) = collector.get("npsext")
+    ((art_inp, trace),) = collector.get(NPSEXT_SUMMARY)
     assert art_inp is inp and trace.events == inp.records_read
     assert inp.channels[P1] == trace.per_provider[P1]
     assert inp.first_time == trace.first_time and inp.last_time == trace.last_time
@@ -235,7 +262,7 @@ def test_event_write_string_is_decoded(tmp_path):
     trace = summarize_npsext(path)
     assert trace.per_kind[Kind.STRING] == 1 and not trace.undecoded
     assert trace.codes == Counter({"OathCodeIncorrect": 1}) and trace.users == Counter({"dave@contoso.com": 1})
-    assert list(npsext_texts(trace)) == [(T0, P2, 3, text)]
+    assert _texts(path) == [(T0, P2, 3, text)]
 
 
 def test_damaged_buffers_are_counted_not_raised(tmp_path):
@@ -252,7 +279,7 @@ def test_damaged_buffers_are_counted_not_raised(tmp_path):
     inp = InputFile("NPSExtension.etl", str(bad), len(data), "", "etl", "NPSExtension")
     collector = Collector()
     events = list(read_npsext_events(inp, collector))
-    ((_inp, trace),) = collector.get("npsext")
+    ((_inp, trace),) = collector.get(NPSEXT_SUMMARY)
     assert inp.records_skipped >= 2 and len(inp.warnings) >= 3
     assert any("cut off" in w for w in inp.warnings) and any("damaged buffer header" in w for w in inp.warnings)
     assert len(written) // 2 < trace.events < len(written) + 1
@@ -264,12 +291,12 @@ def test_unreadable_and_foreign_files_do_not_raise(tmp_path):
     missing = InputFile("NPSExtension.etl", str(tmp_path / "nope.etl"), 0, "", "etl", "NPSExtension")
     collector = Collector()
     assert list(read_npsext_events(missing, collector)) == []
-    assert missing.reason.startswith("cannot read the trace") and not collector.get("npsext")
+    assert missing.reason.startswith("cannot read the trace") and not collector.get(NPSEXT_SUMMARY)
     junk = tmp_path / "junk.etl"
     junk.write_bytes(bytes(range(256)) * 40)
     inp = InputFile("NPSExtension.etl", str(junk), 10240, "", "etl", "NPSExtension")
     assert list(read_npsext_events(inp, collector)) == []
-    assert inp.reason and collector.get("npsext")[0][1].events == 0
+    assert inp.reason and collector.get(NPSEXT_SUMMARY)[0][1].events == 0
 
 
 def test_printable_strings():

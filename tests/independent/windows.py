@@ -7,7 +7,7 @@ and the value shapes from public sources (cited per builder) and feed the EVTX w
 Sources
 -------
 - NPS audit EventData names and order (6273, real XML posted on Microsoft Q&A 2617618 "Network Policy Server: No
-  Domain Controller Available", quoted in ``/work/shared/reference/domain-facts.md`` §4.2):
+  Domain Controller Available", quoted in ``docs/reference/domain-facts.md`` §4.2):
   https://learn.microsoft.com/en-us/answers/questions/2617618/network-policy-server-no-domain-controller-availab
 - 6272 template (Quarantine Information Result / Session Identifier instead of Reason Code / Reason):
   https://learn.microsoft.com/en-us/previous-versions/windows/it-pro/windows-server-2008-r2-and-2008/cc735320(v=ws.10)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from nps_trace_analyzer.config_checks import check_before_after
-from nps_trace_analyzer.sources.iaslog import auth_types_by_user, pair_requests, parse_nps_log, to_events
+from nps_trace_analyzer.sources.iaslog import pair_requests, parse_nps_log, to_events
 from nps_trace_analyzer.sources.nps_eventlog_text import parse_wevtutil_text
 from nps_trace_analyzer.sources.regdump import authsrv_parameters, azuremfa_values, parse_registry_text
 from nps_trace_analyzer.sources.text_decode import TextReadStats, decode_bytes
@@ -42,7 +42,6 @@ def test_mutations_never_raise(path: Path) -> None:
         assert stats.records_skipped <= stats.records_read
         transactions = pair_requests(records)
         assert sum((t.request is not None) + (t.response is not None) for t in transactions) == len(records)
-        auth_types_by_user(transactions)
         assert len(list(to_events(records))) == len(records)
         dump = parse_registry_text(text, TextReadStats())
         azure, authsrv = azuremfa_values(dump), authsrv_parameters(dump)

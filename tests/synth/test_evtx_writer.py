@@ -2,7 +2,7 @@
 
 Every record the writer produces is read back and every System field and every EventData/UserData value is
 compared with the EventSpec it came from. The readers' own quirks (measured on real Windows logs, see
-``shared/reference/evtx-format-notes.md``) are allowed for explicitly, each at one place, with its reason:
+``docs/reference/evtx-format-notes.md``) are allowed for explicitly, each at one place, with its reason:
 
 * pyevtx-rs truncates TimeCreated to microseconds (its record ``timestamp`` keeps the 100 ns ticks).
 * pyevtx-rs drops an attribute whose value is empty and prints an empty element as whitespace in XML

@@ -29,9 +29,9 @@ from nps_trace_analyzer.catalog import load_catalog
 from nps_trace_analyzer.cli_synth import register
 from nps_trace_analyzer.synth.bundle import (
     DEFAULT_DAY,
-    EXPECTED_NAME,
     BundlePlan,
     build_bundle,
+    expected_path,
     generate_bundle,
     generate_demo,
     write_plan,
@@ -295,7 +295,7 @@ def test_scenario_generates_and_reads_back(name: str, tmp_path: Path) -> None:
         assert all(r.computer == COMPUTER for r in records)
         assert [r.time for r in records] == sorted(r.time for r in records)
         assert all(r.when.date() == DEFAULT_DAY for r in records)
-    document = json.loads((tmp_path / name / EXPECTED_NAME).read_text(encoding="utf-8"))
+    document = json.loads(expected_path(tmp_path / name).read_text(encoding="utf-8"))
     assert document["scenario"] == name
     check_expected_document(document)
     check_expected_against_events(document, reads)
@@ -520,7 +520,8 @@ def test_generation_is_deterministic_and_seeded(tmp_path: Path) -> None:
     assert names == sorted(p.name for p in again.iterdir())
     for name in names:
         assert (first / name).read_bytes() == (again / name).read_bytes()
-    assert (first / EXPECTED_NAME).read_bytes() != (other / EXPECTED_NAME).read_bytes()
+    assert expected_path(first).read_bytes() == expected_path(again).read_bytes()
+    assert expected_path(first).read_bytes() != expected_path(other).read_bytes()
 
 
 # --- the committed demo bundle -----------------------------------------------------------------------------
@@ -546,6 +547,9 @@ def test_demo_bundle_regenerates_byte_identical(tmp_path: Path) -> None:
         for info in old.infolist():
             assert old.read(info) == (committed / info.filename.split("/", 1)[1]).read_bytes()
     assert committed_zip.read_bytes() == fresh_zip.read_bytes()
+    assert expected_path(committed).read_bytes() == expected_path(fresh).read_bytes(), (
+        "samples/demo-bundle.expected.json differs from a fresh generation: run samples/regenerate.sh"
+    )
     total = sum(p.stat().st_size for p in committed.iterdir()) + committed_zip.stat().st_size
     assert total < 2 * 1024 * 1024
 
@@ -553,7 +557,8 @@ def test_demo_bundle_regenerates_byte_identical(tmp_path: Path) -> None:
 def test_demo_bundle_content(tmp_path: Path) -> None:
     folder = SAMPLES / "demo-bundle"
     reads = read_bundle(folder)
-    document = json.loads((folder / EXPECTED_NAME).read_text(encoding="utf-8"))
+    assert not (folder / "expected.json").exists()  # beside the bundle, not one of its files
+    document = json.loads(expected_path(folder).read_text(encoding="utf-8"))
     check_expected_document(document)
     check_expected_against_events(document, reads)
     events = all_events(reads)
@@ -652,13 +657,13 @@ def test_synth_writes_bundle_and_zip(cli: click.Group, tmp_path: Path) -> None:
         "NPS_EventLog.log",
         "Security.evtx",
         "System.evtx",
-        EXPECTED_NAME,
         "nettrace.etl",
     ]
     with zipfile.ZipFile(tmp_path / "bundle.zip") as archive:
         assert archive.namelist() == sorted(f"bundle/{p.name}" for p in out.iterdir())
         assert {i.date_time for i in archive.infolist()} == {(2025, 3, 12, 18, 0, 0)}
-    document = json.loads((out / EXPECTED_NAME).read_text(encoding="utf-8"))
+    assert f"Expected diagnosis: {expected_path(out)}" in result.output
+    document = json.loads(expected_path(out).read_text(encoding="utf-8"))
     check_expected_document(document)
     assert {r.when.date() for rs in read_bundle(out).values() for r in rs} == {date(2025, 1, 2)}
     bad_day = CliRunner().invoke(cli, ["synth", "healthy", "-o", str(tmp_path / "z"), "--day", "12/03/2025"])

@@ -1,6 +1,7 @@
 """ETL (Event Trace Log) source: a streaming reader, packet extraction and a pcapng writer.
 
-``reader`` walks buffers and event headers (``layout`` holds the binary layouts), ``packets`` turns
+``reader`` walks buffers and finds records, ``records`` decodes each record by its header kind (``layout``
+holds the binary layouts as named fields), ``packets`` turns
 NDIS-PacketCapture and PktMon events into :class:`~nps_trace_analyzer.sources.etl.packets.Packet` records,
 ``pcapng`` writes them for Wireshark/tshark.
 """

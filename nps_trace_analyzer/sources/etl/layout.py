@@ -16,13 +16,56 @@ little-endian. Only :mod:`struct` is used so the reader has no parsing dependenc
 from __future__ import annotations
 
 import struct
+from collections import namedtuple
 from enum import IntEnum
-from typing import Final
+from typing import Any, Final
+
+#: What :meth:`Layout.read` returns: a named tuple whose fields are the layout's declared names.
+Record = Any
+
+
+class Layout(struct.Struct):
+    """A little-endian record declared as ``(name, struct format)`` pairs, dissect ``cstruct``-style.
+
+    Why: a header unpacked into a long tuple of local names silently shifts every later value when a field
+    is added or moved. Declaring the names beside the formats keeps them in one place; :meth:`read` returns
+    a named tuple, so decoders say ``header.process_id`` instead of counting positions. Padding fields (a
+    format ending in ``x``) take no name in the result. ``pack`` is plain :class:`struct.Struct` (the synth
+    writers use it positionally, in declaration order).
+    """
+
+    def __init__(self, name: str, *fields: tuple[str, str]) -> None:
+        super().__init__("<" + "".join(fmt for _, fmt in fields))
+        self.name = name
+        self.names: tuple[str, ...] = tuple(field for field, fmt in fields if not fmt.endswith("x"))
+        self._make = namedtuple(name, self.names)._make  # type: ignore[misc]
+
+    def read(self, data: bytes, pos: int = 0) -> Any:
+        """Decode one record at ``pos`` into a named tuple of its declared fields."""
+        return self._make(self.unpack_from(data, pos))
+
 
 # --- WMI_BUFFER_HEADER (0x48 bytes) --------------------------------------------------------------------
 #: BufferSize, SavedOffset, CurrentOffset, ReferenceCount, TimeStamp, SequenceNumber, ClockType/Frequency,
 #: ProcessorNumber, Alignment, LoggerId, State, Offset, BufferFlag, BufferType, 16 bytes of padding/pointers.
-BUFFER_HEADER: Final = struct.Struct("<IIIiqqQBBHIIHH16x")
+BUFFER_HEADER: Final = Layout(
+    "WmiBufferHeader",
+    ("buffer_size", "I"),
+    ("saved_offset", "I"),
+    ("current_offset", "I"),
+    ("reference_count", "i"),
+    ("timestamp", "q"),
+    ("sequence_number", "q"),
+    ("clock_type_frequency", "Q"),
+    ("processor_number", "B"),
+    ("alignment", "B"),
+    ("logger_id", "H"),
+    ("state", "I"),
+    ("offset", "I"),
+    ("buffer_flag", "H"),
+    ("buffer_type", "H"),
+    ("_pointers", "16x"),
+)
 BUFFER_HEADER_SIZE: Final = 0x48
 assert BUFFER_HEADER.size == BUFFER_HEADER_SIZE
 
@@ -114,32 +157,95 @@ POINTER64_TYPES: Final = frozenset(
 
 # --- SYSTEM_TRACE_HEADER (32 bytes) / compact (24 bytes) ------------------------------------------------
 #: Version u16, HeaderType u8, Flags u8, Packet.Size u16, Packet.HookId u16, ThreadId, ProcessId, SystemTime.
-SYSTEM_HEADER: Final = struct.Struct("<HBBHHIIq")
+SYSTEM_HEADER: Final = Layout(
+    "SystemTraceHeader",
+    ("version", "H"),
+    ("header_type", "B"),
+    ("flags", "B"),
+    ("size", "H"),
+    ("hook_id", "H"),
+    ("thread_id", "I"),
+    ("process_id", "I"),
+    ("timestamp", "q"),
+)
 SYSTEM_HEADER_SIZE: Final = 32  # + KernelTime u32, UserTime u32
 COMPACT_HEADER_SIZE: Final = 24
+assert SYSTEM_HEADER.size == COMPACT_HEADER_SIZE
 
 # --- PERFINFO_TRACE_HEADER (16 bytes) -------------------------------------------------------------------
 #: Version u16, HeaderType u8, Flags u8, Packet.Size u16, Packet.HookId u16, SystemTime.
-PERFINFO_HEADER: Final = struct.Struct("<HBBHHq")
+PERFINFO_HEADER: Final = Layout(
+    "PerfinfoTraceHeader",
+    ("version", "H"),
+    ("header_type", "B"),
+    ("flags", "B"),
+    ("size", "H"),
+    ("hook_id", "H"),
+    ("timestamp", "q"),
+)
 PERFINFO_HEADER_SIZE: Final = 16
+assert PERFINFO_HEADER.size == PERFINFO_HEADER_SIZE
 
 # --- EVENT_TRACE_HEADER (48 bytes, classic) --------------------------------------------------------------
 #: Size u16, HeaderType u8, MarkerFlags u8, Class.Type u8, Class.Level u8, Class.Version u16, ThreadId,
 #: ProcessId, TimeStamp, Guid (16 raw bytes), KernelTime/ClientContext u32, UserTime/Flags u32.
-FULL_HEADER: Final = struct.Struct("<HBBBBHIIq16sII")
+_CLASSIC_FIELDS: Final = (
+    ("size", "H"),
+    ("header_type", "B"),
+    ("marker_flags", "B"),
+    ("class_type", "B"),
+    ("class_level", "B"),
+    ("class_version", "H"),
+    ("thread_id", "I"),
+    ("process_id", "I"),
+    ("timestamp", "q"),
+    ("guid", "16s"),
+    ("kernel_time", "I"),
+    ("user_time", "I"),
+)
+FULL_HEADER: Final = Layout("EventTraceHeader", *_CLASSIC_FIELDS)
 FULL_HEADER_SIZE: Final = 48
+assert FULL_HEADER.size == FULL_HEADER_SIZE
 
 # --- EVENT_INSTANCE_GUID_HEADER (72 bytes) ---------------------------------------------------------------
 #: as FULL_HEADER, then InstanceId u32, ParentInstanceId u32, ParentGuid (16 raw bytes).
-INSTANCE_HEADER: Final = struct.Struct("<HBBBBHIIq16sIIII16s")
+INSTANCE_HEADER: Final = Layout(
+    "EventInstanceGuidHeader",
+    *_CLASSIC_FIELDS,
+    ("instance_id", "I"),
+    ("parent_instance_id", "I"),
+    ("parent_guid", "16s"),
+)
 INSTANCE_HEADER_SIZE: Final = 72
+assert INSTANCE_HEADER.size == INSTANCE_HEADER_SIZE
 
 # --- EVENT_HEADER (80 bytes, manifest/TraceLogging) ------------------------------------------------------
 #: Size u16, HeaderType u16, Flags u16, EventProperty u16, ThreadId, ProcessId, TimeStamp, ProviderId (16),
 #: EVENT_DESCRIPTOR {Id u16, Version u8, Channel u8, Level u8, Opcode u8, Task u16, Keyword u64},
 #: KernelTime u32, UserTime u32 (or ProcessorTime u64), ActivityId (16).
-EVENT_HEADER: Final = struct.Struct("<HHHHIIq16sHBBBBHQII16s")
+EVENT_HEADER: Final = Layout(
+    "EventHeader",
+    ("size", "H"),
+    ("header_type", "H"),
+    ("flags", "H"),
+    ("event_property", "H"),
+    ("thread_id", "I"),
+    ("process_id", "I"),
+    ("timestamp", "q"),
+    ("provider_id", "16s"),
+    ("id", "H"),
+    ("version", "B"),
+    ("channel", "B"),
+    ("level", "B"),
+    ("opcode", "B"),
+    ("task", "H"),
+    ("keyword", "Q"),
+    ("kernel_time", "I"),
+    ("user_time", "I"),
+    ("activity_id", "16s"),
+)
 EVENT_HEADER_SIZE: Final = 80
+assert EVENT_HEADER.size == EVENT_HEADER_SIZE
 
 # EVENT_HEADER.Flags bits (EVENT_HEADER_FLAG_*).
 EVENT_FLAG_EXTENDED_INFO: Final = 0x0001
@@ -154,7 +260,9 @@ EVENT_FLAG_PROCESSOR_INDEX: Final = 0x0200
 
 #: Extended data item as stored in a file: total size u16 (8 + DataSize, 8-aligned), ExtType u16,
 #: Linkage u16 (bit 0 = another item follows), DataSize u16, then DataSize bytes.
-EXTENDED_ITEM: Final = struct.Struct("<HHHH")
+EXTENDED_ITEM: Final = Layout(
+    "EventHeaderExtendedItem", ("total_size", "H"), ("ext_type", "H"), ("linkage", "H"), ("data_size", "H")
+)
 
 # EVENT_HEADER_EXT_TYPE_* values.
 EXT_RELATED_ACTIVITYID: Final = 0x0001
@@ -173,8 +281,16 @@ EXT_PROCESS_START_KEY: Final = 0x000D
 
 # --- MESSAGE_TRACE_HEADER (WPP; 8 bytes + optional fields) ----------------------------------------------
 #: Size u16, Reserved u8, Marker u8, MessageNumber u16, OptionFlags u16.
-MESSAGE_HEADER: Final = struct.Struct("<HBBHH")
+MESSAGE_HEADER: Final = Layout(
+    "MessageTraceHeader",
+    ("size", "H"),
+    ("reserved", "B"),
+    ("marker", "B"),
+    ("message_number", "H"),
+    ("option_flags", "H"),
+)
 MESSAGE_HEADER_SIZE: Final = 8
+assert MESSAGE_HEADER.size == MESSAGE_HEADER_SIZE
 # Optional fields follow in this order when their flag is set.
 TRACE_MESSAGE_SEQUENCE: Final = 0x0001  # u32 sequence number
 TRACE_MESSAGE_GUID: Final = 0x0002  # 16-byte message GUID
@@ -186,17 +302,48 @@ TRACE_MESSAGE_SYSTEMINFO: Final = 0x0020  # u32 ThreadId, u32 ProcessId
 # --- TRACE_LOGFILE_HEADER (payload of the SYSTEM event with hook 0x0000 in the first buffer) ------------
 #: BufferSize, Version, ProviderVersion, NumberOfProcessors, EndTime, TimerResolution, MaximumFileSize,
 #: LogFileMode, BuffersWritten, StartBuffers, PointerSize, EventsLost, CpuSpeedInMHz.
-LOGFILE_HEADER_FIXED: Final = struct.Struct("<IIIIqIIIIIIII")
+LOGFILE_HEADER_FIXED: Final = Layout(
+    "TraceLogfileHeaderFixed",
+    ("buffer_size", "I"),
+    ("version", "I"),
+    ("provider_version", "I"),
+    ("number_of_processors", "I"),
+    ("end_time", "q"),
+    ("timer_resolution", "I"),
+    ("maximum_file_size", "I"),
+    ("log_file_mode", "I"),
+    ("buffers_written", "I"),
+    ("start_buffers", "I"),
+    ("pointer_size", "I"),
+    ("events_lost", "I"),
+    ("cpu_speed_mhz", "I"),
+)
 #: Offsets (for 8-byte pointers; subtract 8 for 4-byte pointers) of BootTime, PerfFreq, StartTime,
 #: ReservedFlags (the clock type) and BuffersLost, after LoggerName/LogFileName pointers and the
 #: 172-byte TIME_ZONE_INFORMATION (padded to 8).
-LOGFILE_HEADER_TAIL: Final = struct.Struct("<qqqII")
+LOGFILE_HEADER_TAIL: Final = Layout(
+    "TraceLogfileHeaderTail",
+    ("boot_time", "q"),
+    ("perf_freq", "q"),
+    ("start_time", "q"),
+    ("clock_type", "I"),
+    ("buffers_lost", "I"),
+)
 LOGFILE_TAIL_OFFSET_PTR64: Final = 0xF8
 LOGFILE_TAIL_OFFSET_PTR32: Final = 0xF0
 LOGFILE_TIMEZONE_OFFSET_PTR64: Final = 0x48
 LOGFILE_TIMEZONE_OFFSET_PTR32: Final = 0x40
 #: Bias (minutes, UTC = local + bias), StandardName (32 UTF-16), SYSTEMTIME, StandardBias, DaylightName...
-TIMEZONE_BIAS: Final = struct.Struct("<i64s16si64s16si")
+TIMEZONE_BIAS: Final = Layout(
+    "TimeZoneInformation",
+    ("bias", "i"),
+    ("standard_name", "64s"),
+    ("standard_date", "16s"),
+    ("standard_bias", "i"),
+    ("daylight_name", "64s"),
+    ("daylight_date", "16s"),
+    ("daylight_bias", "i"),
+)
 LOGFILE_STRINGS_OFFSET_PTR64: Final = 0x118
 LOGFILE_STRINGS_OFFSET_PTR32: Final = 0x110
 

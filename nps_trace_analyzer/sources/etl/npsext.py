@@ -3,7 +3,7 @@
 The bundle instructions record it with ``logman create trace "NPSExtension" -p {7237ED00-...}`` and add
 ``{EC2E6D3A-...}`` with ``logman update trace`` (which the health-check script gets wrong, so the second
 provider is often missing). Nobody outside Microsoft knows whether these providers log TraceLogging, WPP or
-manifest events (``../shared/reference/domain-facts.md`` §5.2, §9), so this module degrades in steps:
+manifest events (``docs/reference/domain-facts.md`` §5.2, §9), so this module degrades in steps:
 
 1. **TraceLogging** events (schema in the extended data) are decoded field by field
    (:mod:`nps_trace_analyzer.sources.etl.tracelogging`); their string fields are the message text.
@@ -31,7 +31,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 from nps_trace_analyzer.extract.azuremfa import MfaExtraction, extract_azuremfa
 from nps_trace_analyzer.sources.etl import layout as L
@@ -88,12 +88,6 @@ MAX_TEXT_IN_REPORT: Final = 500
 _ASCII_RUN = re.compile(rb"[\x09\x0a\x0d\x20-\x7e]{%d,}" % MIN_STRING)
 _UTF16_RUN = re.compile(rb"(?:[\x09\x0a\x0d\x20-\x7e\xa0-\xff]\x00){%d,}" % MIN_STRING)
 UPN_RE: Final = re.compile(r"\b[A-Za-z0-9][A-Za-z0-9._%+'-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
-
-
-class CatalogLike(Protocol):
-    """What the summary needs from a catalog: ``match(code, text)`` returning an entry with ``id`` or None."""
-
-    def match(self, code: str, text: str = "") -> Any: ...
 
 
 def provider_label(guid: uuid.UUID | None) -> str:
@@ -185,7 +179,6 @@ class NpsExtMatch:
     level: int | None
     kind: str
     codes: tuple[str, ...]
-    entry_ids: tuple[str | None, ...]  # catalog entry per code (None: not in catalog / no catalog given)
     cid: str | None
     user: str | None
     text: str
@@ -193,7 +186,7 @@ class NpsExtMatch:
 
 @dataclass
 class NpsExtTrace:
-    """Summary of one NPSExtension.etl. ``path`` lets :func:`npsext_texts` stream the texts again."""
+    """Summary of one NPSExtension.etl (``path``: the file it summarises)."""
 
     path: str
     bucket_seconds: int = 60
@@ -212,7 +205,6 @@ class NpsExtTrace:
     per_level: Counter[str] = field(default_factory=Counter)
     per_kind: Counter[str] = field(default_factory=Counter)
     per_provider_level: Counter[tuple[str, str]] = field(default_factory=Counter)
-    per_provider_kind: Counter[tuple[str, str]] = field(default_factory=Counter)
     timeline: dict[datetime, Counter[tuple[str, str]]] = field(default_factory=dict)
     timeline_dropped: int = 0
     provider_names: dict[str, str] = field(default_factory=dict)
@@ -315,7 +307,6 @@ class NpsExtTrace:
                     "level": m.level,
                     "kind": m.kind,
                     "codes": list(m.codes),
-                    "entry_ids": list(m.entry_ids),
                     "cid": m.cid,
                     "user": m.user,
                     "text": m.text,
@@ -323,6 +314,8 @@ class NpsExtTrace:
                 for m in self.matches
             ],
             "matches_dropped": self.matches_dropped,
+            "timeline_dropped": self.timeline_dropped,
+            "distinct_dropped": self.distinct_dropped,
             "reader": {
                 "buffers": self.stats.buffers,
                 "skipped": self.stats.skipped,
@@ -438,9 +431,8 @@ def _count_capped(counter: Counter[str], key: str, trace: NpsExtTrace) -> None:
 class NpsExtSummarizer:
     """Accumulates :class:`NpsExtTrace` from records; :meth:`finish` writes the notes."""
 
-    def __init__(self, trace: NpsExtTrace, catalog: CatalogLike | None = None) -> None:
+    def __init__(self, trace: NpsExtTrace) -> None:
         self.trace = trace
-        self.catalog = catalog
 
     def add(self, rec: NpsExtRecord) -> MfaExtraction | None:
         """Count one record; return what the AzureMfa grammar found in its text (None when it has none)."""
@@ -451,7 +443,6 @@ class NpsExtSummarizer:
         t.per_level[lvl] += 1
         t.per_kind[rec.kind] += 1
         t.per_provider_level[(rec.provider, lvl)] += 1
-        t.per_provider_kind[(rec.provider, rec.kind)] += 1
         if t.first_time is None or rec.time < t.first_time:
             t.first_time = rec.time
         if t.last_time is None or rec.time > t.last_time:
@@ -514,21 +505,22 @@ class NpsExtSummarizer:
             _count_capped(t.users, user, t)
         if ex.codes or ex.cid or users:
             if len(t.matches) < MAX_MATCHES:
-                codes = tuple(code for code, _ in ex.codes)
-                entries: tuple[str | None, ...] = tuple(self._entry(code, rec.text) for code in codes)
                 t.matches.append(
-                    NpsExtMatch(rec.index, rec.time, rec.provider, rec.level, rec.kind, codes, entries, ex.cid,
-                                users[0] if users else None, rec.text[:MAX_TEXT_IN_REPORT])
-                )  # fmt: skip
+                    NpsExtMatch(
+                        index=rec.index,
+                        time=rec.time,
+                        provider=rec.provider,
+                        level=rec.level,
+                        kind=rec.kind,
+                        codes=tuple(code for code, _ in ex.codes),
+                        cid=ex.cid,
+                        user=users[0] if users else None,
+                        text=rec.text[:MAX_TEXT_IN_REPORT],
+                    )
+                )
             else:
                 t.matches_dropped += 1
         return ex
-
-    def _entry(self, code: str, text: str) -> str | None:
-        if self.catalog is None:
-            return None
-        entry = self.catalog.match(code, text)
-        return getattr(entry, "id", None) if entry is not None else None
 
     def finish(self) -> NpsExtTrace:
         """Write the plain-language notes once every record has been added."""
@@ -569,6 +561,12 @@ class NpsExtSummarizer:
             t.notes.append("Circular log: once full, the oldest events were overwritten.")
         if t.stats.skipped:
             t.notes.append(f"{t.stats.skipped} damaged buffer(s) or record(s) were skipped; reading went on.")
+        if t.timeline_dropped or t.distinct_dropped or t.matches_dropped:
+            t.notes.append(
+                f"Summary caps reached (all events were still read and searched): {t.timeline_dropped} event(s) "
+                f"past {MAX_BUCKETS} timeline buckets, {t.distinct_dropped} value(s) past {MAX_DISTINCT} distinct "
+                f"codes/CIDs/users/WPP GUIDs per list, {t.matches_dropped} match(es) past {MAX_MATCHES} listed."
+            )
         return t
 
 
@@ -594,26 +592,13 @@ def iter_npsext_records(reader: EtlReader) -> Iterator[NpsExtRecord]:
         yield to_record(index, event)
 
 
-def summarize_npsext(
-    path: str | os.PathLike[str], *, bucket_seconds: int = 60, catalog: CatalogLike | None = None
-) -> NpsExtTrace:
+def summarize_npsext(path: str | os.PathLike[str], *, bucket_seconds: int = 60) -> NpsExtTrace:
     """Read one NPSExtension.etl and return its summary (see :class:`NpsExtTrace`).
 
     Raises :class:`OSError` only when the file cannot be opened; damaged content is counted, not raised.
     """
     reader = EtlReader(path)
-    summarizer = NpsExtSummarizer(new_trace(reader, bucket_seconds), catalog)
+    summarizer = NpsExtSummarizer(new_trace(reader, bucket_seconds))
     for rec in iter_npsext_records(reader):
         summarizer.add(rec)
     return summarizer.finish()
-
-
-def npsext_texts(trace: NpsExtTrace) -> Iterator[tuple[datetime, str, int | None, str]]:
-    """Stream ``(time, provider, level, text)`` for every event with a message text, in time order.
-
-    The file at ``trace.path`` is read again (texts are not kept in the summary, so memory stays bounded).
-    Run each text through :func:`~nps_trace_analyzer.extract.azuremfa.extract_azuremfa`.
-    """
-    for rec in iter_npsext_records(EtlReader(trace.path)):
-        if rec.text:
-            yield rec.time, rec.provider, rec.level, rec.text

@@ -23,8 +23,7 @@ from __future__ import annotations
 import heapq
 import os
 import struct
-import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import BinaryIO
@@ -32,11 +31,11 @@ from typing import BinaryIO
 from dissect.util.compression import lzxpress
 
 from nps_trace_analyzer.sources.etl import layout as L
+from nps_trace_analyzer.sources.etl.records import DECODERS, EtlEvent
 from nps_trace_analyzer.wintime import FILETIME_EPOCH, filetime_to_datetime
 
 _U32 = struct.Struct("<I")
 _U16 = struct.Struct("<H")
-_I64 = struct.Struct("<q")
 
 #: Largest buffer we accept (ETW allows up to 16 MiB; a little slack for odd writers).
 MAX_BUFFER_SIZE = 64 * 1024 * 1024
@@ -176,63 +175,10 @@ class BufferInfo:
         return end if end <= self.size else self.saved_offset
 
 
-@dataclass(frozen=True, slots=True)
-class EtlEvent:
-    """One event record with its header decoded and its payload (user data) left as raw bytes.
-
-    ``provider`` is the provider GUID in its canonical form (read with ``bytes_le``), or None for kernel
-    SYSTEM/COMPACT/PERFINFO records, which are identified by ``hook_id`` (group << 8 | type) instead.
-    For classic (EVENT_TRACE_HEADER) records ``event_id`` and ``opcode`` are both the class type; for WPP
-    messages ``event_id`` is the message number and ``provider`` the message GUID.
-    """
-
-    header_kind: str
-    header_type: int
-    provider: uuid.UUID | None
-    event_id: int
-    version: int
-    level: int
-    opcode: int
-    task: int
-    channel: int
-    keywords: int
-    filetime: int  # 100 ns ticks since 1601-01-01 UTC
-    raw_timestamp: int
-    process_id: int | None
-    thread_id: int | None
-    processor: int
-    flags: int  # EVENT_HEADER.Flags, MarkerFlags for classic records, option flags for WPP
-    hook_id: int | None
-    payload: bytes
-    activity_id: uuid.UUID | None = None
-    related_activity_id: uuid.UUID | None = None
-    extended: tuple[tuple[int, bytes], ...] = ()
-    pointer_size: int = 8
-    buffer_index: int = 0
-
-    @property
-    def timestamp(self) -> datetime:
-        """The event time as an aware UTC datetime (microsecond precision; ``filetime`` keeps 100 ns)."""
-        return filetime_to_datetime(self.filetime)
-
-
-_GUID_CACHE: dict[bytes, uuid.UUID] = {}
-_NULL_GUID = bytes(16)
-
-
-def _guid(raw: bytes) -> uuid.UUID:
-    """Decode a Windows GUID (first three fields little-endian), caching the few distinct values."""
-    value = _GUID_CACHE.get(raw)
-    if value is None:
-        value = uuid.UUID(bytes_le=raw)
-        if len(_GUID_CACHE) < 4096:
-            _GUID_CACHE[raw] = value
-    return value
-
-
-def _plausible_buffer(fields: tuple[int, ...], file_left: int) -> bool:
+def _plausible_buffer(header: L.Record, file_left: int) -> bool:
     """Does a decoded WMI_BUFFER_HEADER look like a real buffer that fits in what is left of the file?"""
-    size, saved, _cur, _ref, _ts, _seq, _clk, _proc, _align, _lid, _state, filled, flags, btype = fields
+    size, saved, filled = header.buffer_size, header.saved_offset, header.offset
+    flags, btype = header.buffer_flag, header.buffer_type
     if size < L.BUFFER_HEADER_SIZE or size > MAX_BUFFER_SIZE or size > file_left:
         return False
     if flags & ~0x7F or btype > 16:
@@ -269,7 +215,7 @@ class EtlReader:
             if len(raw) < L.BUFFER_HEADER_SIZE:
                 self.stats.warn("file is shorter than one buffer header")
                 return
-            fields = L.BUFFER_HEADER.unpack(raw)
+            fields = L.BUFFER_HEADER.read(raw)
             if not _plausible_buffer(fields, self.file_size):
                 self.stats.warn("first buffer header is not valid; reading without a logfile header")
                 return
@@ -286,10 +232,20 @@ class EtlReader:
                 self._nominal_size = header.buffer_size
 
     @staticmethod
-    def _info(index: int, offset: int, fields: tuple[int, ...]) -> BufferInfo:
-        size, saved, _cur, _ref, _ts, seq, _clk, proc, align, _lid, _state, filled, flags, btype = fields
-        processor = proc | (align << 8) if flags & L.BUFFER_FLAG_PROC_INDEX else proc
-        return BufferInfo(index, offset, size, saved, filled, flags, btype, processor, seq)
+    def _info(index: int, offset: int, header: L.Record) -> BufferInfo:
+        flags, proc = header.buffer_flag, header.processor_number
+        processor = proc | (header.alignment << 8) if flags & L.BUFFER_FLAG_PROC_INDEX else proc
+        return BufferInfo(
+            index=index,
+            offset=offset,
+            size=header.buffer_size,
+            saved_offset=header.saved_offset,
+            filled=header.offset,
+            flags=flags,
+            buffer_type=header.buffer_type,
+            processor=processor,
+            sequence=header.sequence_number,
+        )
 
     def buffers(self) -> Iterator[BufferInfo]:
         """Yield the header of every buffer in file order, resynchronising after a damaged one."""
@@ -305,7 +261,7 @@ class EtlReader:
             raw = fh.read(L.BUFFER_HEADER_SIZE)
             if len(raw) < L.BUFFER_HEADER_SIZE:
                 break
-            fields = L.BUFFER_HEADER.unpack(raw)
+            fields = L.BUFFER_HEADER.read(raw)
             plausible = _plausible_buffer(fields, size - offset)
             if not plausible and _plausible_buffer(fields, MAX_BUFFER_SIZE):
                 # The file ends inside this buffer (a copy cut short): read what is there.
@@ -341,7 +297,7 @@ class EtlReader:
             nxt = (offset // nominal + 1) * nominal
             while nxt + L.BUFFER_HEADER_SIZE <= self.file_size:
                 fh.seek(nxt)
-                fields = L.BUFFER_HEADER.unpack(fh.read(L.BUFFER_HEADER_SIZE))
+                fields = L.BUFFER_HEADER.read(fh.read(L.BUFFER_HEADER_SIZE))
                 if _plausible_buffer(fields, self.file_size - nxt):
                     return nxt
                 nxt += nominal
@@ -362,7 +318,7 @@ class EtlReader:
             for cand in sorted(candidates):
                 if cand > chunk or cand + L.BUFFER_HEADER_SIZE > len(block):
                     continue
-                fields = L.BUFFER_HEADER.unpack_from(block, cand)
+                fields = L.BUFFER_HEADER.read(block, cand)
                 if _plausible_buffer(fields, self.file_size - (start + cand)):
                     return start + cand
             start += chunk
@@ -440,6 +396,7 @@ class EtlReader:
         bindex = info.index
         u32 = _U32.unpack_from
         u16 = _U16.unpack_from
+        decoders = DECODERS
         while pos + 8 <= end:
             marker = u32(data, pos)[0]
             if marker == L.END_MARKER or marker == 0:
@@ -469,7 +426,7 @@ class EtlReader:
                 stats.warn(f"buffer {bindex} +{pos:#x}: {kind} record size {size} runs past the buffer data")
                 break
             try:
-                event = _decode_record(kind, htype, data, pos, size, to_filetime, processor, bindex)
+                event = decoders[kind](kind, htype, data, pos, size, to_filetime, processor, bindex)
             except (struct.error, ValueError) as exc:
                 event = None
                 stats.warn(f"buffer {bindex} +{pos:#x}: {kind} record could not be decoded ({exc})")
@@ -507,162 +464,16 @@ def _reorder(events: Iterable[EtlEvent], window: int, stats: EtlStats) -> Iterat
         yield out
 
 
-def _decode_record(
-    kind: str,
-    htype: int,
-    data: bytes,
-    pos: int,
-    size: int,
-    to_filetime: Callable[[int], int],
-    processor: int,
-    bindex: int,
-) -> EtlEvent | None:
-    """Decode one record of a known kind; None when it is shorter than its own header."""
-    conv = to_filetime
-    ptr = 8 if htype in L.POINTER64_TYPES else 4
-    if kind == L.HeaderKind.EVENT or kind == L.HeaderKind.ERROR:
-        if size < L.EVENT_HEADER_SIZE:
-            return None
-        (
-            _size,
-            _htype,
-            flags,
-            _prop,
-            tid,
-            pid,
-            ts,
-            provider,
-            eid,
-            ver,
-            channel,
-            level,
-            opcode,
-            task,
-            keywords,
-            _kt,
-            _ut,
-            activity,
-        ) = L.EVENT_HEADER.unpack_from(data, pos)
-        start = pos + L.EVENT_HEADER_SIZE
-        end = pos + size
-        extended: tuple[tuple[int, bytes], ...] = ()
-        related = None
-        if flags & L.EVENT_FLAG_EXTENDED_INFO:
-            items = []
-            while start + 8 <= end:
-                total, ext_type, linkage, dsize = L.EXTENDED_ITEM.unpack_from(data, start)
-                if total < 8 or start + total > end or dsize > total - 8:
-                    raise ValueError(f"extended data item at +{start - pos:#x} is inconsistent")
-                blob = data[start + 8 : start + 8 + dsize]
-                items.append((ext_type, blob))
-                if ext_type == L.EXT_RELATED_ACTIVITYID and dsize == 16:
-                    related = _guid(blob)
-                start += total
-                if not linkage & 1:
-                    break
-            extended = tuple(items)
-        if flags & L.EVENT_FLAG_32_BIT_HEADER:
-            ptr = 4
-        elif flags & L.EVENT_FLAG_64_BIT_HEADER:
-            ptr = 8
-        return EtlEvent(
-            kind,
-            htype,
-            _guid(provider),
-            eid,
-            ver,
-            level,
-            opcode,
-            task,
-            channel,
-            keywords,
-            conv(ts),
-            ts,
-            pid,
-            tid,
-            processor,
-            flags,
-            None,
-            data[start:end],
-            None if activity == _NULL_GUID else _guid(activity),
-            related,
-            extended,
-            ptr,
-            bindex,
-        )
-    if kind == L.HeaderKind.SYSTEM or kind == L.HeaderKind.COMPACT:
-        hsize = L.SYSTEM_HEADER_SIZE if kind == L.HeaderKind.SYSTEM else L.COMPACT_HEADER_SIZE
-        if size < hsize:
-            return None
-        version, _t, _f, _s, hook, tid, pid, ts = L.SYSTEM_HEADER.unpack_from(data, pos)
-        return EtlEvent(
-            kind, htype, None, hook, version, 0, hook & 0xFF, 0, 0, 0,
-            conv(ts), ts, pid, tid, processor, 0, hook,
-            data[pos + hsize : pos + size], None, None, (), ptr, bindex,
-        )  # fmt: skip
-    if kind == L.HeaderKind.PERFINFO:
-        if size < L.PERFINFO_HEADER_SIZE:
-            return None
-        version, _t, _f, _s, hook, ts = L.PERFINFO_HEADER.unpack_from(data, pos)
-        return EtlEvent(
-            kind, htype, None, hook, version, 0, hook & 0xFF, 0, 0, 0,
-            conv(ts), ts, None, None, processor, 0, hook,
-            data[pos + L.PERFINFO_HEADER_SIZE : pos + size], None, None, (), ptr, bindex,
-        )  # fmt: skip
-    if kind == L.HeaderKind.FULL or kind == L.HeaderKind.INSTANCE:
-        if kind == L.HeaderKind.FULL:
-            if size < L.FULL_HEADER_SIZE:
-                return None
-            _s, _t, mflags, ctype, clevel, cver, tid, pid, ts, guid, _a, _b = L.FULL_HEADER.unpack_from(data, pos)
-            hsize = L.FULL_HEADER_SIZE
-        else:
-            if size < L.INSTANCE_HEADER_SIZE:
-                return None
-            _s, _t, mflags, ctype, clevel, cver, tid, pid, ts, guid, *_rest = L.INSTANCE_HEADER.unpack_from(data, pos)
-            hsize = L.INSTANCE_HEADER_SIZE
-        return EtlEvent(
-            kind, htype, _guid(guid), ctype, cver, clevel, ctype, 0, 0, 0,
-            conv(ts), ts, pid, tid, processor, mflags, None,
-            data[pos + hsize : pos + size], None, None, (), ptr, bindex,
-        )  # fmt: skip
-    # WPP message
-    _size, _res, _marker, number, options = L.MESSAGE_HEADER.unpack_from(data, pos)
-    at = pos + L.MESSAGE_HEADER_SIZE
-    end = pos + size
-    guid_value = None
-    ts = 0
-    tid = pid = None
-    if options & L.TRACE_MESSAGE_SEQUENCE:
-        at += 4
-    if options & L.TRACE_MESSAGE_COMPONENTID:
-        at += 4
-    elif options & L.TRACE_MESSAGE_GUID:
-        guid_value = _guid(data[at : at + 16])
-        at += 16
-    if options & L.TRACE_MESSAGE_TIMESTAMP:
-        ts = _I64.unpack_from(data, at)[0]
-        at += 8
-    if options & L.TRACE_MESSAGE_SYSTEMINFO:
-        tid, pid = struct.unpack_from("<II", data, at)
-        at += 8
-    if at > end:
-        return None
-    return EtlEvent(
-        kind, htype, guid_value, number, 0, 0, 0, 0, 0, 0,
-        conv(ts), ts, pid, tid, processor, options, None,
-        data[at:end], None, None, (), ptr, bindex,
-    )  # fmt: skip
-
-
 def _parse_logfile_header(data: bytes, end: int) -> LogfileHeader | None:
     """Decode the TRACE_LOGFILE_HEADER carried by the first record of the header buffer."""
     pos = L.BUFFER_HEADER_SIZE
     if end < pos + L.SYSTEM_HEADER_SIZE or len(data) < end:
         return None
-    _version, htype, flags, size, hook, _tid, _pid, ts = L.SYSTEM_HEADER.unpack_from(data, pos)
-    if flags & 0xC0 != 0xC0 or htype not in (L.HeaderType.SYSTEM32, L.HeaderType.SYSTEM64):
+    record = L.SYSTEM_HEADER.read(data, pos)
+    htype, size = record.header_type, record.size
+    if record.flags & 0xC0 != 0xC0 or htype not in (L.HeaderType.SYSTEM32, L.HeaderType.SYSTEM64):
         return None
-    if hook != L.HOOK_LOGFILE_HEADER or pos + size > end:
+    if record.hook_id != L.HOOK_LOGFILE_HEADER or pos + size > end:
         return None
     body = data[pos + L.SYSTEM_HEADER_SIZE : pos + size]
     ptr64 = htype == L.HeaderType.SYSTEM64
@@ -671,46 +482,33 @@ def _parse_logfile_header(data: bytes, end: int) -> LogfileHeader | None:
     tz_at = L.LOGFILE_TIMEZONE_OFFSET_PTR64 if ptr64 else L.LOGFILE_TIMEZONE_OFFSET_PTR32
     if len(body) < strings_at:
         return None
-    (
-        buffer_size,
-        lversion,
-        provider_version,
-        ncpu,
-        end_time,
-        timer_res,
-        max_size,
-        mode,
-        written,
-        _start_buffers,
-        pointer_size,
-        lost,
-        mhz,
-    ) = L.LOGFILE_HEADER_FIXED.unpack_from(body, 0)
-    boot, perf_freq, start_time, clock_type, buffers_lost = L.LOGFILE_HEADER_TAIL.unpack_from(body, tail_at)
-    bias = L.TIMEZONE_BIAS.unpack_from(body, tz_at)[0]
+    fixed = L.LOGFILE_HEADER_FIXED.read(body, 0)
+    tail = L.LOGFILE_HEADER_TAIL.read(body, tail_at)
+    bias = L.TIMEZONE_BIAS.read(body, tz_at).bias
     names = body[strings_at:].decode("utf-16-le", errors="replace").split("\x00")
+    pointer_size = fixed.pointer_size
     return LogfileHeader(
-        buffer_size=buffer_size,
-        version=lversion,
-        provider_version=provider_version,
-        number_of_processors=ncpu,
-        end_time=end_time,
-        timer_resolution=timer_res,
-        maximum_file_size=max_size,
-        log_file_mode=mode,
-        buffers_written=written,
+        buffer_size=fixed.buffer_size,
+        version=fixed.version,
+        provider_version=fixed.provider_version,
+        number_of_processors=fixed.number_of_processors,
+        end_time=fixed.end_time,
+        timer_resolution=fixed.timer_resolution,
+        maximum_file_size=fixed.maximum_file_size,
+        log_file_mode=fixed.log_file_mode,
+        buffers_written=fixed.buffers_written,
         pointer_size=pointer_size if pointer_size in (4, 8) else (8 if ptr64 else 4),
-        events_lost=lost,
-        cpu_speed_mhz=mhz,
-        boot_time=boot,
-        perf_freq=perf_freq,
-        start_time=start_time,
-        clock_type=clock_type,
-        buffers_lost=buffers_lost,
+        events_lost=fixed.events_lost,
+        cpu_speed_mhz=fixed.cpu_speed_mhz,
+        boot_time=tail.boot_time,
+        perf_freq=tail.perf_freq,
+        start_time=tail.start_time,
+        clock_type=tail.clock_type,
+        buffers_lost=tail.buffers_lost,
         timezone_bias_minutes=bias,
         logger_name=names[0] if names else "",
         log_file_name=names[1] if len(names) > 1 else "",
-        reference_clock=ts,
+        reference_clock=record.timestamp,
     )
 
 

@@ -5,7 +5,7 @@ items: ``EVENT_HEADER_EXT_TYPE_PROV_TRAITS`` (the provider's name and optional t
 ``EVENT_HEADER_EXT_TYPE_EVENT_SCHEMA_TL`` (the event's name and the name and type of every field). With both
 the payload can be decoded without any manifest, TMF or PDB, which is what makes an NPSExtension.etl
 readable on Linux *if* the extension's providers use TraceLogging (nobody outside Microsoft knows; see
-``../shared/reference/domain-facts.md`` §5.2).
+``docs/reference/domain-facts.md`` §5.2).
 
 Format (written from the TraceLogging documentation: ``TraceLoggingProvider.h`` comments, the
 ``microsoft/tracelogging`` encoders' descriptions of InType/OutType and the metadata layout):

@@ -1,7 +1,7 @@
 """Synthetic NPSExtension.etl: what ``logman create trace "NPSExtension" -p {7237ED00-...}`` could record.
 
 Why: no public NPSExtension.etl exists, and whether the extension's two providers log TraceLogging, WPP or
-manifest events is unknown (``../shared/reference/domain-facts.md`` §5.2, §9). The generator writes the
+manifest events is unknown (``docs/reference/domain-facts.md`` §5.2, §9). The generator writes the
 decodable case the analyzer is built for, TraceLogging events of {7237ED00-...} (and some of {EC2E6D3A-...})
 whose "Message" field carries the extension's event-log texts, mixed with what the analyzer must survive:
 WPP messages that need a TMF (their arguments are the only readable part), verbose noise and a second

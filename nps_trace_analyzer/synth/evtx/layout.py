@@ -2,7 +2,7 @@
 
 Declared apart from the encoder so that every byte the writer emits can be traced back to a line of the
 format description (libyal's "Windows XML Event Log (EVTX)" document and [MS-EVEN6] BinXml) and to the
-facts measured on real Windows logs (``shared/reference/evtx-format-notes.md``). All integers are
+facts measured on real Windows logs (``docs/reference/evtx-format-notes.md``). All integers are
 little-endian.
 """
 
