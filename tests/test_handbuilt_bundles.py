@@ -157,6 +157,7 @@ def test_the_same_log_under_two_names_is_read_once(tmp_path: Path) -> None:
     assert [c["name"] for c in copies] == [
         f"{HOST}_AuthZOptCh.evtx"
     ]  # the copy is listed with its reason, never dropped
+    assert all(c["analysed"] for c in copies)  # its bytes were analysed (as the first copy): nothing was missed
 
 
 def test_a_zip_beside_its_extracted_files_is_read_once(tmp_path: Path) -> None:

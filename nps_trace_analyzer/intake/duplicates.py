@@ -4,7 +4,8 @@ Bundles often hold the same log twice: a zip next to the folder it was extracted
 two names (``AuthZOptCh.evtx`` and ``<HOST>_AuthZOptCh.evtx``). Reading both would count every event twice
 (incident counts doubled, one incident per copy when the copies are analysed apart). Intake already hashes every
 file, so equal SHA-256 means equal bytes; the copy kept is the one whose name sorts first, so the choice does not
-depend on the order files were found or are read. Skipped copies stay listed with the reason, never dropped.
+depend on the order files were found or are read. Skipped copies stay listed with the reason, never dropped,
+and count as analysed (their bytes were).
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ def mark_identical_copies(files: Sequence[InputFile]) -> list[InputFile]:
     for inp in files:
         kept = first.get(inp.sha256)
         if kept is not None and kept is not inp and not inp.reason:
-            inp.reason = f"identical copy of {kept.name} (same SHA-256): not read again"
+            inp.reason = f"identical copy of {kept.name} (same SHA-256): its content is analysed once, as {kept.name}"
+            # Its content was analysed (through the copy kept): counting it "not analysed" would tell the reader of
+            # the report that something was missed when nothing was.
+            inp.analysed = True
             marked.append(inp)
     return marked
