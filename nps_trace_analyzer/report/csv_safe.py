@@ -84,5 +84,33 @@ class SafeCsvRows:
             self._writer.writerow(cells)
         self.count += 1
 
+    def plain_row(self, cells: list[str]) -> None:
+        """Like :meth:`row` for cells that are already strings, testing the joined line instead of each cell.
+
+        A row of plain cells is written as they are joined: ASCII (no bidi control), exactly one comma per cell
+        boundary (no cell holds a comma), no quote or line end, and no cell beginning with a formula character
+        (each cell but the first begins right after a comma, so ``",="`` is absent). Anything else — or a false
+        alarm such as a text holding ``",-"`` — goes through :meth:`row`, so the bytes are the same either way.
+        """
+        line = ",".join(cells)
+        if (
+            line.isascii()
+            and line.count(",") == len(cells) - 1
+            and len(cells) > 1
+            and line[:1] not in _FORMULA_STARTS
+            and '"' not in line
+            and "\n" not in line
+            and "\r" not in line
+            and ",=" not in line
+            and ",+" not in line
+            and ",-" not in line
+            and ",@" not in line
+            and ",\t" not in line
+        ):
+            self._buffer.write(line + "\r\n")
+            self.count += 1
+        else:
+            self.row(cells)
+
     def text(self) -> str:
         return self._buffer.getvalue()
