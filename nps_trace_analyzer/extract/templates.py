@@ -51,6 +51,8 @@ _GUID_ANY_RE = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-F
 _GUID_LOWER_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _ADDRESS_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}@[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63}){0,8}\.[a-z]{2,24}")
 _LOCAL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
+#: Besides letters and digits, what the grammar's address pattern accepts right before an "@".
+_LOCAL_GLUE = frozenset("_.*%+'#$!&-")
 #: Characters that, next to a masked word, could make a rule read it as part of a longer word.
 _GLUE = frozenset("_-.*%+'#$!&@\\")
 _SHAPE = str.maketrans("abcdefghijklmnopqrstuvwxyz0123456789", "a" * 26 + "0" * 10)
@@ -70,6 +72,10 @@ def _glued(char: str) -> bool:
 def _addresses(text: str, found: list[tuple[int, int, str]]) -> None:
     at = text.find("@")
     while at >= 0:
+        before, after = text[at - 1 : at] if at else "", text[at + 1 : at + 2]
+        if not (before.isalnum() or (before and before in _LOCAL_GLUE)) or not (after.isalnum() or after in ("_", "-")):
+            at = text.find("@", at + 1)  # no address can hold this "@" ("ERROR_CODE @ https://..."): a literal
+            continue
         start = at
         while start > 0 and at - start < 64 and text[start - 1] in _LOCAL_CHARS:
             start -= 1

@@ -87,18 +87,16 @@ class SafeCsvRows:
     def plain_row(self, cells: list[str]) -> None:
         """Like :meth:`row` for cells that are already strings, testing the joined line instead of each cell.
 
-        A row of plain cells is written as they are joined: ASCII (no bidi control), exactly one comma per cell
-        boundary (no cell holds a comma), no quote or line end, and no cell beginning with a formula character
-        (each cell but the first begins right after a comma, so ``",="`` is absent). Anything else — or a false
-        alarm such as a text holding ``",-"`` — goes through :meth:`row`, so the bytes are the same either way.
+        A row of plain cells is written as they are joined when it is ASCII (no bidi control), holds no line end
+        and no cell begins with a formula character (each cell but the first begins right after a comma, so
+        ``",="`` is absent); a cell holding a comma or a quote is quoted as csv.writer quotes it. Anything else —
+        or a false alarm such as a text holding ``",-"`` — goes through :meth:`row`: the bytes are the same.
         """
         line = ",".join(cells)
         if (
             line.isascii()
-            and line.count(",") == len(cells) - 1
             and len(cells) > 1
             and line[:1] not in _FORMULA_STARTS
-            and '"' not in line
             and "\n" not in line
             and "\r" not in line
             and ",=" not in line
@@ -107,6 +105,8 @@ class SafeCsvRows:
             and ",@" not in line
             and ",\t" not in line
         ):
+            if line.count(",") != len(cells) - 1 or '"' in line:  # a cell holds a comma or a quote: quote it
+                line = ",".join('"' + c.replace('"', '""') + '"' if "," in c or '"' in c else c for c in cells)
             self._buffer.write(line + "\r\n")
             self.count += 1
         else:

@@ -162,10 +162,107 @@ def _section_bounds(xml: str, pos: int, tag: str) -> tuple[int, int, int] | None
     return start + len(open_tag), close, close + len(tag) + 3
 
 
+# The usual AzureMfa record: one unnamed Data string after the System section, nothing else.
+_ONE_DATA_HEAD = "</System>\n  <EventData>\n    <Data>"
+_ONE_DATA_TAIL = "</Data>\n  </EventData>\n</Event>\n"
+#: System sections already read (their per-record parts cut out), with what they said; bounded.
+_SYSTEMS: dict[str, tuple[str, str, int, int | None, str] | None] = {}
+MAX_SYSTEMS = 1024
+_VARYING = (('<TimeCreated SystemTime="', '"'), ("<EventRecordID>", "</EventRecordID>"))
+
+
+def _system_key(system: str) -> str | None:
+    """The System section without its per-record parts (creation time, record id), or None when they hold
+    markup. What :func:`_read_system` concludes never depends on them: its patterns all start at a ``<``."""
+    out = system
+    for head, tail in _VARYING:
+        start = out.find(head)
+        if start < 0:
+            continue
+        start += len(head)
+        end = out.find(tail, start)
+        if end < 0 or "<" in out[start:end]:
+            return None
+        out = out[:start] + out[end:]
+    return out
+
+
+def _read_system(system: str) -> tuple[str, str, int, int | None, str] | None:
+    """(provider, channel, event id, level, computer) of a System section; None when it is not regular."""
+    if "<System" in system:
+        return None
+    prov_name = ""
+    m_prov = _PROVIDER_RE.search(system)
+    if m_prov is None:
+        if "<Provider" in system:
+            return None
+    else:
+        attrs = {k: _value(v) for k, v in _ATTR_RE.findall(m_prov.group(1))}
+        prov_name = attrs.get("Name") or attrs.get("EventSourceName") or ""
+    fields: dict[str, str] = {}
+    for m_field in _FIELDS_RE.finditer(system):
+        fields.setdefault(m_field.group(1), m_field.group(2))
+    for tag in _SYSTEM_FIELDS:
+        if tag not in fields and f"<{tag}" in system:
+            return None  # present but not as plain text: lxml
+    event_id_text, level, channel, computer = (_value(fields.get(tag, "")).strip() for tag in _SYSTEM_FIELDS)
+    return prov_name, channel, int(event_id_text or 0), int(level) if level.isdigit() else None, computer
+
+
+def _system(system: str) -> tuple[str, str, int, int | None, str] | None:
+    """:func:`_read_system`, remembered per System section (a log repeats a few, but for time and record id)."""
+    key = _system_key(system)
+    if key is None:
+        return _read_system(system)
+    if key in _SYSTEMS:
+        return _SYSTEMS[key]
+    try:
+        read = _read_system(system)
+    except ValueError:  # an EventID that is not a number: lxml decides, for this and every such record
+        read = None
+    if len(_SYSTEMS) >= MAX_SYSTEMS:
+        del _SYSTEMS[next(iter(_SYSTEMS))]
+    _SYSTEMS[key] = read
+    return read
+
+
 def fast_event_from_xml(xml: str, record_id: int, timestamp: str, source: str) -> Event | None:
     """Normalise one pyevtx-rs XML record like the lxml path does, or return None when it is not regular."""
     if not xml.startswith(_XML_HEAD):
         return None
+    try:
+        bounds = _section_bounds(xml, len(_XML_HEAD), "System")
+        if bounds is None:
+            return None
+        system = _system(xml[bounds[0] : bounds[1]])
+        if system is None:
+            return None
+        provider, channel, event_id, level, computer = system
+        if xml.startswith(_ONE_DATA_HEAD, bounds[1]) and xml.endswith(_ONE_DATA_TAIL):
+            start = bounds[1] + len(_ONE_DATA_HEAD)
+            end = len(xml) - len(_ONE_DATA_TAIL)
+            if start <= end and xml.find("<", start, end) < 0:
+                value = _value(xml[start:end])
+                return Event(
+                    time=parse_time(timestamp),
+                    source_file=source,
+                    channel=channel,
+                    provider=provider,
+                    event_id=event_id,
+                    level=level,
+                    record_id=record_id,
+                    computer=computer,
+                    data=((None, value),),
+                    text=value,
+                    source_kind="evtx",
+                )
+    except (_Irregular, ValueError):
+        return None
+    return _general_event_from_xml(xml, record_id, timestamp, source)
+
+
+def _general_event_from_xml(xml: str, record_id: int, timestamp: str, source: str) -> Event | None:
+    """:func:`fast_event_from_xml` for every other regular shape (several Data items, named ones, Binary...)."""
     try:
         bounds = _section_bounds(xml, len(_XML_HEAD), "System")
         if bounds is None:
