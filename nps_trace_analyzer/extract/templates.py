@@ -50,7 +50,10 @@ MAX_DATA_VALUES = 12
 _GUID_ANY_RE = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
 _GUID_LOWER_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _ADDRESS_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}@[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63}){0,8}\.[a-z]{2,24}")
-_LOCAL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
+#: The run of address characters that ends right before an "@" (at most 64, as the address pattern allows).
+_LOCAL_RUN_RE = re.compile(r"[a-z0-9._-]{1,64}+\Z")
+_GUID_TAIL_RE = re.compile(r"-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
+_HEX8_RE = re.compile(r"[0-9A-Fa-f]{8}")
 #: Besides letters and digits, what the grammar's address pattern accepts right before an "@".
 _LOCAL_GLUE = frozenset("_.*%+'#$!&-")
 #: Characters that, next to a masked word, could make a rule read it as part of a longer word.
@@ -65,10 +68,6 @@ class _NotCacheable(Exception):
     """The text holds a GUID or an address in a form the cache does not mask."""
 
 
-def _glued(char: str) -> bool:
-    return char.isalnum() or char in _GLUE
-
-
 def _addresses(text: str, found: list[tuple[int, int, str]]) -> None:
     at = text.find("@")
     while at >= 0:
@@ -76,18 +75,17 @@ def _addresses(text: str, found: list[tuple[int, int, str]]) -> None:
         if not (before.isalnum() or (before and before in _LOCAL_GLUE)) or not (after.isalnum() or after in ("_", "-")):
             at = text.find("@", at + 1)  # no address can hold this "@" ("ERROR_CODE @ https://..."): a literal
             continue
-        start = at
-        while start > 0 and at - start < 64 and text[start - 1] in _LOCAL_CHARS:
-            start -= 1
+        run = _LOCAL_RUN_RE.search(text, max(0, at - 64), at)
+        start = run.start() if run else at
         m = _ADDRESS_RE.match(text, start)
         if m is None or m.end() <= at:
             raise _NotCacheable
         end = m.end()
         after = text[end : end + 2]
-        if (start and _glued(text[start - 1])) or (after and (after[0].isalnum() or after[0] in "_-@\\")):
+        if start and (text[start - 1].isalnum() or text[start - 1] in _GLUE):
             raise _NotCacheable
-        if after[:1] == "." and after[1:2].isalnum():  # "a@b.co.uk" cut short by the bound on labels
-            raise _NotCacheable
+        if after and (after[0].isalnum() or after[0] in "_-@\\" or (after[0] == "." and after[1:2].isalnum())):
+            raise _NotCacheable  # glued, or "a@b.co.uk" cut short by the bound on labels
         word = m.group(0)
         if "-" in word and _GUID_ANY_RE.search(word):
             raise _NotCacheable
@@ -95,25 +93,26 @@ def _addresses(text: str, found: list[tuple[int, int, str]]) -> None:
         at = text.find("@", end)
 
 
-def _guids(text: str, found: list[tuple[int, int, str]], taken: list[tuple[int, int, str]]) -> None:
-    dash = text.find("-")
-    while dash >= 0:
+def _guids(text: str, found: list[tuple[int, int, str]]) -> None:
+    """GUIDs, found from their first dash: the 28 characters from it by one pattern led by a literal ``-`` (a
+    fast scan), the 8 before it checked after. The dashes inside such a run cannot be a GUID's first dash (8 hex
+    digits must precede that), so scanning the runs without overlap misses none."""
+    for tail in _GUID_TAIL_RE.finditer(text):
+        dash = tail.start()
         start = dash - 8
-        if start >= 0 and not any(s <= dash < e for s, e, _ in taken) and (m := _GUID_ANY_RE.match(text, start)):
-            word = m.group(0)
-            end = m.end()
-            if (
-                not _GUID_LOWER_RE.fullmatch(word)
-                or not word.strip("0-")
-                or word == MFA_CLIENT_APP_ID
-                or (start and _glued(text[start - 1]))
-                or (end < len(text) and (text[end].isalnum() or text[end] in "_-"))
-            ):
-                raise _NotCacheable
-            found.append((start, end, "g" if word[0].isalpha() else "h"))
-            dash = text.find("-", end)
-        else:
-            dash = text.find("-", dash + 1)
+        if start < 0 or not _HEX8_RE.fullmatch(text, start, dash):
+            continue
+        word = text[start : tail.end()]
+        end = tail.end()
+        if (
+            not _GUID_LOWER_RE.fullmatch(word)
+            or not word.strip("0-")
+            or word == MFA_CLIENT_APP_ID
+            or (start and (text[start - 1].isalnum() or text[start - 1] in _GLUE))
+            or (end < len(text) and (text[end].isalnum() or text[end] in "_-"))
+        ):
+            raise _NotCacheable
+        found.append((start, end, "g" if word[0].isalpha() else "h"))
 
 
 def mask(text: str, words: list[str]) -> str:
@@ -128,8 +127,10 @@ def mask(text: str, words: list[str]) -> str:
     if "@" in text:
         _addresses(text, found)
     if "-" in text:
-        _guids(text, found, list(found))
-        found.sort()
+        addresses = len(found)
+        _guids(text, found)
+        if addresses and len(found) > addresses:
+            found.sort()
     if not found:
         return text
     pieces: list[str] = []
@@ -152,7 +153,7 @@ Data = Sequence[tuple[str | None, str]]
 #: What a cached computation returns: a fixed part (no masked word in it) and named strings that may hold some.
 Outcome = tuple[Hashable, dict[str, str]]
 Compute = Callable[[str, Data, Hashable], Outcome]
-_Template = str | tuple[Any, ...]  # a literal, or (literal, slot, literal, slot, ..., literal)
+_Template = str | int | tuple[Any, ...]  # a literal, a slot, or (literal, slot, literal, slot, ..., literal)
 
 
 def _probe(word: str) -> str:
@@ -188,6 +189,8 @@ def _template(value: str, probes: list[tuple[str, int]]) -> _Template:
         pieces = out
     if len(pieces) == 1:
         return pieces[0]
+    if len(pieces) == 3 and pieces[0] == pieces[2] == "":
+        return pieces[1]  # the whole value is one word (a CID, a user): its slot number
     merged: list[Any] = [""]  # literal, slot, literal, ...: adjacent literals joined
     for piece in pieces:
         if isinstance(piece, int):
@@ -200,6 +203,8 @@ def _template(value: str, probes: list[tuple[str, int]]) -> _Template:
 def _fill(template: _Template, values: Sequence[str]) -> str:
     if type(template) is str:
         return template
+    if type(template) is int:
+        return values[template]
     out = [template[0]]
     for index in range(1, len(template), 2):
         out.append(values[template[index]])
@@ -243,7 +248,14 @@ class TemplateCache:
         if plan:
             self.hits += 1
             fixed, strings = plan
-            return fixed, {name: _fill(template, words) for name, template in strings}
+            return fixed, {
+                name: template
+                if type(template) is str
+                else words[template]
+                if type(template) is int
+                else _fill(template, words)
+                for name, template in strings
+            }
         self.misses += 1
         outcome = self.compute(text, data, extra)
         if plan is None:  # failed its check once: never cached

@@ -98,6 +98,8 @@ def sniff_json(raw: str) -> tuple[str, bool]:
 
 def parse_time(raw: str) -> datetime:
     """pyevtx-rs gives ``2016-07-08T18:12:51.6816408Z UTC``; keep microseconds, always UTC."""
+    if len(raw) == 24 and raw.endswith("Z UTC") and raw[10] == "T":  # whole seconds, the usual form: one call
+        return datetime.fromisoformat(raw[:19] + "+00:00")
     text = raw.split(" ", 1)[0].rstrip("Z")
     if "." in text:
         head, frac = text.split(".", 1)
@@ -168,23 +170,18 @@ _ONE_DATA_TAIL = "</Data>\n  </EventData>\n</Event>\n"
 #: System sections already read (their per-record parts cut out), with what they said; bounded.
 _SYSTEMS: dict[str, tuple[str, str, int, int | None, str] | None] = {}
 MAX_SYSTEMS = 1024
-_VARYING = (('<TimeCreated SystemTime="', '"'), ("<EventRecordID>", "</EventRecordID>"))
+#: The per-record parts of a System section as pyevtx-rs writes them, side by side, with no other markup.
+_VARYING_RE = re.compile(r'<TimeCreated SystemTime="[^"<]*">\s*</TimeCreated>\s*<EventRecordID>\d*</EventRecordID>')
 
 
 def _system_key(system: str) -> str | None:
-    """The System section without its per-record parts (creation time, record id), or None when they hold
-    markup. What :func:`_read_system` concludes never depends on them: its patterns all start at a ``<``."""
-    out = system
-    for head, tail in _VARYING:
-        start = out.find(head)
-        if start < 0:
-            continue
-        start += len(head)
-        end = out.find(tail, start)
-        if end < 0 or "<" in out[start:end]:
-            return None
-        out = out[:start] + out[end:]
-    return out
+    """The System section without its per-record parts (creation time, record id), or None when they are not
+    in their usual form. What :func:`_read_system` concludes never depends on them: its patterns all start at a
+    ``<`` followed by another element's name, and end before the next ``<``."""
+    m = _VARYING_RE.search(system)
+    if m is None:
+        return None
+    return system[: m.start()] + system[m.end() :]
 
 
 def _read_system(system: str) -> tuple[str, str, int, int | None, str] | None:
