@@ -3,9 +3,9 @@
 The NPS extension writes a handful of sentences over and over, and only a few words change between two events of
 the same sentence: the request's CID (a GUID), the user's address. Reading each event with the whole content-based
 grammar (:mod:`.azuremfa`) and the catalog's ~46 documented messages costs ~50 us; a busy server writes hundreds
-of thousands of them. This cache masks those words (one linear pass of ``str.find`` calls), keys a bounded table on
-what is left — the *skeleton* — and keeps a *plan*: the conclusion with every masked word replaced by a reference
-to its slot. An event of a known skeleton gets the plan filled with its own words.
+of thousands of them. This cache masks those words (one scan for ``@``, one for a GUID's dashed tail), keys a
+bounded table on what is left — the *skeleton* — and keeps a *plan*: the conclusion with every masked word
+replaced by a reference to its slot. An event of a known skeleton gets the plan filled with its own words.
 
 Why the plan is the same conclusion the grammar would reach (the cache must never change a result):
 
@@ -26,10 +26,11 @@ Why the plan is the same conclusion the grammar would reach (the cache must neve
   word at all.
 - tests/test_templates.py reads every scenario's events, the real-text set and fuzzed variants both ways.
 
-Bounds (issue #10): masking is linear in the text (each ``@`` and ``-`` is looked at once, each candidate word
-matched by an anchored, bounded pattern); texts longer than :data:`MAX_CACHED_TEXT` are not cached; the tables hold
-at most :data:`MAX_SKELETONS` skeletons each, oldest dropped first, so a hostile file of all-distinct sentences
-costs one mask and one table entry per event above the grammar it runs anyway.
+Bounds (issue #10): masking is linear in the text (each ``@`` is looked at once, GUID tails are found by one scan
+led by a literal ``-``, each candidate word matched by an anchored, bounded pattern); texts longer than
+:data:`MAX_CACHED_TEXT` are not cached; the tables hold at most :data:`MAX_SKELETONS` skeletons each, oldest
+dropped first, so a hostile file of all-distinct sentences costs one mask and one table entry per event above the
+grammar it runs anyway.
 """
 
 from __future__ import annotations
