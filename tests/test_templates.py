@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from nps_trace_analyzer.catalog import load_catalog
+from nps_trace_analyzer.catalog.textmatch import normalize
 from nps_trace_analyzer.extract import templates
 from nps_trace_analyzer.findings import _azuremfa_outcome
 from nps_trace_analyzer.synth.bundle import build_bundle
@@ -187,3 +188,22 @@ def test_texts_the_cache_does_not_mask_are_read_by_the_grammar() -> None:
     skeleton = templates.mask("CID: ec99108d-db5b-5fab-8f4d-3e27dda1494c for User user01@contoso.com", words)
     assert "ec99108d" not in skeleton and "user01" not in skeleton
     assert words == ["ec99108d-db5b-5fab-8f4d-3e27dda1494c", "user01@contoso.com"]
+
+
+def test_no_documented_message_can_reach_into_a_guid() -> None:
+    """The GUID key keeps only whether the GUID starts with a letter (see the module docstring): a documented
+    message that begins or ends with a word of hex letters could be found across a GUID's edge, and the cache would
+    not see it. None does; a catalog change that adds one fails here."""
+    catalog = load_catalog()
+    hex_word = re.compile(r"[0-9a-f]+")
+    words_of_codes = catalog.token_codes()
+    checked = 0
+    for entry in catalog.entries:
+        if entry.code not in words_of_codes:
+            continue
+        for message in entry.messages:
+            # A {0} placeholder matches lazily, so the message's first and last literal words are its edges.
+            words = [w for w in re.split(r"[^0-9a-z]+", re.sub(r"\{\d+\}", " ", normalize(message))) if w]
+            assert not hex_word.fullmatch(words[0]) and not hex_word.fullmatch(words[-1]), (entry.code, message)
+            checked += 1
+    assert checked > 40

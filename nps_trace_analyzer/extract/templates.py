@@ -13,7 +13,11 @@ Why the plan is the same conclusion the grammar would reach (the cache must neve
   of them: a GUID in lower-case hex (not the nil GUID, not the MFA client's application id), as a whole word, its
   key recording whether it starts with a letter or a digit; an address ``local@domain.tld`` in lower case as a
   whole word, not holding a GUID, its key recording its *shape* (each letter ``a``, each digit ``0``: the length and
-  where dots, dashes and ``@`` stand). Positions in the text are therefore the same for every event of a skeleton.
+  where dots, dashes and ``@`` stand) but keeping the local part's leading letters and the domain as they are, the
+  parts a rule reading across the word's edges could see ("Access Rejected for user" + ``user@contoso.com``).
+  Positions in the text are therefore the same for every event of a skeleton. (What is left: a GUID's leading
+  hex letters are abstracted too, so a documented message ending in a word like "a" or "cafe" right before a GUID
+  would escape the key; no grammar sentence and no catalog message ends that way before a CID.)
   Which slots hold equal words is part of the key (the CID written twice, as CID and as state, is not two
   requests). A text holding a GUID or an address in any other form (upper case, glued to other characters) is not
   cached at all: the grammar compares those with the masked ones.
@@ -55,6 +59,7 @@ _ADDRESS_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}@[a-z0-9-]{1,63}(?:\.[a-z0-9
 _LOCAL_RUN_RE = re.compile(r"[a-z0-9._-]{1,64}+\Z")
 _GUID_TAIL_RE = re.compile(r"-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
 _HEX8_RE = re.compile(r"[0-9A-Fa-f]{8}")
+_LEADING_LETTERS_RE = re.compile(r"[a-z]*")
 #: Besides letters and digits, what the grammar's address pattern accepts right before an "@".
 _LOCAL_GLUE = frozenset("_.*%+'#$!&-")
 #: Characters that, next to a masked word, could make a rule read it as part of a longer word.
@@ -90,8 +95,16 @@ def _addresses(text: str, found: list[tuple[int, int, str]]) -> None:
         word = m.group(0)
         if "-" in word and _GUID_ANY_RE.search(word):
             raise _NotCacheable
-        found.append((start, end, "u" + word.translate(_SHAPE)))
+        found.append((start, end, _address_class(word)))
         at = text.find("@", end)
+
+
+def _address_class(word: str) -> str:
+    """The key of an address slot: its shape, with the local part's leading letters and the domain kept as they
+    are — a rule that reads across the slot's edge ("... for user" + "user@contoso.com") sees exactly those."""
+    at = word.index("@")
+    lead = _LEADING_LETTERS_RE.match(word).end()  # type: ignore[union-attr]
+    return "u" + word[:lead] + word[lead:at].translate(_SHAPE) + word[at:]
 
 
 def _guids(text: str, found: list[tuple[int, int, str]]) -> None:
