@@ -207,3 +207,18 @@ def test_no_documented_message_can_reach_into_a_guid() -> None:
             assert not hex_word.fullmatch(words[0]) and not hex_word.fullmatch(words[-1]), (entry.code, message)
             checked += 1
     assert checked > 40
+
+
+def test_words_read_across_a_slot_edge_are_in_the_key() -> None:
+    """ "Access Rejected for user@contoso.com": the verdict pattern reads the address's first word as "user"."""
+    catalog = load_catalog()
+
+    def compute(text: str, data: Any, trace: Any) -> Any:
+        return _azuremfa_outcome(text, data, trace, catalog)
+
+    cache = templates.TemplateCache(compute)
+    sentence = "NPS Extension for Azure MFA: Access Rejected for {} with Azure MFA response: UserNotFound"
+    for local in ("bobo", "cdcd", "bobo", "user", "user", "the", "usera", "bobo", "user"):
+        text = sentence.format(f"{local}@contoso.com")
+        assert _outcome_list(cache(text, ((None, text),))) == _outcome_list(compute(text, ((None, text),), None))
+    assert cache.hits >= 1
