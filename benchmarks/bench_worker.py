@@ -4,12 +4,12 @@
     python benchmarks/bench_worker.py --records 300000 --keep /tmp/bench
     python benchmarks/bench_worker.py --bundle /tmp/bench/worst-30000 --profile 25
 
-The worker path is :func:`nps_trace_analyzer.parallel.read_shard` over the whole file in this process: pyevtx-rs
-iteration, normalising each record, the AzureMfa extraction and the catalog look-ups that make its findings, the
-events.csv row. The reference, measured in the same run on the same file, is the bare iteration the issue compares
-against (``for r in PyEvtxParser(f).records_json(): pass``) and the XML iteration the worker really uses
-(``records()``). Figures are CPU seconds of this process (user + sys; they hardly depend on the load), given as
-microseconds per record, the worker's cost above the XML iteration, and ratios; medians of ``--repeat`` runs.
+The worker path is :func:`nps_trace_analyzer.pipeline.parallel.read_shard` over the whole file in this process:
+pyevtx-rs iteration, normalising each record, the AzureMfa extraction and the catalog look-ups that make its
+findings, the events.csv row. The reference, measured in the same run on the same file, is the bare iteration the
+issue compares against (``for r in PyEvtxParser(f).records_json(): pass``) and the XML iteration the worker really
+uses (``records()``). Figures are CPU seconds of this process (user + sys; they hardly depend on the load), given
+as microseconds per record, the worker's cost above the XML iteration, and ratios; medians of ``--repeat`` runs.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bundles import write_worst
 
 from nps_trace_analyzer.catalog import load_catalog
-from nps_trace_analyzer.parallel import ShardTask, read_shard
+from nps_trace_analyzer.pipeline.parallel import ShardTask, read_shard
 from nps_trace_analyzer.sources.evtx_shards import plan_shards
 
 

@@ -18,10 +18,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from nps_trace_analyzer.analysis.findings import _azuremfa_outcome
 from nps_trace_analyzer.catalog import load_catalog
 from nps_trace_analyzer.catalog.textmatch import normalize
 from nps_trace_analyzer.extract import templates
-from nps_trace_analyzer.findings import _azuremfa_outcome
 from nps_trace_analyzer.synth.bundle import build_bundle
 from nps_trace_analyzer.synth.scenarios.world import LAYOUTS
 
