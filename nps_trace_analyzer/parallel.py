@@ -33,7 +33,7 @@ from nps_trace_analyzer.model import Event, Finding, InputFile
 from nps_trace_analyzer.report.tables import EventRows
 from nps_trace_analyzer.sources.evtx_layout import RecordIds
 from nps_trace_analyzer.sources.evtx_shards import DEFAULT_SHARD_CHUNKS, FILE_HEADER_BLOCK, Shard, plan_shards
-from nps_trace_analyzer.sources.evtx_source import ReadStats, finish_evtx, open_evtx, read_records
+from nps_trace_analyzer.sources.evtx_source import ReadStats, finish_evtx, open_evtx, read_shard_records
 from nps_trace_analyzer.sources.evtx_strings import strings_cut_at_nul
 
 # (records read, file bytes covered) after each shard: drives the progress display.
@@ -139,7 +139,7 @@ def read_shard(task: ShardTask, catalog: Any = None) -> ShardResult:
         cut_at_nul = (
             strings_cut_at_nul(shard.path, max(shard.start, FILE_HEADER_BLOCK), shard.end) if task.as_xml else {}
         )
-        for event in read_records(shard.open(), stats, task.as_xml, task.name, shard.first_chunk, cut_at_nul):
+        for event in read_shard_records(shard, stats, task.as_xml, task.name, cut_at_nul):
             rows.add(event)
             result.counts.note(event)
             if events is not None:
