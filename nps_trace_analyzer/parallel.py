@@ -32,7 +32,13 @@ from nps_trace_analyzer.intake import sha256_of
 from nps_trace_analyzer.model import Event, Finding, InputFile
 from nps_trace_analyzer.report.tables import EventRows
 from nps_trace_analyzer.sources.evtx_layout import RecordIds
-from nps_trace_analyzer.sources.evtx_shards import DEFAULT_SHARD_CHUNKS, FILE_HEADER_BLOCK, Shard, plan_shards
+from nps_trace_analyzer.sources.evtx_shards import (
+    DEFAULT_SHARD_CHUNKS,
+    FILE_HEADER_BLOCK,
+    Shard,
+    chunks_per_shard,
+    plan_shards,
+)
 from nps_trace_analyzer.sources.evtx_source import ReadStats, finish_evtx, open_evtx, read_shard_records
 from nps_trace_analyzer.sources.evtx_strings import strings_cut_at_nul
 
@@ -195,7 +201,7 @@ class ShardedEvtx:
             as_xml = open_evtx(inp)
             if as_xml is None:
                 continue
-            for shard in plan_shards(inp.path, inp.size, shard_chunks):
+            for shard in plan_shards(inp.path, inp.size, chunks_per_shard(as_xml, shard_chunks)):
                 self.tasks.append((inp, ShardTask(shard, inp.name, as_xml, with_events)))
         # Hashes last: they overlap with the parent's merging and correlating instead of delaying the first shards.
         self.tasks.extend((inp, HashTask(inp.path)) for inp in to_hash)
