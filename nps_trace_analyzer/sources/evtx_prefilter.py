@@ -496,18 +496,21 @@ _DEFINITION_SIZE_AT = 20
 # --- the folded chunk ---------------------------------------------------------------------------------------
 
 
-def fold_chunk(chunk: bytes, scan: ChunkScan) -> tuple[bytes | None, list[int], dict[int, str]]:
+def fold_chunk(chunk: bytes, scan: ChunkScan) -> tuple[list[bytes | memoryview], list[int], dict[int, str]]:
     """The chunk with runs of skipped records folded into the record before them.
 
-    Returns (the bytes for pyevtx-rs, or None when no record needs rendering; the record ids it will return in
-    order; of those, the ones decided natively with their channel, to be cross-checked against sniff_json).
+    Returns (the chunk's bytes for pyevtx-rs as pieces to join — none when no record needs rendering; the record
+    ids it will return in order; of those, the ones decided natively with their channel, to be cross-checked
+    against sniff_json). Pieces, not a patched copy: the shard's bytes are copied once, when they are joined.
     """
     items = scan.items
     if all(item[0] == SKIP for item in items):
-        return None, [], {}
+        return [], [], {}
     if all(item[0] == RENDER for item in items):
-        return chunk, [item[3] for item in items], {}
-    data = bytearray(chunk)
+        return [chunk], [item[3] for item in items], {}
+    view = memoryview(chunk)
+    pieces: list[bytes | memoryview] = []
+    done = 0  # chunk bytes already in pieces
     expected: list[int] = []
     checks: dict[int, str] = {}
     index = 0
@@ -519,12 +522,15 @@ def fold_chunk(chunk: bytes, scan: ChunkScan) -> tuple[bytes | None, list[int], 
         last = items[following - 1]
         total = last[1] + last[2] - offset
         if total != size or state == SKIP:  # (a SKIP item's size is its run's, not its first record's)
-            bx.RECORD_TRAILER.pack_into(data, offset + bx.RECORD_SIZE_AT, total)
+            at = offset + bx.RECORD_SIZE_AT
+            pieces += (view[done:at], bx.RECORD_TRAILER.pack(total))
+            done = at + bx.RECORD_TRAILER.size
         expected.append(record_id)
         if state == SKIP:
             checks[record_id] = channel
         index = following
-    return bytes(data), expected, checks
+    pieces.append(view[done:])
+    return pieces, expected, checks
 
 
 @dataclass
@@ -541,7 +547,7 @@ class FoldedShard:
 
 def fold_shard(header: bytes, chunks: list[bytes], scanner: Scanner) -> FoldedShard | None:
     """Fold every chunk of a shard; None when one of them is not clean (the shard is then read as it is)."""
-    parts = [header]
+    parts: list[bytes | memoryview] = [header]
     expected: list[int] = []
     checks: dict[int, str] = {}
     items: list[Item] = []
@@ -551,9 +557,8 @@ def fold_shard(header: bytes, chunks: list[bytes], scanner: Scanner) -> FoldedSh
         scan = scanner.scan(chunk)
         if scan is None:
             return None
-        folded, ids, chunk_checks = fold_chunk(chunk, scan)
-        if folded is not None:
-            parts.append(folded)
+        pieces, ids, chunk_checks = fold_chunk(chunk, scan)
+        parts += pieces
         expected.extend(ids)
         checks.update(chunk_checks)
         items.extend(scan.items)
