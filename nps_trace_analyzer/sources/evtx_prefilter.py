@@ -253,11 +253,12 @@ _MAX_CACHED = 1024
 
 @dataclass
 class _ValueLayout:
-    """For records of one template whose leading value descriptors are these bytes: where the EventID is, which
-    bytes hold the provider and channel strings, and what those bytes mean (cached: a log repeats a handful)."""
+    """For records of one template whose value count and leading descriptors are these bytes: where the EventID
+    is, which bytes hold the provider and channel strings, and what those bytes mean (cached: a log repeats a
+    handful)."""
 
-    event_id: int  # offset of the UInt16 from the first value
-    key_start: int  # provider and channel strings lie in [key_start, key_end) from the first value
+    event_id: int  # offset of the UInt16 from the record's value count field
+    key_start: int  # provider and channel strings lie in [key_start, key_end) from the value count field
     key_end: int
     provider: tuple[int, int] | str  # (offset, size) relative to key_start, or text of the template
     channel: tuple[int, int] | str
@@ -271,7 +272,7 @@ class _Template:
     """One template definition as the walk uses it (shape None: records of it are always rendered)."""
 
     shape: TemplateShape | None
-    needed: int = 0  # value descriptors to read
+    span: int = 0  # bytes of value count and descriptors a layout depends on
     layouts: dict[bytes, _ValueLayout | None] = field(default_factory=dict)
 
 
@@ -342,17 +343,28 @@ class Scanner:
             shape = None
         template = _Template(shape)
         if shape is not None:
-            template.needed = 1 + max(
-                shape.checked,
-                shape.event_id,
-                shape.qualifiers if shape.qualifiers is not None else 0,
-                *(w for w in (shape.provider, shape.channel) if isinstance(w, int)),
+            template.span = 4 + bx.VALUE_DESCRIPTOR_SIZE * (
+                1
+                + max(
+                    shape.checked,
+                    shape.event_id,
+                    shape.qualifiers if shape.qualifiers is not None else 0,
+                    *(w for w in (shape.provider, shape.channel) if isinstance(w, int)),
+                )
             )
         self._templates[key] = (template, tuple(externals))
         return template
 
     @staticmethod
-    def _layout(shape: TemplateShape, descriptors: bytes) -> _ValueLayout | None:
+    def _layout(shape: TemplateShape, head: bytes) -> _ValueLayout | None:
+        """``head``: the value count and the first descriptors of a record (all the layout depends on)."""
+        if len(head) < 4:
+            return None
+        count = int.from_bytes(head[:4], "little")
+        descriptors = head[4:]
+        needed = len(descriptors) // bx.VALUE_DESCRIPTOR_SIZE
+        if count < needed:
+            return None
         sizes = [descriptors[i] | descriptors[i + 1] << 8 for i in range(0, len(descriptors), 4)]
         types = descriptors[2::4]
         if bx.BINXML_TYPE in types or bx.EVT_XML_TYPE in types:
@@ -361,7 +373,8 @@ class Scanner:
             return None
         if shape.qualifiers is not None and types[shape.qualifiers] not in (bx.NULL_TYPE, bx.UINT16_TYPE):
             return None
-        starts = [0]
+        first_value = 4 + bx.VALUE_DESCRIPTOR_SIZE * count  # from the count field
+        starts = [first_value]
         for size in sizes:
             starts.append(starts[-1] + size)
         spans = []
@@ -435,35 +448,31 @@ class Scanner:
             if head == instance_head:
                 template = here.get(def_off, _MISSING)
                 if template is _MISSING:
-                    template = here[def_off] = self._template(chunk, def_off)
-                if def_off == values and values + bx.TEMPLATE_DEFINITION.size <= end:  # inline definition
-                    values += bx.TEMPLATE_DEFINITION.size + unpack_u32(chunk, values + _DEFINITION_SIZE_AT)[0]
-                    if template is None or template.shape is None:  # type: ignore[union-attr]
+                    found = self._template(chunk, def_off)
+                    template = here[def_off] = found if found is not None and found.shape is not None else None
+                if def_off == values:  # the definition follows inline (first use in the chunk)
+                    if values + bx.TEMPLATE_DEFINITION.size > end:
                         template = None
-                elif def_off == values:
-                    template = None
-                if template is not None and template.shape is not None and values + 4 <= end:  # type: ignore[union-attr]
-                    count = unpack_u32(chunk, values)[0]
-                    needed = template.needed  # type: ignore[union-attr]
-                    first_value = values + 4 + 4 * count
-                    if count >= needed and first_value <= end:
-                        descriptors = chunk[values + 4 : values + 4 + 4 * needed]
-                        layouts = template.layouts  # type: ignore[union-attr]
-                        layout = layouts.get(descriptors, _MISSING)
-                        if layout is _MISSING:
-                            layout = self._layout(template.shape, descriptors)  # type: ignore[union-attr]
-                            if len(layouts) < _MAX_CACHED:
-                                layouts[descriptors] = layout
-                        if layout is not None and first_value + layout.needed_end <= end - 4:  # type: ignore[union-attr]
-                            key = chunk[first_value + layout.key_start : first_value + layout.key_end]  # type: ignore[union-attr]
-                            meanings = layout.meanings  # type: ignore[union-attr]
-                            channel = meanings.get(key, _MISSING)
-                            if channel is _MISSING:
-                                channel = self._meaning(layout, key)  # type: ignore[arg-type]
-                                if len(meanings) < _MAX_CACHED:
-                                    meanings[key] = channel
-                            if channel is not None and unpack_u16(chunk, first_value + layout.event_id)[0] in nps_ids:  # type: ignore[union-attr]
-                                channel = None
+                    else:
+                        values += bx.TEMPLATE_DEFINITION.size + unpack_u32(chunk, values + _DEFINITION_SIZE_AT)[0]
+                if template is not None:
+                    descriptors = chunk[values : values + template.span]  # type: ignore[union-attr]
+                    layouts = template.layouts  # type: ignore[union-attr]
+                    layout = layouts.get(descriptors, _MISSING)
+                    if layout is _MISSING:
+                        layout = self._layout(template.shape, descriptors)  # type: ignore[union-attr]
+                        if len(layouts) < _MAX_CACHED:
+                            layouts[descriptors] = layout
+                    if layout is not None and values + layout.needed_end <= end - 4:  # type: ignore[union-attr]
+                        key = chunk[values + layout.key_start : values + layout.key_end]  # type: ignore[union-attr]
+                        meanings = layout.meanings  # type: ignore[union-attr]
+                        channel = meanings.get(key, _MISSING)
+                        if channel is _MISSING:
+                            channel = self._meaning(layout, key)  # type: ignore[arg-type]
+                            if len(meanings) < _MAX_CACHED:
+                                meanings[key] = channel
+                        if channel is not None and unpack_u16(chunk, values + layout.event_id)[0] in nps_ids:  # type: ignore[union-attr]
+                            channel = None
             if channel is None:
                 if run_count:
                     append((SKIP, run_offset, offset - run_offset, run_id, run_count, run_channel))
