@@ -23,7 +23,7 @@ DEFAULT_SHARD_CHUNKS = 64  # 4 MiB: enough shards to keep 2-16 processes busy, f
 #: AzureMfa logs are read as XML and every record is normalised and extracted: a chunk costs ~30 times what a
 #: pre-filtered Security chunk does. A 49-chunk AuthZOptCh read as one shard kept one process busy while the
 #: other waited for the parent, which takes results in order (measured on the busy-server bundle).
-XML_SHARD_CHUNKS = 4
+XML_SHARD_CHUNKS = 8
 
 
 def chunks_per_shard(as_xml: bool, shard_chunks: int = DEFAULT_SHARD_CHUNKS) -> int:

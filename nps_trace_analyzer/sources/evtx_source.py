@@ -11,8 +11,10 @@ Why this engine and these settings (measured against python-evtx, libevtx and di
   where pyevtx-rs wrote its regular shape and by lxml otherwise (``evtx_lean``).
 - Everything else uses ``records_json()``: the cheapest output to turn into Python values. We only
   ``json.loads`` records that matter to NPS (Security 6272-6280, NPS/IAS/Schannel System events, anything
-  mentioning the extension); the rest are counted from a few ``str.find`` calls on the JSON text, so a 1 GB
-  Security.evtx full of logons costs little more than the bare iteration.
+  mentioning the extension); the rest are counted from a few ``str.find`` calls on the JSON text. Before that,
+  :func:`read_shard_records` lets the native pre-filter (``evtx_prefilter``) recognise irrelevant Security
+  audits from the record bytes so pyevtx-rs does not render them at all: a 1 GB Security.evtx full of logons
+  costs less than the bare iteration.
 - A file can be read whole (:func:`read_evtx`) or as shards — the 4 KiB file header plus a run of 64 KiB chunks —
   by several processes (``nps_trace_analyzer.parallel``): both use :func:`read_records` and add up
   :class:`ReadStats` the same way, so the result does not depend on how the file was split.
