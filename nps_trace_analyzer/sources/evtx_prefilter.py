@@ -429,6 +429,12 @@ class Scanner:
         signature = bx.RECORD_SIGNATURE
         nps_ids = NPS_AUDIT_EVENT_IDS
         last_record = 0
+        # the previous record's template, descriptors and layout, and its layout's key bytes and their meaning
+        last_template: object = None
+        last_layout: object = None
+        last_key_layout: object = None
+        last_descriptors = last_key = b""
+        last_meaning: object = None
         # the open run of skipped records: first offset, first id, count, channel (count 0: no run open)
         run_offset = run_id = run_count = 0
         run_channel = ""
@@ -457,22 +463,30 @@ class Scanner:
                         values += bx.TEMPLATE_DEFINITION.size + unpack_u32(chunk, values + _DEFINITION_SIZE_AT)[0]
                 if template is not None:
                     descriptors = chunk[values : values + template.span]  # type: ignore[union-attr]
-                    layouts = template.layouts  # type: ignore[union-attr]
-                    layout = layouts.get(descriptors, _MISSING)
-                    if layout is _MISSING:
-                        layout = self._layout(template.shape, descriptors)  # type: ignore[union-attr]
-                        if len(layouts) < _MAX_CACHED:
-                            layouts[descriptors] = layout
+                    if template is last_template and descriptors == last_descriptors:
+                        layout = last_layout  # most records repeat the one before: no hashing, no lookups
+                    else:
+                        layouts = template.layouts  # type: ignore[union-attr]
+                        layout = layouts.get(descriptors, _MISSING)
+                        if layout is _MISSING:
+                            layout = self._layout(template.shape, descriptors)  # type: ignore[union-attr]
+                            if len(layouts) < _MAX_CACHED:
+                                layouts[descriptors] = layout
+                        last_template, last_descriptors, last_layout = template, descriptors, layout
                     if layout is not None and values + layout.needed_end <= end - 4:  # type: ignore[union-attr]
                         key = chunk[values + layout.key_start : values + layout.key_end]  # type: ignore[union-attr]
-                        meanings = layout.meanings  # type: ignore[union-attr]
-                        channel = meanings.get(key, _MISSING)
-                        if channel is _MISSING:
-                            channel = self._meaning(layout, key)  # type: ignore[arg-type]
-                            if len(meanings) < _MAX_CACHED:
-                                meanings[key] = channel
-                        if channel is not None and unpack_u16(chunk, values + layout.event_id)[0] in nps_ids:  # type: ignore[union-attr]
-                            channel = None
+                        if layout is last_key_layout and key == last_key:
+                            meaning = last_meaning
+                        else:
+                            meanings = layout.meanings  # type: ignore[union-attr]
+                            meaning = meanings.get(key, _MISSING)
+                            if meaning is _MISSING:
+                                meaning = self._meaning(layout, key)  # type: ignore[arg-type]
+                                if len(meanings) < _MAX_CACHED:
+                                    meanings[key] = meaning
+                            last_key_layout, last_key, last_meaning = layout, key, meaning
+                        if meaning is not None and unpack_u16(chunk, values + layout.event_id)[0] not in nps_ids:  # type: ignore[union-attr]
+                            channel = meaning
             if channel is None:
                 if run_count:
                     append((SKIP, run_offset, offset - run_offset, run_id, run_count, run_channel))
