@@ -32,7 +32,7 @@ import struct
 import zlib
 from dataclasses import dataclass, field
 
-from nps_trace_analyzer.domain import AZUREMFA_CHANNEL_SUFFIXES, NPS_AUDIT_EVENT_IDS, SECURITY_AUDITING_PROVIDER
+from nps_trace_analyzer.core.domain import AZUREMFA_CHANNEL_SUFFIXES, NPS_AUDIT_EVENT_IDS, SECURITY_AUDITING_PROVIDER
 from nps_trace_analyzer.sources import binxml_layout as bx
 from nps_trace_analyzer.sources.evtx_layout import CHUNK_SIGNATURE, CHUNK_SIZE, FILE_HEADER_BLOCK
 
