@@ -308,6 +308,23 @@ class Redactor:
             return [self.document(v, key) for v in doc]
         return doc
 
+    def fresh(self) -> Redactor:
+        """A redactor with the same key that has learned nothing: one per bundle where a bundle's output must not
+        depend on which bundles were read before it (``fleet``), its pseudonyms still the same as this one's."""
+        return Redactor(self.pseudonyms.key)
+
+    def merge(self, other: Redactor) -> None:
+        """Learn what ``other`` (same key) learned and take over its map entries: one map for a whole run."""
+        for kind, value in sorted(other._learned):
+            self.learn(kind, value)
+        for pseudonym, original in sorted(other.pseudonyms.originals.items()):
+            self.pseudonyms.remember(pseudonym, original)
+
+    def pseudonym(self, kind: str, value: str) -> str:
+        """The pseudonym of ``value`` known to be of ``kind`` (a user key from ``identity.user_key``): the same as
+        the one :meth:`text` gives where it finds that value, without depending on what was learned."""
+        return self._name(kind, value)
+
     def mapping(self) -> dict[str, str]:
         """Pseudonym -> original, for ``--redact-map`` (sorted for a stable file)."""
         return dict(sorted(self.pseudonyms.originals.items()))
