@@ -56,8 +56,8 @@ def fleet_cmd(
 
     \b
     Bundles are keyed by content: a second run analyses only new or changed bundles.
-    With --redact every file in OUTPUT (Parquet, fleet.html, reports, state) holds pseudonyms; a later run into
-    the same OUTPUT needs the same --redact-key.
+    With --redact every file in OUTPUT (Parquet, fleet.html, reports, state) holds
+    pseudonyms; a later run into the same OUTPUT needs the same --redact-key.
     Exit status: 0 done, 1 some bundle could not be analysed (listed), 2 usage error.
     """
     from nps_trace_analyzer.fleet.redaction import RedactionMismatch

@@ -97,7 +97,8 @@ ATTR_KINDS: Mapping[str, str] = {
 _PRECEDENCE = ("user", "host", "nas", "domain", "station")
 _EMPTY = frozenset({"", "-", "n/a", "none", "null", "unknown", "localhost"})
 # Microsoft's ids, the same on every server: the extension's client app, the Azure Multi-Factor Auth Connector app
-# (shared/reference/domain-facts.md), Graph, the extension's two ETW providers, and the nil GUID.
+# (the NPS extension docs' service-principal steps, catalog AADSTS700016), Graph, the extension's two ETW providers,
+# and the nil GUID.
 _KEPT_GUIDS = frozenset(
     {
         CLIENT_ID,
