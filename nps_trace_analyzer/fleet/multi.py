@@ -152,7 +152,8 @@ def analyze_servers(
         raw_events: list[Path | None] = []
         copies = zip_copies(bundles)
         for number, path in enumerate(p for p in bundles if p not in copies):
-            say(f"== {redactor.text(path.name) if redactor is not None else path.name}")
+            # Redacting, nothing is learned of a bundle before it is read: it is announced by its number only.
+            say(f"== bundle {number + 1}" if redactor is not None else f"== {path.name}")
             folder = stage / SERVERS_DIR / f".bundle-{number}"
             staging.append(folder)
             raw = private / f"events-{number}.csv" if private is not None else None

@@ -37,7 +37,7 @@ class BundleOutcome:
     """What the fleet keeps of one bundle: partition (server, day), tables, profile, report files, or an error.
 
     ``relative`` is the bundle's path under the root as found (the client matches it with later runs); what is
-    written is ``shown`` (the same, redacted when redacting) and ``path_key`` (see ``fleet.redaction.path_key``).
+    written is ``shown`` (the same, or its keyed token when redacting: ``fleet.redaction.path_key``).
     """
 
     key: str
@@ -62,23 +62,28 @@ def analyze_for_fleet(path: str, key: str, relative: str, options: AnalyzeOption
     """Analyse the bundle at ``path`` (see the module docstring); errors become ``outcome.error``, never raise."""
     options = options or AnalyzeOptions()
     redactor = options.redactor.fresh() if options.redactor is not None else None
-    outcome = _analyze(path, key, relative, replace(options, redactor=redactor))
-    outcome.path_key = path_key(relative, redactor)
+    # Redacting, the bundle's path is named by its keyed token everywhere: a path under ROOT is the operator's
+    # naming (sites, customers, tickets), and the redactor cannot know which parts of it name someone.
+    shown = path_key(relative, redactor)
+    outcome = _analyze(path, key, shown, replace(options, redactor=redactor))
+    outcome.relative, outcome.shown, outcome.path_key = relative, shown, shown
     if redactor is None:
-        outcome.shown = relative
         return outcome
     # Everything the bundle gave is known now: its rows, profile and names can be rewritten.
-    outcome.shown = redactor.text(relative)
     outcome.server = redactor.text(outcome.server) if outcome.server != "unknown" else outcome.server
     outcome.error = redactor.text(outcome.error)
     outcome.tables = {name: redact_frame(frame, redactor) for name, frame in outcome.tables.items()}
+    outcome.tables["bundles"]["bundle"] = outcome.tables["bundles"]["bundle"].map(lambda _v: shown).astype("string")
     if outcome.profile is not None:
-        outcome.profile = profile_to_dict(redact_profile(profile_from_dict(outcome.profile), redactor))
+        profile = redact_profile(profile_from_dict(outcome.profile), redactor)
+        profile.bundles = [shown]
+        outcome.profile = profile_to_dict(profile)
     outcome.redactor = redactor
     return outcome
 
 
 def _analyze(path: str, key: str, relative: str, options: AnalyzeOptions) -> BundleOutcome:
+    """The outcome of one bundle, its path written as ``relative`` in the tables."""
     with tempfile.TemporaryDirectory(prefix="nps-fleet-") as tmp:
         try:
             analysis = analyze_bundle(path, Path(tmp) / "report", options, keep_events=False)

@@ -327,11 +327,17 @@ class Redactor:
         return Redactor(self.pseudonyms.key)
 
     def merge(self, other: Redactor) -> None:
-        """Learn what ``other`` (same key) learned and take over its map entries: one map for a whole run."""
+        """Learn what ``other`` (same key) learned and take over its map entries: one map for a whole run.
+
+        Where both name an original for one pseudonym (``Alice`` here, ``alice`` there) the smaller is kept, so the
+        map does not depend on the order in which bundles were merged.
+        """
         for kind, value in sorted(other._learned):
             self.learn(kind, value)
-        for pseudonym, original in sorted(other.pseudonyms.originals.items()):
-            self.pseudonyms.remember(pseudonym, original)
+        originals = self.pseudonyms.originals
+        for pseudonym, original in other.pseudonyms.originals.items():
+            known = originals.get(pseudonym)
+            originals[pseudonym] = original if known is None else min(known, original)
 
     def pseudonym(self, kind: str, value: str) -> str:
         """The pseudonym of ``value`` known to be of ``kind`` (a user key from ``identity.user_key``): the same as
