@@ -312,11 +312,14 @@ def test_fleet_html_escapes_bundle_names(tmp_path: Path) -> None:
     root = tmp_path / "root"
     hostile = root / '<img src=x onerror="alert(1)">'
     generate_bundle(hostile, ["healthy"], seed=3, host="NPS09", day=datetime(2025, 3, 12).date(), healthy=3)
+    # A computer name with markup reaches the servers table, the chart headings and the SVG tooltips.
+    generate_bundle(root / "b2", ["healthy"], seed=4, host='NPS<i>"x', day=datetime(2025, 3, 12).date(), healthy=3)
     out = tmp_path / "out"
     run = run_fleet(root, out, workers=0)
-    assert run.analysed == [hostile.name]
+    assert run.analysed == sorted([hostile.name, "b2"])
     html = (out / "fleet.html").read_text(encoding="utf-8")
     assert "<img" not in html and "&lt;img src=x" in html
+    assert "<i>" not in html and html.count("NPS&lt;i&gt;&#34;x") >= 3
     assert all(p.resolve().is_relative_to(out.resolve()) for p in out.rglob("*"))
 
 

@@ -151,3 +151,12 @@ def test_fleet_redacted(farm: tuple[Path, set[str]], tmp_path: Path) -> None:
         refused = CliRunner().invoke(main, ["fleet", str(root), "-o", str(out), "--workers", "0", "-q", *other])
         assert refused.exit_code == 2 and "redact" in refused.output, refused.output
     assert not leaks(out, secrets)
+
+
+def test_fleet_map_inside_the_fleet_folder_is_refused(farm: tuple[Path, set[str]], tmp_path: Path) -> None:
+    root, _secrets = farm
+    out = tmp_path / "fleet"
+    args = ["fleet", str(root), "-o", str(out), "--workers", "0", "-q", "--redact-map", str(out / "map.json")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and "map" in result.output
+    assert not out.exists()
