@@ -18,9 +18,9 @@ from typing import Any
 import jinja2
 import pandas as pd
 
-from nps_trace_analyzer.activity import SIGN_IN_KINDS
+from nps_trace_analyzer.analysis.activity import SIGN_IN_KINDS
 from nps_trace_analyzer.catalog.schema import CATEGORIES
-from nps_trace_analyzer.model import Incident, iso_z
+from nps_trace_analyzer.core.model import Incident, iso_z
 from nps_trace_analyzer.report.result import generation_time
 from nps_trace_analyzer.report.timeline import HEALTHY_COLOUR, category_colours, timeline_svg
 from nps_trace_analyzer.version import __version__
