@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Hashable, Iterator, Sequence
-from typing import Any, Protocol
 
 from nps_trace_analyzer.analysis.capture_codes import capture_attrs, capture_codes
+from nps_trace_analyzer.catalog.model import Catalog
 from nps_trace_analyzer.core.domain import AZUREMFA_CHANNEL_SUFFIXES, NPSEXT_TRACE_CHANNEL
 from nps_trace_analyzer.core.model import Event, Finding
 from nps_trace_analyzer.extract.azuremfa import MAX_TEXT, extract_azuremfa
@@ -25,18 +25,6 @@ NPSEXT_CHANNEL = NPSEXT_TRACE_CHANNEL
 _GUID_RE = re.compile(r"^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$")
 
 
-class CatalogLike(Protocol):
-    """What findings need from the catalog (see :mod:`nps_trace_analyzer.catalog`)."""
-
-    def match(self, code: str, text: str = "") -> Any: ...
-
-    def by_reason_code(self, n: int) -> Any: ...
-
-    def token_codes(self) -> frozenset[str]: ...
-
-    def codes_by_message(self, text: str) -> list[str]: ...
-
-
 def is_azuremfa(event: Event) -> bool:
     return (
         event.channel == NPSEXT_CHANNEL
@@ -46,12 +34,7 @@ def is_azuremfa(event: Event) -> bool:
     )
 
 
-def _data_values(event: Event) -> list[str]:
-    """The event's Data strings that can carry text (not the hex Binary blob), in order."""
-    return [value for name, value in event.data if name != "Binary" and value]
-
-
-def _azuremfa_outcome(text: str, data: Sequence[tuple[str | None, str]], trace: Hashable, catalog: Any) -> Outcome:
+def _azuremfa_outcome(text: str, data: Sequence[tuple[str | None, str]], trace: Hashable, catalog: Catalog) -> Outcome:
     """What one NPS-extension event says, from its text and Data alone: ``((code, kind, entry id)..., the entry id
     of the code-less fallback), attrs)``. A pure function of its arguments, so :class:`TemplateCache` may reuse it
     for every event of the same sentence template."""
@@ -79,10 +62,10 @@ def _azuremfa_outcome(text: str, data: Sequence[tuple[str | None, str]], trace: 
     return (tuple(found), fallback), attrs
 
 
-_OUTCOMES: list[tuple[Any, TemplateCache]] = []
+_OUTCOMES: list[tuple[Catalog, TemplateCache]] = []
 
 
-def _outcomes(catalog: Any) -> TemplateCache:
+def _outcomes(catalog: Catalog) -> TemplateCache:
     """The template cache of ``catalog`` (a catalog's codes and messages decide the outcomes it holds)."""
     for known, cache in _OUTCOMES:
         if known is catalog:
@@ -93,7 +76,7 @@ def _outcomes(catalog: Any) -> TemplateCache:
     return cache
 
 
-def _azuremfa_findings(event: Event, catalog: CatalogLike) -> Iterator[Finding]:
+def _azuremfa_findings(event: Event, catalog: Catalog) -> Iterator[Finding]:
     """Findings of one NPS-extension event: every code the extractor or a documented message names.
 
     An event of the AzureMfa channels in which nothing is recognised is still a finding
@@ -117,7 +100,7 @@ def _azuremfa_findings(event: Event, catalog: CatalogLike) -> Iterator[Finding]:
         yield Finding(event, code, kind, entry_id, dict(attrs))
 
 
-def findings_for(event: Event, catalog: CatalogLike) -> Iterator[Finding]:
+def findings_for(event: Event, catalog: Catalog) -> Iterator[Finding]:
     """Yield the findings of one event (none for events that carry nothing diagnosable)."""
     if event.source_kind == "capture":
         # Capture events carry what the decoder observed; the codes are named here (capture_codes).

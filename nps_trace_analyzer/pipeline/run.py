@@ -30,6 +30,7 @@ from nps_trace_analyzer.catalog import load_catalog
 from nps_trace_analyzer.core.domain import AZUREMFA_CHANNELS
 from nps_trace_analyzer.core.exit_codes import DISK_FULL_ERRNOS
 from nps_trace_analyzer.core.model import Event, InputFile
+from nps_trace_analyzer.extract.text_sieve import keep_diagnosable
 from nps_trace_analyzer.intake import IntakeLimits, open_bundle, sha256_of
 from nps_trace_analyzer.intake.duplicates import mark_identical_copies
 from nps_trace_analyzer.pipeline.parallel import ShardedEvtx, ShardResult, default_jobs
@@ -40,7 +41,7 @@ from nps_trace_analyzer.report.tables import EventsCsv
 from nps_trace_analyzer.report.writer import ReportPaths as ReportPaths  # re-exported: api.py uses it
 from nps_trace_analyzer.report.writer import report_paths, write_reports
 from nps_trace_analyzer.sources.evtx_shards import DEFAULT_SHARD_CHUNKS
-from nps_trace_analyzer.sources.registry import Collector, reader_for, reader_spec, repeated_inputs
+from nps_trace_analyzer.sources.readers import Collector, reader_for, reader_spec, repeated_inputs, sharded_kinds
 
 Progress = Callable[[str], None]
 EventObserver = Callable[[Event, bool], None]  # (event, False when it repeats another source's event)
@@ -96,6 +97,9 @@ class AnalyzeOptions:
     shard_chunks: int = DEFAULT_SHARD_CHUNKS  # 64 KiB chunks per shard (the output does not depend on it)
     # Pseudonymise identifiers in every output (report.redact); None = no redaction.
     redactor: Redactor | None = None
+    # With a redactor: stream the raw events.csv to this private file and write no report, so that one redactor
+    # can learn several bundles before any of them is written (several servers in one report, fleet/multi.py).
+    defer_reports_to: Path | None = None
 
 
 def _source_label(inp: InputFile) -> str:
@@ -200,7 +204,7 @@ def analyze(
         staged_report_dir(out_dir) as staging,
         open_bundle([str(p) for p in paths], options.limits, hash_later_from=HASH_IN_WORKERS_FROM) as bundle,
         _private_folder(redactor is not None) as private,
-        EventsCsv(private / "events.csv" if private else report_paths(staging).events_csv) as events_csv,
+        EventsCsv(_events_target(options, private, staging)) as events_csv,
         ExitStack() as stack,  # the worker pool, closed before the bundle's temporary copies go
     ):
         targets = report_paths(staging)
@@ -218,7 +222,7 @@ def analyze(
         if meter is not None:
             meter.start(sum(f.size for f in readable))
         shards = ShardedEvtx(
-            [f for f in readable if f.kind == "evtx"],
+            [f for f in readable if f.kind in sharded_kinds()],
             catalog,
             options.jobs or default_jobs(),
             options.shard_chunks,
@@ -230,10 +234,10 @@ def analyze(
         for note in shards.notes:  # how the work was spread is not part of the reports (same for any --jobs)
             say(note)
         for number, inp in enumerate(readable, 1):
-            reader = reader_for(inp.kind)
-            assert reader is not None
+            spec = reader_spec(inp.kind)
+            assert spec is not None
             say(f"[{number}/{len(readable)}] reading {inp.name} ({inp.kind}, {inp.size:,} bytes)")
-            if inp.kind == "evtx":  # read in shards by the pool (or in-process with one job)
+            if spec.read_in_shards:  # read in shards by the pool (or in-process with one job)
                 for shard in shards.results(inp):
                     stream.absorb(inp, shard)
                 if "internal error" in inp.reason:
@@ -241,7 +245,10 @@ def analyze(
                 _settle_role(inp)
                 continue
             try:
-                for kept, event in enumerate(reader(inp, collector), 1):
+                events = spec.read(inp, collector)
+                if spec.sieve_events is not None and spec.sieve_events(inp):
+                    events = keep_diagnosable(inp, events, collector)  # the extract stage keeps the diagnosable ones
+                for kept, event in enumerate(events, 1):
                     if kept % 250_000 == 0:
                         say(f"    {kept:,} events so far from {inp.name}")
                     stream.consume(inp, event)
@@ -254,7 +261,6 @@ def analyze(
             if meter is not None:
                 meter.advance(inp.records_read, inp.size)
             _settle_role(inp)
-        shards.finish_hashes()
         for inp in bundle.files:
             if not inp.analysed and not inp.reason and reader_for(inp.kind) is None:
                 inp.reason = f"no reader for files of kind '{inp.kind}'"
@@ -276,6 +282,7 @@ def analyze(
                 f"{name} repeats {what}: its events are listed in events.csv but not counted again."
                 for name, what in sorted(stream.repeats.items())
             )
+        shards.finish_hashes()  # only the reports need them: the workers hash while the parent correlates
         result = AnalysisResult(
             bundle_name=bundle.name,
             inputs=list(bundle.files),
@@ -292,8 +299,16 @@ def analyze(
         )
         say("writing reports")
         events_csv.close()  # complete on disk before a redacted copy is made from it
-        write_reports(to_document(result), targets, redactor, events_csv.path)
+        if redactor is None or options.defer_reports_to is None:
+            write_reports(to_document(result), targets, redactor, events_csv.path)
     return result
+
+
+def _events_target(options: AnalyzeOptions, private: Path | None, staging: Path) -> Path:
+    """Where events.csv is streamed: the report folder, or (redacting) a private file outside it."""
+    if private is None:
+        return report_paths(staging).events_csv
+    return options.defer_reports_to or private / "events.csv"
 
 
 @contextlib.contextmanager
