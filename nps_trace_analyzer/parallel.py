@@ -136,9 +136,7 @@ def read_shard(task: ShardTask, catalog: Any = None) -> ShardResult:
     events: list[Event] | None = [] if task.with_events else None
     try:
         shard = task.shard
-        cut_at_nul = (
-            strings_cut_at_nul(shard.path, max(shard.start, FILE_HEADER_BLOCK), shard.end) if task.as_xml else {}
-        )
+        cut_at_nul = strings_cut_at_nul(shard.path, max(shard.start, FILE_HEADER_BLOCK), shard.end)
         for event in read_records(shard.open(), stats, task.as_xml, task.name, shard.first_chunk, cut_at_nul):
             rows.add(event)
             result.counts.note(event)

@@ -25,7 +25,7 @@ import json
 import re
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, BinaryIO
 
@@ -335,7 +335,10 @@ def read_records(
                 continue
             if cut_at_nul and event.record_id in cut_at_nul:  # pyevtx-rs ends strings at a NUL (evtx_strings)
                 notes: list[str] = []
-                event = restore_event(event, cut_at_nul[event.record_id], notes)
+                repaired = restore_event(event, cut_at_nul[event.record_id], notes)
+                if repaired is not event and not as_xml:  # JSON-read events keep their Name=value text shape
+                    repaired = replace(repaired, text=_text_of(list(repaired.data)))
+                event = repaired
                 for note in notes:
                     stats.warn(note)
             _note_time(stats, event.time)
@@ -395,7 +398,8 @@ def read_evtx(inp: InputFile, collector: Collector) -> Iterator[Event]:
     if as_xml is None:
         return
     stats = ReadStats()
-    cut_at_nul = strings_cut_at_nul(inp.path) if as_xml else {}
+    # Both paths: pyevtx-rs cuts a string at an embedded NUL in its JSON output as in its XML (Security/System too).
+    cut_at_nul = strings_cut_at_nul(inp.path)
     try:
         yield from read_records(inp.path, stats, as_xml, inp.name, cut_at_nul=cut_at_nul)
     finally:
