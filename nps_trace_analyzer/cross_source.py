@@ -22,6 +22,7 @@ from nps_trace_analyzer.sources.npsext_source import NPSEXT_SUMMARY
 from nps_trace_analyzer.sources.regdump import authsrv_parameters, azuremfa_values
 from nps_trace_analyzer.sources.registry import Collector
 from nps_trace_analyzer.sources.text_sources import ACCOUNTING_ROWS, REGISTRY_VALUES
+from nps_trace_analyzer.wintime import FILETIME_EPOCH
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 AUDITING_DISABLED = "NPS-AUDITING-DISABLED"
@@ -41,11 +42,12 @@ class StreamCounts:
     audit_sources: tuple[str, ...] = ()
 
     def note(self, event: Event) -> None:
-        """Count one event of the stream."""
-        if self.first_time is None or event.time < self.first_time:
-            self.first_time = event.time
-        if self.last_time is None or event.time > self.last_time:
-            self.last_time = event.time
+        """Count one event of the stream (an undated copy, kept at the FILETIME zero, widens no time range)."""
+        if event.time != FILETIME_EPOCH:
+            if self.first_time is None or event.time < self.first_time:
+                self.first_time = event.time
+            if self.last_time is None or event.time > self.last_time:
+                self.last_time = event.time
         if is_nps_audit(event):
             self.audit_events[event.source_kind] += 1
         elif is_azuremfa(event):
