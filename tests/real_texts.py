@@ -29,7 +29,7 @@ def load_cases(names: tuple[str, ...] = ("azuremfa.yaml", "eventlogs.yaml")) -> 
 
 def event_for(text: str, level: int = 4) -> Any:
     """The text as the one Data string of an AuthZOptCh event (how an exported .evtx delivers it)."""
-    from nps_trace_analyzer.model import Event
+    from nps_trace_analyzer.core.model import Event
 
     return Event(
         time=datetime(2024, 1, 1, tzinfo=timezone.utc),
@@ -47,7 +47,7 @@ def event_for(text: str, level: int = 4) -> Any:
 
 def _message_event(case: dict[str, Any]) -> Any:
     """A Security or System event that carries only its rendered message (what a post or a SIEM row keeps)."""
-    from nps_trace_analyzer.model import Event
+    from nps_trace_analyzer.core.model import Event
 
     security = case["form"] == "security-message"
     return Event(
@@ -88,7 +88,7 @@ def events_for(case: dict[str, Any]) -> list[Any]:
 
 def findings_of(case: dict[str, Any], catalog: Any) -> tuple[list[Any], list[Any]]:
     """(events, findings) of one case."""
-    from nps_trace_analyzer.findings import findings_for
+    from nps_trace_analyzer.analysis.findings import findings_for
 
     events = events_for(case)
     return events, [f for event in events for f in findings_for(event, catalog)]

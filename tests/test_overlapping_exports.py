@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from nps_trace_analyzer import pipeline
-from nps_trace_analyzer.model import Event, InputFile
+from nps_trace_analyzer.core.model import Event, InputFile
 from nps_trace_analyzer.pipeline import analyze
+from nps_trace_analyzer.pipeline import run as pipeline
 from nps_trace_analyzer.sources.overlap import OverlapFilter, overlapping_inputs
 from nps_trace_analyzer.synth.evtx.writer import EvtxWriter
 from nps_trace_analyzer.synth.spec import EventSpec

@@ -27,9 +27,9 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from nps_trace_analyzer.config_checks import CLIENT_ID
-from nps_trace_analyzer.domain import MFA_ENDPOINTS
-from nps_trace_analyzer.model import Event
+from nps_trace_analyzer.analysis.config_checks import CLIENT_ID
+from nps_trace_analyzer.core.domain import MFA_ENDPOINTS
+from nps_trace_analyzer.core.model import Event
 from nps_trace_analyzer.report.pseudonym import Pseudonyms
 
 # Document keys whose values are catalog text, codes, vocabularies, hashes or times: never identifiers.

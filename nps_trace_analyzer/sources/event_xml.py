@@ -17,10 +17,10 @@ from pathlib import Path
 
 from lxml import etree
 
-from nps_trace_analyzer.model import Event
+from nps_trace_analyzer.core.model import Event
+from nps_trace_analyzer.core.wintime import FILETIME_EPOCH
 from nps_trace_analyzer.sources.nps_eventlog_text import parse_wevtutil_date
 from nps_trace_analyzer.sources.text_decode import DEFAULT_MAX_BYTES, TextReadStats, load_text
-from nps_trace_analyzer.wintime import FILETIME_EPOCH
 
 FORMAT_NAME = "event-xml"
 # An <Event> element; the last one of a truncated copy may lack its closing tag (lxml recover reads what is there).

@@ -50,8 +50,8 @@ from pathlib import Path
 
 from lxml import etree
 
-from nps_trace_analyzer.model import Event
-from nps_trace_analyzer.nps_audit_layout import (
+from nps_trace_analyzer.core.model import Event
+from nps_trace_analyzer.core.nps_audit_layout import (
     OPTIONAL_NAMES,
     SECTIONS,
     TEMPLATES,
@@ -59,8 +59,8 @@ from nps_trace_analyzer.nps_audit_layout import (
     lookup_label,
     norm_label,
 )
+from nps_trace_analyzer.core.wintime import FILETIME_EPOCH
 from nps_trace_analyzer.sources.text_decode import DEFAULT_MAX_BYTES, TextReadStats, load_text
-from nps_trace_analyzer.wintime import FILETIME_EPOCH
 
 FORMAT_NAME = "wevtutil-text"
 _XML_PARSER = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from nps_trace_analyzer.model import Event, InputFile
+from nps_trace_analyzer.core.model import Event, InputFile
 
 #: Input kinds that carry Windows event records (the ones two exports of one channel can share).
 EVENT_LOG_KINDS = frozenset({"evtx", "event-xml", "nps-eventlog-text"})

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from nps_trace_analyzer.core.wintime import FILETIME_EPOCH
 from nps_trace_analyzer.sources.event_xml import parse_event_xml
 from nps_trace_analyzer.sources.text_decode import TextReadStats
-from nps_trace_analyzer.wintime import FILETIME_EPOCH
 
 _SYSTEM = (
     '<Provider Name="Microsoft-Windows-Security-Auditing" /><EventID>{eid}</EventID>'

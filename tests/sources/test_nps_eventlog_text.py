@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from nps_trace_analyzer.core.model import Event
+from nps_trace_analyzer.core.wintime import FILETIME_EPOCH
 from nps_trace_analyzer.extract.nps_audit import nps_audit_fields, user_key
-from nps_trace_analyzer.model import Event
 from nps_trace_analyzer.sources.nps_eventlog_text import (
     TEMPLATES,
     data_order,
@@ -22,7 +23,6 @@ from nps_trace_analyzer.sources.nps_eventlog_text import (
 )
 from nps_trace_analyzer.sources.text_decode import TextReadStats
 from nps_trace_analyzer.synth.textfiles import write_wevtutil_text
-from nps_trace_analyzer.wintime import FILETIME_EPOCH
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "text" / "nps_eventlog"
 
