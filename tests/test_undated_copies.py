@@ -52,3 +52,15 @@ def test_undated_event_counts_but_widens_no_time_range(tmp_path: Path, monkeypat
     (inp,) = doc["inputs"]
     assert (inp["first_time"], inp["last_time"]) == ("2025-03-12T09:00:00.000000Z",) * 2
     assert any("kept without a time" in w for w in inp["warnings"])
+
+
+def test_copy_trimmed_above_log_name_is_recognised() -> None:
+    """A pasted file that starts at "Source:" is read as event text; a text merely starting with "Source:" is not."""
+    from nps_trace_analyzer.sources.registry import sniff
+
+    paste = b"Source: Microsoft-Windows-Security-Auditing\r\nEvent ID: 6278\r\nDescription: Network Policy Server\r\n"
+    found = sniff("pasted.txt", paste, len(paste))
+    assert found is not None and found.kind == "nps-eventlog-text"
+    other = b"Source: https://example.org/article\r\nSee the article for details.\r\n"
+    found = sniff("notes.txt", other, len(other))
+    assert found is None or found.kind != "nps-eventlog-text"
