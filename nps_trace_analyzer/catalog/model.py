@@ -300,11 +300,11 @@ class Catalog:
         if self._reason_messages is None:
             self._reason_messages = sorted(
                 (
-                    (normalize(message), entry.reason_code)
+                    (normalize(message).rstrip(" ."), entry.reason_code)  # quoted without its final full stop
                     for entry in self.entries
                     if entry.reason_code is not None
                     for message in entry.messages
-                    if normalize(message)
+                    if normalize(message).rstrip(" .")
                 ),
                 key=lambda item: -len(item[0]),
             )
