@@ -290,7 +290,6 @@ def analyze(
             if meter is not None:
                 meter.advance(inp.records_read, inp.size)
             _settle_role(inp)
-        shards.finish_hashes()
         notes.extend(stream.release_overlap())
         for inp in bundle.files:
             if not inp.analysed and not inp.reason and reader_for(inp.kind) is None:
@@ -313,6 +312,7 @@ def analyze(
                 f"{name} repeats {what}: its events are listed in events.csv but not counted again."
                 for name, what in sorted(stream.repeats.items())
             )
+        shards.finish_hashes()  # only the reports need them: the workers hash while the parent correlates
         result = AnalysisResult(
             bundle_name=bundle.name,
             inputs=list(bundle.files),
