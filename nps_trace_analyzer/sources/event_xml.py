@@ -5,7 +5,8 @@ Why: admins attach these instead of .evtx when a ticket tool refuses binary file
 .evtx does: EventData names, the UTC ``TimeCreated``, the channel. Event Viewer's export also adds
 ``<RenderingInfo>`` with the rendered ``<Message>``, which becomes the event's text (otherwise the data values
 joined, as for .evtx). Each ``<Event>`` is parsed on its own (lxml ``recover``), so a damaged element costs one
-record, never the file; entities are not resolved and nothing is fetched.
+record, never the file; entities are not resolved and nothing is fetched. A copy's last ``<Event>`` without its
+closing tag is still read, and a redacted ``TimeCreated`` keeps the record at the FILETIME zero (with a warning).
 """
 
 from __future__ import annotations

@@ -30,6 +30,12 @@ UTC ``TimeCreated`` are used in preference to the rendered text. Output in anoth
 as not supported (with the ``/l:en-US`` export hint) rather than misread. PowerShell's ``Get-WinEvent |
 Format-List`` output (``TimeCreated : ...``, ``Id : 6273``, ``Message : ...``) is read the same way.
 
+Copies pasted from web pages are read too: a value on the line after its label (pages re-flow them), a section
+title joined to its first field ("NAS: NAS IPv4 Address: ..."), labels before any section title (the "User:"
+title dropped: they belong to the template's first section), a copy starting at "Source:" or "Event ID:". A block
+whose Date is missing or redacted keeps its decision: it is kept at the FILETIME zero (1601-01-01), which widens
+no time range, with a warning.
+
 Times: older wevtutil builds print the server's *local* time with no zone (``2024-05-02T10:11:12.123``);
 newer ones print UTC with ``Z`` (``2022-11-16T14:54:13.2270000Z``). A time without an offset is taken as UTC
 and the stats carry one warning saying so: the times may be shifted by the server's UTC offset.
