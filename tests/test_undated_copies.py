@@ -56,7 +56,7 @@ def test_undated_event_counts_but_widens_no_time_range(tmp_path: Path, monkeypat
 
 def test_copy_trimmed_above_log_name_is_recognised() -> None:
     """A pasted file that starts at "Source:" is read as event text; a text merely starting with "Source:" is not."""
-    from nps_trace_analyzer.sources.registry import sniff
+    from nps_trace_analyzer.sources.readers import sniff
 
     paste = b"Source: Microsoft-Windows-Security-Auditing\r\nEvent ID: 6278\r\nDescription: Network Policy Server\r\n"
     found = sniff("pasted.txt", paste, len(paste))

@@ -16,7 +16,7 @@ from collections import Counter
 
 from nps_trace_analyzer.analysis.incidents.builder import build
 from nps_trace_analyzer.analysis.incidents.compact import CompactFinding
-from nps_trace_analyzer.analysis.incidents.context import CatalogLookup, IncidentOptions, RuleContext
+from nps_trace_analyzer.analysis.incidents.context import IncidentOptions, RuleContext
 from nps_trace_analyzer.analysis.incidents.drafts import Draft, RuleResult, Sighting, finding_order, sightings
 from nps_trace_analyzer.analysis.incidents.rules import (
     audit_text_duplicate,
@@ -35,6 +35,7 @@ from nps_trace_analyzer.analysis.incidents.rules import (
     tls_client_joins_https,
     trace_copy,
 )
+from nps_trace_analyzer.catalog.model import Catalog
 from nps_trace_analyzer.core.identity import user_key
 from nps_trace_analyzer.core.model import Finding, Incident
 
@@ -44,7 +45,7 @@ ACCOUNTING_SOURCE = "accounting"
 class IncidentEngine:
     """Collects findings (:meth:`add`), then forms incidents (:meth:`incidents`)."""
 
-    def __init__(self, catalog: CatalogLookup, options: IncidentOptions | None = None) -> None:
+    def __init__(self, catalog: Catalog, options: IncidentOptions | None = None) -> None:
         self.ctx = RuleContext(catalog, options or IncidentOptions())
         self._extension: list[Finding] = []
         self._challenges: list[CompactFinding] = []
