@@ -29,7 +29,7 @@ from nps_trace_analyzer.analysis.incidents import IncidentEngine, IncidentOption
 from nps_trace_analyzer.catalog import load_catalog
 from nps_trace_analyzer.core.domain import AZUREMFA_CHANNELS
 from nps_trace_analyzer.core.exit_codes import DISK_FULL_ERRNOS
-from nps_trace_analyzer.core.model import Event, InputFile
+from nps_trace_analyzer.core.model import Event, Finding, InputFile
 from nps_trace_analyzer.extract.text_sieve import keep_diagnosable
 from nps_trace_analyzer.intake import IntakeLimits, open_bundle, sha256_of
 from nps_trace_analyzer.intake.duplicates import mark_identical_copies
@@ -41,6 +41,7 @@ from nps_trace_analyzer.report.tables import EventsCsv
 from nps_trace_analyzer.report.writer import ReportPaths as ReportPaths  # re-exported: api.py uses it
 from nps_trace_analyzer.report.writer import report_paths, write_reports
 from nps_trace_analyzer.sources.evtx_shards import DEFAULT_SHARD_CHUNKS
+from nps_trace_analyzer.sources.overlap import OverlapFilter, overlapping_inputs, repeat_notes
 from nps_trace_analyzer.sources.readers import Collector, reader_for, reader_spec, repeated_inputs, sharded_kinds
 
 Progress = Callable[[str], None]
@@ -134,9 +135,17 @@ class _Stream:
     repeats: dict[str, str] = field(default_factory=dict)
     redactor: Redactor | None = None
     activity: SignInActivity = field(default_factory=SignInActivity)
+    # Inputs that may repeat another's records (overlapping exports): their events are held until all is read.
+    overlap: OverlapFilter = field(default_factory=lambda: OverlapFilter(set()))
 
     def consume(self, inp: InputFile, event: Event) -> None:
         self.events_csv.add(event)
+        if self.overlap.takes(inp):
+            if self.redactor is not None:
+                self.redactor.learn_event(event)
+            self.per_source[_source_label(inp)] += 1
+            self.overlap.hold(inp, event, findings_for(event, self.catalog))
+            return
         original = inp.name not in self.repeats
         if self.observer is not None:
             self.observer(event, original)
@@ -151,10 +160,36 @@ class _Stream:
                 self.redactor.learn_attrs(finding.attrs)
             self.engine.add(finding)
 
+    def release_overlap(self) -> list[str]:
+        """Count the held events once per record (see sources.overlap); returns the notes on what repeated."""
+        released, repeats = self.overlap.release()
+        for event, findings, kept in released:
+            if self.observer is not None:
+                self.observer(event, kept)
+            if not kept:
+                continue
+            self.activity.add(event)
+            self.counts.note(event)
+            for finding in findings:
+                if self.redactor is not None:
+                    self.redactor.learn_attrs(finding.attrs)
+                self.engine.add(finding)
+        return repeat_notes(repeats)
+
     def absorb(self, inp: InputFile, shard: ShardResult) -> None:
         """Take a shard read by a worker: the same rows, counts and findings :meth:`consume` would have made."""
         self.events_csv.add_formatted(shard.rows, shard.row_count)
         events, findings = shard.unpack()
+        if self.overlap.takes(inp):
+            by_event: dict[int, list[Finding]] = {}
+            for finding in findings:
+                by_event.setdefault(id(finding.event), []).append(finding)
+            for event in events:
+                if self.redactor is not None:
+                    self.redactor.learn_event(event)
+                self.overlap.hold(inp, event, by_event.get(id(event), []))
+            self.per_source[_source_label(inp)] += shard.row_count
+            return
         for event in events:  # .evtx events are never copies of another source
             if self.observer is not None:
                 self.observer(event, True)
@@ -219,6 +254,7 @@ def analyze(
         _hash_possible_copies(bundle.files)
         copies = {id(inp) for inp in mark_identical_copies(bundle.files)}
         readable = _read_order([f for f in bundle.files if reader_for(f.kind) is not None and id(f) not in copies])
+        stream.overlap = OverlapFilter(overlapping_inputs(readable))
         if meter is not None:
             meter.start(sum(f.size for f in readable))
         shards = ShardedEvtx(
@@ -261,6 +297,7 @@ def analyze(
             if meter is not None:
                 meter.advance(inp.records_read, inp.size)
             _settle_role(inp)
+        notes.extend(stream.release_overlap())
         for inp in bundle.files:
             if not inp.analysed and not inp.reason and reader_for(inp.kind) is None:
                 inp.reason = f"no reader for files of kind '{inp.kind}'"
