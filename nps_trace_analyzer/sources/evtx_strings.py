@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import bisect
 import struct
-from collections.abc import Container, Iterator
+from collections.abc import Container
 from dataclasses import replace
 
 from nps_trace_analyzer.core.model import Event
@@ -39,9 +39,9 @@ MAX_FILE_BYTES = 512 * 1024 * 1024
 MAX_WARNINGS = 50
 
 
-def _strings(chunk: bytes, pos: int, end: int, depth: int) -> Iterator[str]:
-    """String values of the template instance at ``pos`` (chunk-relative) that may hold a NUL, nested BinXml
-    values included.
+def _strings(chunk: bytes, pos: int, end: int, depth: int, out: list[str]) -> None:
+    """Append to ``out`` the string values of the template instance at ``pos`` (chunk-relative) that may hold a
+    NUL, nested BinXml values included (a list, not a generator: this runs for every record of a file).
 
     A UTF-16 NUL is an aligned pair of zero bytes, so a value without ``00 00`` anywhere cannot hold one and is
     not decoded at all: nearly every value of a busy log is skipped at the cost of one byte search.
@@ -64,18 +64,43 @@ def _strings(chunk: bytes, pos: int, end: int, depth: int) -> Iterator[str]:
     pos += 4
     if pos + count * DESCRIPTOR.size > end:
         return
-    descriptors = DESCRIPTOR.iter_unpack(chunk[pos : pos + count * DESCRIPTOR.size])
+    descriptors = chunk[pos : pos + count * DESCRIPTOR.size]
     pos += count * DESCRIPTOR.size
-    for size, value_type, _pad in descriptors:
-        if pos + size > end:
+    layout = _LAYOUTS.get(descriptors)
+    if layout is None:
+        layout = _layout(descriptors)
+    # The values' ends grow with their index, so stopping at the first one that overruns ``end`` stops where a
+    # walk over every descriptor would.
+    for offset, size, binxml in layout:
+        start = pos + offset
+        if start + size > end:
             return
-        if value_type == STRING:
-            raw = chunk[pos : pos + size]
+        if binxml:
+            _strings(chunk, start, start + size, depth + 1, out)
+        else:
+            raw = chunk[start : start + size]
             if b"\x00\x00" in raw:
-                yield raw.decode("utf-16-le", errors="replace")
-        elif value_type == BINXML:
-            yield from _strings(chunk, pos, pos + size, depth + 1)
-        pos += size
+                out.append(raw.decode("utf-16-le", errors="replace"))
+
+
+#: Value descriptors already read -> (offset, size, is BinXml) of their string and BinXml values. A log repeats a
+#: few descriptor arrays (same template, same string lengths), so each is walked once; bounded.
+_LAYOUTS: dict[bytes, tuple[tuple[int, int, bool], ...]] = {}
+MAX_LAYOUTS = 4096
+
+
+def _layout(descriptors: bytes) -> tuple[tuple[int, int, bool], ...]:
+    out = []
+    offset = 0
+    for size, value_type, _pad in DESCRIPTOR.iter_unpack(descriptors):
+        if value_type == STRING or value_type == BINXML:
+            out.append((offset, size, value_type == BINXML))
+        offset += size
+    layout = tuple(out)
+    if len(_LAYOUTS) >= MAX_LAYOUTS:
+        _LAYOUTS.clear()
+    _LAYOUTS[descriptors] = layout
+    return layout
 
 
 def strings_cut_at_nul(
@@ -118,13 +143,12 @@ def _scan_chunk(chunk: bytes, found: dict[int, list[str]], only: Container[int] 
         if only is not None and record_id not in only:
             pos += size
             continue
+        values: list[str] = []
         try:
-            cut = [
-                s for s in _strings(chunk, pos + RECORD_HEADER.size, pos + size - 4, 0) if "\x00" in s.rstrip("\x00")
-            ]
+            _strings(chunk, pos + RECORD_HEADER.size, pos + size - 4, 0, values)
         except (struct.error, IndexError):
-            cut = []
-        if cut:
+            values = []
+        if values and (cut := [s for s in values if "\x00" in s.rstrip("\x00")]):
             found[record_id] = cut
         pos += size
 
