@@ -139,3 +139,30 @@ def test_the_sharded_pipeline_repairs_json_read_values_too(tmp_path: Path) -> No
     analyze([bundle], tmp_path / "out")
     doc = json.loads((tmp_path / "out" / "findings.json").read_text(encoding="utf-8"))
     assert [inc["user"] for inc in doc["incidents"] if inc["primary_code"] == "NPS-REASON-16"] == ["alice @contoso.com"]
+
+
+def test_records_of_many_layouts_each_get_their_own_strings(tmp_path: Path) -> None:
+    """The scan walks each distinct value-descriptor array once and reuses it: records whose strings differ in
+    length (so in their descriptors) must each still get exactly their own cut strings."""
+    path = tmp_path / "AuthZAdminCh.evtx"
+    values = [f"{'x' * n}\x00tail{n}" if n % 3 == 0 else "y" * n for n in range(1, 120)]
+    with EvtxWriter(path) as writer:
+        for n, value in enumerate(values):
+            writer.write(
+                EventSpec(
+                    provider="Microsoft-AzureMfa-AuthZ",
+                    event_id=2,
+                    time=datetime(2025, 3, 12, 9, 0, n % 60, tzinfo=timezone.utc),
+                    channel="AuthZAdminCh",
+                    computer="NPS01.contoso.local",
+                    level=2,
+                    event_data=((None, value), (None, "second\x00part" if n % 5 == 0 else "second")),
+                )
+            )
+    found = strings_cut_at_nul(str(path))
+    expected = {}
+    for n, value in enumerate(values, 1):
+        cut = [v for v in (value, "second\x00part" if (n - 1) % 5 == 0 else "") if "\x00" in v]
+        if cut:
+            expected[n] = cut
+    assert found == expected
