@@ -199,6 +199,20 @@ def _event_from_xml(xml: str, record_id: int, timestamp: str, source: str) -> Ev
     )
 
 
+def _xml_channel(xml: str) -> str:
+    """What ``_XML_CHANNEL_RE`` finds (the first ``<Channel>`` holding plain text), by two ``str.find`` calls
+    in the usual case: the first ``<Channel>`` is closed before any other ``<``."""
+    start = xml.find("<Channel>")
+    if start < 0:
+        return ""
+    start += 9
+    end = xml.find("<", start)
+    if end >= 0 and xml.startswith("</Channel>", end):
+        return xml[start:end]
+    m_chan = _XML_CHANNEL_RE.search(xml, start)
+    return m_chan.group(1) if m_chan else ""
+
+
 def _peek_channel(path: str) -> str:
     """Channel of the first readable record ("" if none): decides XML vs JSON for files whose name says nothing."""
     with warnings.catch_warnings():
@@ -323,8 +337,7 @@ def read_records(
         for record in batch:
             raw = record["data"]
             if as_xml:
-                m_chan = _XML_CHANNEL_RE.search(raw)
-                channel = m_chan.group(1) if m_chan else ""
+                channel = _xml_channel(raw)
                 channels[channel] = channels.get(channel, 0) + 1
             else:
                 channel, relevant = sniff_json(raw)
