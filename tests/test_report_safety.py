@@ -149,3 +149,45 @@ def test_plain_rows_are_what_csv_writer_writes() -> None:
         plain += rows.text()[before:] == ",".join(row) + "\r\n"
     assert rows.text() == reference.getvalue() and rows.count == 5000
     assert plain > 500  # the joined-line path was taken
+
+
+def test_event_rows_are_what_csv_writer_writes() -> None:
+    """EventRows tests the cells events of one log share once per distinct set and joins the row itself: byte
+    for byte csv.writer's output for every event, shared cells and texts of every kind included."""
+    import io
+    import random
+
+    from nps_trace_analyzer.report.csv_safe import _csv_writer, neutralise
+    from nps_trace_analyzer.report.tables import EventRows, event_row
+
+    rng = random.Random(9)
+    alphabet = ["a", "Z", " ", ",", '"', "'", "\r", "\n", "\t", "=", "-", "+", "@", ";", "é", "\u202e", "\\", ""]
+
+    def cell(plain_only: bool) -> str:
+        return "".join(rng.choice(alphabet[:3] if plain_only else alphabet) for _ in range(rng.randrange(6)))
+
+    heads = [
+        (cell(i % 2 == 0), cell(True), cell(i % 3 != 0), rng.choice([4624, -1]), rng.choice([None, 0, 4]), cell(True))
+        for i in range(12)
+    ]
+    rows = EventRows()
+    reference = io.StringIO()
+    writer = _csv_writer(reference)
+    for n in range(6000):
+        computer, channel, provider, event_id, level, source = rng.choice(heads)
+        event = Event(
+            time=datetime(2026, 3, 2, 6, 0, n % 60, n, tzinfo=timezone.utc),
+            source_file=source,
+            channel=channel,
+            provider=provider,
+            event_id=event_id,
+            level=level,
+            record_id=rng.choice([None, n, -n]),
+            computer=computer,
+            data=(),
+            text=cell(rng.random() < 0.5) + rng.choice(["", ", ignoring request.", ',"q"', ",-1"]),
+            source_kind="evtx",
+        )
+        rows.add(event)
+        writer.writerow([neutralise(v) for v in event_row(event)])
+    assert rows.text() == reference.getvalue() and rows.count == 6000

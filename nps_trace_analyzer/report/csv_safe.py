@@ -112,5 +112,30 @@ class SafeCsvRows:
         else:
             self.row(cells)
 
+    def plain_line(self, line: str) -> None:
+        """Append one row already joined from cells that passed :func:`plain_cell` (no other check here)."""
+        self._buffer.write(line + "\r\n")
+        self.count += 1
+
     def text(self) -> str:
         return self._buffer.getvalue()
+
+
+def plain_cell(cell: str) -> str | None:
+    """``cell`` as :meth:`SafeCsvRows.plain_row` writes it when every other cell of its row is plain (see
+    :func:`is_plain_cell`), or None when that row would not be plain: the per-row part of that test, for a row
+    whose other cells were tested once (events of one log share all but their time, record id and text)."""
+    if not cell.isascii() or "\n" in cell or "\r" in cell or cell[:1] in _FORMULA_STARTS:
+        return None
+    if "," in cell:
+        if ",=" in cell or ",+" in cell or ",-" in cell or ",@" in cell or ",\t" in cell:
+            return None
+        return '"' + cell.replace('"', '""') + '"'
+    if '"' in cell:
+        return '"' + cell.replace('"', '""') + '"'
+    return cell
+
+
+def is_plain_cell(cell: str) -> bool:
+    """Would :meth:`SafeCsvRows.plain_row` write ``cell`` as it is, wherever it stands in a plain row?"""
+    return plain_cell(cell) == cell and "," not in cell and '"' not in cell
