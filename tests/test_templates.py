@@ -222,3 +222,17 @@ def test_words_read_across_a_slot_edge_are_in_the_key() -> None:
         text = sentence.format(f"{local}@contoso.com")
         assert _outcome_list(cache(text, ((None, text),))) == _outcome_list(compute(text, ((None, text),), None))
     assert cache.hits >= 1
+
+
+def test_an_address_local_part_is_the_whole_run_before_the_at_up_to_64() -> None:
+    """The local part is the run of address characters right before the "@" (read backwards, at most 64): a
+    longer run, or one that starts with a dot or is glued to an upper-case letter, is not masked."""
+    for local, masked in (("x" * 64, True), ("x" * 65, False), (".x", False), ("a.b-c_d", True), ("Ab", False)):
+        words: list[str] = []
+        text = f"for User {local}@contoso.com with state"
+        try:
+            skeleton = templates.mask(text, words)
+        except templates._NotCacheable:
+            assert not masked, local
+            continue
+        assert masked and words == [f"{local}@contoso.com"] and "@contoso.com" in skeleton, local

@@ -55,11 +55,11 @@ MAX_DATA_VALUES = 12
 _GUID_ANY_RE = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
 _GUID_LOWER_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _ADDRESS_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}@[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63}){0,8}\.[a-z]{2,24}")
-#: The run of address characters that ends right before an "@" (at most 64, as the address pattern allows).
-_LOCAL_RUN_RE = re.compile(r"[a-z0-9._-]{1,64}+\Z")
+#: The run of address characters that ends right before an "@", read backwards (the window holds at most 64).
+_LOCAL_RUN_REVERSED_RE = re.compile(r"[a-z0-9._-]*")
 _GUID_TAIL_RE = re.compile(r"-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
 _HEX8_RE = re.compile(r"[0-9A-Fa-f]{8}")
-_LEADING_LETTERS_RE = re.compile(r"[a-z]*")
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
 #: Besides letters and digits, what the grammar's address pattern accepts right before an "@".
 _LOCAL_GLUE = frozenset("_.*%+'#$!&-")
 #: Characters that, next to a masked word, could make a rule read it as part of a longer word.
@@ -81,8 +81,8 @@ def _addresses(text: str, found: list[tuple[int, int, str]]) -> None:
         if not (before.isalnum() or (before and before in _LOCAL_GLUE)) or not (after.isalnum() or after in ("_", "-")):
             at = text.find("@", at + 1)  # no address can hold this "@" ("ERROR_CODE @ https://..."): a literal
             continue
-        run = _LOCAL_RUN_RE.search(text, max(0, at - 64), at)
-        start = run.start() if run else at
+        # the run of address characters ending at the "@" (at most 64), measured on the reversed window
+        start = at - _LOCAL_RUN_REVERSED_RE.match(text[max(0, at - 64) : at][::-1]).end()  # type: ignore[union-attr]
         m = _ADDRESS_RE.match(text, start)
         if m is None or m.end() <= at:
             raise _NotCacheable
@@ -103,8 +103,9 @@ def _address_class(word: str) -> str:
     """The key of an address slot: its shape, with the local part's leading letters and the domain kept as they
     are — a rule that reads across the slot's edge ("... for user" + "user@contoso.com") sees exactly those."""
     at = word.index("@")
-    lead = _LEADING_LETTERS_RE.match(word).end()  # type: ignore[union-attr]
-    return "u" + word[:lead] + word[lead:at].translate(_SHAPE) + word[at:]
+    local = word[:at]
+    rest = local.lstrip(_LETTERS)  # after the leading letters
+    return "u" + local[: at - len(rest)] + rest.translate(_SHAPE) + word[at:]
 
 
 def _guids(text: str, found: list[tuple[int, int, str]]) -> None:
@@ -114,13 +115,16 @@ def _guids(text: str, found: list[tuple[int, int, str]]) -> None:
     for tail in _GUID_TAIL_RE.finditer(text):
         dash = tail.start()
         start = dash - 8
-        if start < 0 or not _HEX8_RE.fullmatch(text, start, dash):
-            continue
-        word = text[start : tail.end()]
         end = tail.end()
+        if start < 0:
+            continue
+        if not _GUID_LOWER_RE.fullmatch(text, start, end):  # the usual GUID passes with one test
+            if _HEX8_RE.fullmatch(text, start, dash):
+                raise _NotCacheable
+            continue  # no GUID starts 8 characters before this dash
+        word = text[start:end]
         if (
-            not _GUID_LOWER_RE.fullmatch(word)
-            or not word.strip("0-")
+            not word.strip("0-")
             or word == MFA_CLIENT_APP_ID
             or (start and (text[start - 1].isalnum() or text[start - 1] in _GLUE))
             or (end < len(text) and (text[end].isalnum() or text[end] in "_-"))
@@ -151,10 +155,7 @@ def mask(text: str, words: list[str]) -> str:
     pos = 0
     for start, end, kind in found:
         word = text[start:end]
-        try:
-            first = words.index(word)
-        except ValueError:
-            first = len(words)
+        first = words.index(word) if word in words else len(words)
         words.append(word)
         pieces.append(text[pos:start])
         pieces.append(f"{_MARK}{first}:{kind}{_MARK}")
