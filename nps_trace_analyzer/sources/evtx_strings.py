@@ -77,10 +77,8 @@ def _strings(chunk: bytes, pos: int, end: int, depth: int, out: list[str]) -> No
             return
         if binxml:
             _strings(chunk, start, start + size, depth + 1, out)
-        else:
-            raw = chunk[start : start + size]
-            if b"\x00\x00" in raw:
-                out.append(raw.decode("utf-16-le", errors="replace"))
+        elif chunk.find(b"\x00\x00", start, start + size) >= 0:  # searched in place: no copy of each value
+            out.append(chunk[start : start + size].decode("utf-16-le", errors="replace"))
 
 
 #: Value descriptors already read -> (offset, size, is BinXml) of their string and BinXml values. A log repeats a
