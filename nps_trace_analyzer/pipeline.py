@@ -34,13 +34,14 @@ from nps_trace_analyzer.intake.duplicates import mark_identical_copies
 from nps_trace_analyzer.model import Event, InputFile
 from nps_trace_analyzer.parallel import ShardedEvtx, ShardResult, default_jobs
 from nps_trace_analyzer.report.output_dir import staged_report_dir
-from nps_trace_analyzer.report.redact import Redactor
+from nps_trace_analyzer.report.redact import Identifiers, Redactor
 from nps_trace_analyzer.report.result import AnalysisResult, to_document
 from nps_trace_analyzer.report.tables import EventsCsv
 from nps_trace_analyzer.report.writer import ReportPaths as ReportPaths  # re-exported: api.py uses it
 from nps_trace_analyzer.report.writer import report_paths, write_reports
 from nps_trace_analyzer.sources.evtx_shards import DEFAULT_SHARD_CHUNKS
 from nps_trace_analyzer.sources.registry import Collector, reader_for, reader_spec, repeated_inputs
+from nps_trace_analyzer.tally import Tally
 
 Progress = Callable[[str], None]
 EventObserver = Callable[[Event, bool], None]  # (event, False when it repeats another source's event)
@@ -117,52 +118,47 @@ def _settle_role(inp: InputFile) -> None:
 
 @dataclass
 class _Stream:
-    """Where each event goes as it is read: events.csv, the counts, and (through findings) the incident engine."""
+    """Where each event goes as it is read: events.csv, the counts, the tallies and (through findings) the incident
+    engine. Events the worker processes read arrive as their summaries (:meth:`absorb`)."""
 
     catalog: Any
     engine: IncidentEngine
     events_csv: EventsCsv
+    tallies: Sequence[Tally]
     counts: StreamCounts = field(default_factory=StreamCounts)
     per_source: Counter[str] = field(default_factory=Counter)
     observer: EventObserver | None = None
     # Inputs whose reader says they repeat another input (NPS_EventLog.log beside Security.evtx): decided from the
     # inputs, before reading, so observers see the same flags in any read order.
     repeats: dict[str, str] = field(default_factory=dict)
-    redactor: Redactor | None = None
-    activity: SignInActivity = field(default_factory=SignInActivity)
 
     def consume(self, inp: InputFile, event: Event) -> None:
         self.events_csv.add(event)
         original = inp.name not in self.repeats
         if self.observer is not None:
             self.observer(event, original)
-        if original:
-            self.activity.add(event)  # a grant repeated by the text log is not a second sign-in
-        if self.redactor is not None:
-            self.redactor.learn_event(event)
+        findings = list(findings_for(event, self.catalog))
+        for tally in self.tallies:
+            if original or tally.sees_repeats:  # a grant repeated by the text log is not a second sign-in
+                tally.observe(event, findings)
         self.per_source[_source_label(inp)] += 1
         self.counts.note(event)
-        for finding in findings_for(event, self.catalog):
-            if self.redactor is not None:
-                self.redactor.learn_attrs(finding.attrs)
+        for finding in findings:
             self.engine.add(finding)
 
     def absorb(self, inp: InputFile, shard: ShardResult) -> None:
-        """Take a shard read by a worker: the same rows, counts and findings :meth:`consume` would have made."""
+        """Take a shard read by a worker: the same rows, counts, tallies and findings :meth:`consume` would have
+        made of its events (.evtx events are never copies of another source). Shards come in file order."""
         self.events_csv.add_formatted(shard.rows, shard.row_count)
-        events, findings = shard.unpack()
-        for event in events:  # .evtx events are never copies of another source
-            if self.observer is not None:
+        if self.observer is not None:
+            for event in shard.events():
                 self.observer(event, True)
-            self.activity.add(event)
-            if self.redactor is not None:
-                self.redactor.learn_event(event)
+        for tally, part in zip(self.tallies, shard.tallies, strict=True):
+            tally.merge(part)
         self.per_source[_source_label(inp)] += shard.row_count
         self.counts.merge(shard.counts)
-        for finding in findings:
-            if self.redactor is not None:
-                self.redactor.learn_attrs(finding.attrs)
-            self.engine.add(finding)
+        if shard.intake is not None:
+            self.engine.merge(shard.intake)
 
 
 def _note_reader_error(inp: InputFile, exc: Exception, say: Progress) -> None:
@@ -178,13 +174,15 @@ def analyze(
     progress: Progress | None = None,
     observer: EventObserver | None = None,
     meter: Meter | None = None,
+    tallies: Sequence[Tally] = (),
 ) -> AnalysisResult:
     """Analyse a bundle and write ``report.html``, ``summary.md``, ``incidents.csv``, ``events.csv`` and
     ``findings.json``.
 
     ``observer`` sees every event as it is read, with False for events that repeat another source's (the NPS
-    text log next to Security.evtx); the library API keeps them or a summary of them (:mod:`nps_trace_analyzer.api`).
-    It must not change them.
+    text log next to Security.evtx); the library API keeps them (:mod:`nps_trace_analyzer.api`). It must not change
+    them. It costs: every event the worker processes read is sent back for it. ``tallies`` summarise the events
+    where they are read and are merged here (:mod:`nps_trace_analyzer.tally`): prefer them for counting.
     """
     options = options or AnalyzeOptions()
     say = progress or (lambda _msg: None)
@@ -204,13 +202,15 @@ def analyze(
         ExitStack() as stack,  # the worker pool, closed before the bundle's temporary copies go
     ):
         targets = report_paths(staging)
+        activity = SignInActivity()
+        identifiers = Identifiers() if redactor is not None else None
         stream = _Stream(
             catalog,
             engine,
             events_csv,
+            (activity, *tallies, *([identifiers] if identifiers is not None else [])),
             observer=observer,
             repeats=repeated_inputs(bundle.files),
-            redactor=redactor,
         )
         _hash_possible_copies(bundle.files)
         copies = {id(inp) for inp in mark_identical_copies(bundle.files)}
@@ -224,7 +224,8 @@ def analyze(
             options.shard_chunks,
             meter.advance if meter is not None else None,
             to_hash=[f for f in bundle.files if not f.sha256 and f.path and f.kind != "skipped"],
-            with_events=True,  # the parent's sign-in activity, observer and redactor see every event
+            with_events=observer is not None,  # only an event observer needs the events themselves
+            tallies=stream.tallies,
         )
         stack.enter_context(shards)
         for note in shards.notes:  # how the work was spread is not part of the reports (same for any --jobs)
@@ -266,7 +267,8 @@ def analyze(
         for user, auth_type in extra.auth_types:
             engine.add_auth_type(user, auth_type)
         incidents = engine.incidents()
-        if redactor is not None:
+        if redactor is not None and identifiers is not None:
+            redactor.learn_all(identifiers)
             for inc in incidents:
                 redactor.learn("user", inc.user)
                 redactor.learn("host", inc.server)
@@ -287,7 +289,7 @@ def analyze(
             capture=capture_overviews(collector),
             extension_traces=extension_traces(collector),
             notes=notes + extra.notes,
-            timeline=timeline(stream.activity, incidents),
+            timeline=timeline(activity, incidents),
             redacted=redactor is not None,
         )
         say("writing reports")

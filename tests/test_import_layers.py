@@ -34,6 +34,8 @@ LAYERS: dict[str, int] = {
     "nps_audit_layout": 0,
     "catalog": 0,
     "net": 0,
+    "tally": 0,  # the protocol of mergeable per-event summaries
+    "transfer": 0,  # events and findings as tuples between processes
     # stages
     "sources": 1,
     "intake": 1,
