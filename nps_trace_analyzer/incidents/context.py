@@ -68,7 +68,7 @@ class RuleContext:
 
     def is_benign(self, finding: Finding) -> bool:
         entry = self.entry(finding)
-        return bool(entry is not None and not entry.is_fallback and entry.benign)
+        return entry is not None and not entry.is_fallback and bool(entry.benign)
 
     def rank(self, finding: Finding) -> tuple[int, int]:
         key = (finding.kind, finding.code, finding.entry_id)
