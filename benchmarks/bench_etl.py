@@ -65,9 +65,9 @@ def generate(path: str, size_mb: int, bulk_bytes: int = 1400) -> dict[str, int]:
 
 def run_stage(stage: str, path: str) -> dict[str, float]:
     from nps_trace_analyzer.net.capture_summary import summarize
+    from nps_trace_analyzer.report.pcapng import write_pcapng
     from nps_trace_analyzer.sources.etl import EtlStats, iter_events, iter_events_sorted
     from nps_trace_analyzer.sources.etl.packets import PacketStats, iter_packets
-    from nps_trace_analyzer.sources.etl.pcapng import write_pcapng
 
     estats, pstats = EtlStats(), PacketStats()
     began = time.perf_counter()

@@ -3,7 +3,7 @@
 Data flows one way: sources -> events -> findings -> incidents -> reports.
 
 - ``intake``   finds and identifies the files of a bundle (folder, zip, single files).
-- ``sources``  reads each file kind into normalised :class:`~nps_trace_analyzer.model.Event` objects.
+- ``sources``  reads each file kind into normalised :class:`~nps_trace_analyzer.core.model.Event` objects.
 - ``extract``  pulls codes, users, correlation ids out of event texts.
 - ``catalog``  loads the data-driven catalog of known errors (``catalog/`` in the repository).
 - ``findings`` matches extracted codes against the catalog.

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nps_trace_analyzer.model import Event, Incident, InputFile
-from nps_trace_analyzer.observations import ObservationCollector, Observations
+from nps_trace_analyzer.analysis.observations import ObservationCollector, Observations
+from nps_trace_analyzer.core.model import Event, Incident, InputFile
 from nps_trace_analyzer.pipeline import AnalyzeOptions, Meter, Progress, ReportPaths, analyze, report_paths
 from nps_trace_analyzer.report.result import AnalysisResult
 
@@ -51,9 +51,9 @@ class BundleAnalysis:
         """``incidents``, ``events``, ``inputs`` and ``server_config`` as pandas DataFrames.
 
         Codes, kinds, categories and severities are categoricals; times are ``datetime64[ns, UTC]``; counts are
-        nullable integers. Column sets are fixed (:mod:`nps_trace_analyzer.frames`), also when a table is empty.
+        nullable integers. Column sets are fixed (:mod:`nps_trace_analyzer.report.frames`), also when a table is empty.
         """
-        from nps_trace_analyzer import frames
+        from nps_trace_analyzer.report import frames
 
         return {
             "incidents": frames.incidents_frame(self.incidents, bundle=self.bundle, server=self.server),

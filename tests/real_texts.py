@@ -23,7 +23,7 @@ def load_cases() -> list[dict[str, Any]]:
 
 def event_for(text: str, level: int = 4) -> Any:
     """The text as the one Data string of an AuthZOptCh event (how an exported .evtx delivers it)."""
-    from nps_trace_analyzer.model import Event
+    from nps_trace_analyzer.core.model import Event
 
     return Event(
         time=datetime(2024, 1, 1, tzinfo=timezone.utc),
@@ -59,8 +59,8 @@ def problems(case: dict[str, Any], findings: list[Any]) -> list[str]:
 
 def score() -> tuple[int, int, dict[str, list[str]]]:
     """(diagnosed as concluded, total, problems by case id) with the package found on sys.path."""
+    from nps_trace_analyzer.analysis.findings import findings_for
     from nps_trace_analyzer.catalog import load_catalog
-    from nps_trace_analyzer.findings import findings_for
 
     catalog = load_catalog()
     failed: dict[str, list[str]] = {}

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from nps_trace_analyzer.catalog import Catalog, load_catalog
-from nps_trace_analyzer.cli_catalog import format_entry
+from nps_trace_analyzer.cli.catalog import format_entry
 from nps_trace_analyzer.extract.azuremfa import extract_azuremfa
 
 CODES_FILE = Path(__file__).parent / "data" / "aadsts-codes.txt"

@@ -16,7 +16,7 @@ import string
 
 import pytest
 
-from nps_trace_analyzer import config_checks
+from nps_trace_analyzer.analysis import config_checks
 from nps_trace_analyzer.catalog import Entry, builtin_catalog_dir, load_catalog
 from nps_trace_analyzer.extract import extract_codes
 

@@ -11,7 +11,7 @@ import pytest
 
 from nps_trace_analyzer.catalog import CatalogError, load_catalog
 from nps_trace_analyzer.catalog.schema import SOURCE_KINDS, source_kind
-from nps_trace_analyzer.cli_catalog import format_entry
+from nps_trace_analyzer.cli.catalog import format_entry
 
 CATALOG = load_catalog()
 

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from nps_trace_analyzer.catalog import load_catalog
-from nps_trace_analyzer.cli_catalog import catalog_option, load_catalog_or_exit, register
+from nps_trace_analyzer.cli.catalog import catalog_option, load_catalog_or_exit, register
 
 
 @click.group()

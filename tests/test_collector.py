@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nps_trace_analyzer.model import InputFile
+from nps_trace_analyzer.core.model import InputFile
 from nps_trace_analyzer.sources.registry import Artifact, Collector, readers
 
 NOTES: Artifact[list[str]] = Artifact("test-notes", list)

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from nps_trace_analyzer.cli import main
-from nps_trace_analyzer.identity import user_key
+from nps_trace_analyzer.core.identity import user_key
 from nps_trace_analyzer.synth.bundle import DEFAULT_DAY, expected_path, generate_bundle
 from nps_trace_analyzer.synth.scenarios import SCENARIOS
 

@@ -10,9 +10,9 @@ import random
 from datetime import datetime, timezone
 from pathlib import Path
 
+from nps_trace_analyzer.analysis.findings import findings_for
 from nps_trace_analyzer.catalog import load_catalog
-from nps_trace_analyzer.findings import findings_for
-from nps_trace_analyzer.model import InputFile
+from nps_trace_analyzer.core.model import InputFile
 from nps_trace_analyzer.sources.evtx_source import read_evtx
 from nps_trace_analyzer.sources.evtx_strings import restore, strings_cut_at_nul
 from nps_trace_analyzer.synth.evtx.writer import EvtxWriter

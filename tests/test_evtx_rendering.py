@@ -3,8 +3,8 @@ strings in <EventData>: the reader keeps it (data name ``RenderedMessage``), so 
 
 from __future__ import annotations
 
+from nps_trace_analyzer.analysis.findings import findings_for
 from nps_trace_analyzer.catalog import load_catalog
-from nps_trace_analyzer.findings import findings_for
 from nps_trace_analyzer.sources.evtx_source import RENDERED_MESSAGE, _event_from_json, _event_from_xml
 
 CID = "32e83cbf-484d-49aa-9adb-71528f5eb94d"

@@ -14,11 +14,11 @@ from datetime import datetime, timezone
 
 import pytest
 
+from nps_trace_analyzer.analysis.findings import UNRECOGNISED, findings_for
 from nps_trace_analyzer.catalog import load_catalog
 from nps_trace_analyzer.catalog.textmatch import normalize
+from nps_trace_analyzer.core.model import Event
 from nps_trace_analyzer.extract.azuremfa import MAX_CODES, MAX_TEXT, code_kind, extract_azuremfa
-from nps_trace_analyzer.findings import UNRECOGNISED, findings_for
-from nps_trace_analyzer.model import Event
 
 CATALOG = load_catalog()
 KNOWN = CATALOG.token_codes()

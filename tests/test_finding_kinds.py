@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from nps_trace_analyzer import pipeline
-from nps_trace_analyzer.model import FINDING_KINDS, Finding
+from nps_trace_analyzer.core.model import FINDING_KINDS, Finding
+from nps_trace_analyzer.pipeline import run as pipeline
 from nps_trace_analyzer.synth.bundle import DEFAULT_DAY, generate_bundle
 
 # Kinds the "all" bundle does not show, each with why.

@@ -20,7 +20,6 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from nps_trace_analyzer import frames
 from nps_trace_analyzer.api import analyze_bundle
 from nps_trace_analyzer.catalog import builtin_catalog_dir, load_catalog
 from nps_trace_analyzer.cli import main
@@ -29,6 +28,7 @@ from nps_trace_analyzer.fleet.discover import find_bundles
 from nps_trace_analyzer.fleet.multi import bundle_paths
 from nps_trace_analyzer.fleet.profile import ServerProfile, UserFailures, profile_from_dict, profile_to_dict
 from nps_trace_analyzer.fleet.run import run_fleet
+from nps_trace_analyzer.report import frames
 from nps_trace_analyzer.synth.bundle import generate_bundle
 from nps_trace_analyzer.synth.farm import FLEET_EXPECTED_NAME, generate_farm
 
@@ -318,8 +318,8 @@ def test_short_and_qualified_names_of_one_server_are_one_server() -> None:
 
 def test_clock_marks_are_a_bounded_sample_that_two_servers_share() -> None:
     """Two captures of different length keep the same packets (hash sample), never more than the bound."""
-    from nps_trace_analyzer.model import Event
-    from nps_trace_analyzer.observations import MAX_CLOCK_MARKS, ObservationCollector
+    from nps_trace_analyzer.analysis.observations import MAX_CLOCK_MARKS, ObservationCollector
+    from nps_trace_analyzer.core.model import Event
 
     def radius(n: int, when: datetime) -> Event:
         auth = f"{(n * 2654435761) % (1 << 32):08x}" + "0" * 24

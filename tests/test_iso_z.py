@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta, timezone
 
-from nps_trace_analyzer.model import iso_z
+from nps_trace_analyzer.core.model import iso_z
 
 
 def _reference(value: datetime) -> str:

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from test_e2e_scenarios import _analyze, assert_diagnosis
 
+from nps_trace_analyzer.analysis.findings import findings_for
 from nps_trace_analyzer.catalog import load_catalog
-from nps_trace_analyzer.findings import findings_for
-from nps_trace_analyzer.model import Event
+from nps_trace_analyzer.core.model import Event
 from nps_trace_analyzer.synth.bundle import DEFAULT_DAY, build_bundle, expected_path, generate_bundle
 from nps_trace_analyzer.synth.scenarios import SCENARIOS
 from nps_trace_analyzer.synth.scenarios.events import split_message

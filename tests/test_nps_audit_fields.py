@@ -24,8 +24,8 @@ from datetime import datetime, timezone
 
 import pytest
 
+from nps_trace_analyzer.core.model import Event
 from nps_trace_analyzer.extract.nps_audit import is_nps_audit, nps_audit_fields, system_code
-from nps_trace_analyzer.model import Event
 
 QA_2617618 = (
     ("SubjectUserSid", "S-1-0-0"),

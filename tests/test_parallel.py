@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from nps_trace_analyzer.intake import open_bundle
-from nps_trace_analyzer.parallel import ShardedEvtx
 from nps_trace_analyzer.pipeline import AnalyzeOptions, analyze
+from nps_trace_analyzer.pipeline.parallel import ShardedEvtx
 from nps_trace_analyzer.sources.evtx_shards import CHUNK_SIZE, FILE_HEADER_BLOCK, plan_shards
 from nps_trace_analyzer.sources.registry import Collector, reader_for
 from nps_trace_analyzer.synth.bundle import DEFAULT_DAY, generate_bundle
@@ -153,7 +153,7 @@ def test_plan_covers_the_file_once() -> None:
 
 def test_a_worker_error_stops_that_file_only(big_bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A bug in one shard's reading costs that file from that shard on (as with one process), for any jobs."""
-    from nps_trace_analyzer import parallel
+    from nps_trace_analyzer.pipeline import parallel
 
     real = parallel.findings_for
 
@@ -187,7 +187,7 @@ def test_large_inputs_are_hashed_by_the_workers(
     """Inputs over the threshold are hashed in the pool, not at intake; the report shows the same SHA-256."""
     import hashlib
 
-    from nps_trace_analyzer import pipeline
+    from nps_trace_analyzer.pipeline import run as pipeline
 
     usual = _reports(big_bundle, tmp_path / "usual", jobs=jobs)
     monkeypatch.setattr(pipeline, "HASH_IN_WORKERS_FROM", 1)  # every file
@@ -209,7 +209,7 @@ def test_a_dying_worker_costs_its_shard_not_the_run(big_bundle: Path, tmp_path: 
     """A worker killed mid-shard (out of memory, a native crash) is reported for that file; the rest is read."""
     import os
 
-    from nps_trace_analyzer import parallel
+    from nps_trace_analyzer.pipeline import parallel
 
     real = parallel.read_shard
 

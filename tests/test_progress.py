@@ -8,7 +8,7 @@ import io
 from click.testing import CliRunner
 
 from nps_trace_analyzer.cli import main
-from nps_trace_analyzer.progress import ProgressDisplay
+from nps_trace_analyzer.cli.progress import ProgressDisplay
 
 
 class Clock:

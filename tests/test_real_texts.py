@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from nps_trace_analyzer.analysis.findings import findings_for
 from nps_trace_analyzer.catalog import load_catalog
-from nps_trace_analyzer.findings import findings_for
 from tests.real_texts import event_for, load_cases, problems
 
 CATALOG = load_catalog()

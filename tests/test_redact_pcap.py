@@ -14,9 +14,9 @@ from test_redaction import leaks, originals
 
 from nps_trace_analyzer.cli import main
 from nps_trace_analyzer.net.capture_summary import CaptureAnalyzer, CaptureSummary
-from nps_trace_analyzer.net.redact_frames import FrameRedactor
 from nps_trace_analyzer.report.pseudonym import Pseudonyms
 from nps_trace_analyzer.report.redact import Redactor
+from nps_trace_analyzer.report.redact_frames import FrameRedactor
 from nps_trace_analyzer.sources.etl.packets import PacketExtractor, PacketStats
 from nps_trace_analyzer.sources.etl.reader import EtlReader, EtlStats
 from nps_trace_analyzer.synth.bundle import DEFAULT_DAY, build_bundle, generate_bundle

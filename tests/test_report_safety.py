@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from nps_trace_analyzer.model import Event, Evidence, Incident, InputFile
+from nps_trace_analyzer.core.model import Event, Evidence, Incident, InputFile
 from nps_trace_analyzer.report.csv_safe import neutralise
 from nps_trace_analyzer.report.html import render_html
 from nps_trace_analyzer.report.result import AnalysisResult, to_document

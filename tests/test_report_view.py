@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from test_report_safety import T0, _incident, _result
 
-from nps_trace_analyzer.activity import SignInActivity, timeline
-from nps_trace_analyzer.model import Event, Evidence
+from nps_trace_analyzer.analysis.activity import SignInActivity, timeline
+from nps_trace_analyzer.core.model import Event, Evidence
 from nps_trace_analyzer.report import html as html_module
 from nps_trace_analyzer.report.html import render_html
 from nps_trace_analyzer.report.result import to_document
@@ -61,7 +61,7 @@ def test_html_size_is_bounded_whatever_the_number_of_incidents() -> None:
 
 
 def test_html_size_is_bounded_with_many_damaged_inputs() -> None:
-    from nps_trace_analyzer.model import InputFile
+    from nps_trace_analyzer.core.model import InputFile
 
     result = _result()
     result.inputs = [

@@ -19,14 +19,14 @@ from typing import Any
 
 import pytest
 
-from nps_trace_analyzer import activity, observations
-from nps_trace_analyzer.activity import SignInActivity, timeline
+from nps_trace_analyzer.analysis import activity, observations
+from nps_trace_analyzer.analysis.activity import SignInActivity, timeline
+from nps_trace_analyzer.analysis.findings import findings_for
+from nps_trace_analyzer.analysis.incidents import IncidentEngine, new_intake
+from nps_trace_analyzer.analysis.observations import ObservationCollector, radius_mark
 from nps_trace_analyzer.api import analyze_bundle
 from nps_trace_analyzer.catalog import load_catalog
-from nps_trace_analyzer.findings import findings_for
-from nps_trace_analyzer.incidents import IncidentEngine, new_intake
-from nps_trace_analyzer.model import Event, Finding
-from nps_trace_analyzer.observations import ObservationCollector, radius_mark
+from nps_trace_analyzer.core.model import Event, Finding
 from nps_trace_analyzer.pipeline import AnalyzeOptions
 from nps_trace_analyzer.report.redact import Identifiers, Redactor
 

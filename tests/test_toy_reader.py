@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from nps_trace_analyzer.model import Event, InputFile
+from nps_trace_analyzer.core.model import Event, InputFile
 from nps_trace_analyzer.pipeline import analyze
 from nps_trace_analyzer.sources import registry
 from nps_trace_analyzer.sources.registry import Collector, Identity, ReaderSpec, Sniffed

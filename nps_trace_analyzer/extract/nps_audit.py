@@ -7,7 +7,7 @@ Why so lenient: bundles are not always written by Windows itself. Copies pass th
 forwarders and other tools that rename the provider ("Microsoft Windows security auditing."), change the case of
 Data names, drop the names (positional values), keep only the rendered message ("Reason Code: 21"), or fold
 the 32-bit event id with its qualifiers (0xC0001132 for 4402). Each of those keeps the meaning, so each is read;
-the layout facts come from :mod:`nps_trace_analyzer.nps_audit_layout`, never from guesses here.
+the layout facts come from :mod:`nps_trace_analyzer.core.nps_audit_layout`, never from guesses here.
 """
 
 from __future__ import annotations
@@ -15,15 +15,15 @@ from __future__ import annotations
 import functools
 import re
 
-from nps_trace_analyzer.domain import (
+from nps_trace_analyzer.core.domain import (
     NPS_AUDIT_EVENT_IDS,
     NPS_SYSTEM_PROVIDERS,
     SCHANNEL_PROVIDERS,
     SECURITY_AUDITING_PROVIDER,
 )
-from nps_trace_analyzer.identity import user_key
-from nps_trace_analyzer.model import Event
-from nps_trace_analyzer.nps_audit_layout import data_order, items_from_rendered
+from nps_trace_analyzer.core.identity import user_key
+from nps_trace_analyzer.core.model import Event
+from nps_trace_analyzer.core.nps_audit_layout import data_order, items_from_rendered
 
 __all__ = ["event_code", "is_nps_audit", "nps_audit_fields", "system_code", "user_key"]
 

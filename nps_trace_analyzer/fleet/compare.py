@@ -25,8 +25,8 @@ from datetime import datetime, timezone
 from itertools import combinations
 
 from nps_trace_analyzer.catalog.model import Catalog
+from nps_trace_analyzer.core.model import Evidence, Incident, iso_z
 from nps_trace_analyzer.fleet.profile import ServerProfile, merge_profiles
-from nps_trace_analyzer.model import Evidence, Incident, iso_z
 
 CLOCK_SKEW_SECONDS = 2.0  # below this, capture timestamps and log buffering explain the difference
 MIN_SHARED_MARKS = 3  # fewer shared packets could be a coincidence of identifiers

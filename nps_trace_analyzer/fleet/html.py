@@ -17,7 +17,7 @@ import jinja2
 import pandas as pd
 
 from nps_trace_analyzer.catalog.schema import CATEGORIES
-from nps_trace_analyzer.model import Incident, iso_z
+from nps_trace_analyzer.core.model import Incident, iso_z
 from nps_trace_analyzer.report.result import generation_time
 from nps_trace_analyzer.version import __version__
 

@@ -16,10 +16,10 @@ from pathlib import Path
 
 from nps_trace_analyzer.api import BundleAnalysis, analyze_bundle
 from nps_trace_analyzer.catalog import load_catalog
+from nps_trace_analyzer.core.model import Incident
 from nps_trace_analyzer.fleet.compare import fleet_incidents
 from nps_trace_analyzer.fleet.copies import zip_copies
 from nps_trace_analyzer.fleet.profile import profile_of
-from nps_trace_analyzer.model import Incident
 from nps_trace_analyzer.pipeline import AnalyzeOptions, Progress, report_paths
 from nps_trace_analyzer.report.output_dir import staged_report_dir
 from nps_trace_analyzer.report.result import AnalysisResult, to_document

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from nps_trace_analyzer.api import BundleAnalysis
-from nps_trace_analyzer.identity import user_key
+from nps_trace_analyzer.core.identity import user_key
 
 # Incident kinds in which a user was refused (server-level faults name no user).
 FAILURE_KINDS = ("sign-in", "nps-reject", "challenge-no-result")
@@ -39,7 +39,7 @@ class ServerProfile:
 
     ``config``: check id -> (title, evidence, status) of the registry checks of the state that ran (After
     dump, or the only dump); ``clock_marks``: identity of a captured packet -> its time (see
-    :mod:`nps_trace_analyzer.observations`).
+    :mod:`nps_trace_analyzer.analysis.observations`).
     """
 
     server: str

@@ -39,8 +39,8 @@ from nps_trace_analyzer.fleet.compare import by_server, fleet_incidents, users_f
 from nps_trace_analyzer.fleet.discover import FoundBundle, find_bundles, signature, symlinks_under
 from nps_trace_analyzer.fleet.profile import ServerProfile, profile_from_dict
 from nps_trace_analyzer.fleet.task import BundleOutcome, analyze_for_fleet
-from nps_trace_analyzer.frames import SCHEMAS, arrow_schema, incidents_frame
 from nps_trace_analyzer.pipeline import AnalyzeOptions, Progress
+from nps_trace_analyzer.report.frames import SCHEMAS, arrow_schema, incidents_frame
 
 TABLES = ("incidents", "inputs", "bundles")
 SIGNATURES = "signatures.json"  # not a bundle state: load_states skips it

@@ -16,11 +16,11 @@ from typing import Any
 
 import pandas as pd
 
-from nps_trace_analyzer import frames
 from nps_trace_analyzer.api import analyze_bundle
 from nps_trace_analyzer.fleet.profile import profile_of, profile_to_dict
 from nps_trace_analyzer.intake import IntakeError
 from nps_trace_analyzer.pipeline import AnalyzeOptions
+from nps_trace_analyzer.report import frames
 
 MAX_REPORT_FILE_BYTES = 512 * 1024**2  # a report file larger than this is not shipped back (noted instead)
 

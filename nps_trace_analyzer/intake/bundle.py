@@ -7,7 +7,7 @@ Decompression is streamed with hard limits on member size, total size written, m
 overlap are refused, so a zip bomb stops with a reason instead of filling the disk. Only regular files are read: a
 FIFO or a device (``/dev/zero``) would block or never end. Temp space running out stops the run with
 :class:`TempSpaceFull` (the CLI's "disk full" status), not a "damaged member" that changes the diagnosis.
-Every file found is returned as an :class:`~nps_trace_analyzer.model.InputFile`, including the ones that will
+Every file found is returned as an :class:`~nps_trace_analyzer.core.model.InputFile`, including the ones that will
 not be analysed, so the report can say why.
 """
 
@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nps_trace_analyzer.exit_codes import DISK_FULL_ERRNOS
+from nps_trace_analyzer.core.exit_codes import DISK_FULL_ERRNOS
+from nps_trace_analyzer.core.model import InputFile
 from nps_trace_analyzer.intake.identify import SNIFF_BYTES, identify
-from nps_trace_analyzer.model import InputFile
 
 _COPY_CHUNK = 1024 * 1024
 # What a damaged member can raise while being decompressed (bad CRC, broken deflate stream, cut-off archive...).
@@ -42,7 +42,7 @@ class TempSpaceFull(Exception):
 
 
 def _limit(default: int, doc: str) -> Any:
-    """A limit with the sentence the README's Reliability table shows for it (generated, see limits_doc.py)."""
+    """A limit with the sentence the README's Reliability table shows for it (generated, see report/limits_doc.py)."""
     return field(default=default, metadata={"doc": doc})
 
 

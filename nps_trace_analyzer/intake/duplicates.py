@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from nps_trace_analyzer.model import InputFile
+from nps_trace_analyzer.core.model import InputFile
 
 __all__ = ["mark_identical_copies"]
 

@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final, Protocol
 
-from nps_trace_analyzer.domain import MFA_ENDPOINTS
+from nps_trace_analyzer.core.domain import MFA_ENDPOINTS
+from nps_trace_analyzer.core.wintime import filetime_to_datetime
 from nps_trace_analyzer.net import dns as dnsmod
 from nps_trace_analyzer.net import radius as rad
 from nps_trace_analyzer.net import tcp_tls
@@ -40,7 +41,6 @@ from nps_trace_analyzer.net.frames import (
     Ipv4Reassembler,
     decode_frame,
 )
-from nps_trace_analyzer.wintime import filetime_to_datetime
 
 
 class Frame(Protocol):

@@ -14,14 +14,14 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from nps_trace_analyzer.safe_text import mark_bidi
+from nps_trace_analyzer.core.safe_text import mark_bidi
 
 _FORMULA_STARTS = frozenset("=+-@\t\r")
 
 
 def neutralise(value: Any) -> str:
     """Return the cell text, prefixed with ``'`` when a spreadsheet would read it as a formula; bidi controls
-    are shown as marks (:func:`~nps_trace_analyzer.safe_text.mark_bidi`)."""
+    are shown as marks (:func:`~nps_trace_analyzer.core.safe_text.mark_bidi`)."""
     text = mark_bidi(value) if type(value) is str else ("" if value is None else mark_bidi(str(value)))
     if text and text[0] in _FORMULA_STARTS:
         return "'" + text

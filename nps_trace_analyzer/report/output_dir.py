@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, NoReturn
 
-from nps_trace_analyzer.exit_codes import DISK_FULL_ERRNOS
+from nps_trace_analyzer.core.exit_codes import DISK_FULL_ERRNOS
 
 # A folder carrying this marker was written by this tool and may be replaced by a newer report.
 MARKER_NAME = ".nps-trace-analyzer-report"

@@ -27,9 +27,9 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from nps_trace_analyzer.config_checks import CLIENT_ID
-from nps_trace_analyzer.domain import MFA_ENDPOINTS
-from nps_trace_analyzer.model import Event, Finding
+from nps_trace_analyzer.analysis.config_checks import CLIENT_ID
+from nps_trace_analyzer.core.domain import MFA_ENDPOINTS
+from nps_trace_analyzer.core.model import Event, Finding
 from nps_trace_analyzer.report.pseudonym import Pseudonyms
 
 # Document keys whose values are catalog text, codes, vocabularies, hashes or times: never identifiers.
@@ -415,7 +415,7 @@ def attr_identifiers(attrs: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
 
 class Identifiers:
     """The identifiers of the event stream, collected where the events are read (a
-    :class:`~nps_trace_analyzer.tally.Tally`: per shard in the worker processes, merged in the parent) and learned
+    :class:`~nps_trace_analyzer.core.tally.Tally`: per shard in the worker processes, merged in the parent) and learned
     by the :class:`Redactor` once reading is over. A set of (kind, raw value): merging is a union, and what the
     redactor makes of it does not depend on the order it learns in."""
 

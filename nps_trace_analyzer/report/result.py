@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from nps_trace_analyzer.catalog.schema import SEVERITIES
-from nps_trace_analyzer.model import Incident, InputFile, iso_z
+from nps_trace_analyzer.core.model import Incident, InputFile, iso_z
 from nps_trace_analyzer.version import __version__
 
 SCHEMA_VERSION = "1"

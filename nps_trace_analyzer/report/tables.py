@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from nps_trace_analyzer.model import Event, iso_z
+from nps_trace_analyzer.core.model import Event, iso_z
 from nps_trace_analyzer.report.csv_safe import SafeCsvRows, SafeCsvWriter
 
 INCIDENT_COLUMNS = (

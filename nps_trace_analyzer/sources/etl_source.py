@@ -3,7 +3,7 @@
 For a packet capture the reader decodes every packet (NDIS-PacketCapture or PktMon), summarises RADIUS, DNS, TCP
 and TLS (:mod:`nps_trace_analyzer.net.capture_summary`), and turns what matters to the NPS extension into events
 that carry what was observed in ``observed`` data items (``non-pap``, ``tcp-no-answer``...; the findings stage
-names the catalog code of each, :mod:`nps_trace_analyzer.capture_codes`):
+names the catalog code of each, :mod:`nps_trace_analyzer.analysis.capture_codes`):
 
 - every RADIUS Access-Request exchange (protocol, NAS attributes, response and timing) — evidence rows;
 - DNS, TCP and TLS traffic to the Entra MFA endpoints.
@@ -20,7 +20,7 @@ from dataclasses import asdict
 from statistics import median
 from typing import Any
 
-from nps_trace_analyzer.model import Event, InputFile
+from nps_trace_analyzer.core.model import Event, InputFile
 from nps_trace_analyzer.net.capture_summary import CaptureSummary, summarize
 from nps_trace_analyzer.net.radius import AuthProtocol
 from nps_trace_analyzer.net.tcp_tls import VERSION_NAMES

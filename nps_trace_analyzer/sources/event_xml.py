@@ -17,7 +17,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from nps_trace_analyzer.model import Event
+from nps_trace_analyzer.core.model import Event
 from nps_trace_analyzer.sources.nps_eventlog_text import parse_wevtutil_date
 from nps_trace_analyzer.sources.text_decode import DEFAULT_MAX_BYTES, TextReadStats, load_text
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
-from nps_trace_analyzer.domain import AZUREMFA_CHANNEL_SUFFIXES, NPS_AUDIT_EVENT_IDS, SECURITY_AUDITING_PROVIDER
-from nps_trace_analyzer.model import Event
+from nps_trace_analyzer.core.domain import AZUREMFA_CHANNEL_SUFFIXES, NPS_AUDIT_EVENT_IDS, SECURITY_AUDITING_PROVIDER
+from nps_trace_analyzer.core.model import Event
 
 NPS_SECURITY_IDS = NPS_AUDIT_EVENT_IDS
 SYSTEM_PROVIDERS = frozenset({"nps", "ias", "schannel", "microsoft-windows-schannel-events"})

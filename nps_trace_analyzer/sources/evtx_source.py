@@ -14,7 +14,7 @@ Why this engine and these settings (measured against python-evtx, libevtx and di
   mentioning the extension); the rest are counted from a few ``str.find`` calls on the JSON text, so a 1 GB
   Security.evtx full of logons costs little more than the bare iteration.
 - A file can be read whole (:func:`read_evtx`) or as shards — the 4 KiB file header plus a run of 64 KiB chunks —
-  by several processes (``nps_trace_analyzer.parallel``): both use :func:`read_records` and add up
+  by several processes (``nps_trace_analyzer.pipeline.parallel``): both use :func:`read_records` and add up
   :class:`ReadStats` the same way, so the result does not depend on how the file was split.
 """
 
@@ -32,8 +32,8 @@ from typing import Any, BinaryIO
 import evtx
 from lxml import etree
 
-from nps_trace_analyzer.domain import AZUREMFA_CHANNEL_SUFFIXES, AZUREMFA_CHANNELS
-from nps_trace_analyzer.model import Event, InputFile
+from nps_trace_analyzer.core.domain import AZUREMFA_CHANNEL_SUFFIXES, AZUREMFA_CHANNELS
+from nps_trace_analyzer.core.model import Event, InputFile
 from nps_trace_analyzer.sources.evtx_layout import RecordIds, account, describe_loss, read_layout
 from nps_trace_analyzer.sources.evtx_lean import fast_event_from_xml, parse_time, sniff_json
 from nps_trace_analyzer.sources.evtx_strings import restore_event, strings_cut_at_nul
@@ -388,7 +388,7 @@ def finish_evtx(inp: InputFile, read_ids: RecordIds) -> None:
 def read_evtx(inp: InputFile, collector: Collector) -> Iterator[Event]:
     """Yield the NPS-relevant events of one .evtx file; count every record read and every item skipped.
 
-    This is the one-process reader; ``nps_trace_analyzer.parallel`` reads the same file in shards with the
+    This is the one-process reader; ``nps_trace_analyzer.pipeline.parallel`` reads the same file in shards with the
     same :func:`read_records` and merges the shards' :class:`ReadStats` in order.
     """
     as_xml = open_evtx(inp)

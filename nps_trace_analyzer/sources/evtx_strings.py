@@ -17,7 +17,7 @@ import struct
 from collections.abc import Iterator
 from dataclasses import replace
 
-from nps_trace_analyzer.model import Event
+from nps_trace_analyzer.core.model import Event
 from nps_trace_analyzer.sources.evtx_layout import CHUNK_HEADER_BLOCK, CHUNK_SIGNATURE, CHUNK_SIZE, FILE_HEADER_BLOCK
 
 RECORD_SIGNATURE = b"**\x00\x00"

@@ -39,8 +39,8 @@ from pathlib import Path
 
 from lxml import etree
 
-from nps_trace_analyzer.identity import user_key
-from nps_trace_analyzer.model import Event
+from nps_trace_analyzer.core.identity import user_key
+from nps_trace_analyzer.core.model import Event
 from nps_trace_analyzer.sources.text_decode import DEFAULT_MAX_BYTES, TextReadStats, load_text
 
 # --- format declarations ----------------------------------------------------------------------------------

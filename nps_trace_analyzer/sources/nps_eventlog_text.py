@@ -50,8 +50,8 @@ from pathlib import Path
 
 from lxml import etree
 
-from nps_trace_analyzer.model import Event
-from nps_trace_analyzer.nps_audit_layout import (
+from nps_trace_analyzer.core.model import Event
+from nps_trace_analyzer.core.nps_audit_layout import (
     OPTIONAL_NAMES,
     SECTIONS,
     TEMPLATES,

@@ -1,7 +1,7 @@
 """Adapter: NPSExtension.etl -> pipeline events, plus the trace summary for the report.
 
 One pass over the file (:mod:`nps_trace_analyzer.sources.etl.npsext`): every record is counted in the
-summary, and each record whose text matters becomes an :class:`~nps_trace_analyzer.model.Event` with
+summary, and each record whose text matters becomes an :class:`~nps_trace_analyzer.core.model.Event` with
 ``channel="NPSExtension.etl"``, the provider GUID as ``provider`` and the message text as ``text``, so the
 same extraction and catalog matching as for the event logs applies and the trace's evidence joins the
 CID/user incidents.
@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from nps_trace_analyzer.domain import NPSEXT_TRACE_CHANNEL
+from nps_trace_analyzer.core.domain import NPSEXT_TRACE_CHANNEL
+from nps_trace_analyzer.core.model import Event, InputFile
 from nps_trace_analyzer.extract.azuremfa import MfaExtraction
-from nps_trace_analyzer.model import Event, InputFile
 from nps_trace_analyzer.sources.etl.npsext import (
     UPN_RE,
     NpsExtRecord,

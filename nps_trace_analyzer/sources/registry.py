@@ -8,7 +8,7 @@ readers are found by importing every module of :mod:`nps_trace_analyzer.sources`
 (:func:`load_builtin_readers`), so a new reader is one new module (plus its tests and a README row): no other
 place lists file kinds.
 
-A reader receives the :class:`~nps_trace_analyzer.model.InputFile` and a :class:`Collector` for results that are
+A reader receives the :class:`~nps_trace_analyzer.core.model.InputFile` and a :class:`Collector` for results that are
 not events (server configuration, accounting-log transactions, packet captures). It must never raise for bad
 content: it records the problem in ``inp.warnings`` / ``inp.reason`` / ``inp.records_skipped`` and stops or
 continues as the damage allows.
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Generic, TypeVar
 
-from nps_trace_analyzer.model import Event, InputFile
+from nps_trace_analyzer.core.model import Event, InputFile
 
 T = TypeVar("T")
 

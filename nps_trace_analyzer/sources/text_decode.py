@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from nps_trace_analyzer.model import InputFile
+    from nps_trace_analyzer.core.model import InputFile
 
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 """256 MiB: a week of busy NPS audit text is ~100 MiB of UTF-16; anything bigger is not a health-check file."""
@@ -133,7 +133,7 @@ class TextReadStats:
     """What a text reader did with one file: records read/skipped, bounded warnings, time range.
 
     The readers fill it while iterating, so it is complete once the iterator is exhausted. ``apply_to``
-    copies it onto the pipeline's :class:`~nps_trace_analyzer.model.InputFile`.
+    copies it onto the pipeline's :class:`~nps_trace_analyzer.core.model.InputFile`.
     """
 
     encoding: str = ""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
-from nps_trace_analyzer.model import Event, InputFile
+from nps_trace_analyzer.core.model import Event, InputFile
 from nps_trace_analyzer.sources.event_xml import read_event_xml
 from nps_trace_analyzer.sources.evtx_source import evtx_role
 from nps_trace_analyzer.sources.iaslog import RadiusLogRecord, read_nps_log, to_events

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
-from nps_trace_analyzer.model import Event
+from nps_trace_analyzer.core.model import Event
 from nps_trace_analyzer.synth.capture import CAPTURE_NAME, CaptureTrace, build_capture, write_capture
 from nps_trace_analyzer.synth.etl.npsext import NPS_PROVIDER, NPS_PROVIDER_2, NpsExtTraceRecord, write_npsext_etl
 from nps_trace_analyzer.synth.evtx import write_evtx
@@ -260,7 +260,7 @@ def _expected(chosen: list[Scenario], ctx: BuildContext, name: str | None) -> di
 
 
 def audit_event(spec: EventSpec, source_file: str = EVENTLOG_TEXT_NAME) -> Event:
-    """A Security NPS audit EventSpec as the :class:`~nps_trace_analyzer.model.Event` the text writer renders."""
+    """A Security NPS audit EventSpec as the :class:`~nps_trace_analyzer.core.model.Event` the text writer renders."""
     return Event(
         time=spec.time,
         source_file=source_file,

@@ -27,7 +27,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
-from nps_trace_analyzer.identity import user_key
+from nps_trace_analyzer.core.identity import user_key
 from nps_trace_analyzer.synth.bundle import (
     BundlePlan,
     ExtensionTrace,

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from nps_trace_analyzer.model import Event
+from nps_trace_analyzer.core.model import Event
 from nps_trace_analyzer.sources.iaslog import DBCSV_FIELDS, DBCSV_NUMERIC_FIELDS, DTS_DATA_TYPES
 from nps_trace_analyzer.sources.nps_eventlog_text import TEMPLATES
 

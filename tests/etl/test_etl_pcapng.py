@@ -12,10 +12,10 @@ import pytest
 from click.testing import CliRunner
 from etl_corpus import corpus_file
 
-from nps_trace_analyzer.cli_etl import register
+from nps_trace_analyzer.cli.etl import register
+from nps_trace_analyzer.report.pcapng import packet_comment, write_pcapng
 from nps_trace_analyzer.sources.etl.layout import FILETIME_UNIX_EPOCH
 from nps_trace_analyzer.sources.etl.packets import LINKTYPE_ETHERNET, LINKTYPE_RAW, Packet, iter_file_packets
-from nps_trace_analyzer.sources.etl.pcapng import packet_comment, write_pcapng
 from nps_trace_analyzer.synth.etl import frames as F
 from nps_trace_analyzer.synth.etl.capture import ndis_events
 from nps_trace_analyzer.synth.etl.writer import EtlWriter, datetime_to_filetime

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from etl_corpus import corpus_etl_files, corpus_file
 
+from nps_trace_analyzer.core.model import InputFile
 from nps_trace_analyzer.extract.azuremfa import extract_azuremfa
-from nps_trace_analyzer.model import InputFile
 from nps_trace_analyzer.sources.etl import EtlStats, iter_events
 from nps_trace_analyzer.sources.etl import layout as L
 from nps_trace_analyzer.sources.etl.npsext import (

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from itertools import count
 
+from nps_trace_analyzer.analysis.incidents.context import RuleContext
 from nps_trace_analyzer.catalog import load_catalog
-from nps_trace_analyzer.domain import NPSEXT_TRACE_CHANNEL
-from nps_trace_analyzer.incidents.context import RuleContext
-from nps_trace_analyzer.model import Event, Finding
+from nps_trace_analyzer.core.domain import NPSEXT_TRACE_CHANNEL
+from nps_trace_analyzer.core.model import Event, Finding
 
 CATALOG = load_catalog([])
 T0 = datetime(2025, 3, 12, 9, 0, 0, tzinfo=timezone.utc)

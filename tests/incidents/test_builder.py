@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from nps_trace_analyzer.incidents.builder import MAX_EVIDENCE, build
-from nps_trace_analyzer.incidents.drafts import Draft
+from nps_trace_analyzer.analysis.incidents.builder import MAX_EVIDENCE, build
+from nps_trace_analyzer.analysis.incidents.drafts import Draft
 from tests.incidents.helpers import audit, ctx, event, finding
 
 CID = "1fd39a1a-34b9-47e6-a66a-ed7e47c30e0a"

@@ -8,8 +8,8 @@ import inspect
 import re
 from pathlib import Path
 
+from nps_trace_analyzer.analysis.incidents.rules import RULE_NAMES, RULES
 from nps_trace_analyzer.catalog.schema import ROLES
-from nps_trace_analyzer.incidents.rules import RULE_NAMES, RULES
 from nps_trace_analyzer.synth.scenarios.contract import INCIDENT_KINDS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -37,7 +37,7 @@ def test_rule_names_are_unique_and_every_rule_explains_itself() -> None:
 
 def test_roles_used_by_rules_and_contract_exist_in_the_schema() -> None:
     used = {role for rule in RULES for role in _ROLE_USE.findall(inspect.getsource(rule))}
-    from nps_trace_analyzer.incidents import engine
+    from nps_trace_analyzer.analysis.incidents import engine
 
     used |= set(_ROLE_USE.findall(inspect.getsource(engine)))
     assert used, "the role pattern found nothing: the test would be vacuous"

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import random
 
+from nps_trace_analyzer.analysis.findings import findings_for
+from nps_trace_analyzer.analysis.incidents import IncidentEngine
 from nps_trace_analyzer.catalog import load_catalog
-from nps_trace_analyzer.findings import findings_for
-from nps_trace_analyzer.incidents import IncidentEngine
-from nps_trace_analyzer.model import Finding, Incident
+from nps_trace_analyzer.core.model import Finding, Incident
 from nps_trace_analyzer.report.result import _incident_doc
 from tests.incidents.helpers import CATALOG, audit, event, finding, trace
 
@@ -144,8 +144,8 @@ def test_incidents_do_not_depend_on_the_order_findings_arrive_in() -> None:
 
 
 def test_catalog_gives_every_role_the_rules_use_a_code() -> None:
+    from nps_trace_analyzer.analysis.incidents.roles import Roles
     from nps_trace_analyzer.catalog.schema import ROLES
-    from nps_trace_analyzer.incidents.roles import Roles
 
     roles = Roles.from_catalog(load_catalog([]))
     assert [role for role in ROLES if not roles.of(role)] == []
@@ -154,7 +154,7 @@ def test_catalog_gives_every_role_the_rules_use_a_code() -> None:
 def test_placeholder_codes_of_the_findings_stage_are_tagged_unrecognised_when_catalogued() -> None:
     """Codes the findings stage gives to events it cannot place must carry the role that groups them by wording:
     an entry without it would merge unrelated events into one incident."""
-    from nps_trace_analyzer.findings import NPSEXT_TRACE_ERROR, UNRECOGNISED
+    from nps_trace_analyzer.analysis.findings import NPSEXT_TRACE_ERROR, UNRECOGNISED
 
     for code in (UNRECOGNISED, NPSEXT_TRACE_ERROR):
         entry = CATALOG.match(code)

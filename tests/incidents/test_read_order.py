@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from nps_trace_analyzer import pipeline
+from nps_trace_analyzer.analysis.incidents import IncidentEngine, Intake
 from nps_trace_analyzer.catalog import load_catalog
-from nps_trace_analyzer.incidents import IncidentEngine, Intake
-from nps_trace_analyzer.model import Finding, InputFile
+from nps_trace_analyzer.core.model import Finding, InputFile
 from nps_trace_analyzer.pipeline import AnalyzeOptions, analyze
+from nps_trace_analyzer.pipeline import run as pipeline
 from nps_trace_analyzer.report.result import AnalysisResult, to_document
 from nps_trace_analyzer.synth.bundle import DEFAULT_DAY, generate_bundle
 from nps_trace_analyzer.synth.scenarios import SCENARIOS

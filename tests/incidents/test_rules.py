@@ -8,8 +8,8 @@ from __future__ import annotations
 import sys
 from collections import Counter
 
-from nps_trace_analyzer.incidents.drafts import Draft, sightings
-from nps_trace_analyzer.incidents.rules import (
+from nps_trace_analyzer.analysis.incidents.drafts import Draft, sightings
+from nps_trace_analyzer.analysis.incidents.rules import (
     RULES,
     audit_text_duplicate,
     capture_endpoint_joins,

@@ -1,12 +1,12 @@
 """Data flows one way (sources -> events -> findings -> incidents -> reports) and each domain constant is defined
-once (nps_trace_analyzer/domain.py). Checked on the source code itself, so a shortcut across stages fails here."""
+once (nps_trace_analyzer/core/domain.py). Checked on the source code itself, so a shortcut across stages fails here."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
-from nps_trace_analyzer.domain import AZUREMFA_CHANNELS, MFA_ENDPOINTS, NPSEXT_TRACE_CHANNEL
+from nps_trace_analyzer.core.domain import AZUREMFA_CHANNELS, MFA_ENDPOINTS, NPSEXT_TRACE_CHANNEL
 
 PACKAGE = Path(__file__).resolve().parents[2] / "nps_trace_analyzer"
 
@@ -41,15 +41,18 @@ def test_net_does_not_import_sources() -> None:
 
 
 def test_readers_yield_events_only() -> None:
-    later = ("catalog", "findings", "capture_codes", "incidents", "cross_source", "report", "pipeline")
+    later = ("catalog", "analysis", "report", "pipeline")
     assert _forbidden("sources", tuple(f"nps_trace_analyzer.{name}" for name in later)) == []
 
 
 def test_findings_and_rules_do_not_reach_into_other_stages() -> None:
-    assert _forbidden("incidents", ("nps_trace_analyzer.sources", "nps_trace_analyzer.pipeline")) == []
+    assert _modules("analysis/incidents")
+    assert _forbidden("analysis/incidents", ("nps_trace_analyzer.sources", "nps_trace_analyzer.pipeline")) == []
     for name in ("findings.py", "cross_source.py", "capture_codes.py"):
-        imports = _imports(PACKAGE / name)
-        assert not {i for i in imports if i.startswith(("nps_trace_analyzer.incidents", "nps_trace_analyzer.report"))}
+        imports = _imports(PACKAGE / "analysis" / name)
+        assert not {
+            i for i in imports if i.startswith(("nps_trace_analyzer.analysis.incidents", "nps_trace_analyzer.report"))
+        }
 
 
 def _string_constants(path: Path) -> set[str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from nps_trace_analyzer.identity import user_key
+from nps_trace_analyzer.core.identity import user_key
 from nps_trace_analyzer.pipeline import analyze
 from nps_trace_analyzer.synth.spec import EventSpec
 

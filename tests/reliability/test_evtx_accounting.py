@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from nps_trace_analyzer.model import InputFile
+from nps_trace_analyzer.core.model import InputFile
 from nps_trace_analyzer.pipeline import analyze
 from nps_trace_analyzer.sources.evtx_layout import CHUNK_SIZE, FILE_HEADER_BLOCK, read_layout
 from nps_trace_analyzer.sources.evtx_source import read_evtx

@@ -20,8 +20,8 @@ import pytest
 from click.testing import CliRunner
 
 from nps_trace_analyzer.cli import main
-from nps_trace_analyzer.exit_codes import ExitCode
-from nps_trace_analyzer.interrupt import Interrupted
+from nps_trace_analyzer.core.exit_codes import ExitCode
+from nps_trace_analyzer.core.interrupt import Interrupted
 from nps_trace_analyzer.pipeline import analyze
 from nps_trace_analyzer.report import writer as report_writer
 from nps_trace_analyzer.report.output_dir import MARKER_NAME, staged_report_dir

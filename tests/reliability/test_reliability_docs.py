@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from nps_trace_analyzer.exit_codes import EXIT_LABELS, EXIT_MEANINGS, ExitCode
-from nps_trace_analyzer.limits_doc import reliability_tables
+from nps_trace_analyzer.core.exit_codes import EXIT_LABELS, EXIT_MEANINGS, ExitCode
+from nps_trace_analyzer.report.limits_doc import reliability_tables
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 BLOCK = re.compile(r"(<!-- reliability: [^\n]*-->\n)(?P<body>.*?)(<!-- /reliability -->)", re.DOTALL)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from nps_trace_analyzer.config_checks import (
+from nps_trace_analyzer.analysis.config_checks import (
     CLIENT_ID,
     CODES,
     ConfigCheck,

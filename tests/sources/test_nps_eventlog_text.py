@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from nps_trace_analyzer.core.model import Event
 from nps_trace_analyzer.extract.nps_audit import nps_audit_fields, user_key
-from nps_trace_analyzer.model import Event
 from nps_trace_analyzer.sources.nps_eventlog_text import (
     TEMPLATES,
     data_order,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from nps_trace_analyzer.model import InputFile
+from nps_trace_analyzer.core.model import InputFile
 from nps_trace_analyzer.sources.text_decode import (
     TextReadStats,
     TextTooLargeError,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from nps_trace_analyzer.config_checks import check_before_after
+from nps_trace_analyzer.analysis.config_checks import check_before_after
 from nps_trace_analyzer.sources.iaslog import pair_requests, parse_nps_log, to_events
 from nps_trace_analyzer.sources.nps_eventlog_text import parse_wevtutil_text
 from nps_trace_analyzer.sources.regdump import authsrv_parameters, azuremfa_values, parse_registry_text

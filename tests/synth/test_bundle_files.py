@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from nps_trace_analyzer.cli_synth import synth_cmd
-from nps_trace_analyzer.config_checks import check_before_after
+from nps_trace_analyzer.analysis.config_checks import check_before_after
+from nps_trace_analyzer.cli.synth import synth_cmd
 from nps_trace_analyzer.net import radius as rad
 from nps_trace_analyzer.net.capture_summary import CaptureSummary, is_mfa_endpoint, summarize
 from nps_trace_analyzer.sources.etl import EtlStats
@@ -506,7 +506,7 @@ def test_extension_trace_carries_the_event_log_texts(tmp_path: Path) -> None:
 
 
 def test_settings_merge_by_field_and_compose_clouds_with_layouts() -> None:
-    from nps_trace_analyzer.config_checks import check_server_config
+    from nps_trace_analyzer.analysis.config_checks import check_server_config
     from nps_trace_analyzer.synth.scenarios.registry import authsrv_values, azuremfa_values, expected_config_codes
     from nps_trace_analyzer.synth.scenarios.settings import merge
 

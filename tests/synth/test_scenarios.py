@@ -26,7 +26,7 @@ from Evtx.Evtx import Evtx
 from lxml import etree
 
 from nps_trace_analyzer.catalog import load_catalog
-from nps_trace_analyzer.cli_synth import register
+from nps_trace_analyzer.cli.synth import register
 from nps_trace_analyzer.synth.bundle import (
     DEFAULT_DAY,
     BundlePlan,

@@ -30,9 +30,9 @@ from typing import BinaryIO
 
 from dissect.util.compression import lzxpress
 
+from nps_trace_analyzer.core.wintime import FILETIME_EPOCH, filetime_to_datetime
 from nps_trace_analyzer.sources.etl import layout as L
 from nps_trace_analyzer.sources.etl.records import DECODERS, EtlEvent
-from nps_trace_analyzer.wintime import FILETIME_EPOCH, filetime_to_datetime
 
 _U32 = struct.Struct("<I")
 _U16 = struct.Struct("<H")

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from nps_trace_analyzer.core.wintime import filetime_to_datetime
 from nps_trace_analyzer.sources.etl import layout as L
-from nps_trace_analyzer.wintime import filetime_to_datetime
 
 _I64 = struct.Struct("<q")
 

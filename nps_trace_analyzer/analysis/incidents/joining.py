@@ -1,0 +1,72 @@
+"""Finding the draft a corroborating finding belongs to: the nearest in time, for the same user or server.
+
+Shared by the join rules so that "nearest" means one thing: the smallest gap between the finding and one of the
+draft's own findings, within a window; ties go to the draft that sorts first, so the answer never depends on the
+order drafts were made in.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+
+from nps_trace_analyzer.analysis.incidents.drafts import Draft, finding_server, finding_user
+from nps_trace_analyzer.core.model import Finding
+
+
+class UserAnchors:
+    """The findings of ``drafts`` (those ``anchor`` accepts) indexed by user and time, to find for a finding the
+    draft of the same user nearest in time. Built once per rule, so joining N findings to M drafts costs
+    O((N + M) log M), not N x M: an outage can make tens of thousands of both."""
+
+    def __init__(
+        self, drafts: Iterable[Draft], anchor: Callable[[Draft, Finding], bool] = lambda _draft, _own: True
+    ) -> None:
+        entries: dict[str, list[tuple[datetime, tuple[datetime, str, str], Draft]]] = {}
+        for draft in drafts:
+            order = draft.sort_key()
+            for own in draft.findings:
+                ukey = finding_user(own) or draft.ukey
+                if ukey and anchor(draft, own):
+                    entries.setdefault(ukey, []).append((own.event.time, order, draft))
+        self._entries = {u: sorted(items, key=lambda item: (item[0], item[1])) for u, items in entries.items()}
+        self._times = {u: [item[0] for item in items] for u, items in self._entries.items()}
+
+    def nearest(self, finding: Finding, window: timedelta) -> Draft | None:
+        """The draft with a finding of ``finding``'s user closest in time, within ``window`` (ties: the draft that
+        sorts first)."""
+        ukey = finding_user(finding)
+        if ukey not in self._entries:
+            return None
+        when = finding.event.time
+        times = self._times[ukey]
+        candidates = self._entries[ukey][bisect_left(times, when - window) : bisect_right(times, when + window)]
+        if not candidates:
+            return None
+        return min(candidates, key=lambda item: (abs(item[0] - when), item[1]))[2]
+
+
+def near(
+    drafts: Iterable[Draft],
+    finding: Finding,
+    window: timedelta,
+    wanted: Callable[[Finding], bool],
+    *,
+    same_user: bool = False,
+    same_server: bool = False,
+) -> list[Draft]:
+    """Drafts holding a ``wanted`` finding whose span (widened by ``window``) covers ``finding``'s time."""
+    ukey = finding_user(finding)
+    server = finding_server(finding).lower()
+    hits = []
+    for draft in drafts:
+        if same_user and (not ukey or draft.ukey != ukey):
+            continue
+        if same_server and (draft.server or "").lower() != server:
+            continue
+        if not any(wanted(f) for f in draft.findings):
+            continue
+        if draft.first - window <= finding.event.time <= draft.last + window:
+            hits.append(draft)
+    return sorted(hits, key=Draft.sort_key)

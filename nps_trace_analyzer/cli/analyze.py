@@ -1,0 +1,176 @@
+"""Command line: a thin click layer over the library (``api.analyze_bundle``, the catalog, the generators).
+
+Exit statuses are :class:`~nps_trace_analyzer.core.exit_codes.ExitCode` (documented in the README from that enum).
+Every line printed that carries a name from the bundle passes through
+:func:`~nps_trace_analyzer.core.safe_text.terminal_safe`.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import click
+
+from nps_trace_analyzer.api import analyze_bundle
+from nps_trace_analyzer.catalog import CatalogError
+from nps_trace_analyzer.cli.catalog import catalog_option, fail_catalog
+from nps_trace_analyzer.cli.catalog import register as register_catalog
+from nps_trace_analyzer.cli.etl import register as register_etl
+from nps_trace_analyzer.cli.fleet import register as register_fleet
+from nps_trace_analyzer.cli.progress import ProgressDisplay
+from nps_trace_analyzer.cli.synth import register as register_synth
+from nps_trace_analyzer.core.exit_codes import ExitCode, exit_status_help, interrupted_code
+from nps_trace_analyzer.core.interrupt import Interrupted, signals_raise
+from nps_trace_analyzer.core.safe_text import terminal_safe
+from nps_trace_analyzer.fleet.multi import analyze_servers, bundle_paths
+from nps_trace_analyzer.intake import IntakeError, TempSpaceFull
+from nps_trace_analyzer.pipeline import AnalyzeOptions, report_paths
+from nps_trace_analyzer.report.output_dir import DiskFullError, OutputError
+from nps_trace_analyzer.report.redact_cli import redact_options, redactor_from_options, save_map
+from nps_trace_analyzer.version import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="nps-trace-analyzer")
+def main() -> None:
+    """Diagnose NPS + Microsoft Entra MFA NPS-extension support bundles (C:\\NPS folders or their zips)."""
+
+
+def _default_out_dir(inputs: tuple[str, ...]) -> Path:
+    first = Path(inputs[0])
+    stem = first.name[: -len(first.suffix)] if first.is_file() and first.suffix else first.name
+    base = first.parent if first.name else Path.cwd()
+    return base / f"{stem or 'bundle'}-report"
+
+
+@main.command(epilog=exit_status_help())
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=True, file_okay=True))
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Report folder (default: <bundle>-report next to the input).",
+)
+@catalog_option
+@click.option(
+    "--join-window",
+    type=click.IntRange(0, 3600),
+    default=120,
+    show_default=True,
+    help="Seconds within which an NPS audit event joins an extension incident of the same user.",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Processes reading the .evtx files (default: the machine's cores). The reports are the same for any value.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress lines or bar, only the summary.")
+@redact_options
+def analyze_cmd(
+    inputs: tuple[str, ...],
+    output: Path | None,
+    catalog: tuple[str, ...],
+    join_window: int,
+    jobs: int | None,
+    quiet: bool,
+    redact: bool,
+    redact_key: str | None,
+    redact_map: Path | None,
+) -> None:
+    """Analyse a bundle (folder, .zip or single files) and write report.html, summary.md, incidents.csv,
+    events.csv and findings.json.
+
+    Several bundles (two or more folders/zips, or one folder holding only bundles) are analysed per server and
+    compared; each server's report goes to OUTPUT/servers/<server>/.
+    """
+    out_dir = output or _default_out_dir(inputs)
+
+    display = ProgressDisplay(quiet=quiet)
+
+    def progress(message: str) -> None:
+        display.say(terminal_safe(message))
+
+    def fail(code: ExitCode, message: str) -> None:
+        click.echo(f"error: {terminal_safe(message)}", err=True)
+        sys.exit(code)
+
+    redactor = redactor_from_options(redact, redact_key, redact_map, out_dir)
+    options = AnalyzeOptions(
+        catalog_paths=catalog, join_window=timedelta(seconds=join_window), jobs=jobs, redactor=redactor
+    )
+    several = bundle_paths(inputs, skip=out_dir)
+    if several and redactor is not None:
+        # The fleet comparison pages are not passed through the redactor yet: refuse rather than leak.
+        raise click.UsageError("--redact works on one bundle at a time; analyse the servers' bundles one by one")
+    try:
+        with signals_raise():
+            if several:
+                result = analyze_servers(several, out_dir, options, progress).combined
+            else:
+                result = analyze_bundle(
+                    list(inputs), out_dir, options, keep_events=False, progress=progress, meter=display
+                ).result
+    except CatalogError as exc:
+        fail_catalog(exc)
+    except IntakeError as exc:
+        raise click.UsageError(terminal_safe(str(exc))) from exc
+    except (DiskFullError, TempSpaceFull) as exc:
+        fail(ExitCode.DISK_FULL, f"disk full: {exc}; no report written")
+    except OutputError as exc:
+        fail(ExitCode.OUTPUT_UNWRITABLE, f"{exc}; no report written")
+    except OSError as exc:
+        fail(ExitCode.OUTPUT_UNWRITABLE, str(exc))
+    except Interrupted as exc:
+        message = f"interrupted by {exc.signal_name}: temp files removed, the report folder left as it was"
+        fail(interrupted_code(exc.signum), message)
+    finally:
+        display.close()
+    paths = report_paths(out_dir)
+    if redactor is not None and redact_map is not None:
+        save_map(redact_map, redactor)
+    shown = redactor.text if redactor is not None else str
+    analysed = result.content_read
+    contents = [i for i in result.inputs if i.kind != "zip"]
+    headline = [i for i in result.incidents if not i.benign]
+    click.echo(
+        f"{terminal_safe(shown(result.bundle_name))}: {len(analysed)} of {len(contents)} files analysed, "
+        f"{sum(i.records_read for i in result.inputs):,} records read, "
+        f"{sum(i.records_skipped for i in result.inputs):,} skipped, "
+        f"{sum(i.records_lost for i in result.inputs):,} lost; "
+        f"{len(headline)} incident(s), {len(result.incidents) - len(headline)} benign."
+    )
+    for inc in headline[:20]:
+        click.echo(terminal_safe(f"  {inc.id} {inc.category:17} {inc.primary_code:40} {shown(inc.summary)[:100]}"))
+    if len(headline) > 20:
+        click.echo(f"  ... {len(headline) - 20} more in the report")
+    for inp in result.inputs:
+        if not inp.analysed:
+            click.echo(terminal_safe(f"  not analysed: {shown(inp.name)}: {shown(inp.reason)}"), err=True)
+        elif inp.records_skipped or inp.records_lost:
+            click.echo(
+                terminal_safe(
+                    f"  damaged: {shown(inp.name)}: {inp.records_skipped} item(s) skipped, "
+                    f"{inp.records_lost} record(s) announced by its headers not read"
+                ),
+                err=True,
+            )
+    click.echo(f"Report: {terminal_safe(str(paths.html))}  (ticket summary: {paths.summary.name})")
+    if not analysed:
+        click.echo("error: nothing in the input could be read", err=True)
+        sys.exit(ExitCode.NOTHING_READ)
+
+
+analyze_cmd.name = "analyze"
+register_catalog(main)
+register_synth(main)
+register_etl(main)
+register_fleet(main)
+# Every command accepts -h as well as --help, whichever group it is attached to (click caches a command's help
+# option the first time it is built, so relying on the parent group's settings makes help output order-dependent).
+for _command in main.commands.values():
+    _command.context_settings.setdefault("help_option_names", ["-h", "--help"])
