@@ -3,13 +3,16 @@
     python benchmarks/bench_throughput.py                       # busy 256 MB + worst 300 k records, N = cores
     python benchmarks/bench_throughput.py --keep /tmp/bench     # keep (and reuse) the generated bundles
     python benchmarks/bench_throughput.py --only busy-x4 --repeat 1   # peak memory at 4 x 256 MB ~ 1 GB
+    python benchmarks/bench_throughput.py --only busy --baseline /path/to/other/checkout   # before/after
 
 The reference is measured in the same run, interleaved with the analyses, on the same files:
 ``for r in PyEvtxParser(f).records_json(): pass`` over every .evtx of the bundle. Figures are ratios to it.
 Each analysis runs in a fresh process; its stages are timed from the pipeline's own progress messages
 (parse-and-extract = from the first "reading" line to "joining ..."; correlate; write reports). Peak RSS is the
 largest sum of the resident sizes of the analysing process and its workers, sampled every 20 ms from /proc.
-Times are medians of ``--repeat`` runs. Bundles come from ``benchmarks/bundles.py``.
+Times are medians of ``--repeat`` runs. Bundles come from ``benchmarks/bundles.py``. With ``--baseline`` the
+same analyses also run from another checkout (its package first on PYTHONPATH), interleaved in the same run,
+so a change is judged against the same load.
 The parent's CPU (merging the workers' summaries, correlating, writing the reports: what more jobs do not divide)
 is also given per 300 k records and as a multiple of the bare iteration's CPU in the same run.
 """
@@ -120,9 +123,16 @@ def _spin(n: int) -> int:
     return total
 
 
-def run_analyze(bundle: Path, out: Path, jobs: int) -> dict[str, float]:
+def run_analyze(bundle: Path, out: Path, jobs: int, checkout: Path | None = None) -> dict[str, float]:
+    env = dict(os.environ)
+    if checkout is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(checkout), env.get("PYTHONPATH", "")]))
     proc = subprocess.Popen(
-        [sys.executable, "-c", ANALYZE, str(bundle), str(out), str(jobs)], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", ANALYZE, str(bundle), str(out), str(jobs)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=checkout or None,
     )
     peak_rss = peak_pss = 0
     while proc.poll() is None:
@@ -152,12 +162,15 @@ def bare(files: list[Path]) -> tuple[int, float, float]:
     return count, time.perf_counter() - start, time.process_time() - cpu
 
 
-def measure(name: str, bundle: Path, work: Path, jobs: list[int], repeat: int) -> dict[str, object]:
+def measure(
+    name: str, bundle: Path, work: Path, jobs: list[int], repeat: int, baseline: Path | None = None
+) -> dict[str, object]:
     files = sorted(bundle.glob("*.evtx"))
     size = sum(f.stat().st_size for f in files)
     bare_s: list[float] = []
     bare_cpu: list[float] = []
     runs: dict[int, list[dict[str, float]]] = {j: [] for j in jobs}
+    base_runs: dict[int, list[dict[str, float]]] = {j: [] for j in jobs}
     capacity: list[float] = []
     records = 0
     for _ in range(repeat):
@@ -167,6 +180,8 @@ def measure(name: str, bundle: Path, work: Path, jobs: list[int], repeat: int) -
         capacity.append(parallel_capacity())
         for j in jobs:
             runs[j].append(run_analyze(bundle, work / f"report-{name}-j{j}", j))
+            if baseline is not None:
+                base_runs[j].append(run_analyze(bundle, work / f"baseline-{name}-j{j}", j, baseline))
     ref = statistics.median(bare_s)
     summary: dict[str, object] = {
         "bundle": name,
@@ -178,6 +193,14 @@ def measure(name: str, bundle: Path, work: Path, jobs: list[int], repeat: int) -
         "two_process_capacity": statistics.median(capacity),
     }
     for j in jobs:
+        if base_runs[j]:
+            base_total = statistics.median(r["end"] for r in base_runs[j])
+            summary[f"baseline_j{j}"] = {
+                "seconds": base_total,
+                "ratio": ref / base_total,
+                "cpu_parent_s": statistics.median(r["cpu_parent"] for r in base_runs[j]),
+                "cpu_workers_s": statistics.median(r["cpu_workers"] for r in base_runs[j]),
+            }
         total = statistics.median(r["end"] for r in runs[j])
         summary[f"j{j}"] = {
             "seconds": total,
@@ -219,6 +242,15 @@ def render(summary: dict[str, object], jobs: list[int]) -> str:
             f"{r['peak_pss_mb']:.0f} MB "
             f"({r['peak_rss_mb']:.0f} MB) | {sizes} |"
         )
+    for j in jobs:
+        base = summary.get(f"baseline_j{j}")
+        if isinstance(base, dict):
+            lines.append(
+                f"| {j} (baseline) | {base['seconds']:.2f} s | | {base['ratio']:.1%} | | | | "
+                f"{base['cpu_parent_s']:.2f} + {base['cpu_workers_s']:.2f} s | "
+                f"{base['cpu_parent_s'] * 300_000 / summary['records']:.2f} s "
+                f"({base['cpu_parent_s'] / summary['bare_cpu_s']:.1f}×) | | |"
+            )
     if len(jobs) > 1:
         one, many = summary[f"j{jobs[0]}"], summary[f"j{jobs[-1]}"]
         assert isinstance(one, dict) and isinstance(many, dict)
@@ -242,6 +274,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="generate into this folder and reuse it next time")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--with-x4", action="store_true", help="also the busy bundle at four times its size")
+    parser.add_argument("--baseline", type=Path, help="another checkout to measure beside this one, same run")
     args = parser.parse_args()
     jobs = sorted({1, args.jobs})
     with tempfile.TemporaryDirectory() as tmp:
@@ -260,7 +293,7 @@ def main() -> None:
                 started = time.perf_counter()
                 make(folder)
                 print(f"generated {folder.name} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
-            summary = measure(name, folder, Path(tmp), jobs, args.repeat)
+            summary = measure(name, folder, Path(tmp), jobs, args.repeat, args.baseline)
             results.append(summary)
             print(render(summary, jobs), flush=True)
             print(flush=True)

@@ -26,3 +26,11 @@ def corpus_dir() -> Path:
 @pytest.fixture
 def reference_dir() -> Path:
     return shared_path("reference")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _catalog_cache_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The parsed-catalog cache (catalog/cache.py) of a test run goes to a temporary folder, not ~/.cache."""
+    import os
+
+    os.environ.setdefault("NPS_TRACE_ANALYZER_CACHE", str(tmp_path_factory.mktemp("catalog-cache")))

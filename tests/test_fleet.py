@@ -20,6 +20,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+import nps_trace_analyzer
+from nps_trace_analyzer.analysis.activity import SIGN_IN_KINDS
 from nps_trace_analyzer.api import analyze_bundle
 from nps_trace_analyzer.catalog import builtin_catalog_dir, load_catalog
 from nps_trace_analyzer.cli import main
@@ -250,6 +252,16 @@ def test_fleet_writes_dataset_and_html_and_reruns_only_new_bundles(farm: Path, t
     assert html.count('href="reports/') == 21
     for href in re.findall(r'href="(reports/[^"]+)"', html):
         assert (out / href).is_file()
+    # Drawn with the report's own pieces: its style sheet, and its timeline picture once per server, a bar per day
+    # (failed sign-ins in the bars' tooltips add up to the failed sign-in incidents of the dataset).
+    style = (Path(nps_trace_analyzer.__file__).parent / "report" / "templates" / "_style.css").read_text("utf-8")
+    assert style.strip() in html
+    servers = sorted(set(pd.read_parquet(out / "dataset" / "bundles")["server"].astype(str)))
+    assert html.count('<svg class="timeline"') == len(servers)
+    incidents = pd.read_parquet(out / "dataset" / "incidents")
+    failed = incidents[~incidents["benign"] & incidents["kind"].astype(str).isin(SIGN_IN_KINDS)]
+    tips = re.findall(r"UTC: \d+ healthy, (\d+) failed", html)
+    assert sum(map(int, tips)) == len(failed) > 0
 
 
 def test_silent_server_only_when_its_bundle_covers_the_busy_hours() -> None:
@@ -300,11 +312,14 @@ def test_fleet_html_escapes_bundle_names(tmp_path: Path) -> None:
     root = tmp_path / "root"
     hostile = root / '<img src=x onerror="alert(1)">'
     generate_bundle(hostile, ["healthy"], seed=3, host="NPS09", day=datetime(2025, 3, 12).date(), healthy=3)
+    # A computer name with markup reaches the servers table, the chart headings and the SVG tooltips.
+    generate_bundle(root / "b2", ["healthy"], seed=4, host='NPS<i>"x', day=datetime(2025, 3, 12).date(), healthy=3)
     out = tmp_path / "out"
     run = run_fleet(root, out, workers=0)
-    assert run.analysed == [hostile.name]
+    assert run.analysed == sorted([hostile.name, "b2"])
     html = (out / "fleet.html").read_text(encoding="utf-8")
     assert "<img" not in html and "&lt;img src=x" in html
+    assert "<i>" not in html and html.count("NPS&lt;i&gt;&#34;x") >= 3
     assert all(p.resolve().is_relative_to(out.resolve()) for p in out.rglob("*"))
 
 

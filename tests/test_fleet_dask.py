@@ -12,6 +12,9 @@ import pandas as pd
 import pytest
 
 from nps_trace_analyzer.fleet.run import run_fleet
+from nps_trace_analyzer.pipeline import AnalyzeOptions
+from nps_trace_analyzer.report.pseudonym import Pseudonyms
+from nps_trace_analyzer.report.redact import Redactor
 from nps_trace_analyzer.synth.farm import generate_farm
 
 distributed = pytest.importorskip("distributed")
@@ -88,3 +91,26 @@ def test_fleet_runs_against_a_scheduler_address(tmp_path: Path) -> None:
         run = run_fleet(root, tmp_path / "remote", scheduler=cluster.scheduler_address)
     assert run.analysed == reference.analysed and len(run.analysed) == 2
     assert _files(tmp_path / "remote") == _files(tmp_path / "in-process")
+
+
+def test_redacted_fleet_on_a_cluster_matches_the_in_process_run(tmp_path: Path) -> None:
+    """``fleet --redact`` on workers: each task's fresh redactor (same key) and its map come back through Dask, and
+    the redacted dataset, states and map are the in-process run's (no output depends on which worker read what)."""
+    root = tmp_path / "pair"
+    generate_farm(root, servers=2, days=2, healthy=3)
+    key = Pseudonyms.key_from_text("case-9")
+    in_process = Redactor(key)
+    run_fleet(root, tmp_path / "in-process", workers=0, options=AnalyzeOptions(redactor=in_process))
+    on_cluster = Redactor(key)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        run = run_fleet(
+            root, tmp_path / "dask", scheduler=cluster.scheduler_address, options=AnalyzeOptions(redactor=on_cluster)
+        )
+    assert len(run.analysed) == 4 and all("NPS0" not in name for name in run.analysed)
+    assert _files(tmp_path / "dask") == _files(tmp_path / "in-process")
+    got, want = _dataset(tmp_path / "dask"), _dataset(tmp_path / "in-process")
+    for table in TABLES:
+        pd.testing.assert_frame_equal(got[table], want[table], obj=table)
+    states = [sorted((out / "state").glob("*.json")) for out in (tmp_path / "dask", tmp_path / "in-process")]
+    assert [p.read_bytes() for p in states[0]] == [p.read_bytes() for p in states[1]]
+    assert on_cluster.mapping() == in_process.mapping() and on_cluster.mapping()

@@ -28,7 +28,7 @@ def _help(command: str) -> str:
 def test_readme_help_blocks_match_the_cli() -> None:
     text = README.read_text(encoding="utf-8")
     blocks = list(BLOCK.finditer(text))
-    assert {m.group("cmd") for m in blocks} >= {"main", "analyze", "catalog", "explain", "synth", "pcap"}
+    assert {m.group("cmd") for m in blocks} >= {"main", "analyze", "catalog", "explain", "synth", "pcap", "fleet"}
     if os.environ.get("UPDATE_README"):
         README.write_text(BLOCK.sub(lambda m: m.group(1) + _help(m.group("cmd")) + m.group(4), text), encoding="utf-8")
         pytest.skip("README help blocks rewritten")

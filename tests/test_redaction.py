@@ -2,7 +2,8 @@
 
 The identifiers are taken from the generator itself (its fictional world, the bundle plan's events and wire
 attempts), not from a hand-written list, so a new user, NAS or address added to a scenario is checked too. Each is
-searched in every file of the report folder as UTF-8, UTF-16-LE and URL-encoded bytes, case-insensitively.
+searched in every file of the report folder as UTF-8, UTF-16-LE and URL-encoded bytes, case-insensitively, catalog
+text included: the catalog's examples use documentation names only (checked here too), so nothing is cut out.
 """
 
 from __future__ import annotations
@@ -17,13 +18,11 @@ from urllib.parse import quote
 import pytest
 import yaml
 from click.testing import CliRunner
-from markupsafe import escape
 
 from nps_trace_analyzer.cli import main
 from nps_trace_analyzer.report.output_dir import MARKER_NAME
 from nps_trace_analyzer.report.pseudonym import Pseudonyms
 from nps_trace_analyzer.report.redact import Redactor
-from nps_trace_analyzer.report.summary import md
 from nps_trace_analyzer.synth.bundle import (
     DEFAULT_DAY,
     BundlePlan,
@@ -36,6 +35,26 @@ from nps_trace_analyzer.synth.scenarios import SCENARIOS, world
 
 NAMES = [s.name for s in SCENARIOS]
 CATALOG_DIR = Path(__file__).resolve().parents[1] / "catalog"
+# Catalog fields a report, `catalog show` or the docs print (examples are inputs for tests, never printed).
+_SHOWN_CATALOG_FIELDS = ("title", "meaning", "steps", "doc_links", "benign_condition")
+# Names reserved for documentation: RFC 2606 / RFC 6761 domains, RFC 5737 and RFC 3849 address blocks, and the
+# DOMAIN\user placeholder. A catalog example may use only these, so that it never reads like a customer's name.
+_RESERVED_DOMAINS = ("example.com", "example.net", "example.org", "example", "test", "invalid", "localhost")
+_RESERVED_NETS = tuple(
+    ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")
+)
+# Code in catalog steps that the host-name detector takes for a name, and nobody reading it would: PowerShell
+# properties, Microsoft Graph permission names, a wildcard of Microsoft's notification host.
+_CATALOG_CODE_WORDS = frozenset(
+    {
+        "$sp.Id",
+        "VersionInfo.FileVersion",
+        "Application.Read.All",
+        "Application.ReadWrite.All",
+        "adnotifications.windowsazure.*",
+    }
+)
+_CATALOG_SEPARATORS = re.compile(r"[\s;,=()<>\"'`|\[\]{}]+")
 _MAC = re.compile(r"[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}")
 # Security-event fields the generator fills with per-attempt identifiers (the world module has no list of them).
 _GENERATED_FIELDS = ("CallingStationID", "CalledStationID", "ClientName", "ClientIPAddress", "NASIdentifier")
@@ -91,39 +110,66 @@ def _forms(value: str) -> Iterable[bytes]:
         yield lower.replace("-", ":").encode() if "-" in lower else lower.replace(":", "-").encode()
 
 
-def _catalog_texts() -> list[bytes]:
-    """Every catalog text as the outputs spell it (raw, HTML-, JSON- and Markdown-escaped), longest first.
+def reserved_example(token: str) -> bool:
+    """Whether an identifier-shaped ``token`` is a name reserved for documentation (see _RESERVED_DOMAINS)."""
+    token = token.strip(".:")
+    if "\\" in token:
+        return token.split("\\", 1)[0] == "DOMAIN"
+    host = token.rsplit("@", 1)[-1].lower()
+    try:
+        return any(ipaddress.ip_address(host) in net for net in _RESERVED_NETS)
+    except ValueError:
+        return any(host == d or host.endswith("." + d) for d in _RESERVED_DOMAINS)
 
-    Catalog text is kept by design and its examples may use the same fictional domain as the generator, so it is
-    cut out of an output before searching; everything else in the file must be free of the originals.
-    """
-    texts: set[str] = set()
 
-    def walk(node: object) -> None:
-        if isinstance(node, str) and len(node) >= 12:
-            texts.add(node.strip())
-        elif isinstance(node, dict):
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
+def identifiers_redaction_would_replace(text: str) -> list[str]:
+    """The pieces of ``text`` the redactor replaces (users, hosts, addresses, ids), found with its own detectors."""
+    redactor = Redactor(Pseudonyms.key_from_text("catalog check"))
+    tokens = (t.strip(":.") for t in _CATALOG_SEPARATORS.split(text))  # "CID :<guid>", "at the end."
+    return [t for t in tokens if t and redactor.text(t) != t]
 
-    for path in CATALOG_DIR.glob("*.yaml"):
-        walk(yaml.safe_load(path.read_text(encoding="utf-8")))
-    forms = {f for t in texts for f in (t, str(escape(t)), json.dumps(t, ensure_ascii=False)[1:-1], md(t))}
-    return sorted((f.lower().encode("utf-8") for f in forms), key=len, reverse=True)
+
+def test_catalog_examples_are_reserved_example_names() -> None:
+    """Catalog text is kept verbatim by --redact: an example in it must not look like a customer's user, host or
+    address, or a reader of a redacted report would take it for a leak. Only documentation names may appear."""
+    found = []
+    for path in sorted(CATALOG_DIR.glob("*.yaml")):
+        for entry in yaml.safe_load(path.read_text(encoding="utf-8")).get("entries", []):
+            for field in _SHOWN_CATALOG_FIELDS:
+                value = entry.get(field) or []
+                for text in [value] if isinstance(value, str) else value:
+                    found_here = identifiers_redaction_would_replace(text)
+                    bad = [t for t in found_here if not reserved_example(t) and t not in _CATALOG_CODE_WORDS]
+                    found += [f"{path.name} {entry['code']} {field}: {t}" for t in bad]
+    assert not found, "\n".join(found)
+    # The check can fail: the detectors see a customer-looking example, and pass a reserved one.
+    assert identifiers_redaction_would_replace("for example alice@contoso.com at 10.0.0.1") == [
+        "alice@contoso.com",
+        "10.0.0.1",
+    ]
+    assert all(map(reserved_example, ["user@example.com", "192.0.2.10", "DOMAIN\\user", "nps.corp.example"]))
+    assert not any(map(reserved_example, ["alice@contoso.com", "10.0.0.1", "CONTOSO\\bob", "example.com.evil"]))
+
+
+def _strings(doc: object) -> Iterable[str]:
+    """Every string of a JSON document, keys included."""
+    if isinstance(doc, str):
+        yield doc
+    elif isinstance(doc, dict):
+        for k, v in doc.items():
+            yield str(k)
+            yield from _strings(v)
+    elif isinstance(doc, list):
+        for v in doc:
+            yield from _strings(v)
 
 
 def leaks(folder: Path, secrets: set[str]) -> list[str]:
     problems = []
-    catalog = _catalog_texts()
     for path in sorted(folder.rglob("*")):
         if not path.is_file():
             continue
         data = path.read_bytes().lower()
-        for text in catalog:
-            data = data.replace(text, b" ")
         for secret in sorted(secrets):
             for form in _forms(secret):
                 if form in data:
@@ -174,6 +220,13 @@ def test_all_scenarios_redacted_with_map(tmp_path: Path) -> None:
     _analyze_redacted(bundle, out, "--redact-key", "case-4711", "--redact-map", str(mapping))
     assert not leaks(out, secrets)
     table = json.loads(mapping.read_text(encoding="utf-8"))
+    # Nothing in the redacted report reads like a customer's name: every piece the redactor would replace is a
+    # pseudonym (a key of the map) or a documentation example of the catalog text the report quotes.
+    doc = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    pieces = {t for text in _strings(doc) for t in identifiers_redaction_would_replace(text)}
+    assert pieces & set(table) and any(map(reserved_example, pieces)), "the check must see both kinds"
+    unexplained = {t for t in pieces if t not in table and not reserved_example(t) and t not in _CATALOG_CODE_WORDS}
+    assert not unexplained
     # The map undoes the redaction: every original identifier that was replaced can be looked up.
     assert secrets & set(table.values())
     assert all(k != v for k, v in table.items())

@@ -14,14 +14,14 @@ has no ``source`` of its own inherits it, so a table copied from one document na
 
 from __future__ import annotations
 
+import functools
 import importlib.resources
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-import yaml
-
+from nps_trace_analyzer.catalog import cache as catalog_cache
 from nps_trace_analyzer.catalog.model import Catalog, Entry
 from nps_trace_analyzer.catalog.schema import (
     KNOWN_KEYS,
@@ -52,30 +52,34 @@ class _Readable(Protocol):
     def read_text(self, encoding: str | None = None) -> str: ...
 
 
-_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+@functools.cache
+def _strict_loader() -> type[Any]:
+    """A safe YAML loader (libyaml's when present) that rejects duplicate keys (PyYAML silently keeps the last).
 
+    Built on first use: with the parsed catalog cached (``catalog.cache``) a run never imports PyYAML.
+    """
+    import yaml
 
-class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """A safe YAML loader that rejects duplicate keys (PyYAML silently keeps the last one)."""
+    base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+    def construct_unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node, deep=deep)
+            try:
+                duplicate = key in seen
+            except TypeError:
+                continue  # unhashable key: construct_mapping reports it
+            if duplicate:
+                raise yaml.constructor.ConstructorError(
+                    "while reading a mapping", node.start_mark, f"found duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return loader.construct_mapping(node, deep=deep)
 
-def _construct_unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        try:
-            duplicate = key in seen
-        except TypeError:
-            continue  # unhashable key: construct_mapping reports it
-        if duplicate:
-            raise yaml.constructor.ConstructorError(
-                "while reading a mapping", node.start_mark, f"found duplicate key {key!r}", key_node.start_mark
-            )
-        seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping)
+    strict = type("StrictLoader", (base,), {})
+    strict.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_unique_mapping)
+    return strict
 
 
 @dataclass
@@ -105,20 +109,29 @@ def _yaml_files(folder: _Readable) -> list[_Readable]:
     return sorted((p for p in folder.iterdir() if p.is_file() and p.name.endswith(YAML_SUFFIXES)), key=lambda p: p.name)
 
 
+def _read_text(source: _Readable) -> str:
+    try:
+        return source.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogError(str(source), None, f"cannot read file: {exc}") from None
+
+
 def _read_documents(source: _Readable) -> tuple[str, str, list[Any]]:
-    """Parse one catalog file into (file label, family, raw entries).
+    """Read and parse one catalog file into (file label, family, raw entries) (see :func:`_parse_documents`)."""
+    return _parse_documents(str(source), source.name, _read_text(source))
+
+
+def _parse_documents(label: str, name: str, text: str) -> tuple[str, str, list[Any]]:
+    """Parse one catalog file's text into (file label, family, raw entries).
 
     The file's ``defaults`` and its ``source:`` default are already folded into the entries that do not set
     those keys (``merge: true`` entries excepted: they change only the keys they name, and keep the provenance
     of the entry they change unless they set their own).
     """
-    label = str(source)
+    import yaml
+
     try:
-        text = source.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogError(label, None, f"cannot read file: {exc}") from None
-    try:
-        doc = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - _StrictLoader derives from SafeLoader
+        doc = yaml.load(text, Loader=_strict_loader())  # noqa: S506 - the loader derives from SafeLoader
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -126,7 +139,7 @@ def _read_documents(source: _Readable) -> tuple[str, str, list[Any]]:
         raise CatalogError(label, None, f"YAML error{where}: {problem}") from None
     except yaml.YAMLError as exc:
         raise CatalogError(label, None, f"YAML error: {' '.join(str(exc).split())}") from None
-    family = Path(source.name).stem
+    family = Path(name).stem
     if doc is None:
         return label, family, []
     if isinstance(doc, list):
@@ -245,17 +258,19 @@ def load_catalog(extra: Sequence[str | Path] = ()) -> Catalog:
     """
     folder = builtin_catalog_dir()
     version = _read_version(folder)
-    slots: dict[str, _Slot] = {}
-    sources: list[str] = []
-
-    for source in _yaml_files(folder):
-        label, family, raws = _read_documents(source)
-        sources.append(label)
-        for index, raw in enumerate(raws):
-            entry = build_entry(raw, label, index, family)
-            if entry.id in slots:
-                raise CatalogError(label, entry.id, f"duplicate id, already defined in {slots[entry.id].file}")
-            slots[entry.id] = _Slot(raw, entry, label)
+    texts = [(str(source), source.name, _read_text(source)) for source in _yaml_files(folder)]
+    slots: dict[str, _Slot] | None = None
+    cached = catalog_cache.load(texts)
+    if cached is not None:
+        try:  # built and checked like the YAML; a cache that fails any check is dropped, never reported
+            slots, sources = _builtin_slots(cached)
+            _check_cross_references([slot.entry for slot in slots.values()])
+        except CatalogError:
+            slots = None
+    if slots is None:
+        parsed = [_parse_documents(*text) for text in texts]
+        slots, sources = _builtin_slots(parsed)
+        catalog_cache.store(texts, parsed)
 
     user_files = 0
     for path in extra:
@@ -276,6 +291,20 @@ def load_catalog(extra: Sequence[str | Path] = ()) -> Catalog:
     if user_files:
         version = f"{version}+user"
     return Catalog(version=version, entries=entries, sources=sources)
+
+
+def _builtin_slots(parsed: Sequence[tuple[str, str, list[Any]]]) -> tuple[dict[str, _Slot], list[str]]:
+    """The built-in files' entries by id (in file order) and the files' labels."""
+    slots: dict[str, _Slot] = {}
+    sources: list[str] = []
+    for label, family, raws in parsed:
+        sources.append(label)
+        for index, raw in enumerate(raws):
+            entry = build_entry(raw, label, index, family)
+            if entry.id in slots:
+                raise CatalogError(label, entry.id, f"duplicate id, already defined in {slots[entry.id].file}")
+            slots[entry.id] = _Slot(raw, entry, label)
+    return slots, sources
 
 
 def _without_merge(raw: Any, previous: _Slot | None) -> dict[str, Any]:

@@ -104,9 +104,6 @@ def analyze_cmd(
         catalog_paths=catalog, join_window=timedelta(seconds=join_window), jobs=jobs, redactor=redactor
     )
     several = bundle_paths(inputs, skip=out_dir)
-    if several and redactor is not None:
-        # The fleet comparison pages are not passed through the redactor yet: refuse rather than leak.
-        raise click.UsageError("--redact works on one bundle at a time; analyse the servers' bundles one by one")
     try:
         with signals_raise():
             if several:
@@ -145,7 +142,9 @@ def analyze_cmd(
         f"{len(headline)} incident(s), {len(result.incidents) - len(headline)} benign."
     )
     for inc in headline[:20]:
-        click.echo(terminal_safe(f"  {inc.id} {inc.category:17} {inc.primary_code:40} {shown(inc.summary)[:100]}"))
+        click.echo(
+            terminal_safe(f"  {shown(inc.id)} {inc.category:17} {inc.primary_code:40} {shown(inc.summary)[:100]}")
+        )
     if len(headline) > 20:
         click.echo(f"  ... {len(headline) - 20} more in the report")
     for inp in result.inputs:

@@ -11,6 +11,7 @@ import click
 from nps_trace_analyzer.catalog import CatalogError
 from nps_trace_analyzer.cli.catalog import catalog_option, fail_catalog
 from nps_trace_analyzer.pipeline import AnalyzeOptions
+from nps_trace_analyzer.report.redact_cli import redact_options, redactor_from_options, save_map
 
 
 @click.command("fleet")
@@ -38,33 +39,48 @@ from nps_trace_analyzer.pipeline import AnalyzeOptions
 )
 @catalog_option
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines, only the summary.")
+@redact_options
 def fleet_cmd(
-    root: Path, output: Path, scheduler: str | None, workers: int | None, catalog: tuple[str, ...], quiet: bool
+    root: Path,
+    output: Path,
+    scheduler: str | None,
+    workers: int | None,
+    catalog: tuple[str, ...],
+    quiet: bool,
+    redact: bool,
+    redact_key: str | None,
+    redact_map: Path | None,
 ) -> None:
     """Analyse every bundle (folder or zip, any depth) under ROOT once and write a Parquet dataset partitioned by
     server and day, fleet.html and each bundle's report into OUTPUT.
 
     \b
     Bundles are keyed by content: a second run analyses only new or changed bundles.
+    With --redact every file in OUTPUT (Parquet, fleet.html, reports, state) holds
+    pseudonyms; a later run into the same OUTPUT needs the same --redact-key.
     Exit status: 0 done, 1 some bundle could not be analysed (listed), 2 usage error.
     """
+    from nps_trace_analyzer.fleet.redaction import RedactionMismatch
     from nps_trace_analyzer.fleet.run import run_fleet
 
     def progress(message: str) -> None:
         if not quiet:
             click.echo(message, err=True)
 
+    redactor = redactor_from_options(redact, redact_key, redact_map, output)
     try:
         run = run_fleet(
             root,
             output,
-            options=AnalyzeOptions(catalog_paths=catalog),
+            options=AnalyzeOptions(catalog_paths=catalog, redactor=redactor),
             scheduler=scheduler,
             workers=workers,
             progress=progress,
         )
     except CatalogError as exc:
         fail_catalog(exc)
+    except RedactionMismatch as exc:
+        raise click.UsageError(str(exc)) from exc
     except OSError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
@@ -83,6 +99,8 @@ def fleet_cmd(
         click.echo(f"  symbolic link not followed: {path}", err=True)
     for failure in run.failed:
         click.echo(f"  failed: {failure}", err=True)
+    if redactor is not None and redact_map is not None:
+        save_map(redact_map, redactor, merge=True)
     click.echo(f"Fleet: {run.html}")
     if run.failed:
         sys.exit(1)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,12 +97,16 @@ def signature(path: Path) -> str:
 
 
 def find_bundles(
-    root: Path, skip: Path | None = None, known: dict[str, tuple[str, str]] | None = None
+    root: Path,
+    skip: Path | None = None,
+    known: dict[str, tuple[str, str]] | None = None,
+    path_key: Callable[[str], str] = str,
 ) -> list[FoundBundle]:
     """Every bundle under ``root`` (not under ``skip``, the output folder), sorted by relative path.
 
-    ``known`` maps a relative path to ``(signature, key)`` from an earlier run: a bundle whose signature is
-    unchanged keeps its key without being read again (a rerun over a large fleet reads no bundle it has seen).
+    ``known`` maps a relative path (as ``path_key`` names it: a keyed token when redacting) to ``(signature, key)``
+    from an earlier run: a bundle whose signature is unchanged keeps its key without being read again (a rerun over
+    a large fleet reads no bundle it has seen).
     """
     root = root.resolve()
     skip = skip.resolve() if skip is not None else None
@@ -110,7 +114,7 @@ def find_bundles(
     found = []
     for path in _bundle_paths(root, skip):
         relative = path.relative_to(root).as_posix()
-        cached = known.get(relative)
+        cached = known.get(path_key(relative))
         key = cached[1] if cached and cached[0] == signature(path) else content_key(path)
         found.append(FoundBundle(path, relative, key))
     return sorted(found, key=lambda b: b.relative)

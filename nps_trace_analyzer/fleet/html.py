@@ -1,90 +1,110 @@
 """``fleet.html``: causes over time per server, the servers that differ, users who fail everywhere, and links to
 every bundle's own report.
 
-Same rules as report.html: one self-contained file, Jinja2 with autoescaping, inline CSS and inline SVG, no script,
-nothing fetched (a Content-Security-Policy forbids it). It is built from the Parquet dataset and the stored states,
-so what it shows is exactly what a notebook reading the dataset sees.
+Same rules as report.html, and the same pieces: one self-contained file, Jinja2 with autoescaping, the report's style
+sheet (report/templates/_style.css) and its timeline picture (report/timeline.py: numbers and escaped labels only)
+inline, no script, nothing fetched (a Content-Security-Policy forbids it). It is built from the Parquet dataset and
+the stored states, so what it shows is exactly what a notebook reading the dataset sees.
 """
 
 from __future__ import annotations
 
 import os
 from collections import Counter
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import jinja2
 import pandas as pd
 
+from nps_trace_analyzer.analysis.activity import SIGN_IN_KINDS
 from nps_trace_analyzer.catalog.schema import CATEGORIES
 from nps_trace_analyzer.core.model import Incident, iso_z
 from nps_trace_analyzer.report.result import generation_time
+from nps_trace_analyzer.report.timeline import HEALTHY_COLOUR, category_colours, timeline_svg
 from nps_trace_analyzer.version import __version__
 
+# The fleet's own template first; the report's templates for the shared style sheet (_style.css).
 _ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("nps_trace_analyzer.fleet", "templates"),
+    loader=jinja2.ChoiceLoader(
+        [
+            jinja2.PackageLoader("nps_trace_analyzer.fleet", "templates"),
+            jinja2.PackageLoader("nps_trace_analyzer.report", "templates"),
+        ]
+    ),
     autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
     undefined=jinja2.StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
 )
-# One colour per category (order of the catalog's vocabulary); colour-blind-safe palette, repeated if needed.
-_PALETTE = (
-    "#0072b2",
-    "#d55e00",
-    "#009e73",
-    "#cc79a7",
-    "#e69f00",
-    "#56b4e9",
-    "#f0e442",
-    "#000000",
-    "#999999",
-    "#882255",
-    "#44aa99",
-    "#117733",
-)
-CHART_HEIGHT = 120
-BAR_WIDTH = 28
-
-
-def _colours() -> dict[str, str]:
-    return {cat: _PALETTE[n % len(_PALETTE)] for n, cat in enumerate(CATEGORIES)}
+DAY_SECONDS = 86400
+MAX_CHART_DAYS = 400  # a longer history is drawn for its last 400 days (the tables keep every day)
 
 
 def _incidents(out: Path) -> pd.DataFrame:
     folder = out / "dataset" / "incidents"
     if not folder.is_dir() or not any(folder.rglob("*.parquet")):
-        return pd.DataFrame(columns=["server", "day", "category", "primary_code", "benign"])
+        return pd.DataFrame(columns=["server", "day", "kind", "category", "primary_code", "benign"])
     return pd.read_parquet(folder)
 
 
-def _charts(frame: pd.DataFrame, days: list[str]) -> list[dict[str, Any]]:
-    """Per server: one stacked bar per day of non-benign incidents by category, as SVG geometry."""
-    colours = _colours()
-    headline = frame[~frame["benign"].astype(bool)] if len(frame) else frame
-    counts: dict[str, dict[str, Counter[str]]] = {}
-    for row in headline[["server", "day", "category"]].astype(str).itertuples(index=False):
-        counts.setdefault(row.server, {}).setdefault(row.day, Counter())[row.category] += 1
-    servers = sorted(set(frame["server"].astype(str))) if len(frame) else []
-    peak = max([sum(c.values()) for per_day in counts.values() for c in per_day.values()] or [1])
+def _chart_days(days: list[str]) -> list[date]:
+    """Every calendar day from the first to the last day of the dataset (bars keep their place in time)."""
+    known = sorted(date.fromisoformat(d) for d in days if _is_day(d))
+    if not known:
+        return []
+    first = max(known[0], known[-1] - timedelta(days=MAX_CHART_DAYS - 1))
+    return [first + timedelta(days=n) for n in range((known[-1] - first).days + 1)]
+
+
+def _chart_span(days: list[str]) -> int:
+    known = sorted(date.fromisoformat(d) for d in days if _is_day(d))
+    return (known[-1] - known[0]).days + 1 if known else 0
+
+
+def _is_day(value: str) -> bool:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _charts(frame: pd.DataFrame, states: list[dict[str, Any]], days: list[str]) -> list[dict[str, Any]]:
+    """Per server, the report's timeline picture (report/timeline.py) with one bar per day: failed sign-ins by
+    category over the sign-ins NPS granted, the same reading as each bundle's own report."""
+    calendar = _chart_days(days)
+    index = {d.isoformat(): n for n, d in enumerate(calendar)}
+    servers = sorted({str(s["server"]) for s in states})
+    healthy = {server: [0] * len(calendar) for server in servers}
+    for state in states:
+        n = index.get(str(state["day"]))
+        if n is not None and state.get("profile"):
+            healthy[str(state["server"])][n] += sum(int(v) for v in state["profile"].get("granted", {}).values())
+    failed: dict[str, dict[str, list[int]]] = {server: {} for server in servers}
+    if len(frame):
+        rows = frame[~frame["benign"].astype(bool) & frame["kind"].astype(str).isin(SIGN_IN_KINDS)]
+        for row in rows[["server", "day", "category"]].astype(str).itertuples(index=False):
+            n = index.get(row.day)
+            if n is not None and row.server in failed:
+                failed[row.server].setdefault(row.category, [0] * len(calendar))[n] += 1
     charts = []
     for server in servers:
-        bars = []
-        for n, day in enumerate(days):
-            per_cat = counts.get(server, {}).get(day, Counter())
-            y = CHART_HEIGHT
-            segments = []
-            for cat in CATEGORIES:
-                value = per_cat.get(cat, 0)
-                if not value:
-                    continue
-                height = max(1, round(value / peak * (CHART_HEIGHT - 10)))
-                y -= height
-                segments.append({"y": y, "height": height, "colour": colours[cat], "label": f"{day} {cat}: {value}"})
-            bars.append(
-                {"x": 40 + n * (BAR_WIDTH + 8), "day": day, "total": sum(per_cat.values()), "segments": segments}
-            )
-        charts.append({"server": server, "bars": bars, "width": 60 + len(days) * (BAR_WIDTH + 8)})
+        timeline = {
+            "bucket_seconds": DAY_SECONDS,
+            "start": f"{calendar[0].isoformat()}T00:00:00Z" if calendar else "",
+            "healthy": healthy[server],
+            "failed": dict(sorted(failed[server].items())),
+        }
+        charts.append(
+            {
+                "server": server,
+                "svg": timeline_svg(timeline),
+                "failed": sum(sum(v) for v in failed[server].values()),
+                "healthy": sum(healthy[server]),
+            }
+        )
     return charts
 
 
@@ -116,7 +136,7 @@ def write_fleet_html(
 ) -> Path:
     frame = _incidents(out)
     days = sorted({str(s["day"]) for s in states})
-    colours = _colours()
+    colours = category_colours()
     used = sorted(set(frame["category"].astype(str))) if len(frame) else []
     bundles = sorted(
         (
@@ -155,10 +175,11 @@ def write_fleet_html(
         "version": __version__,
         "days": days,
         "servers": sorted({str(s["server"]) for s in states}),
-        "charts": _charts(frame, days),
+        "charts": _charts(frame, states, days),
+        "chart_days": len(_chart_days(days)),
+        "chart_clipped": _chart_span(days) > MAX_CHART_DAYS,
         "server_rows": _server_rows(frame, states),
-        "chart_height": CHART_HEIGHT,
-        "bar_width": BAR_WIDTH,
+        "healthy_colour": HEALTHY_COLOUR,
         "legend": [(cat, colours[cat]) for cat in CATEGORIES if cat in used],
         "differ": differ,
         "users": users,

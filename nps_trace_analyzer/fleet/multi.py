@@ -3,14 +3,22 @@
 Each bundle is analysed on its own (its events never mix with another server's), its report goes to
 ``OUT/servers/<server>/``, and the comparison's incidents (:mod:`nps_trace_analyzer.fleet.compare`) come first in a
 combined report in ``OUT/`` that also lists every server's incidents, prefixed with the server's label.
+
+With ``--redact`` one redactor serves every bundle: the servers are all analysed (the redactor learning each one's
+names) before any report is written, so a name learned from one server's fields is also replaced where another
+server's free text mentions it, the same user gets the same pseudonym on every server (the cross-server findings
+still read right), and the folder names under ``servers/`` are pseudonyms too. Until then each bundle's raw
+events.csv waits in a private temporary folder outside the report.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import tempfile
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -22,6 +30,7 @@ from nps_trace_analyzer.fleet.copies import zip_copies
 from nps_trace_analyzer.fleet.profile import profile_of
 from nps_trace_analyzer.pipeline import AnalyzeOptions, Progress, report_paths
 from nps_trace_analyzer.report.output_dir import staged_report_dir
+from nps_trace_analyzer.report.redact import Redactor
 from nps_trace_analyzer.report.result import AnalysisResult, to_document
 from nps_trace_analyzer.report.writer import write_reports
 
@@ -80,7 +89,13 @@ def _labels(analyses: Sequence[BundleAnalysis]) -> list[str]:
     labels = []
     for label, analysis in zip(raw, analyses, strict=True):
         label = label if counts[label] == 1 else f"{label}-{analysis.bundle}"
-        labels.append(_UNSAFE.sub("_", label).strip("._") or "bundle")
+        labels.append(label)
+    return _unique_folder_names(labels)
+
+
+def _unique_folder_names(labels: Sequence[str]) -> list[str]:
+    """``labels`` made folder-safe, a suffix added where two would name the same folder."""
+    labels = [_UNSAFE.sub("_", label).strip("._") or "bundle" for label in labels]
     seen: Counter[str] = Counter()
     unique = []
     for label in labels:
@@ -129,21 +144,24 @@ def analyze_servers(
     """Analyse each bundle apart, compare the servers, write the per-server and the combined reports."""
     say = progress or (lambda _msg: None)
     options = options or AnalyzeOptions()
+    redactor = options.redactor
     # The whole folder (combined report and every server's) is staged and replaces out_dir only when complete.
-    with staged_report_dir(out_dir) as stage:
+    with staged_report_dir(out_dir) as stage, _raw_events_folder(redactor is not None) as private:
         analyses = []
         staging = []
+        raw_events: list[Path | None] = []
         copies = zip_copies(bundles)
         for number, path in enumerate(p for p in bundles if p not in copies):
-            say(f"== {path.name}")
+            # Redacting, nothing is learned of a bundle before it is read: it is announced by its number only.
+            say(f"== bundle {number + 1}" if redactor is not None else f"== {path.name}")
             folder = stage / SERVERS_DIR / f".bundle-{number}"
             staging.append(folder)
-            analyses.append(analyze_bundle(path, folder, options, keep_events=False, progress=progress))
+            raw = private / f"events-{number}.csv" if private is not None else None
+            raw_events.append(raw)
+            bundle_options = replace(options, defer_reports_to=raw) if raw is not None else options
+            analyses.append(analyze_bundle(path, folder, bundle_options, keep_events=False, progress=progress))
         labels = _labels(analyses)
         servers = list(zip(labels, analyses, strict=True))
-        for label, folder in zip(labels, staging, strict=True):
-            # Each server's report is the ordinary single-bundle report, moved to the folder named after its server.
-            os.replace(folder, stage / SERVERS_DIR / label)
         catalog = load_catalog(options.catalog_paths)
         fleet = fleet_incidents([profile_of(a, label) for label, a in servers], catalog)
         combined = combine(servers, fleet, catalog.version)
@@ -151,7 +169,36 @@ def analyze_servers(
             f"{copy.name} holds the same files as {folder.name}: analysed once, as {folder.name}."
             for copy, folder in sorted(copies.items())
         ]
+        if redactor is not None:
+            learn_incidents(redactor, fleet)
+            combined.redacted = True
+        # Every name is known now: the folder names and every report can be written.
+        folders = _unique_folder_names([redactor.text(label) for label in labels]) if redactor else labels
+        for (_label, analysis), folder, target, raw in zip(servers, staging, folders, raw_events, strict=True):
+            # Each server's report is the ordinary single-bundle report, moved to the folder named after its server.
+            final = stage / SERVERS_DIR / target
+            os.replace(folder, final)
+            if raw is not None:
+                write_reports(to_document(analysis.result), report_paths(final), redactor, raw)
         # The combined report is written by the same writer as every report folder (report.html, summary.md,
         # incidents.csv, findings.json; it has no events.csv of its own).
-        write_reports(to_document(combined), report_paths(stage), options.redactor, None)
+        write_reports(to_document(combined), report_paths(stage), redactor, None)
     return ServersAnalysis(servers=servers, fleet=fleet, combined=combined)
+
+
+def learn_incidents(redactor: Redactor, incidents: Sequence[Incident]) -> None:
+    """Show the redactor the names the comparison's incidents carry (as the pipeline does for a bundle's)."""
+    for inc in incidents:
+        redactor.learn("user", inc.user)
+        redactor.learn("host", inc.server)
+        redactor.learn_attrs(inc.attrs)
+
+
+@contextlib.contextmanager
+def _raw_events_folder(wanted: bool) -> Iterator[Path | None]:
+    """A private temporary folder for the servers' raw events.csv files (redacting), removed afterwards."""
+    if not wanted:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="nps-redact-servers-") as name:
+        yield Path(name)

@@ -12,6 +12,10 @@ Layout of OUT (every file is written to a temporary name and renamed, so a file 
   bundle whose files' names, sizes and times did not change;
 * ``fleet.html``.
 
+With ``--redact`` (``options.redactor``) every one of these holds pseudonyms only (see ``fleet/redaction.py``): the
+tasks redact what they return, the state files name paths by keyed tokens, and ``state/redaction.json`` records the
+key's fingerprint so that a later run with another setting is refused instead of mixing names into the folder.
+
 A bundle re-collected at the same path (new content, new key) replaces the old one's rows; a bundle that left
 ROOT stays in the dataset (history).
 
@@ -29,6 +33,7 @@ import re
 import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +43,7 @@ from nps_trace_analyzer.catalog import load_catalog
 from nps_trace_analyzer.fleet.compare import by_server, fleet_incidents, users_failing_everywhere
 from nps_trace_analyzer.fleet.discover import FoundBundle, find_bundles, signature, symlinks_under
 from nps_trace_analyzer.fleet.profile import ServerProfile, profile_from_dict
+from nps_trace_analyzer.fleet.redaction import MARKER, check_marker, path_key
 from nps_trace_analyzer.fleet.task import BundleOutcome, analyze_for_fleet
 from nps_trace_analyzer.pipeline import AnalyzeOptions, Progress
 from nps_trace_analyzer.report.frames import SCHEMAS, arrow_schema, incidents_frame
@@ -96,7 +102,8 @@ def store_outcome(out: Path, outcome: BundleOutcome) -> None:
         _atomic_write(out / "reports" / outcome.key / name, data)
     state = {
         "key": outcome.key,
-        "path": outcome.relative,
+        "path": outcome.shown or outcome.relative,
+        "path_key": outcome.path_key or outcome.relative,
         "server": outcome.server,
         "day": outcome.day,
         "error": outcome.error,
@@ -110,7 +117,8 @@ def load_states(out: Path) -> list[dict[str, Any]]:
     folder = out / "state"
     if not folder.is_dir():
         return []
-    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json")) if p.name != SIGNATURES]
+    files = [p for p in sorted(folder.glob("*.json")) if p.name not in (SIGNATURES, MARKER)]
+    return [json.loads(p.read_text(encoding="utf-8")) for p in files]
 
 
 Lost = Callable[[FoundBundle, str], None]
@@ -192,13 +200,17 @@ def run_fleet(
     """
     say = progress or (lambda _msg: None)
     options = options or AnalyzeOptions()
+    redactor = options.redactor
+    keyed = partial(path_key, redactor=redactor)
+    shown = redactor.text if redactor is not None else str  # for what is said: names learned in this run replaced
     known = _load_signatures(out)
-    bundles = find_bundles(root, skip=out, known=known)
+    bundles = find_bundles(root, skip=out, known=known, path_key=keyed)
     stored = {state["key"] for state in load_states(out)}
     run = FleetRun(found=len(bundles))
     if not bundles and not stored:
         return run  # nothing to show: OUT is not created (the caller says so)
     out.mkdir(parents=True, exist_ok=True)
+    check_marker(out, redactor, has_results=bool(stored))
     todo: list[FoundBundle] = []
     first_path: dict[str, str] = {}
     for bundle in bundles:
@@ -209,25 +221,26 @@ def run_fleet(
             run.skipped += 1
         else:
             todo.append(bundle)
-    run.not_followed = symlinks_under(root, skip=out)
-    say(f"{len(bundles)} bundle(s) under {root}: {len(todo)} to analyse, {run.skipped} already done")
+    not_followed = symlinks_under(root, skip=out)
+    say(f"{len(bundles)} bundle(s) under {shown(str(root))}: {len(todo)} to analyse, {run.skipped} already done")
 
     def done(outcome: BundleOutcome) -> None:
         store_outcome(out, outcome)
-        run.analysed.append(outcome.relative)
+        if redactor is not None and outcome.redactor is not None:
+            redactor.merge(outcome.redactor)  # one map for the run; its names replaced in what is said
+        name = outcome.shown or outcome.relative
+        run.analysed.append(name)
         if outcome.error:
-            run.failed.append(f"{outcome.relative}: {outcome.error}")
-        say(
-            f"  {outcome.relative}: {outcome.server} {outcome.day}"
-            + (f" ERROR {outcome.error}" if outcome.error else "")
-        )
+            run.failed.append(f"{name}: {outcome.error}")
+        say(f"  {name}: {outcome.server} {outcome.day}" + (f" ERROR {outcome.error}" if outcome.error else ""))
         if on_result is not None:
             on_result(outcome)
 
     def lost(bundle: FoundBundle, message: str) -> None:
         """Not stored: the next run tries the bundle again."""
-        run.failed.append(f"{bundle.relative}: {message}")
-        say(f"  {bundle.relative}: {message}")
+        line = shown(f"{bundle.relative}: {message}")
+        run.failed.append(line)
+        say(f"  {line}")
 
     if todo:
         if client is None and scheduler is None and workers == 0:
@@ -236,8 +249,10 @@ def run_fleet(
             count = workers if workers else (os.cpu_count() or 1)
             _run_on_dask(todo, options, done, lost, scheduler=scheduler, workers=count, client=client)
     run.analysed.sort()
-    _save_signatures(out, bundles)
-    run.replaced = retire_replaced(out, bundles)
+    run.duplicates = [shown(line) for line in run.duplicates]
+    run.not_followed = [shown(path) for path in not_followed]
+    _save_signatures(out, bundles, keyed)
+    run.replaced = retire_replaced(out, bundles, keyed)
     run.html = write_fleet_views(out, options)
     return run
 
@@ -252,8 +267,8 @@ def _load_signatures(out: Path) -> dict[str, tuple[str, str]]:
         return {}  # absent or damaged: every bundle is hashed again, nothing else changes
 
 
-def _save_signatures(out: Path, bundles: list[FoundBundle]) -> None:
-    doc = {b.relative: [signature(b.path), b.key] for b in bundles}
+def _save_signatures(out: Path, bundles: list[FoundBundle], keyed: Callable[[str], str]) -> None:
+    doc = {keyed(b.relative): [signature(b.path), b.key] for b in bundles}
     _atomic_write(out / "state" / SIGNATURES, (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode())
 
 
@@ -270,16 +285,16 @@ def retire(out: Path, key: str) -> None:
     (out / "state" / f"{key}.json").unlink(missing_ok=True)
 
 
-def retire_replaced(out: Path, bundles: list[FoundBundle]) -> list[str]:
+def retire_replaced(out: Path, bundles: list[FoundBundle], keyed: Callable[[str], str] = str) -> list[str]:
     """Drop stored bundles whose path now holds other content (the bundle was re-collected in place). Bundles
     that left ROOT altogether are kept: the dataset is the fleet's history, not a mirror of ROOT."""
-    current = {b.relative: b.key for b in bundles}
+    current = {keyed(b.relative): b.key for b in bundles}
     replaced = []
     for state in load_states(out):
-        path = state.get("path", "")
+        path = state.get("path_key") or state.get("path", "")
         if path in current and current[path] != state["key"] and (out / "state" / f"{current[path]}.json").exists():
             retire(out, state["key"])
-            replaced.append(path)
+            replaced.append(state.get("path", path))
     return sorted(replaced)
 
 

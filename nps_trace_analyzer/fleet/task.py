@@ -5,29 +5,40 @@ Runs wherever Dask puts it (a local process or a worker on another machine). It 
 report files -- so that nothing has to be written from the worker: Dask moves the data back to the client, which
 writes the dataset. The function is pure in its inputs (same bundle, same options -> same outcome), which is what
 makes a rerun after a lost worker harmless.
+
+With ``--redact`` the task redacts before returning (:mod:`nps_trace_analyzer.fleet.redaction`): a fresh redactor
+with the run's key per bundle, so what a bundle gives never depends on which bundles the same worker read before.
+Only pseudonyms leave the worker, and the redactor itself, whose learned names and map the client merges into the
+run's one map (``--redact-map``).
 """
 
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from nps_trace_analyzer.api import analyze_bundle
-from nps_trace_analyzer.fleet.profile import profile_of, profile_to_dict
+from nps_trace_analyzer.fleet.profile import profile_from_dict, profile_of, profile_to_dict
+from nps_trace_analyzer.fleet.redaction import path_key, redact_frame, redact_profile
 from nps_trace_analyzer.intake import IntakeError
 from nps_trace_analyzer.pipeline import AnalyzeOptions
 from nps_trace_analyzer.report import frames
+from nps_trace_analyzer.report.redact import Redactor
 
 MAX_REPORT_FILE_BYTES = 512 * 1024**2  # a report file larger than this is not shipped back (noted instead)
 
 
 @dataclass
 class BundleOutcome:
-    """What the fleet keeps of one bundle: partition (server, day), tables, profile, report files, or an error."""
+    """What the fleet keeps of one bundle: partition (server, day), tables, profile, report files, or an error.
+
+    ``relative`` is the bundle's path under the root as found (the client matches it with later runs); what is
+    written is ``shown`` (the same, or its keyed token when redacting: ``fleet.redaction.path_key``).
+    """
 
     key: str
     relative: str
@@ -37,6 +48,9 @@ class BundleOutcome:
     profile: dict[str, Any] | None = None
     report_files: dict[str, bytes] = field(default_factory=dict)
     error: str = ""
+    shown: str = ""
+    path_key: str = ""
+    redactor: Redactor | None = None  # the bundle's redactor, for the run's one map
 
 
 def _day(analysis_times: list[Any]) -> str:
@@ -46,6 +60,30 @@ def _day(analysis_times: list[Any]) -> str:
 
 def analyze_for_fleet(path: str, key: str, relative: str, options: AnalyzeOptions | None = None) -> BundleOutcome:
     """Analyse the bundle at ``path`` (see the module docstring); errors become ``outcome.error``, never raise."""
+    options = options or AnalyzeOptions()
+    redactor = options.redactor.fresh() if options.redactor is not None else None
+    # Redacting, the bundle's path is named by its keyed token everywhere: a path under ROOT is the operator's
+    # naming (sites, customers, tickets), and the redactor cannot know which parts of it name someone.
+    shown = path_key(relative, redactor)
+    outcome = _analyze(path, key, shown, replace(options, redactor=redactor))
+    outcome.relative, outcome.shown, outcome.path_key = relative, shown, shown
+    if redactor is None:
+        return outcome
+    # Everything the bundle gave is known now: its rows, profile and names can be rewritten.
+    outcome.server = redactor.text(outcome.server) if outcome.server != "unknown" else outcome.server
+    outcome.error = redactor.text(outcome.error)
+    outcome.tables = {name: redact_frame(frame, redactor) for name, frame in outcome.tables.items()}
+    outcome.tables["bundles"]["bundle"] = outcome.tables["bundles"]["bundle"].map(lambda _v: shown).astype("string")
+    if outcome.profile is not None:
+        profile = redact_profile(profile_from_dict(outcome.profile), redactor)
+        profile.bundles = [shown]
+        outcome.profile = profile_to_dict(profile)
+    outcome.redactor = redactor
+    return outcome
+
+
+def _analyze(path: str, key: str, relative: str, options: AnalyzeOptions) -> BundleOutcome:
+    """The outcome of one bundle, its path written as ``relative`` in the tables."""
     with tempfile.TemporaryDirectory(prefix="nps-fleet-") as tmp:
         try:
             analysis = analyze_bundle(path, Path(tmp) / "report", options, keep_events=False)

@@ -34,8 +34,14 @@ from nps_trace_analyzer.core.transfer import Packed, pack, unpack
 from nps_trace_analyzer.intake import sha256_of
 from nps_trace_analyzer.report.tables import EventRows
 from nps_trace_analyzer.sources.evtx_layout import RecordIds
-from nps_trace_analyzer.sources.evtx_shards import DEFAULT_SHARD_CHUNKS, FILE_HEADER_BLOCK, Shard, plan_shards
-from nps_trace_analyzer.sources.evtx_source import ReadStats, finish_evtx, open_evtx, read_records
+from nps_trace_analyzer.sources.evtx_shards import (
+    DEFAULT_SHARD_CHUNKS,
+    FILE_HEADER_BLOCK,
+    Shard,
+    chunks_per_shard,
+    plan_shards,
+)
+from nps_trace_analyzer.sources.evtx_source import ReadStats, finish_evtx, open_evtx, read_shard_records
 from nps_trace_analyzer.sources.evtx_strings import strings_cut_at_nul
 
 # (records read, file bytes covered) after each shard: drives the progress display.
@@ -116,7 +122,7 @@ def read_shard(task: ShardTask, catalog: Any = None) -> ShardResult:
         cut_at_nul = (
             strings_cut_at_nul(shard.path, max(shard.start, FILE_HEADER_BLOCK), shard.end) if task.as_xml else {}
         )
-        for event in read_records(shard.open(), stats, task.as_xml, task.name, shard.first_chunk, cut_at_nul):
+        for event in read_shard_records(shard, stats, task.as_xml, task.name, cut_at_nul):
             rows.add(event)
             result.counts.note(event)
             if events is not None:
@@ -179,7 +185,7 @@ class ShardedEvtx:
             as_xml = open_evtx(inp)
             if as_xml is None:
                 continue
-            for shard in plan_shards(inp.path, inp.size, shard_chunks):
+            for shard in plan_shards(inp.path, inp.size, chunks_per_shard(as_xml, shard_chunks)):
                 self.tasks.append((inp, ShardTask(shard, inp.name, as_xml, with_events, empties)))
         # Hashes last: they overlap with the parent's merging and correlating instead of delaying the first shards.
         self.tasks.extend((inp, HashTask(inp.path)) for inp in to_hash)

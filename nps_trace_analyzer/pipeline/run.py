@@ -97,6 +97,9 @@ class AnalyzeOptions:
     shard_chunks: int = DEFAULT_SHARD_CHUNKS  # 64 KiB chunks per shard (the output does not depend on it)
     # Pseudonymise identifiers in every output (report.redact); None = no redaction.
     redactor: Redactor | None = None
+    # With a redactor: stream the raw events.csv to this private file and write no report, so that one redactor
+    # can learn several bundles before any of them is written (several servers in one report, fleet/multi.py).
+    defer_reports_to: Path | None = None
 
 
 def _source_label(inp: InputFile) -> str:
@@ -198,7 +201,7 @@ def analyze(
         staged_report_dir(out_dir) as staging,
         open_bundle([str(p) for p in paths], options.limits, hash_later_from=HASH_IN_WORKERS_FROM) as bundle,
         _private_folder(redactor is not None) as private,
-        EventsCsv(private / "events.csv" if private else report_paths(staging).events_csv) as events_csv,
+        EventsCsv(_events_target(options, private, staging)) as events_csv,
         ExitStack() as stack,  # the worker pool, closed before the bundle's temporary copies go
     ):
         targets = report_paths(staging)
@@ -255,7 +258,6 @@ def analyze(
             if meter is not None:
                 meter.advance(inp.records_read, inp.size)
             _settle_role(inp)
-        shards.finish_hashes()
         for inp in bundle.files:
             if not inp.analysed and not inp.reason and reader_for(inp.kind) is None:
                 inp.reason = f"no reader for files of kind '{inp.kind}'"
@@ -278,6 +280,7 @@ def analyze(
                 f"{name} repeats {what}: its events are listed in events.csv but not counted again."
                 for name, what in sorted(stream.repeats.items())
             )
+        shards.finish_hashes()  # only the reports need them: the workers hash while the parent correlates
         result = AnalysisResult(
             bundle_name=bundle.name,
             inputs=list(bundle.files),
@@ -294,8 +297,16 @@ def analyze(
         )
         say("writing reports")
         events_csv.close()  # complete on disk before a redacted copy is made from it
-        write_reports(to_document(result), targets, redactor, events_csv.path)
+        if redactor is None or options.defer_reports_to is None:
+            write_reports(to_document(result), targets, redactor, events_csv.path)
     return result
+
+
+def _events_target(options: AnalyzeOptions, private: Path | None, staging: Path) -> Path:
+    """Where events.csv is streamed: the report folder, or (redacting) a private file outside it."""
+    if private is None:
+        return report_paths(staging).events_csv
+    return options.defer_reports_to or private / "events.csv"
 
 
 @contextlib.contextmanager

@@ -31,6 +31,15 @@ class Pseudonyms:
         self._owner: dict[tuple[str, str], str] = {}  # (kind, token) -> normalised value, to detect clashes
         self.originals: dict[str, str] = {}  # rendered pseudonym -> first original seen (for --redact-map)
 
+    @property
+    def key(self) -> bytes:
+        """The key bytes (handed to another redactor of the same run, never written anywhere)."""
+        return self._key
+
+    def fingerprint(self) -> str:
+        """A keyed check value that tells whether two runs used the same key, revealing nothing about it."""
+        return hmac.new(self._key, b"key fingerprint", hashlib.sha256).hexdigest()[:LONG]
+
     @staticmethod
     def key_from_text(text: str) -> bytes:
         """Turn a ``--redact-key`` passphrase into key bytes (the passphrase itself is never stored)."""

@@ -31,6 +31,7 @@ from nps_trace_analyzer.analysis.config_checks import CLIENT_ID
 from nps_trace_analyzer.core.domain import MFA_ENDPOINTS
 from nps_trace_analyzer.core.model import Event, Finding
 from nps_trace_analyzer.report.pseudonym import Pseudonyms
+from nps_trace_analyzer.sources.etl.npsext import NPS_PROVIDER, NPS_PROVIDER_2
 
 # Document keys whose values are catalog text, codes, vocabularies, hashes or times: never identifiers.
 CATALOG_KEYS = frozenset(
@@ -95,8 +96,19 @@ ATTR_KINDS: Mapping[str, str] = {
 
 _PRECEDENCE = ("user", "host", "nas", "domain", "station")
 _EMPTY = frozenset({"", "-", "n/a", "none", "null", "unknown", "localhost"})
-# Microsoft application ids that say nothing about the customer (the extension's client app, Graph).
-_KEPT_GUIDS = frozenset({CLIENT_ID, "00000003-0000-0000-c000-000000000000", "00000000-0000-0000-0000-000000000000"})
+# Microsoft's ids, the same on every server: the extension's client app, the Azure Multi-Factor Auth Connector app
+# (the NPS extension docs' service-principal steps, catalog AADSTS700016), Graph, the extension's two ETW providers,
+# and the nil GUID.
+_KEPT_GUIDS = frozenset(
+    {
+        CLIENT_ID,
+        "1f5530b3-261a-47a9-b357-ded261e17918",
+        "00000003-0000-0000-c000-000000000000",
+        str(NPS_PROVIDER),
+        str(NPS_PROVIDER_2),
+        "00000000-0000-0000-0000-000000000000",
+    }
+)
 _MICROSOFT_SUFFIXES = (
     "microsoft.com",
     "microsoftonline.com",
@@ -110,6 +122,7 @@ _MICROSOFT_SUFFIXES = (
     "azure.us",
     "azure.cn",
     "windows.net",
+    "windows.com",
     "msftauth.net",
     "msauth.net",
     "live.com",
@@ -121,7 +134,7 @@ _KEPT_HOSTS = frozenset(h.lower() for h in MFA_ENDPOINTS)
 # Dotted words that are not host names: file names and .NET / Windows namespaces.
 _FILE_SUFFIXES = frozenset(
     "evtx etl dll exe sys log txt reg zip cab csv json html htm xml svc ps1 msi cer crt pfx pem ini cfg md pcapng "
-    "pcap etw mof inf cmd bat config".split()
+    "pcap etw mof inf cmd bat config msc".split()
 )
 _NAMESPACE_HEADS = frozenset({"system", "microsoft", "windows"})
 # Addresses that name no machine (unspecified, loopback, broadcast).
@@ -306,6 +319,29 @@ class Redactor:
         if isinstance(doc, (list, tuple)):
             return [self.document(v, key) for v in doc]
         return doc
+
+    def fresh(self) -> Redactor:
+        """A redactor with the same key that has learned nothing: one per bundle where a bundle's output must not
+        depend on which bundles were read before it (``fleet``), its pseudonyms still the same as this one's."""
+        return Redactor(self.pseudonyms.key)
+
+    def merge(self, other: Redactor) -> None:
+        """Learn what ``other`` (same key) learned and take over its map entries: one map for a whole run.
+
+        Where both name an original for one pseudonym (``Alice`` here, ``alice`` there) the smaller is kept, so the
+        map does not depend on the order in which bundles were merged.
+        """
+        for kind, value in sorted(other._learned):
+            self.learn(kind, value)
+        originals = self.pseudonyms.originals
+        for pseudonym, original in other.pseudonyms.originals.items():
+            known = originals.get(pseudonym)
+            originals[pseudonym] = original if known is None else min(known, original)
+
+    def pseudonym(self, kind: str, value: str) -> str:
+        """The pseudonym of ``value`` known to be of ``kind`` (a user key from ``identity.user_key``): the same as
+        the one :meth:`text` gives where it finds that value, without depending on what was learned."""
+        return self._name(kind, value)
 
     def mapping(self) -> dict[str, str]:
         """Pseudonym -> original, for ``--redact-map`` (sorted for a stable file)."""

@@ -1,4 +1,4 @@
-"""The ``--redact`` / ``--redact-key`` / ``--redact-map`` options, shared by ``analyze`` and ``pcap``.
+"""The ``--redact`` / ``--redact-key`` / ``--redact-map`` options, shared by ``analyze``, ``fleet`` and ``pcap``.
 
 Kept apart from ``cli.py`` so both commands take the same options with the same rules: a key or a map file
 implies redaction; the key may come from the ``NPS_REDACT_KEY`` environment variable (so it stays out of shell
@@ -7,6 +7,7 @@ history); the map, which undoes the redaction, may never be written inside the f
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -69,8 +70,18 @@ def redactor_from_options(
     return Redactor(Pseudonyms.key_from_text(key) if key else None)
 
 
-def save_map(path: Path, redactor: Redactor) -> None:
+def save_map(path: Path, redactor: Redactor, *, merge: bool = False) -> None:
+    """Write the map; with ``merge`` (``fleet``, whose folder grows over runs with one key) the entries of an
+    existing map file are kept beside this run's."""
     try:
+        if merge and path.exists():
+            earlier = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(earlier, dict):
+                raise ValueError("not a JSON object")
+            for pseudonym, original in sorted(earlier.items()):
+                redactor.pseudonyms.remember(str(pseudonym), str(original))
         write_redaction_map(path, redactor)
+    except ValueError as exc:
+        raise click.ClickException(f"cannot extend the redaction map {path}: {exc}") from exc
     except OSError as exc:
         raise click.ClickException(f"cannot write the redaction map {path}: {exc}") from exc

@@ -11,8 +11,10 @@ Why this engine and these settings (measured against python-evtx, libevtx and di
   where pyevtx-rs wrote its regular shape and by lxml otherwise (``evtx_lean``).
 - Everything else uses ``records_json()``: the cheapest output to turn into Python values. We only
   ``json.loads`` records that matter to NPS (Security 6272-6280, NPS/IAS/Schannel System events, anything
-  mentioning the extension); the rest are counted from a few ``str.find`` calls on the JSON text, so a 1 GB
-  Security.evtx full of logons costs little more than the bare iteration.
+  mentioning the extension); the rest are counted from a few ``str.find`` calls on the JSON text. Before that,
+  :func:`read_shard_records` lets the native pre-filter (``evtx_prefilter``) recognise irrelevant Security
+  audits from the record bytes so pyevtx-rs does not render them at all: a 1 GB Security.evtx full of logons
+  costs less than the bare iteration.
 - A file can be read whole (:func:`read_evtx`) or as shards — the 4 KiB file header plus a run of 64 KiB chunks —
   by several processes (``nps_trace_analyzer.pipeline.parallel``): both use :func:`read_records` and add up
   :class:`ReadStats` the same way, so the result does not depend on how the file was split.
@@ -36,6 +38,8 @@ from nps_trace_analyzer.core.domain import AZUREMFA_CHANNEL_SUFFIXES, AZUREMFA_C
 from nps_trace_analyzer.core.model import Event, InputFile
 from nps_trace_analyzer.sources.evtx_layout import RecordIds, account, describe_loss, read_layout
 from nps_trace_analyzer.sources.evtx_lean import fast_event_from_xml, parse_time, sniff_json
+from nps_trace_analyzer.sources.evtx_prefilter import SKIP, Scanner, fold_shard, shard_chunks
+from nps_trace_analyzer.sources.evtx_shards import FILE_HEADER_BLOCK, Shard
 from nps_trace_analyzer.sources.evtx_strings import restore_event, strings_cut_at_nul
 from nps_trace_analyzer.sources.registry import Collector, Identity, ReaderSpec, Sniffed, register_reader
 
@@ -327,20 +331,104 @@ def read_records(
                 channels[channel] = channels.get(channel, 0) + 1
                 if not relevant:
                     continue
+            event = _normalise(record, decode, stats, name, cut_at_nul)
+            if event is not None:
+                yield event
+
+
+def _normalise(
+    record: dict[str, Any],
+    decode: Any,
+    stats: ReadStats,
+    name: str,
+    cut_at_nul: dict[int, list[str]] | None,
+) -> Event | None:
+    """One relevant record as an Event (its time and the kept count noted), or None when it cannot be read."""
+    try:
+        event: Event = decode(record["data"], record["event_record_id"], record["timestamp"], name)
+    except (ValueError, KeyError, TypeError, etree.LxmlError) as exc:
+        stats.records_skipped += 1
+        stats.warn(f"record {record.get('event_record_id')}: cannot normalise: {exc}")
+        return None
+    if cut_at_nul and event.record_id in cut_at_nul:  # pyevtx-rs ends strings at a NUL (evtx_strings)
+        notes: list[str] = []
+        event = restore_event(event, cut_at_nul[event.record_id], notes)
+        for note in notes:
+            stats.warn(note)
+    _note_time(stats, event.time)
+    stats.events_kept += 1
+    return event
+
+
+def read_shard_records(
+    shard: Shard, stats: ReadStats, as_xml: bool, name: str, cut_at_nul: dict[int, list[str]] | None = None
+) -> Iterator[Event]:
+    """Like :func:`read_records` over ``shard``, with the native pre-filter for JSON-read files: records that
+    the EVTX bytes show to be irrelevant are counted without pyevtx-rs rendering them (``evtx_prefilter``).
+
+    Same events, counts, channels and warnings as reading every record; when the shard is not clean or the
+    rendered result is not exactly as expected, the shard is read the ordinary way.
+    """
+    if not as_xml:
+        events = _read_folded(shard, stats, name)
+        if events is not None:
+            yield from events
+            return
+    yield from read_records(shard.open(), stats, as_xml, name, shard.first_chunk, cut_at_nul)
+
+
+#: Shards above this size are read the ordinary way by the pre-filter (it holds a shard's bytes in memory).
+MAX_FOLDED_SHARD = 64 * 1024 * 1024
+_SCANNER = Scanner()  # template shapes are the same in every file: one cache per process
+
+
+def _read_folded(shard: Shard, stats: ReadStats, name: str) -> list[Event] | None:
+    """The shard's events through the pre-filter, counted into ``stats``; None (``stats`` untouched) when the
+    shard must be read the ordinary way."""
+    start = max(shard.start, FILE_HEADER_BLOCK)
+    if shard.end - start > MAX_FOLDED_SHARD:
+        return None
+    try:
+        parts = shard_chunks(shard.path, start, shard.end)
+    except OSError:
+        return None
+    if parts is None:
+        return None
+    global _SCANNER
+    if _SCANNER.size > 512:  # bounded whatever the input: a hostile file may hold many template shapes
+        _SCANNER = Scanner()
+    folded = fold_shard(parts[0], parts[1], _SCANNER)
+    if folded is None:
+        return None
+    rendered: dict[int, dict[str, Any]] = {}
+    if folded.source is not None:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", RuntimeWarning)
             try:
-                event = decode(raw, record["event_record_id"], record["timestamp"], name)
-            except (ValueError, KeyError, TypeError, etree.LxmlError) as exc:
-                stats.records_skipped += 1
-                stats.warn(f"record {record.get('event_record_id')}: cannot normalise: {exc}")
-                continue
-            if cut_at_nul and event.record_id in cut_at_nul:  # pyevtx-rs ends strings at a NUL (evtx_strings)
-                notes: list[str] = []
-                event = restore_event(event, cut_at_nul[event.record_id], notes)
-                for note in notes:
-                    stats.warn(note)
-            _note_time(stats, event.time)
-            stats.events_kept += 1
-            yield event
+                records = list(evtx.PyEvtxParser(folded.source, skip_errors=True).records_json())
+            except (RuntimeError, OSError, ValueError):
+                return None
+        if caught or [record["event_record_id"] for record in records] != folded.expected:
+            return None
+        for record in records:
+            record_id = record["event_record_id"]
+            if record_id in folded.checks and sniff_json(record["data"]) != (folded.checks[record_id], False):
+                return None  # the bytes and the JSON disagree: trust neither, read it all
+            rendered[record_id] = record
+    channels = stats.channels
+    events: list[Event] = []
+    for state, _offset, _size, record_id, count, channel in folded.items:
+        if state == SKIP:
+            channels[channel] = channels.get(channel, 0) + count
+            continue
+        record = rendered[record_id]
+        channel, relevant = sniff_json(record["data"])
+        channels[channel] = channels.get(channel, 0) + 1
+        if relevant and (event := _normalise(record, _decode_json, stats, name, None)) is not None:
+            events.append(event)
+    stats.records_read += folded.records
+    stats.record_ids.runs.extend([first, last] for first, last in folded.id_runs)
+    return events
 
 
 def _add_ids(read_ids: RecordIds, ids: list[int]) -> None:
