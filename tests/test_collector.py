@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from nps_trace_analyzer.core.model import InputFile
-from nps_trace_analyzer.sources.registry import Artifact, Collector, readers
+from nps_trace_analyzer.sources.readers import Artifact, Collector, readers
 
 NOTES: Artifact[list[str]] = Artifact("test-notes", list)
 

@@ -18,7 +18,7 @@ from conftest import SHARED
 
 from nps_trace_analyzer.cli import main
 from nps_trace_analyzer.intake import open_bundle
-from nps_trace_analyzer.sources.registry import Collector, reader_for
+from nps_trace_analyzer.sources.readers import Collector, reader_for
 
 
 def _index_rows() -> list[dict[str, str]]:

@@ -9,7 +9,7 @@ import pytest
 
 from nps_trace_analyzer.core.model import Event
 from nps_trace_analyzer.intake import open_bundle
-from nps_trace_analyzer.sources.registry import Collector, reader_for
+from nps_trace_analyzer.sources.readers import Collector, reader_for
 from nps_trace_analyzer.synth.evtx.writer import write_evtx
 from nps_trace_analyzer.synth.spec import EventSpec
 

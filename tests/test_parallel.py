@@ -21,7 +21,7 @@ from nps_trace_analyzer.intake import open_bundle
 from nps_trace_analyzer.pipeline import AnalyzeOptions, analyze
 from nps_trace_analyzer.pipeline.parallel import ShardedEvtx
 from nps_trace_analyzer.sources.evtx_shards import CHUNK_SIZE, FILE_HEADER_BLOCK, plan_shards
-from nps_trace_analyzer.sources.registry import Collector, reader_for
+from nps_trace_analyzer.sources.readers import Collector, reader_for
 from nps_trace_analyzer.synth.bundle import DEFAULT_DAY, generate_bundle
 from nps_trace_analyzer.synth.scenarios import SCENARIOS
 

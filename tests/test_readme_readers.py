@@ -1,4 +1,4 @@
-"""The README's reader table is the registry's: one row per registered reader, in the order intake asks them."""
+"""The README's reader table lists the registered readers: one row each, in the order intake asks them."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from nps_trace_analyzer.sources.registry import readers
+from nps_trace_analyzer.sources.readers import readers
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 BLOCK = re.compile(r"(<!-- readers -->\n)(?P<body>.*?)(<!-- /readers -->)", re.DOTALL)
@@ -26,7 +26,7 @@ def _table() -> str:
     return "\n".join(rows) + "\n"
 
 
-def test_readme_reader_table_matches_the_registry() -> None:
+def test_readme_reader_table_matches_the_registered_readers() -> None:
     text = README.read_text(encoding="utf-8")
     match = BLOCK.search(text)
     assert match, "README has no <!-- readers --> block"

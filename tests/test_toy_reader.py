@@ -13,8 +13,8 @@ import pytest
 
 from nps_trace_analyzer.core.model import Event, InputFile
 from nps_trace_analyzer.pipeline import analyze
-from nps_trace_analyzer.sources import registry
-from nps_trace_analyzer.sources.registry import Collector, Identity, ReaderSpec, Sniffed
+from nps_trace_analyzer.sources import readers
+from nps_trace_analyzer.sources.readers import Collector, Identity, ReaderSpec, Sniffed
 
 MAGIC = "TOYLOG/1"
 
@@ -58,8 +58,8 @@ TOY = ReaderSpec(
 
 @pytest.fixture
 def toy_reader(monkeypatch: pytest.MonkeyPatch) -> ReaderSpec:
-    registry.load_builtin_readers()
-    monkeypatch.setitem(registry._READERS, TOY.kind, TOY)  # removed again after the test
+    readers.load_builtin_readers()
+    monkeypatch.setitem(readers._READERS, TOY.kind, TOY)  # removed again after the test
     return TOY
 
 

@@ -13,18 +13,29 @@ means "dumped, but the key is missing or empty". Plain strings are accepted as v
 Output: :class:`ConfigCheck` rows with a stable ``check_id`` and, for anything not "ok", a ``code`` for the
 catalog (see :data:`CODES`). Before/after dumps (the health check saves both around setting ``VERBOSE_LOG``) go
 through :func:`check_before_after`: the *after* state is what ran during the capture.
+
+This module checks where the extension connects and who it is (DLL registration, client id, endpoints and
+cloud, tenant and certificate); the behaviour switches are checked in :mod:`.config_switches`, and both read
+values through :mod:`.config_values`.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from urllib.parse import urlparse
+from dataclasses import replace
 
+from nps_trace_analyzer.analysis.config_switches import alternate_login_check, ip_whitelist_check, switch_checks
+from nps_trace_analyzer.analysis.config_values import (
+    ConfigCheck,
+    Values,
+    host_of,
+    quote,
+    raw_value,
+    url_parts,
+    value_items,
+    value_text,
+)
 from nps_trace_analyzer.core.domain import MFA_ENDPOINT_CLOUDS
-from nps_trace_analyzer.sources.regdump import RegValue
 
 CLIENT_ID = "981f26a1-7f43-403b-a875-f8b09b8cd720"  # "Azure Multi-Factor Auth Client"
 TARGET_PATH = "StrongAuthenticationService.svc/Connector"
@@ -70,90 +81,6 @@ _GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F
 _THUMBPRINT_RE = re.compile(r"^[0-9a-fA-F]{40}$")
 
 
-@dataclass(frozen=True)
-class ConfigCheck:
-    """One configuration verdict. ``status``: ok, problem, warning, info, unknown.
-
-    ``code`` is set for problems, warnings and the notable infos (catalog key, see :data:`CODES`);
-    ``evidence`` quotes the registry values the verdict rests on; ``source`` says which dump ("after",
-    "before", or "" for a single dump).
-    """
-
-    check_id: str
-    title: str
-    status: str
-    detail: str
-    code: str | None
-    evidence: str
-    source: str = ""
-
-
-Values = Mapping[str, RegValue | tuple[str, object] | tuple[str, ...] | str] | None
-"""Value maps: ``RegValue``s, ``("REG_xx", data)`` pairs, bare strings, or tuples of strings (multi-string)."""
-
-
-# --- value access -----------------------------------------------------------------------------------------
-
-
-def _raw(values: Values, name: str) -> object | None:
-    if not values:
-        return None
-    lname = name.lower()
-    for key, value in values.items():
-        if key.lower() == lname:
-            if isinstance(value, RegValue) or (
-                isinstance(value, tuple) and len(value) == 2 and str(value[0]).upper().startswith("REG_")
-            ):
-                return value[1]
-            return value
-    return None
-
-
-def _text(values: Values, name: str) -> str | None:
-    """The value as text (REG_MULTI_SZ items joined with ``; ``), or None when the value does not exist."""
-    value = _raw(values, name)
-    if value is None:
-        return None
-    if isinstance(value, (tuple, list)):
-        return "; ".join(str(item) for item in value)
-    if isinstance(value, bytes):
-        return value.hex()
-    return str(value).strip()
-
-
-def _items(values: Values, name: str) -> list[str] | None:
-    """REG_MULTI_SZ (or a single string) as a list of non-empty items; None when the value does not exist."""
-    value = _raw(values, name)
-    if value is None:
-        return None
-    if isinstance(value, (tuple, list)):
-        return [str(item).strip() for item in value if str(item).strip()]
-    text = str(value).strip()
-    return [part.strip() for part in re.split(r"\\0|;", text) if part.strip()] if text else []
-
-
-def _quote(name: str, value: str | None) -> str:
-    if value is None:
-        return f"{name} (not set)"
-    return f"{name} = {value}" if value != "" else f"{name} = (empty)"
-
-
-def _url(value: str) -> tuple[str, str]:
-    """``(scheme, host)`` of a URL, lower-cased; ``("", "")`` when it cannot be parsed (registry text is free)."""
-    try:
-        parsed = urlparse(value.strip())
-        return parsed.scheme.lower(), (parsed.hostname or "").lower()
-    except ValueError:  # e.g. an unbalanced "[" ("Invalid IPv6 URL")
-        return "", ""
-
-
-def _host(value: str) -> str:
-    value = value.strip()
-    if "://" in value:
-        return _url(value)[1]
-    return value.split("/", 1)[0].split(":", 1)[0].lower()
-
-
 # --- the checks -------------------------------------------------------------------------------------------
 
 
@@ -161,10 +88,10 @@ def _extension_dlls(authsrv: Values) -> ConfigCheck:
     title = "NPS extension DLLs registered with NPS"
     if authsrv is None:
         return ConfigCheck("extension-dlls", title, "unknown", "No AuthSrv\\Parameters dump in the bundle.", None, "")
-    authz = _items(authsrv, "AuthorizationDLLs") or []
-    authn = _items(authsrv, "ExtensionDLLs") or []
+    authz = value_items(authsrv, "AuthorizationDLLs") or []
+    authn = value_items(authsrv, "ExtensionDLLs") or []
     evidence = "; ".join(
-        _quote(name, _text(authsrv, name) if _raw(authsrv, name) is not None else None)
+        quote(name, value_text(authsrv, name) if raw_value(authsrv, name) is not None else None)
         for name in ("AuthorizationDLLs", "ExtensionDLLs")
     )
     has_authz = any(d.lower().endswith(AUTHZ_DLL) for d in authz)
@@ -217,8 +144,8 @@ def _extension_dlls(authsrv: Values) -> ConfigCheck:
 
 def _client_id(values: Values) -> ConfigCheck:
     title = "CLIENT_ID is the Azure Multi-Factor Auth Client application"
-    value = _text(values, "CLIENT_ID")
-    evidence = _quote("CLIENT_ID", value)
+    value = value_text(values, "CLIENT_ID")
+    evidence = quote("CLIENT_ID", value)
     if value is None or value == "":
         return ConfigCheck(
             "client-id",
@@ -243,8 +170,8 @@ def _client_id(values: Values) -> ConfigCheck:
 
 def _required(values: Values) -> ConfigCheck:
     names = ("AZURE_MFA_HOSTNAME", "AZURE_MFA_TARGET_PATH", "STS_URL")
-    missing = [n for n in names if not _text(values, n)]
-    evidence = "; ".join(_quote(n, _text(values, n)) for n in names)
+    missing = [n for n in names if not value_text(values, n)]
+    evidence = "; ".join(quote(n, value_text(values, n)) for n in names)
     title = "Endpoint values present"
     if missing:
         return ConfigCheck(
@@ -262,8 +189,8 @@ def _required(values: Values) -> ConfigCheck:
 def _cloud(values: Values) -> ConfigCheck:
     title = "Cloud of the configured endpoints"
     names = ("AZURE_MFA_HOSTNAME", "AZURE_MFA_RESOURCE_HOSTNAME", "STS_URL")
-    hosts = {n: _host(v) for n in names if (v := _text(values, n))}
-    evidence = "; ".join(_quote(n, _text(values, n)) for n in names if _text(values, n) is not None)
+    hosts = {n: host_of(v) for n in names if (v := value_text(values, n))}
+    evidence = "; ".join(quote(n, value_text(values, n)) for n in names if value_text(values, n) is not None)
     if not hosts:
         return ConfigCheck("cloud", title, "unknown", "No endpoint values to classify.", None, evidence)
     clouds = {n: CLOUD_HOSTS.get(h, "") for n, h in hosts.items()}
@@ -315,13 +242,13 @@ def _cloud(values: Values) -> ConfigCheck:
 
 
 def _endpoint_version(values: Values) -> ConfigCheck | None:
-    hostname = _text(values, "AZURE_MFA_HOSTNAME")
-    resource = _text(values, "AZURE_MFA_RESOURCE_HOSTNAME")
+    hostname = value_text(values, "AZURE_MFA_HOSTNAME")
+    resource = value_text(values, "AZURE_MFA_RESOURCE_HOSTNAME")
     if not hostname:
         return None
     title = "Endpoint layout matches a current extension version"
-    evidence = f"{_quote('AZURE_MFA_HOSTNAME', hostname)}; {_quote('AZURE_MFA_RESOURCE_HOSTNAME', resource)}"
-    host = _host(hostname)
+    evidence = f"{quote('AZURE_MFA_HOSTNAME', hostname)}; {quote('AZURE_MFA_RESOURCE_HOSTNAME', resource)}"
+    host = host_of(hostname)
     if host.startswith("adnotifications."):
         if not resource:
             return ConfigCheck(
@@ -357,11 +284,11 @@ def _endpoint_version(values: Values) -> ConfigCheck | None:
 
 
 def _target_path(values: Values) -> ConfigCheck | None:
-    value = _text(values, "AZURE_MFA_TARGET_PATH")
+    value = value_text(values, "AZURE_MFA_TARGET_PATH")
     if not value:
         return None
     title = "AZURE_MFA_TARGET_PATH"
-    evidence = _quote("AZURE_MFA_TARGET_PATH", value)
+    evidence = quote("AZURE_MFA_TARGET_PATH", value)
     if value.strip("/").lower() == TARGET_PATH.lower():
         return ConfigCheck("target-path", title, "ok", "Expected service path.", None, evidence)
     return ConfigCheck(
@@ -375,12 +302,12 @@ def _target_path(values: Values) -> ConfigCheck | None:
 
 
 def _sts_url(values: Values) -> ConfigCheck | None:
-    value = _text(values, "STS_URL")
+    value = value_text(values, "STS_URL")
     if not value:
         return None
     title = "STS_URL (token endpoint)"
-    evidence = _quote("STS_URL", value)
-    scheme, host = _url(value)
+    evidence = quote("STS_URL", value)
+    scheme, host = url_parts(value)
     if scheme == "https" and host.startswith("login.") and host in CLOUD_HOSTS:
         return ConfigCheck("sts-url", title, "ok", f"https://{host}/ is a Microsoft login endpoint.", None, evidence)
     return ConfigCheck(
@@ -396,8 +323,8 @@ def _sts_url(values: Values) -> ConfigCheck | None:
 
 def _tenant(values: Values) -> list[ConfigCheck]:
     out: list[ConfigCheck] = []
-    tenant = _text(values, "TENANT_ID")
-    evidence = _quote("TENANT_ID", tenant)
+    tenant = value_text(values, "TENANT_ID")
+    evidence = quote("TENANT_ID", tenant)
     if tenant is None or tenant == "":
         out.append(
             ConfigCheck(
@@ -423,9 +350,9 @@ def _tenant(values: Values) -> list[ConfigCheck]:
                 evidence,
             )
         )
-    cert = _text(values, "CLIENT_CERT_IDENTIFIER")
+    cert = value_text(values, "CLIENT_CERT_IDENTIFIER")
     if cert:
-        cert_evidence = _quote("CLIENT_CERT_IDENTIFIER", cert)
+        cert_evidence = quote("CLIENT_CERT_IDENTIFIER", cert)
         cn = re.search(r"CN\s*=\s*([^,]+)", cert, re.IGNORECASE)
         if _THUMBPRINT_RE.match(cert.replace(" ", "")):
             detail, status, code = (
@@ -444,170 +371,6 @@ def _tenant(values: Values) -> list[ConfigCheck]:
             detail, status, code = (f"The client certificate is chosen by subject {cert}.", "info", None)
         out.append(ConfigCheck("client-cert-identifier", "CLIENT_CERT_IDENTIFIER", status, detail, code, cert_evidence))
     return out
-
-
-def _switch(values: Values, name: str) -> tuple[str | None, ConfigCheck | None]:
-    """A TRUE/FALSE value: returns (upper-cased value, a warning check when it is malformed)."""
-    value = _text(values, name)
-    if value is None or value == "":
-        return None, None
-    if value.upper() not in ("TRUE", "FALSE"):
-        return value, ConfigCheck(
-            name.lower().replace("_", "-") + "-format",
-            name,
-            "warning",
-            f"{name} is {value!r}; the extension expects TRUE or FALSE (how it reads other values is not documented).",
-            "CONFIG-BOOLEAN-VALUE-INVALID",
-            _quote(name, value),
-        )
-    if value != value.upper():
-        return value.upper(), ConfigCheck(
-            name.lower().replace("_", "-") + "-format",
-            name,
-            "warning",
-            f"{name} is {value!r}: "
-            + (
-                f"Microsoft documents this value as case-sensitive, upper case only ({value.upper()})."
-                if name == "REQUIRE_USER_MATCH"
-                else f"write it in upper case ({value.upper()}) as documented; case-sensitivity is documented "
-                "only for REQUIRE_USER_MATCH."
-            ),
-            "CONFIG-BOOLEAN-NOT-UPPERCASE",
-            _quote(name, value),
-        )
-    return value, None
-
-
-def _switches(values: Values) -> list[ConfigCheck]:
-    out: list[ConfigCheck] = []
-    rum, bad = _switch(values, "REQUIRE_USER_MATCH")
-    if bad:
-        out.append(bad)
-    evidence = _quote("REQUIRE_USER_MATCH", _text(values, "REQUIRE_USER_MATCH"))
-    if rum == "FALSE":
-        out.append(
-            ConfigCheck(
-                "require-user-match",
-                "REQUIRE_USER_MATCH",
-                "warning",
-                "REQUIRE_USER_MATCH=FALSE: users not enrolled for MFA are let in without a second factor (meant "
-                "for roll-out only; remove it in production).",
-                "CONFIG-REQUIRE-USER-MATCH-FALSE",
-                evidence,
-            )
-        )
-    else:
-        out.append(
-            ConfigCheck(
-                "require-user-match",
-                "REQUIRE_USER_MATCH",
-                "ok",
-                "Un-enrolled users fail the MFA step (value TRUE or not set).",
-                None,
-                evidence,
-            )
-        )
-    otp, bad = _switch(values, "OVERRIDE_NUMBER_MATCHING_WITH_OTP")
-    if bad:
-        out.append(bad)
-    evidence = _quote("OVERRIDE_NUMBER_MATCHING_WITH_OTP", _text(values, "OVERRIDE_NUMBER_MATCHING_WITH_OTP"))
-    if otp == "TRUE":
-        detail = (
-            "TRUE: users are asked for a one-time code instead of approving a push; one-time codes need PAP "
-            "between the RADIUS client and NPS (MS-CHAPv2/EAP get 'Challenge requested' and fail)."
-        )
-    elif otp == "FALSE":
-        detail = "FALSE: push notifications are answered with Approve/Deny instead of a one-time code."
-    else:
-        detail = (
-            "Not set: since extension 1.2.2216.1 users with a TOTP method are prompted for a code (needs PAP); "
-            "others get Approve/Deny."
-        )
-    out.append(
-        ConfigCheck("override-number-matching-otp", "OVERRIDE_NUMBER_MATCHING_WITH_OTP", "info", detail, None, evidence)
-    )
-    verbose = _text(values, "VERBOSE_LOG")
-    out.append(
-        ConfigCheck(
-            "verbose-log",
-            "VERBOSE_LOG",
-            "info",
-            "Verbose extension tracing is on (the health-check script sets it during a capture)."
-            if (verbose or "").upper() == "TRUE"
-            else "Verbose extension tracing is off: NPSExtension.etl holds little detail.",
-            None,
-            _quote("VERBOSE_LOG", verbose),
-        )
-    )
-    return out
-
-
-def _ip_whitelist(values: Values) -> ConfigCheck:
-    title = "IP_WHITELIST (NAS addresses that skip MFA)"
-    value = _text(values, "IP_WHITELIST")
-    evidence = _quote("IP_WHITELIST", value)
-    if value is None:
-        return ConfigCheck(
-            "ip-whitelist",
-            title,
-            "info",
-            "IP_WHITELIST does not exist (the installer does not create it), which is why the extension logs "
-            "'REGISTRY_CONFIG_ERROR ... key: IP_WHITELIST' at start: benign. Create it empty to silence that.",
-            "CONFIG-IP-WHITELIST-ABSENT",
-            evidence,
-        )
-    entries = [e.strip() for e in value.replace(",", ";").split(";") if e.strip()]
-    if not entries:
-        return ConfigCheck("ip-whitelist", title, "ok", "Present and empty: no address skips MFA.", None, evidence)
-    bad = []
-    for entry in entries:
-        try:
-            ipaddress.IPv4Address(entry)
-        except ValueError:
-            bad.append(entry)
-    if bad:
-        return ConfigCheck(
-            "ip-whitelist",
-            title,
-            "warning",
-            f"Not single IPv4 addresses: {', '.join(bad)} (ranges and subnets are not supported; separate "
-            "addresses with ';').",
-            "CONFIG-IP-WHITELIST-INVALID",
-            evidence,
-        )
-    return ConfigCheck(
-        "ip-whitelist",
-        title,
-        "info",
-        f"Requests whose NAS-IP-Address is {', '.join(entries)} skip MFA.",
-        None,
-        evidence,
-    )
-
-
-def _alternate_login(values: Values) -> ConfigCheck:
-    attribute = _text(values, "LDAP_ALTERNATE_LOGINID_ATTRIBUTE")
-    forests = _text(values, "LDAP_LOOKUP_FORESTS")
-    gc = _text(values, "LDAP_FORCE_GLOBAL_CATALOG")
-    evidence = "; ".join(
-        _quote(n, v)
-        for n, v in (
-            ("LDAP_ALTERNATE_LOGINID_ATTRIBUTE", attribute),
-            ("LDAP_LOOKUP_FORESTS", forests),
-            ("LDAP_FORCE_GLOBAL_CATALOG", gc),
-        )
-        if v is not None
-    )
-    if attribute:
-        detail = f"Alternate login ID: the on-premises attribute {attribute!r} is sent to Entra ID as the UPN"
-        if forests:
-            detail += f"; forests searched: {forests}"
-        if gc:
-            detail += f"; LDAP_FORCE_GLOBAL_CATALOG={gc}"
-        detail += ". Lookup failures show as ALTERNATE_LOGIN_ID_ERROR."
-    else:
-        detail = "Alternate login ID is not used: the RADIUS User-Name (after canonicalisation) is the UPN."
-    return ConfigCheck("alternate-login-id", "Alternate login ID", "info", detail, None, evidence)
 
 
 def check_server_config(azuremfa: Values, authsrv: Values, *, source: str = "") -> list[ConfigCheck]:
@@ -657,9 +420,9 @@ def check_server_config(azuremfa: Values, authsrv: Values, *, source: str = "") 
         checks.append(_cloud(azuremfa))
         checks.extend(c for c in (_endpoint_version(azuremfa), _target_path(azuremfa), _sts_url(azuremfa)) if c)
         checks.extend(_tenant(azuremfa))
-        checks.extend(_switches(azuremfa))
-        checks.append(_ip_whitelist(azuremfa))
-        checks.append(_alternate_login(azuremfa))
+        checks.extend(switch_checks(azuremfa))
+        checks.append(ip_whitelist_check(azuremfa))
+        checks.append(alternate_login_check(azuremfa))
     return [replace(c, source=source) for c in checks] if source else checks
 
 
@@ -667,7 +430,7 @@ def check_server_config(azuremfa: Values, authsrv: Values, *, source: str = "") 
 
 
 def _value_map(values: Values) -> dict[str, str]:
-    return {key.upper(): _text(values, key) or "" for key in (values or {})}
+    return {key.upper(): value_text(values, key) or "" for key in (values or {})}
 
 
 def compare_config(before: Values, after: Values, *, key: str) -> ConfigCheck | None:

@@ -13,14 +13,18 @@ from datetime import datetime, timezone
 from typing import Any
 
 from nps_trace_analyzer.analysis.config_checks import check_before_after
-from nps_trace_analyzer.analysis.findings import CatalogLike, is_azuremfa
+from nps_trace_analyzer.analysis.findings import is_azuremfa
+from nps_trace_analyzer.catalog.model import Catalog
 from nps_trace_analyzer.core.model import Event, Finding, iso_z
+from nps_trace_analyzer.extract import text_sieve
 from nps_trace_analyzer.extract.nps_audit import is_nps_audit
+from nps_trace_analyzer.extract.text_sieve import SIEVED_TEXTS, SievedTexts
+from nps_trace_analyzer.sources.etl.npsext import summary_caps_note
 from nps_trace_analyzer.sources.etl_source import CAPTURE_OVERVIEW
 from nps_trace_analyzer.sources.iaslog import RadiusLogRecord, pair_requests, to_events
 from nps_trace_analyzer.sources.npsext_source import NPSEXT_SUMMARY
+from nps_trace_analyzer.sources.readers import Collector
 from nps_trace_analyzer.sources.regdump import authsrv_parameters, azuremfa_values
-from nps_trace_analyzer.sources.registry import Collector
 from nps_trace_analyzer.sources.text_sources import ACCOUNTING_ROWS, REGISTRY_VALUES
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -79,7 +83,7 @@ def _synthetic_event(when: datetime, source: str, channel: str, provider: str, t
     return Event(when, source, channel, provider, 0, None, None, "", (), text, source_kind="derived")
 
 
-def _registry_findings(collector: Collector, catalog: CatalogLike, when: datetime, out: CrossSourceResult) -> None:
+def _registry_findings(collector: Collector, catalog: Catalog, when: datetime, out: CrossSourceResult) -> None:
     dumps = collector.get(REGISTRY_VALUES)
     if not dumps:
         return
@@ -111,7 +115,7 @@ def _registry_findings(collector: Collector, catalog: CatalogLike, when: datetim
         out.findings.append(Finding(event, check.code, "config", entry.id if entry else None, {}))
 
 
-def _accounting(collector: Collector, catalog: CatalogLike, counts: StreamCounts, out: CrossSourceResult) -> None:
+def _accounting(collector: Collector, catalog: Catalog, counts: StreamCounts, out: CrossSourceResult) -> None:
     records: list[RadiusLogRecord] = [r for _inp, recs in collector.get(ACCOUNTING_ROWS) for r in recs]
     if not records:
         return
@@ -137,7 +141,7 @@ def _accounting(collector: Collector, catalog: CatalogLike, counts: StreamCounts
         out.findings.append(Finding(event, code, "nps-audit", entry.id if entry else None, attrs))
 
 
-def cross_source_findings(collector: Collector, catalog: CatalogLike, counts: StreamCounts) -> CrossSourceResult:
+def cross_source_findings(collector: Collector, catalog: Catalog, counts: StreamCounts) -> CrossSourceResult:
     """Whole-bundle findings; the caller feeds ``result.findings`` and ``result.auth_types`` to the incident stage."""
     out = CrossSourceResult()
     when = counts.first_time or EPOCH
@@ -174,10 +178,21 @@ def capture_overviews(collector: Collector) -> dict[str, Any]:
 
 
 def extension_traces(collector: Collector) -> dict[str, Any]:
-    """NPSExtension.etl summaries for the report (never the on-disk path: zip members live in a temp dir)."""
+    """NPSExtension.etl summaries for the report (never the on-disk path: zip members live in a temp dir): the
+    reader's counts with what the text sieve found in the trace's texts placed after ``texts``."""
+    sieved = {id(inp): texts for inp, texts in collector.get(SIEVED_TEXTS)}
     out: dict[str, Any] = {}
     for inp, trace in collector.get(NPSEXT_SUMMARY):
-        doc = {k: v for k, v in trace.as_dict().items() if k != "path"}
+        texts = sieved.get(id(inp), SievedTexts())
+        doc: dict[str, Any] = {}
+        for key, value in trace.as_dict().items():
+            if key != "path":
+                doc[key] = value
+            if key == "texts":
+                doc.update(texts.as_dict())
+        doc["distinct_dropped"] += texts.distinct_dropped
+        caps = summary_caps_note(trace, texts.distinct_dropped, texts.matches_dropped, text_sieve.MAX_MATCHES)
+        doc["notes"] = [*doc["notes"], *([caps] if caps else [])]
         doc["undecodable_lines"] = trace.undecodable_lines()
         out[inp.name] = doc
     return out

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any, Protocol
 
 from nps_trace_analyzer.analysis.capture_codes import capture_attrs, capture_codes
+from nps_trace_analyzer.catalog.model import Catalog
 from nps_trace_analyzer.core.domain import AZUREMFA_CHANNEL_SUFFIXES, NPSEXT_TRACE_CHANNEL
 from nps_trace_analyzer.core.model import Event, Finding
 from nps_trace_analyzer.extract.azuremfa import MAX_TEXT, extract_azuremfa
@@ -22,18 +22,6 @@ UNRECOGNISED = "UNRECOGNISED_AZUREMFA_EVENT"
 NPSEXT_TRACE_ERROR = "NPSEXT-TRACE-ERROR"
 NPSEXT_CHANNEL = NPSEXT_TRACE_CHANNEL
 _GUID_RE = re.compile(r"^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$")
-
-
-class CatalogLike(Protocol):
-    """What findings need from the catalog (see :mod:`nps_trace_analyzer.catalog`)."""
-
-    def match(self, code: str, text: str = "") -> Any: ...
-
-    def by_reason_code(self, n: int) -> Any: ...
-
-    def token_codes(self) -> frozenset[str]: ...
-
-    def codes_by_message(self, text: str) -> list[str]: ...
 
 
 def is_azuremfa(event: Event) -> bool:
@@ -50,7 +38,7 @@ def _data_values(event: Event) -> list[str]:
     return [value for name, value in event.data if name != "Binary" and value]
 
 
-def _azuremfa_findings(event: Event, catalog: CatalogLike) -> Iterator[Finding]:
+def _azuremfa_findings(event: Event, catalog: Catalog) -> Iterator[Finding]:
     """Findings of one NPS-extension event: every code the extractor or a documented message names.
 
     An event of the AzureMfa channels in which nothing is recognised is still a finding
@@ -86,7 +74,7 @@ def _azuremfa_findings(event: Event, catalog: CatalogLike) -> Iterator[Finding]:
         yield Finding(event, code, ex.kind_of(code), entry.id if entry else None, dict(attrs))
 
 
-def findings_for(event: Event, catalog: CatalogLike) -> Iterator[Finding]:
+def findings_for(event: Event, catalog: Catalog) -> Iterator[Finding]:
     """Yield the findings of one event (none for events that carry nothing diagnosable)."""
     if event.source_kind == "capture":
         # Capture events carry what the decoder observed; the codes are named here (capture_codes).

@@ -34,7 +34,7 @@ class InputFile:
     path: str
     size: int
     sha256: str
-    kind: str  # a registered reader's kind (sources/registry.py), or intake's own: zip, cab, text, empty, unknown
+    kind: str  # a registered reader's kind (sources/readers.py), or intake's own: zip, cab, text, empty, unknown
     role: str = ""  # e.g. "AuthZOptCh", "Security", "System", "nettrace", "NPSExtension", "registry-dump"
     analysed: bool = False
     reason: str = ""  # why it was not analysed, or why reading stopped early

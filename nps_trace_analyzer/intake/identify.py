@@ -3,12 +3,12 @@
 Support bundles get renamed, re-zipped and mixed with screenshots; a file called ``Security.evtx.txt`` may be a
 real EVTX and ``nettrace.etl`` may be a zero-byte placeholder. Intake itself only knows containers (zip, cab)
 and empty files; every other kind is recognised by the reader that reads it (its ``sniff`` in
-:mod:`nps_trace_analyzer.sources.registry`), so this module lists no file kind of a reader.
+:mod:`nps_trace_analyzer.sources.readers`), so this module lists no file kind of a reader.
 """
 
 from __future__ import annotations
 
-from nps_trace_analyzer.sources.registry import Identity, decode_head, promised_by_name, sniff
+from nps_trace_analyzer.sources.readers import Identity, decode_head, promised_by_name, sniff
 
 __all__ = ["SNIFF_BYTES", "Identity", "identify"]
 

@@ -31,6 +31,7 @@ from nps_trace_analyzer.core.domain import AZUREMFA_CHANNELS
 from nps_trace_analyzer.core.exit_codes import DISK_FULL_ERRNOS
 from nps_trace_analyzer.core.model import Event, InputFile
 from nps_trace_analyzer.core.tally import Tally
+from nps_trace_analyzer.extract.text_sieve import keep_diagnosable
 from nps_trace_analyzer.intake import IntakeLimits, open_bundle, sha256_of
 from nps_trace_analyzer.intake.duplicates import mark_identical_copies
 from nps_trace_analyzer.pipeline.parallel import ShardedEvtx, ShardResult, default_jobs
@@ -41,7 +42,7 @@ from nps_trace_analyzer.report.tables import EventsCsv
 from nps_trace_analyzer.report.writer import ReportPaths as ReportPaths  # re-exported: api.py uses it
 from nps_trace_analyzer.report.writer import report_paths, write_reports
 from nps_trace_analyzer.sources.evtx_shards import DEFAULT_SHARD_CHUNKS
-from nps_trace_analyzer.sources.registry import Collector, reader_for, reader_spec, repeated_inputs
+from nps_trace_analyzer.sources.readers import Collector, reader_for, reader_spec, repeated_inputs, sharded_kinds
 
 Progress = Callable[[str], None]
 EventObserver = Callable[[Event, bool], None]  # (event, False when it repeats another source's event)
@@ -221,7 +222,7 @@ def analyze(
         if meter is not None:
             meter.start(sum(f.size for f in readable))
         shards = ShardedEvtx(
-            [f for f in readable if f.kind == "evtx"],
+            [f for f in readable if f.kind in sharded_kinds()],
             catalog,
             options.jobs or default_jobs(),
             options.shard_chunks,
@@ -234,10 +235,10 @@ def analyze(
         for note in shards.notes:  # how the work was spread is not part of the reports (same for any --jobs)
             say(note)
         for number, inp in enumerate(readable, 1):
-            reader = reader_for(inp.kind)
-            assert reader is not None
+            spec = reader_spec(inp.kind)
+            assert spec is not None
             say(f"[{number}/{len(readable)}] reading {inp.name} ({inp.kind}, {inp.size:,} bytes)")
-            if inp.kind == "evtx":  # read in shards by the pool (or in-process with one job)
+            if spec.read_in_shards:  # read in shards by the pool (or in-process with one job)
                 for shard in shards.results(inp):
                     stream.absorb(inp, shard)
                 if "internal error" in inp.reason:
@@ -245,7 +246,10 @@ def analyze(
                 _settle_role(inp)
                 continue
             try:
-                for kept, event in enumerate(reader(inp, collector), 1):
+                events = spec.read(inp, collector)
+                if spec.sieve_events is not None and spec.sieve_events(inp):
+                    events = keep_diagnosable(inp, events, collector)  # the extract stage keeps the diagnosable ones
+                for kept, event in enumerate(events, 1):
                     if kept % 250_000 == 0:
                         say(f"    {kept:,} events so far from {inp.name}")
                     stream.consume(inp, event)

@@ -28,7 +28,7 @@ from nps_trace_analyzer.sources.etl import EtlStats
 from nps_trace_analyzer.sources.etl.packets import PacketStats, iter_file_packets
 from nps_trace_analyzer.sources.etl.reader import filetime_to_datetime
 from nps_trace_analyzer.sources.npsext_source import NPSEXT_SUMMARY, read_npsext_events
-from nps_trace_analyzer.sources.registry import Artifact, Collector, Identity, ReaderSpec, Sniffed, register_reader
+from nps_trace_analyzer.sources.readers import Artifact, Collector, Identity, ReaderSpec, Sniffed, register_reader
 
 CHANNEL = "nettrace"
 _TLS12 = 0x0303
@@ -291,5 +291,6 @@ READER = register_reader(
         contributes="packet captures: RADIUS exchanges and MFA-endpoint DNS/TCP/TLS as events plus the 'capture' "
         "overview; NPSExtension.etl: its diagnosable records as events plus the 'npsext' trace summary",
         artifacts=(CAPTURE_OVERVIEW, NPSEXT_SUMMARY),
+        sieve_events=lambda inp: inp.role == "NPSExtension",  # the extension's trace: every record with a text
     )
 )

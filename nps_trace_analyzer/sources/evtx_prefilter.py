@@ -23,6 +23,9 @@ Safety, because the result must equal what rendering every record gives:
 - after rendering, the record ids pyevtx-rs returned must be exactly those expected, with no warning, and each
   rendered record that was decided natively must get the same decision from ``sniff_json``; otherwise the shard
   is read again the ordinary way.
+
+Size: about 600 lines: the template walk, the record scan and the folding must agree on one reading of the
+chunk bytes, and the safety argument above is checked against all three at once.
 """
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ from nps_trace_analyzer.sources.evtx_lean import fast_event_from_xml, parse_time
 from nps_trace_analyzer.sources.evtx_prefilter import SKIP, Scanner, fold_shard, shard_chunks
 from nps_trace_analyzer.sources.evtx_shards import FILE_HEADER_BLOCK, Shard
 from nps_trace_analyzer.sources.evtx_strings import restore_event, strings_cut_at_nul
-from nps_trace_analyzer.sources.registry import Collector, Identity, ReaderSpec, Sniffed, register_reader
+from nps_trace_analyzer.sources.readers import Collector, Identity, ReaderSpec, Sniffed, register_reader
 
 BATCH = 512
 MAX_WARNINGS = 50  # per file; the rest are counted in one closing line
@@ -546,5 +546,6 @@ READER = register_reader(
         name_patterns=("*.evtx",),
         signature="EVTX file signature (ElfFile)",
         contributes="events of the AzureMfa channels, Security (NPS audit 6272-6280) and System (NPS, IAS, Schannel)",
+        read_in_shards=True,  # by the pipeline's worker pool (pipeline/parallel.py)
     )
 )

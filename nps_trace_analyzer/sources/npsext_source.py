@@ -1,17 +1,18 @@
-"""Adapter: NPSExtension.etl -> pipeline events, plus the trace summary for the report.
+"""Adapter: NPSExtension.etl -> candidate pipeline events, plus the trace's counts for the report.
 
 One pass over the file (:mod:`nps_trace_analyzer.sources.etl.npsext`): every record is counted in the
-summary, and each record whose text matters becomes an :class:`~nps_trace_analyzer.core.model.Event` with
+summary, and each record with a text becomes a candidate :class:`~nps_trace_analyzer.core.model.Event` with
 ``channel="NPSExtension.etl"``, the provider GUID as ``provider`` and the message text as ``text``, so the
 same extraction and catalog matching as for the event logs applies and the trace's evidence joins the
 CID/user incidents.
 
-Which records become events: those whose text the AzureMfa grammar recognises (a code, a CID, a user or the
-"NPS Extension for" prefix), any text holding a UPN, and every error/warning/critical record (an error
-without a known code is what NPSEXT-TRACE-ERROR reports). Verbose chatter stays in the summary's counts only:
-a 4 GB circular trace would otherwise flood the pipeline with lines that carry nothing diagnosable.
+Which candidates stay events is not decided here: judging a text is the extract stage's job. The ETL reader
+declares these inputs' events candidates (``ReaderSpec.sieve_events``) and the pipeline passes them through the
+text sieve (:mod:`nps_trace_analyzer.extract.text_sieve`), which keeps the diagnosable ones and counts the codes,
+CIDs and users it finds. Verbose chatter stays in the summary's counts only: a 4 GB circular trace would
+otherwise flood the pipeline with lines that carry nothing diagnosable.
 
-Not a reader of its own in :mod:`~nps_trace_analyzer.sources.registry` (both ETL roles share the kind "etl"):
+Not a reader of its own in :mod:`~nps_trace_analyzer.sources.readers` (both ETL roles share the kind "etl"):
 the ETL reader (:mod:`~nps_trace_analyzer.sources.etl_source`) hands files whose role is "NPSExtension" to
 :func:`read_npsext_events`.
 """
@@ -22,9 +23,7 @@ from collections.abc import Iterator
 
 from nps_trace_analyzer.core.domain import NPSEXT_TRACE_CHANNEL
 from nps_trace_analyzer.core.model import Event, InputFile
-from nps_trace_analyzer.extract.azuremfa import MfaExtraction
 from nps_trace_analyzer.sources.etl.npsext import (
-    UPN_RE,
     NpsExtRecord,
     NpsExtSummarizer,
     NpsExtTrace,
@@ -32,23 +31,12 @@ from nps_trace_analyzer.sources.etl.npsext import (
     new_trace,
 )
 from nps_trace_analyzer.sources.etl.reader import EtlReader
-from nps_trace_analyzer.sources.registry import Artifact, Collector
+from nps_trace_analyzer.sources.readers import Artifact, Collector
 
 CHANNEL = NPSEXT_TRACE_CHANNEL
-#: The summary of each NPSExtension.etl (counts, timeline, matches, notes) for the report.
+#: The summary of each NPSExtension.etl (counts, timeline, undecodable records, notes) for the report.
 NPSEXT_SUMMARY: Artifact[NpsExtTrace] = Artifact("npsext", NpsExtTrace)
 MAX_WARNINGS = 50
-
-
-def is_forwarded(rec: NpsExtRecord, ex: MfaExtraction | None) -> bool:
-    """Does this record become a pipeline event? (see the module docstring)"""
-    if not rec.text:
-        return False
-    if rec.level in (1, 2, 3):
-        return True
-    if ex is not None and (ex.codes or ex.cid or ex.user or ex.is_extension_text):
-        return True
-    return bool(UPN_RE.search(rec.text))
 
 
 def to_event(rec: NpsExtRecord, source_file: str) -> Event:
@@ -76,7 +64,8 @@ def to_event(rec: NpsExtRecord, source_file: str) -> Event:
 
 
 def read_npsext_events(inp: InputFile, collector: Collector) -> Iterator[Event]:
-    """Yield the diagnosable records of an NPSExtension.etl; add the summary as artifact ``"npsext"``.
+    """Yield every record with a text of an NPSExtension.etl as a candidate event (the text sieve keeps the
+    diagnosable ones and counts them in ``inp.events_kept``); add the summary as artifact ``"npsext"``.
 
     Never raises for bad content: an unopenable file sets ``inp.reason``; damaged buffers are counted in
     ``inp.records_skipped`` with the reader's warnings.
@@ -90,9 +79,8 @@ def read_npsext_events(inp: InputFile, collector: Collector) -> Iterator[Event]:
     inp.analysed = True
     for rec in iter_npsext_records(reader):
         inp.records_read += 1
-        ex = summarizer.add(rec)
-        if is_forwarded(rec, ex):
-            inp.events_kept += 1
+        summarizer.add(rec)
+        if rec.text:
             yield to_event(rec, inp.name)
     trace = summarizer.finish()
     inp.records_skipped += reader.stats.skipped

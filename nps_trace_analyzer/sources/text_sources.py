@@ -19,8 +19,8 @@ from nps_trace_analyzer.sources.event_xml import read_event_xml
 from nps_trace_analyzer.sources.evtx_source import evtx_role
 from nps_trace_analyzer.sources.iaslog import RadiusLogRecord, read_nps_log, to_events
 from nps_trace_analyzer.sources.nps_eventlog_text import read_wevtutil_text
+from nps_trace_analyzer.sources.readers import Artifact, Collector, Identity, ReaderSpec, Sniffed, register_reader
 from nps_trace_analyzer.sources.regdump import RegistryDump, read_registry_file
-from nps_trace_analyzer.sources.registry import Artifact, Collector, Identity, ReaderSpec, Sniffed, register_reader
 from nps_trace_analyzer.sources.text_decode import TextReadStats
 
 #: The parsed values of each registry dump/export, for the server-configuration checks.

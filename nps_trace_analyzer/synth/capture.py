@@ -29,7 +29,7 @@ from pathlib import Path
 from nps_trace_analyzer.synth import capture_radius
 from nps_trace_analyzer.synth.etl import frames as F
 from nps_trace_analyzer.synth.etl.capture import ndis_events
-from nps_trace_analyzer.synth.etl.writer import EtlWriter, EventSpec, datetime_to_filetime
+from nps_trace_analyzer.synth.etl.writer import EtlEventSpec, EtlWriter, datetime_to_filetime
 from nps_trace_analyzer.synth.scenarios.settings import ServerSettings
 from nps_trace_analyzer.synth.scenarios.wire import (
     CALL_OK,
@@ -69,7 +69,7 @@ class CaptureTrace:
 
     start: datetime
     frames: list[Frame] = field(default_factory=list)
-    events: list[EventSpec] = field(default_factory=list)
+    events: list[EtlEventSpec] = field(default_factory=list)
 
     @property
     def start_filetime(self) -> int:

@@ -23,7 +23,7 @@ from nps_trace_analyzer.sources.etl.packets import (
 from nps_trace_analyzer.sources.etl.reader import EtlEvent
 from nps_trace_analyzer.synth.etl import frames as F
 from nps_trace_analyzer.synth.etl.capture import ndis_events, pktmon_event
-from nps_trace_analyzer.synth.etl.writer import EtlWriter, EventSpec, datetime_to_filetime
+from nps_trace_analyzer.synth.etl.writer import EtlEventSpec, EtlWriter, datetime_to_filetime
 
 T0 = datetime_to_filetime(datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc))
 FRAME = F.udp_frame("10.0.0.1", "10.0.0.10", 50000, 1812, F.radius(1, 1, bytes(16), [(1, b"u")]))
@@ -38,7 +38,7 @@ def _packets(tmp_path, specs, stats=None):
     return list(iter_file_packets(str(path), stats=stats))
 
 
-def _event(spec: EventSpec) -> EtlEvent:
+def _event(spec: EtlEventSpec) -> EtlEvent:
     """An EtlEvent as the reader would produce it (for feeding the extractor without a file)."""
     return EtlEvent(
         "event", 19, spec.provider, spec.event_id, 0, 4, 0, 0, 0, spec.keywords,
@@ -90,12 +90,12 @@ def test_same_frame_at_two_layers_counts_once_but_retransmission_counts(tmp_path
 
 
 def test_missing_packet_end_and_orphan_continuation():
-    start_only = EventSpec(NDIS_PACKET_CAPTURE, 1001, T0, struct.pack("<III", 7, 7, 4) + b"abcd",
+    start_only = EtlEventSpec(NDIS_PACKET_CAPTURE, 1001, T0, struct.pack("<III", 7, 7, 4) + b"abcd",
                            keywords=KW_PACKET_START | KW_RECEIVE)  # fmt: skip
-    orphan = EventSpec(NDIS_PACKET_CAPTURE, 1001, T0 + 5, struct.pack("<III", 8, 8, 2) + b"zz", keywords=KW_RECEIVE)
-    end_only = EventSpec(NDIS_PACKET_CAPTURE, 1001, T0 + 6, struct.pack("<III", 9, 9, 2) + b"yy",
+    orphan = EtlEventSpec(NDIS_PACKET_CAPTURE, 1001, T0 + 5, struct.pack("<III", 8, 8, 2) + b"zz", keywords=KW_RECEIVE)
+    end_only = EtlEventSpec(NDIS_PACKET_CAPTURE, 1001, T0 + 6, struct.pack("<III", 9, 9, 2) + b"yy",
                          keywords=KW_PACKET_END | KW_RECEIVE)  # fmt: skip
-    restart = EventSpec(NDIS_PACKET_CAPTURE, 1001, T0 + 7, struct.pack("<III", 7, 7, 2) + b"ef",
+    restart = EtlEventSpec(NDIS_PACKET_CAPTURE, 1001, T0 + 7, struct.pack("<III", 7, 7, 2) + b"ef",
                         keywords=KW_PACKET_START | KW_PACKET_END | KW_RECEIVE)  # fmt: skip
     stats = PacketStats()
     packets = list(iter_packets([_event(s) for s in (start_only, orphan, end_only, restart)], stats))
@@ -107,7 +107,7 @@ def test_missing_packet_end_and_orphan_continuation():
 
 
 def test_unterminated_packet_is_flushed_at_the_end():
-    spec = EventSpec(NDIS_PACKET_CAPTURE, 1001, T0, struct.pack("<III", 1, 1, 3) + b"abc", keywords=KW_PACKET_START)
+    spec = EtlEventSpec(NDIS_PACKET_CAPTURE, 1001, T0, struct.pack("<III", 1, 1, 3) + b"abc", keywords=KW_PACKET_START)
     stats = PacketStats()
     (packet,) = iter_packets([_event(spec)], stats)
     assert packet.data == b"abc" and packet.truncated and stats.incomplete == 1
@@ -121,7 +121,7 @@ def test_vmswitch_fragment_event():
         struct.pack("<III", 5, 6, 42) + text("port-A") + text("nic-A") + text("Synthetic")
         + struct.pack("<I", 2) + bytes(16) + struct.pack("<I", len(FRAME)) + FRAME + struct.pack("<I", 0)
     )  # fmt: skip
-    spec = EventSpec(NDIS_PACKET_CAPTURE, NDIS_EVENT_VMSWITCH_FRAGMENT, T0, payload,
+    spec = EtlEventSpec(NDIS_PACKET_CAPTURE, NDIS_EVENT_VMSWITCH_FRAGMENT, T0, payload,
                      keywords=KW_PACKET_START | KW_PACKET_END | KW_RECEIVE)  # fmt: skip
     (packet,) = iter_packets([_event(spec)])
     assert packet.data == FRAME and (packet.miniport_if_index, packet.lower_if_index) == (5, 6)
@@ -130,7 +130,7 @@ def test_vmswitch_fragment_event():
 @pytest.mark.parametrize("payload", [b"", b"\x01\x00", struct.pack("<III", 1, 1, 500) + b"short"])
 def test_malformed_ndis_payload_is_counted(payload):
     stats = PacketStats()
-    spec = EventSpec(NDIS_PACKET_CAPTURE, 1001, T0, payload, keywords=KW_PACKET_START | KW_PACKET_END)
+    spec = EtlEventSpec(NDIS_PACKET_CAPTURE, 1001, T0, payload, keywords=KW_PACKET_START | KW_PACKET_END)
     assert list(iter_packets([_event(spec)], stats)) == []
     assert stats.malformed == 1
 
@@ -151,5 +151,5 @@ def test_pktmon_windows11_style_appearances_deduplicated(tmp_path):
 def test_pktmon_short_payload_is_malformed(tmp_path):
     stats = PacketStats()
     spec = pktmon_event(FRAME, T0, group=1)
-    broken = EventSpec(spec.provider, spec.event_id, T0, spec.payload[:20])
+    broken = EtlEventSpec(spec.provider, spec.event_id, T0, spec.payload[:20])
     assert _packets(tmp_path, [broken], stats) == [] and stats.malformed == 1

@@ -12,7 +12,7 @@ import pytest
 
 from nps_trace_analyzer.sources.etl import EtlReader, EtlStats, iter_events, iter_events_sorted, read_logfile_header
 from nps_trace_analyzer.sources.etl import layout as L
-from nps_trace_analyzer.synth.etl.writer import EtlWriter, EventSpec, datetime_to_filetime
+from nps_trace_analyzer.synth.etl.writer import EtlEventSpec, EtlWriter, datetime_to_filetime
 
 PROVIDER = uuid.UUID("7237ed00-e119-430b-ab0f-c63360c8ee81")
 START = datetime_to_filetime(datetime(2024, 7, 10, 9, 30, tzinfo=timezone.utc))
@@ -21,7 +21,7 @@ START = datetime_to_filetime(datetime(2024, 7, 10, 9, 30, tzinfo=timezone.utc))
 def _specs(n=600, processors=3, step=12_345):
     rng = random.Random(5)
     return [
-        EventSpec(
+        EtlEventSpec(
             provider=PROVIDER,
             event_id=100 + i % 7,
             filetime=START + i * step,

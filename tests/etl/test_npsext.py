@@ -10,8 +10,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from etl_corpus import corpus_etl_files, corpus_file
 
-from nps_trace_analyzer.core.model import InputFile
+from nps_trace_analyzer.analysis.cross_source import extension_traces
+from nps_trace_analyzer.core.model import Event, InputFile
+from nps_trace_analyzer.extract import text_sieve
 from nps_trace_analyzer.extract.azuremfa import extract_azuremfa
+from nps_trace_analyzer.extract.text_sieve import SIEVED_TEXTS, SievedTexts, keep_diagnosable
 from nps_trace_analyzer.sources.etl import EtlStats, iter_events
 from nps_trace_analyzer.sources.etl import layout as L
 from nps_trace_analyzer.sources.etl.npsext import (
@@ -23,7 +26,7 @@ from nps_trace_analyzer.sources.etl.npsext import (
 )
 from nps_trace_analyzer.sources.etl.reader import EtlReader
 from nps_trace_analyzer.sources.npsext_source import NPSEXT_SUMMARY, read_npsext_events
-from nps_trace_analyzer.sources.registry import Collector
+from nps_trace_analyzer.sources.readers import Collector, reader_spec
 from nps_trace_analyzer.synth.etl.npsext import (
     NPS_PROVIDER,
     NPS_PROVIDER_2,
@@ -47,6 +50,26 @@ P2 = provider_label(NPS_PROVIDER_2)
 def _texts(path) -> list[tuple[datetime, str, int | None, str]]:
     """(time, provider, level, text) of every record with a text, as the pipeline adapter reads them."""
     return [(r.time, r.provider, r.level, r.text) for r in iter_npsext_records(EtlReader(path)) if r.text]
+
+
+def _as_input(path) -> InputFile:
+    return InputFile("NPSExtension.etl", str(path), path.stat().st_size, "", "etl", "NPSExtension")
+
+
+def _through_the_sieve(inp: InputFile) -> tuple[list[Event], Collector]:
+    """The kept events and the collector, as the pipeline reads an NPSExtension.etl: the reader's candidates
+    through the extract stage's text sieve (the ETL reader declares them candidates)."""
+    spec = reader_spec("etl")
+    assert spec is not None and spec.sieve_events is not None and spec.sieve_events(inp)
+    collector = Collector()
+    return list(keep_diagnosable(inp, read_npsext_events(inp, collector), collector)), collector
+
+
+def _sieved(path) -> SievedTexts:
+    """What the text sieve found in the trace's texts."""
+    _events, collector = _through_the_sieve(_as_input(path))
+    ((_inp, found),) = collector.get(SIEVED_TEXTS)
+    return found
 
 
 CHALLENGE = (
@@ -144,12 +167,12 @@ def test_decoded_fields_and_undecodable_list(trace_file):
 
 def test_texts_join_the_incident_grammar(trace_file):
     path, _written = trace_file
-    trace = summarize_npsext(path)
-    assert {CID_A, CID_B, CID_C} <= set(trace.cids)
-    assert {"alice@contoso.com", "bob@contoso.com", "carol@contoso.com"} <= set(trace.users)
+    found = _sieved(path)
+    assert {CID_A, CID_B, CID_C} <= set(found.cids)
+    assert {"alice@contoso.com", "bob@contoso.com", "carol@contoso.com"} <= set(found.users)
     for code in ("CHALLENGE_REQUESTED", "ESTS_TOKEN_ERROR", "AADSTS7000112", "UserNotFound", "REGISTRY_CONFIG_ERROR"):
-        assert trace.codes[code] >= 1, code
-    by_cid = {m.cid: m for m in trace.matches if m.cid}
+        assert found.codes[code] >= 1, code
+    by_cid = {m.cid: m for m in found.matches if m.cid}
     assert by_cid[CID_C].kind == Kind.WPP and "UserNotFound" in by_cid[CID_C].codes  # found in WPP argument strings
     ests = by_cid[CID_B]
     assert ests.level == 2 and ests.provider == P1
@@ -165,32 +188,46 @@ def test_texts_join_the_incident_grammar(trace_file):
 
 
 def test_summary_caps_are_counted_and_said(trace_file, monkeypatch):
-    """Past a cap the summary keeps counting what it dropped and says so, instead of losing it silently."""
+    """Past a cap the summary keeps counting what it dropped and says so, instead of losing it silently: the
+    reader's caps (timeline buckets, WPP GUIDs) and the text sieve's (codes/CIDs/users, matches) in one note."""
     from nps_trace_analyzer.sources.etl import npsext
 
     path, _written = trace_file
     full = summarize_npsext(path)
     assert full.timeline_dropped == full.distinct_dropped == 0
-    assert not any("caps reached" in n for n in full.notes)
+    _events, collector = _through_the_sieve(_as_input(path))
+    ((name, doc),) = extension_traces(collector).items()
+    assert name == "NPSExtension.etl" and doc["distinct_dropped"] == doc["matches_dropped"] == 0
+    assert not any("caps reached" in n for n in doc["notes"])
     monkeypatch.setattr(npsext, "MAX_BUCKETS", 1)
     monkeypatch.setattr(npsext, "MAX_DISTINCT", 1)
+    monkeypatch.setattr(text_sieve, "MAX_DISTINCT", 1)
+    monkeypatch.setattr(text_sieve, "MAX_MATCHES", 1)
     capped = summarize_npsext(path, bucket_seconds=1)
     assert len(capped.timeline) == 1 and capped.timeline_dropped == full.events - sum(
         sum(c.values()) for c in capped.timeline.values()
     )
-    assert len(capped.cids) == 1 and capped.distinct_dropped > 0
-    doc = capped.as_dict()
-    assert (doc["timeline_dropped"], doc["distinct_dropped"]) == (capped.timeline_dropped, capped.distinct_dropped)
-    assert any(f"{capped.timeline_dropped} event(s) past 1 timeline buckets" in n for n in capped.notes)
+    assert len(capped.wpp_message_guids) == 1 and capped.distinct_dropped > 0
+    found = _sieved(path)
+    assert len(found.cids) == 1 and found.distinct_dropped > 0
+    assert len(found.matches) == 1 and found.matches_dropped > 0
+    _events, collector = _through_the_sieve(_as_input(path))
+    ((_name, doc),) = extension_traces(collector).items()
+    assert doc["distinct_dropped"] == found.distinct_dropped + (collector.get(NPSEXT_SUMMARY)[0][1].distinct_dropped)
+    (note,) = (n for n in doc["notes"] if "caps reached" in n)
+    assert f"{doc['distinct_dropped']} value(s) past 1 distinct" in note
+    assert f"{found.matches_dropped} match(es) past 1 listed" in note
 
 
 def test_adapter_yields_diagnosable_events_and_the_summary(trace_file):
     path, written = trace_file
-    inp = InputFile("NPSExtension.etl", str(path), path.stat().st_size, "", "etl", "NPSExtension")
-    collector = Collector()
-    events = list(read_npsext_events(inp, collector))
+    inp = _as_input(path)
+    candidates = list(read_npsext_events(inp, Collector()))
+    assert inp.events_kept == 0 and all(e.text for e in candidates)  # the reader judges no text
+    inp = _as_input(path)
+    events, collector = _through_the_sieve(inp)
     assert inp.analysed and inp.records_read == len(written) + 1 and inp.records_skipped == 0
-    assert inp.events_kept == len(events)
+    assert inp.events_kept == len(events) < len(candidates)
     texts = [e.text for e in events]
     for rec in scenario():
         assert sum(rec.message in t for t in texts) == 1, rec.message
@@ -244,7 +281,7 @@ def test_damaged_tracelogging_metadata_falls_back_to_strings(tmp_path):
     trace = summarize_npsext(path)
     group = trace.undecoded[(P1, Kind.TRACELOGGING_DAMAGED)]
     assert group.count == 1 and group.with_strings == 1 and "runs past" in group.errors[0]
-    assert trace.cids == Counter({CID_A: 1}) and trace.decode_errors == 1
+    assert _sieved(path).cids == Counter({CID_A: 1}) and trace.decode_errors == 1
     assert any("damaged metadata" in n for n in trace.notes)
 
 
@@ -261,7 +298,8 @@ def test_event_write_string_is_decoded(tmp_path):
         writer.write(fh)
     trace = summarize_npsext(path)
     assert trace.per_kind[Kind.STRING] == 1 and not trace.undecoded
-    assert trace.codes == Counter({"OathCodeIncorrect": 1}) and trace.users == Counter({"dave@contoso.com": 1})
+    found = _sieved(path)
+    assert found.codes == Counter({"OathCodeIncorrect": 1}) and found.users == Counter({"dave@contoso.com": 1})
     assert _texts(path) == [(T0, P2, 3, text)]
 
 
@@ -277,8 +315,7 @@ def test_damaged_buffers_are_counted_not_raised(tmp_path):
     bad = tmp_path / "damaged.etl"
     bad.write_bytes(bytes(data[: len(data) - size // 2]))  # and the file cut inside its last buffer
     inp = InputFile("NPSExtension.etl", str(bad), len(data), "", "etl", "NPSExtension")
-    collector = Collector()
-    events = list(read_npsext_events(inp, collector))
+    events, collector = _through_the_sieve(inp)
     ((_inp, trace),) = collector.get(NPSEXT_SUMMARY)
     assert inp.records_skipped >= 2 and len(inp.warnings) >= 3
     assert any("cut off" in w for w in inp.warnings) and any("damaged buffer header" in w for w in inp.warnings)

@@ -13,7 +13,7 @@ from nps_trace_analyzer.core.model import InputFile
 from nps_trace_analyzer.pipeline import analyze
 from nps_trace_analyzer.sources.evtx_layout import CHUNK_SIZE, FILE_HEADER_BLOCK, read_layout
 from nps_trace_analyzer.sources.evtx_source import read_evtx
-from nps_trace_analyzer.sources.registry import Collector
+from nps_trace_analyzer.sources.readers import Collector
 from tests.reliability.helpers import DEMO
 
 

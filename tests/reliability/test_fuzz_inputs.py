@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from nps_trace_analyzer.intake import open_bundle
-from nps_trace_analyzer.sources.registry import Collector, reader_for
+from nps_trace_analyzer.sources.readers import Collector, reader_for
 from tests.mutations import damage, mutate
 from tests.reliability.helpers import DEMO
 

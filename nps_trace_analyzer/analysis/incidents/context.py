@@ -8,18 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from nps_trace_analyzer.analysis.incidents.roles import Roles
+from nps_trace_analyzer.catalog.model import Catalog
 from nps_trace_analyzer.core.model import Finding
-
-
-class CatalogLookup(Protocol):
-    def get(self, entry_id: str) -> Any: ...
-
-    def match(self, code: str, text: str = "") -> Any: ...
-
-    def __iter__(self) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -39,7 +32,7 @@ RANK_KNOWN_AADSTS, RANK_ERROR, RANK_RESPONSE, RANK_OTHER, RANK_CHALLENGE, RANK_U
 
 @dataclass
 class RuleContext:
-    catalog: CatalogLookup
+    catalog: Catalog
     options: IncidentOptions = field(default_factory=IncidentOptions)
     roles: Roles = field(init=False)
 

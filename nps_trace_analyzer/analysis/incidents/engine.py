@@ -14,7 +14,7 @@ from collections import Counter
 
 from nps_trace_analyzer.analysis.incidents.builder import build
 from nps_trace_analyzer.analysis.incidents.compact import attr, expand, time_of
-from nps_trace_analyzer.analysis.incidents.context import CatalogLookup, IncidentOptions, RuleContext
+from nps_trace_analyzer.analysis.incidents.context import IncidentOptions, RuleContext
 from nps_trace_analyzer.analysis.incidents.drafts import Draft, RuleResult, Sighting, finding_order, sightings
 from nps_trace_analyzer.analysis.incidents.intake import Intake
 from nps_trace_analyzer.analysis.incidents.rules import (
@@ -33,6 +33,7 @@ from nps_trace_analyzer.analysis.incidents.rules import (
     tls_client_joins_https,
     trace_copy,
 )
+from nps_trace_analyzer.catalog.model import Catalog
 from nps_trace_analyzer.core.model import Finding, Incident
 
 ACCOUNTING_SOURCE = "accounting"
@@ -42,7 +43,7 @@ class IncidentEngine:
     """Collects findings (:meth:`add`, or :meth:`merge` of an :class:`Intake` filled elsewhere), then forms
     incidents (:meth:`incidents`)."""
 
-    def __init__(self, catalog: CatalogLookup, options: IncidentOptions | None = None) -> None:
+    def __init__(self, catalog: Catalog, options: IncidentOptions | None = None) -> None:
         self.ctx = RuleContext(catalog, options or IncidentOptions())
         self.intake = Intake(self.ctx)
         self.trace_copies = 0

@@ -12,9 +12,9 @@ manifest events (``docs/reference/domain-facts.md`` §5.2, §9), so this module 
    events without the manifest; classic MOF events; TraceLogging events whose metadata is damaged) gives
    its *printable strings*: UTF-16LE and ASCII runs of at least 6 characters. WPP ``%s``/``%ws`` arguments
    land there, so a user name or a whole message logged through WPP is still found.
-3. Every text goes through the same AzureMfa grammar as the event logs
-   (:func:`nps_trace_analyzer.extract.azuremfa.extract_azuremfa`): CIDs, users, ErrorCode tokens, MFA
-   responses; a UPN pattern finds user names in any string. Codes can be looked up in a catalog.
+3. Every record's text is handed on (:mod:`nps_trace_analyzer.sources.npsext_source`); reading it is the
+   extract stage's job: its text sieve (:mod:`nps_trace_analyzer.extract.text_sieve`) runs the same AzureMfa
+   grammar as for the event logs and counts the CIDs, users and codes it finds.
 
 Counts per provider, per level, per kind and per time bucket come for every event, decodable or not; what
 could not be decoded is listed per provider and kind with the reason. Memory stays bounded: events are
@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Final
 
-from nps_trace_analyzer.extract.azuremfa import MfaExtraction, extract_azuremfa
 from nps_trace_analyzer.sources.etl import layout as L
 from nps_trace_analyzer.sources.etl.reader import EtlEvent, EtlReader, EtlStats
 from nps_trace_analyzer.sources.etl.tracelogging import (
@@ -79,15 +78,12 @@ UNDECODABLE_REASONS: Final = {
 MESSAGE_FIELDS: Final = frozenset({"message", "msg", "text", "description", "messagetext", "formattedmessage"})
 #: Printable runs shorter than this are noise (field bytes that happen to be letters).
 MIN_STRING: Final = 6
-MAX_MATCHES: Final = 1000
 MAX_SAMPLES: Final = 3
 MAX_DISTINCT: Final = 10_000
 MAX_BUCKETS: Final = 200_000
-MAX_TEXT_IN_REPORT: Final = 500
 
 _ASCII_RUN = re.compile(rb"[\x09\x0a\x0d\x20-\x7e]{%d,}" % MIN_STRING)
 _UTF16_RUN = re.compile(rb"(?:[\x09\x0a\x0d\x20-\x7e\xa0-\xff]\x00){%d,}" % MIN_STRING)
-UPN_RE: Final = re.compile(r"\b[A-Za-z0-9][A-Za-z0-9._%+'-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
 
 
 def provider_label(guid: uuid.UUID | None) -> str:
@@ -169,21 +165,6 @@ class UndecodedGroup:
     errors: list[str] = field(default_factory=list)  # first decode errors (damaged TraceLogging)
 
 
-@dataclass(frozen=True, slots=True)
-class NpsExtMatch:
-    """A text in which the AzureMfa grammar or the UPN pattern found something."""
-
-    index: int
-    time: datetime
-    provider: str
-    level: int | None
-    kind: str
-    codes: tuple[str, ...]
-    cid: str | None
-    user: str | None
-    text: str
-
-
 @dataclass
 class NpsExtTrace:
     """Summary of one NPSExtension.etl (``path``: the file it summarises)."""
@@ -214,12 +195,7 @@ class NpsExtTrace:
     undecoded: dict[tuple[str, str], UndecodedGroup] = field(default_factory=dict)
     decode_errors: int = 0
     texts: int = 0
-    matches: list[NpsExtMatch] = field(default_factory=list)
-    matches_dropped: int = 0
-    codes: Counter[str] = field(default_factory=Counter)
-    cids: Counter[str] = field(default_factory=Counter)
-    users: Counter[str] = field(default_factory=Counter)
-    distinct_dropped: int = 0
+    distinct_dropped: int = 0  # WPP message GUIDs past MAX_DISTINCT
     stats: EtlStats = field(default_factory=EtlStats)
     notes: list[str] = field(default_factory=list)
 
@@ -296,24 +272,6 @@ class NpsExtTrace:
             ],
             "undecodable": self.undecodable_lines(),
             "texts": self.texts,
-            "codes": dict(self.codes),
-            "cids": dict(self.cids),
-            "users": dict(self.users),
-            "matches": [
-                {
-                    "index": m.index,
-                    "time": iso(m.time),
-                    "provider": m.provider,
-                    "level": m.level,
-                    "kind": m.kind,
-                    "codes": list(m.codes),
-                    "cid": m.cid,
-                    "user": m.user,
-                    "text": m.text,
-                }
-                for m in self.matches
-            ],
-            "matches_dropped": self.matches_dropped,
             "timeline_dropped": self.timeline_dropped,
             "distinct_dropped": self.distinct_dropped,
             "reader": {
@@ -434,8 +392,8 @@ class NpsExtSummarizer:
     def __init__(self, trace: NpsExtTrace) -> None:
         self.trace = trace
 
-    def add(self, rec: NpsExtRecord) -> MfaExtraction | None:
-        """Count one record; return what the AzureMfa grammar found in its text (None when it has none)."""
+    def add(self, rec: NpsExtRecord) -> None:
+        """Count one record (its text is read by the extract stage, not here)."""
         t = self.trace
         t.events += 1
         lvl = level_name(rec.level)
@@ -466,10 +424,8 @@ class NpsExtSummarizer:
                 t.tl_fields[key] = tuple(name for name, _ in rec.fields)
         elif rec.kind != Kind.SYSTEM:
             self._undecoded(rec)
-        if not rec.text:
-            return None
-        t.texts += 1
-        return self._search(rec)
+        if rec.text:
+            t.texts += 1
 
     def _undecoded(self, rec: NpsExtRecord) -> None:
         t = self.trace
@@ -492,38 +448,9 @@ class NpsExtSummarizer:
             if len(group.errors) < MAX_SAMPLES:
                 group.errors.append(rec.error)
 
-    def _search(self, rec: NpsExtRecord) -> MfaExtraction:
-        t = self.trace
-        ex = extract_azuremfa(rec.text)
-        users = [ex.user] if ex.user else []
-        users += [u for u in UPN_RE.findall(rec.text) if u not in users]
-        for code, _msg in ex.codes:
-            _count_capped(t.codes, code, t)
-        if ex.cid:
-            _count_capped(t.cids, ex.cid, t)
-        for user in users:
-            _count_capped(t.users, user, t)
-        if ex.codes or ex.cid or users:
-            if len(t.matches) < MAX_MATCHES:
-                t.matches.append(
-                    NpsExtMatch(
-                        index=rec.index,
-                        time=rec.time,
-                        provider=rec.provider,
-                        level=rec.level,
-                        kind=rec.kind,
-                        codes=tuple(code for code, _ in ex.codes),
-                        cid=ex.cid,
-                        user=users[0] if users else None,
-                        text=rec.text[:MAX_TEXT_IN_REPORT],
-                    )
-                )
-            else:
-                t.matches_dropped += 1
-        return ex
-
     def finish(self) -> NpsExtTrace:
-        """Write the plain-language notes once every record has been added."""
+        """Write the plain-language notes once every record has been added (the note on the summary caps is
+        written with the extract stage's counts: :func:`summary_caps_note`)."""
         t = self.trace
         t.notes.clear()
         nps = t.nps_provider_counts()
@@ -561,13 +488,20 @@ class NpsExtSummarizer:
             t.notes.append("Circular log: once full, the oldest events were overwritten.")
         if t.stats.skipped:
             t.notes.append(f"{t.stats.skipped} damaged buffer(s) or record(s) were skipped; reading went on.")
-        if t.timeline_dropped or t.distinct_dropped or t.matches_dropped:
-            t.notes.append(
-                f"Summary caps reached (all events were still read and searched): {t.timeline_dropped} event(s) "
-                f"past {MAX_BUCKETS} timeline buckets, {t.distinct_dropped} value(s) past {MAX_DISTINCT} distinct "
-                f"codes/CIDs/users/WPP GUIDs per list, {t.matches_dropped} match(es) past {MAX_MATCHES} listed."
-            )
         return t
+
+
+def summary_caps_note(trace: NpsExtTrace, distinct_dropped: int, matches_dropped: int, max_matches: int) -> str:
+    """The note on what the summary caps left out ("" when nothing): ``trace``'s own drops plus the text sieve's
+    (``distinct_dropped`` codes/CIDs/users, ``matches_dropped`` matches past ``max_matches``)."""
+    distinct = trace.distinct_dropped + distinct_dropped
+    if not (trace.timeline_dropped or distinct or matches_dropped):
+        return ""
+    return (
+        f"Summary caps reached (all events were still read and searched): {trace.timeline_dropped} event(s) "
+        f"past {MAX_BUCKETS} timeline buckets, {distinct} value(s) past {MAX_DISTINCT} distinct "
+        f"codes/CIDs/users/WPP GUIDs per list, {matches_dropped} match(es) past {max_matches} listed."
+    )
 
 
 def new_trace(reader: EtlReader, bucket_seconds: int = 60) -> NpsExtTrace:
@@ -593,7 +527,8 @@ def iter_npsext_records(reader: EtlReader) -> Iterator[NpsExtRecord]:
 
 
 def summarize_npsext(path: str | os.PathLike[str], *, bucket_seconds: int = 60) -> NpsExtTrace:
-    """Read one NPSExtension.etl and return its summary (see :class:`NpsExtTrace`).
+    """Read one NPSExtension.etl and return its counts (see :class:`NpsExtTrace`; what its texts name is the text
+    sieve's, :mod:`nps_trace_analyzer.extract.text_sieve`).
 
     Raises :class:`OSError` only when the file cannot be opened; damaged content is counted, not raised.
     """

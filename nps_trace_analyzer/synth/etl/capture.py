@@ -28,7 +28,7 @@ from nps_trace_analyzer.sources.etl.packets import (
     PKTMON_EVENT_PACKET,
     PKTMON_HEADER,
 )
-from nps_trace_analyzer.synth.etl.writer import EventSpec
+from nps_trace_analyzer.synth.etl.writer import EtlEventSpec
 
 
 def ndis_events(
@@ -43,7 +43,7 @@ def ndis_events(
     truncated: bool = False,
     processor: int = 0,
     gft_fields: bool = True,
-) -> list[EventSpec]:
+) -> list[EtlEventSpec]:
     """One frame as NDIS-PacketCapture 1001 events (several when ``fragment_size`` splits it)."""
     media = {LINKTYPE_RAW: KW_WIRELESS_WAN, LINKTYPE_IEEE802_11: KW_NATIVE_802_11}.get(link_type, KW_ETHERNET)
     base = media | (KW_SEND if direction == "out" else KW_RECEIVE)
@@ -62,7 +62,7 @@ def ndis_events(
         if gft_fields:  # newer Windows appends GftFlowEntryId and GftOffloadInformation
             payload += struct.pack("<QQ", 0, 0)
         events.append(
-            EventSpec(
+            EtlEventSpec(
                 provider=NDIS_PACKET_CAPTURE,
                 event_id=NDIS_EVENT_FRAGMENT,
                 filetime=filetime + index,
@@ -87,13 +87,13 @@ def pktmon_event(
     edge: int = 1,
     original_size: int | None = None,
     processor: int = 0,
-) -> EventSpec:
+) -> EtlEventSpec:
     """One PktMon 160 event (one appearance of a packet at one component edge)."""
     dir_tag = PKTMON_DIR_TX if direction == "out" else PKTMON_DIR_RX
     header = PKTMON_HEADER.pack(
         group, number, appearance, dir_tag, packet_type, component, edge, 0, 0, 0,
         original_size if original_size is not None else len(frame), len(frame),
     )  # fmt: skip
-    return EventSpec(
+    return EtlEventSpec(
         provider=PKTMON, event_id=PKTMON_EVENT_PACKET, filetime=filetime, payload=header + frame, processor=processor
     )

@@ -34,7 +34,7 @@ from nps_trace_analyzer.synth.etl.tracelogging import (
     tl_str,
     tl_wstr,
 )
-from nps_trace_analyzer.synth.etl.writer import EtlWriter, EventSpec, datetime_to_filetime
+from nps_trace_analyzer.synth.etl.writer import EtlEventSpec, EtlWriter, datetime_to_filetime
 
 #: The provider the bundle instructions enable first (logman create trace ... -p).
 NPS_PROVIDER: Final = uuid.UUID("7237ed00-e119-430b-ab0f-c63360c8ee81")
@@ -71,7 +71,7 @@ class NpsExtTraceRecord:
 
 
 @dataclass(frozen=True)
-class ExtendedEventSpec(EventSpec):
+class ExtendedEventSpec(EtlEventSpec):
     """An EVENT_HEADER record with extended data items (the TraceLogging traits and schema) and extra
     header flags (e.g. STRING_ONLY for an EventWriteString event)."""
 
@@ -80,7 +80,7 @@ class ExtendedEventSpec(EventSpec):
 
 
 @dataclass(frozen=True)
-class WppMessageSpec(EventSpec):
+class WppMessageSpec(EtlEventSpec):
     """A WPP MESSAGE_TRACE_HEADER record: ``provider`` is the message GUID, ``event_id`` the message number."""
 
     sequence: int = 0
@@ -104,7 +104,7 @@ class WrittenEvent:
 class NpsExtEtlWriter(EtlWriter):
     """:class:`EtlWriter` that also packs extended data items and WPP message records."""
 
-    def _record(self, ev: EventSpec) -> bytes:
+    def _record(self, ev: EtlEventSpec) -> bytes:
         if isinstance(ev, WppMessageSpec):
             return self._wpp_record(ev)
         if isinstance(ev, ExtendedEventSpec) and (ev.extended or ev.flags):
@@ -240,9 +240,11 @@ _CONFIG: Final = (
 )
 
 
-def build_events(records: Iterable[NpsExtTraceRecord], *, noise: bool = True) -> list[tuple[EventSpec, WrittenEvent]]:
+def build_events(
+    records: Iterable[NpsExtTraceRecord], *, noise: bool = True
+) -> list[tuple[EtlEventSpec, WrittenEvent]]:
     """Turn records (plus deterministic noise) into writer specs and what each one is meant to decode to."""
-    out: list[tuple[EventSpec, WrittenEvent]] = []
+    out: list[tuple[EtlEventSpec, WrittenEvent]] = []
     seq = 0
 
     def add_tl(

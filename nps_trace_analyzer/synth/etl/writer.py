@@ -32,7 +32,7 @@ def datetime_to_filetime(value: datetime) -> int:
 
 
 @dataclass(frozen=True)
-class EventSpec:
+class EtlEventSpec:
     """One manifest-style event to write (the writer fills in the header's size and marker)."""
 
     provider: uuid.UUID
@@ -93,20 +93,20 @@ class EtlWriter:
         self.log_file_name = log_file_name
         self.log_file_mode = log_file_mode
         self.reference_qpc = 123_456_789  # the QPC value at start_filetime
-        self.events: list[EventSpec] = []
+        self.events: list[EtlEventSpec] = []
 
-    def add(self, event: EventSpec) -> None:
+    def add(self, event: EtlEventSpec) -> None:
         """Queue one event (any order; each processor's buffers are written in time order)."""
         self.events.append(event)
 
-    def extend(self, events: Iterable[EventSpec]) -> None:
+    def extend(self, events: Iterable[EtlEventSpec]) -> None:
         """Queue several events."""
         self.events.extend(events)
 
     def _qpc(self, filetime: int) -> int:
         return self.reference_qpc + (filetime - self.start) * self.perf_freq // 10_000_000
 
-    def _record(self, ev: EventSpec) -> bytes:
+    def _record(self, ev: EtlEventSpec) -> bytes:
         size = L.EVENT_HEADER_SIZE + len(ev.payload)
         if size > 0xFFFF:
             raise ValueError(f"event of {size} bytes does not fit a 16-bit record size")
@@ -196,7 +196,7 @@ class EtlWriter:
         filler = b"\xff" * (self.buffer_size - filled)
         return header + content + filler
 
-    def write_stream(self, fh: BinaryIO, events: Iterable[EventSpec]) -> int:
+    def write_stream(self, fh: BinaryIO, events: Iterable[EtlEventSpec]) -> int:
         """Write time-ordered ``events`` without holding them: for multi-GB benchmark traces.
 
         Each processor fills its own buffer, which is flushed when full (so buffers interleave as in a

@@ -13,25 +13,12 @@ with others still gives a consistent bundle and expected.json.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
+from nps_trace_analyzer.synth.scenarios import failure_classes
 from nps_trace_analyzer.synth.scenarios.aadsts_families import AADSTS_FAMILY_SCENARIOS
-from nps_trace_analyzer.synth.scenarios.episodes import Cycle, Episode, ep
+from nps_trace_analyzer.synth.scenarios.episodes import Cycle, ep
 from nps_trace_analyzer.synth.scenarios.scenario import Scenario
+from nps_trace_analyzer.synth.scenarios.scenario import make_scenario as _s
 from nps_trace_analyzer.synth.scenarios.texts import ALTERNATE_LOGIN_ID_MESSAGES
-
-
-def _s(
-    name: str,
-    summary: str,
-    description: str,
-    layout: str,
-    *episodes: Episode,
-    settings: Mapping[str, object] | None = None,
-    solo: bool = False,
-) -> Scenario:
-    return Scenario(name, summary, description, layout, episodes, dict(settings or {}), solo)
-
 
 SCENARIOS: tuple[Scenario, ...] = (
     _s(
@@ -466,11 +453,7 @@ SCENARIOS: tuple[Scenario, ...] = (
 )
 # Scenarios kept in modules of their own, after the table above.
 SCENARIOS += AADSTS_FAMILY_SCENARIOS
-
-# Scenario groups kept in modules of their own (imported here, after Scenario and _s exist).
-from nps_trace_analyzer.synth.scenarios import failure_classes  # noqa: E402
-
-SCENARIOS = SCENARIOS + failure_classes.scenarios()  # type: ignore[operator]
+SCENARIOS += failure_classes.SCENARIOS
 
 BY_NAME: dict[str, Scenario] = {scenario.name: scenario for scenario in SCENARIOS}
 

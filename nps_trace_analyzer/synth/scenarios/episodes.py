@@ -4,6 +4,10 @@ An episode is one thing that happens on the server (a healthy sign-in, a sign-in
 error code, a burst of System events...). Each kind writes the events Windows and the extension would log for
 it and records the incident the analyzer is expected to make of it, following the incident rules of the
 diagnosis contract. Scenario definitions (``definitions.py``) only combine kinds with parameters.
+
+Size: about 600 lines, kept whole on purpose: the shared sign-in steps (attempt, MFA call, answer, accounting
+record) and the built-in kinds made of them are read together when a kind is added or changed; kinds of their
+own topic live beside it (``failure_classes.py``) and register themselves with :func:`register_kind`.
 """
 
 from __future__ import annotations

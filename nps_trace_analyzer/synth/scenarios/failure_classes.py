@@ -30,6 +30,8 @@ from nps_trace_analyzer.synth.scenarios.episodes import (
     ep,
     register_kind,
 )
+from nps_trace_analyzer.synth.scenarios.scenario import Scenario
+from nps_trace_analyzer.synth.scenarios.scenario import make_scenario as _s
 from nps_trace_analyzer.synth.scenarios.wire import (
     ACCESS_ACCEPT,
     ACCESS_CHALLENGE,
@@ -122,47 +124,44 @@ register_kind("redacted-cid-exception", True, redacted_cid_exception)
 register_kind("unplaceable-line", False, unplaceable_line)
 
 
-def scenarios() -> tuple[object, ...]:
-    """The scenarios of this module (built on call: definitions.py imports this module while defining Scenario)."""
-    from nps_trace_analyzer.synth.scenarios.definitions import _s
-
-    return (
-        _s(
-            "otp-answered-by-extension",
-            "One-time-code sign-ins answered by the extension's own 'Access Accepted ... Success', auditing off.",
-            "NPS auditing is off, so no Security 6272 exists; users answer 'Challenge requested' with a code and the "
-            "extension logs 'Access Accepted ... with Azure MFA response: Success' for the same CID (or, in the "
-            "older wording, the same user). These are normal sign-ins: no challenge-without-result incident; only "
-            "the disabled auditing is reported.",
-            "single",
-            ep("otp-accepted-by-extension", 3),
-            ep("otp-accepted-by-extension", 1, legacy=True),
-            settings={"auditing": False},
-            solo=True,
+#: The scenarios of this module (``definitions.SCENARIOS`` appends them after its own table).
+SCENARIOS: tuple[Scenario, ...] = (
+    _s(
+        "otp-answered-by-extension",
+        "One-time-code sign-ins answered by the extension's own 'Access Accepted ... Success', auditing off.",
+        "NPS auditing is off, so no Security 6272 exists; users answer 'Challenge requested' with a code and the "
+        "extension logs 'Access Accepted ... with Azure MFA response: Success' for the same CID (or, in the "
+        "older wording, the same user). These are normal sign-ins: no challenge-without-result incident; only "
+        "the disabled auditing is reported.",
+        "single",
+        ep("otp-accepted-by-extension", 3),
+        ep("otp-accepted-by-extension", 1, legacy=True),
+        settings={"auditing": False},
+        solo=True,
+    ),
+    _s(
+        "redacted-cid-two-codes",
+        "ESTS_TOKEN_ERROR with nested AADSTS7000112 in events whose CID is redacted: one incident, both codes.",
+        "The CID of each failing event is redacted ('xxxx', '<CID>', '{guid}') as in copies pasted into forums. "
+        "Every event holds ESTS_TOKEN_ERROR and its nested AADSTS7000112 (service principal disabled): one "
+        "server incident with both codes, primary AADSTS7000112, the NPS reason-21 rejects joined to it.",
+        "single",
+        ep(
+            "redacted-cid-exception",
+            4,
+            bounds=("13:00", "14:00"),
+            outage=True,
+            redaction=Cycle(REDACTED_CIDS),
         ),
-        _s(
-            "redacted-cid-two-codes",
-            "ESTS_TOKEN_ERROR with nested AADSTS7000112 in events whose CID is redacted: one incident, both codes.",
-            "The CID of each failing event is redacted ('xxxx', '<CID>', '{guid}') as in copies pasted into forums. "
-            "Every event holds ESTS_TOKEN_ERROR and its nested AADSTS7000112 (service principal disabled): one "
-            "server incident with both codes, primary AADSTS7000112, the NPS reason-21 rejects joined to it.",
-            "single",
-            ep(
-                "redacted-cid-exception",
-                4,
-                bounds=("13:00", "14:00"),
-                outage=True,
-                redaction=Cycle(REDACTED_CIDS),
-            ),
-        ),
-        _s(
-            "unplaceable-extension-events",
-            "Extension errors without code, user or CID: shown, and two unrelated wordings kept apart.",
-            "The extension logs errors the grammar cannot place: no code, no user, no CID. They must be shown (an "
-            "UNRECOGNISED_AZUREMFA_EVENT incident, needs support) and two unrelated wordings must stay two incidents, "
-            "each counting its own repeats.",
-            "single",
-            ep("unplaceable-line", 2, text="policy-cache"),
-            ep("unplaceable-line", 1, text="telemetry"),
-        ),
-    )
+    ),
+    _s(
+        "unplaceable-extension-events",
+        "Extension errors without code, user or CID: shown, and two unrelated wordings kept apart.",
+        "The extension logs errors the grammar cannot place: no code, no user, no CID. They must be shown (an "
+        "UNRECOGNISED_AZUREMFA_EVENT incident, needs support) and two unrelated wordings must stay two incidents, "
+        "each counting its own repeats.",
+        "single",
+        ep("unplaceable-line", 2, text="policy-cache"),
+        ep("unplaceable-line", 1, text="telemetry"),
+    ),
+)

@@ -1,7 +1,7 @@
 """The Scenario record: one failure mode (or the healthy baseline) and the episodes that produce it.
 
-A module of its own so that scenario groups kept outside ``definitions`` (``aadsts_families``) can build
-scenarios without importing the big table that lists them all.
+A module of its own so that scenario groups kept outside ``definitions`` (``aadsts_families``, ``failure_classes``)
+can build scenarios without importing the big table that lists them all (and the table can import them back).
 """
 
 from __future__ import annotations
@@ -27,3 +27,16 @@ class Scenario:
     def users(self) -> set[str]:
         """Users this scenario names explicitly."""
         return set().union(*(episode.users() for episode in self.episodes)) if self.episodes else set()
+
+
+def make_scenario(
+    name: str,
+    summary: str,
+    description: str,
+    layout: str,
+    *episodes: Episode,
+    settings: Mapping[str, object] | None = None,
+    solo: bool = False,
+) -> Scenario:
+    """A :class:`Scenario` written as the scenario tables write it: episodes as trailing arguments."""
+    return Scenario(name, summary, description, layout, episodes, dict(settings or {}), solo)

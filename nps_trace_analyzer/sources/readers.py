@@ -1,4 +1,4 @@
-"""Reader registry: each reader declares what it reads; intake and the pipeline ask the registered readers.
+"""The readers: each reader declares what it reads; intake and the pipeline ask the registered readers.
 
 A reader module describes itself with a :class:`ReaderSpec` passed to :func:`register_reader` at import, as
 plaso's parsers and dissect's loaders do: the content test that recognises its files (``sniff``), the names its
@@ -127,6 +127,10 @@ class ReaderSpec:
     ``contributes`` says, in one line, what the reader adds to the report; ``artifacts`` are the typed side
     results it hands to the :class:`Collector`. ``repeats``, given all the bundle's inputs, names what a file of
     this kind merely repeats ("" when nothing): its events are then listed but not counted or diagnosed again.
+    ``sieve_events``, given an input of this kind, says whether its events are only *candidates*: the pipeline then
+    passes them through the extract stage's text sieve, which keeps the diagnosable ones and counts them in
+    ``events_kept`` (the reader judges no text itself). ``read_in_shards``: the pipeline's worker pool reads files
+    of this kind in shards (``read`` is then used only by callers outside the pipeline).
     """
 
     kind: str
@@ -139,6 +143,8 @@ class ReaderSpec:
     artifacts: tuple[Artifact[Any], ...] = ()
     repeats: Callable[[Sequence[InputFile]], str] | None = None
     audit_decisions: bool = False  # its files can hold NPS accept/reject decisions (as the Security log does)
+    sieve_events: Callable[[InputFile], bool] | None = None
+    read_in_shards: bool = False
 
 
 _READERS: dict[str, ReaderSpec] = {}
@@ -177,6 +183,11 @@ def reader_for(kind: str) -> Reader | None:
     """The function that reads files of ``kind`` (None when no reader reads that kind)."""
     spec = reader_spec(kind)
     return None if spec is None else spec.read
+
+
+def sharded_kinds() -> frozenset[str]:
+    """The kinds whose files the pipeline's worker pool reads in shards (``ReaderSpec.read_in_shards``)."""
+    return frozenset(spec.kind for spec in readers() if spec.read_in_shards)
 
 
 def repeated_inputs(files: Sequence[InputFile]) -> dict[str, str]:
