@@ -91,3 +91,51 @@ def test_damaged_files_never_raise(tmp_path: Path) -> None:
         assert isinstance(strings_cut_at_nul(str(path)), dict)
     path.write_bytes(clean[:70000])
     assert isinstance(strings_cut_at_nul(str(path)), dict)
+
+
+def _security_with_nul(path: Path) -> None:
+    with EvtxWriter(path) as writer:
+        writer.write(
+            EventSpec(
+                provider="Microsoft-Windows-Security-Auditing",
+                event_id=6273,
+                time=datetime(2025, 3, 12, 9, 0, 0, tzinfo=timezone.utc),
+                channel="Security",
+                computer="NPS01.contoso.local",
+                level=0,
+                event_data=(
+                    ("SubjectUserSid", "S-1-0-0"),
+                    ("SubjectUserName", "alice\x00@contoso.com"),
+                    ("ReasonCode", "16"),
+                    ("Reason", "Authentication failed due to a user credentials mismatch."),
+                ),
+            )
+        )
+
+
+def test_security_events_read_as_json_get_the_same_repair(tmp_path: Path) -> None:
+    """Security.evtx takes the JSON path (not the XML one AzureMfa files take): a NUL inside a named value (a NAS
+    that sends a NUL-terminated User-Name followed by more bytes) must not cut the rest of the value there."""
+    path = tmp_path / "Security.evtx"
+    _security_with_nul(path)
+    inp = InputFile(path.name, str(path), path.stat().st_size, "", "evtx", role="Security")
+    (event,) = list(read_evtx(inp, None))  # type: ignore[arg-type]
+    assert ("SubjectUserName", "alice @contoso.com") in event.data
+    assert "SubjectUserName=alice @contoso.com" in event.text  # the JSON path's Name=value text shape is kept
+    (finding,) = findings_for(event, load_catalog())
+    assert (finding.code, finding.attrs["user"]) == ("NPS-REASON-16", "alice @contoso.com")
+    assert any("held a NUL" in w for w in inp.warnings)
+
+
+def test_the_sharded_pipeline_repairs_json_read_values_too(tmp_path: Path) -> None:
+    """The pipeline reads .evtx in shards through the native pre-filter: same repair as the one-process reader."""
+    import json
+
+    from nps_trace_analyzer.pipeline import analyze
+
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    _security_with_nul(bundle / "Security.evtx")
+    analyze([bundle], tmp_path / "out")
+    doc = json.loads((tmp_path / "out" / "findings.json").read_text(encoding="utf-8"))
+    assert [inc["user"] for inc in doc["incidents"] if inc["primary_code"] == "NPS-REASON-16"] == ["alice @contoso.com"]

@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from typing import Any, ClassVar
 
 from nps_trace_analyzer.core.model import Event, Incident, iso_z
+from nps_trace_analyzer.core.wintime import FILETIME_EPOCH
 from nps_trace_analyzer.extract.nps_audit import is_nps_audit
 
 GRANT_EVENT_ID = 6272
@@ -62,8 +63,8 @@ class SignInActivity:
             self._fold(3600)
 
     def add(self, event: Event) -> None:
-        if event.event_id != GRANT_EVENT_ID or not is_nps_audit(event):
-            return
+        if event.event_id != GRANT_EVENT_ID or event.time == FILETIME_EPOCH or not is_nps_audit(event):
+            return  # an undated copy (kept at the FILETIME zero by the text readers) has no place on a timeline
         epoch = int(event.time.timestamp())
         self.grants[epoch - epoch % self.slot_seconds] += 1
         if len(self.grants) > MAX_MINUTES and self.slot_seconds < 3600:
@@ -92,7 +93,11 @@ def timeline(activity: SignInActivity, incidents: Iterable[Incident]) -> dict[st
 
     Failed sign-ins are the non-benign incidents of the sign-in kinds, placed at their first event.
     """
-    failed = [(inc.first_seen, inc.category) for inc in incidents if inc.kind in SIGN_IN_KINDS and not inc.benign]
+    failed = [
+        (inc.first_seen, inc.category)
+        for inc in incidents
+        if inc.kind in SIGN_IN_KINDS and not inc.benign and inc.first_seen != FILETIME_EPOCH
+    ]
     times = [_epoch(t) for t, _c in failed] + list(activity.grants)
     if not times:
         return {}

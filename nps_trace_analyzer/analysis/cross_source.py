@@ -16,6 +16,7 @@ from nps_trace_analyzer.analysis.config_checks import check_before_after
 from nps_trace_analyzer.analysis.findings import is_azuremfa
 from nps_trace_analyzer.catalog.model import Catalog
 from nps_trace_analyzer.core.model import Event, Finding, iso_z
+from nps_trace_analyzer.core.wintime import FILETIME_EPOCH
 from nps_trace_analyzer.extract import text_sieve
 from nps_trace_analyzer.extract.nps_audit import is_nps_audit
 from nps_trace_analyzer.extract.text_sieve import SIEVED_TEXTS, SievedTexts
@@ -45,11 +46,12 @@ class StreamCounts:
     audit_sources: tuple[str, ...] = ()
 
     def note(self, event: Event) -> None:
-        """Count one event of the stream."""
-        if self.first_time is None or event.time < self.first_time:
-            self.first_time = event.time
-        if self.last_time is None or event.time > self.last_time:
-            self.last_time = event.time
+        """Count one event of the stream (an undated copy, kept at the FILETIME zero, widens no time range)."""
+        if event.time != FILETIME_EPOCH:
+            if self.first_time is None or event.time < self.first_time:
+                self.first_time = event.time
+            if self.last_time is None or event.time > self.last_time:
+                self.last_time = event.time
         if is_nps_audit(event):
             self.audit_events[event.source_kind] += 1
         elif is_azuremfa(event):

@@ -90,6 +90,11 @@ def findings_for(event: Event, catalog: Catalog) -> Iterator[Finding]:
         attrs = nps_audit_fields(event)
         attrs["server"] = event.computer
         reason = attrs.get("reason_code", "")
+        if event.event_id in (6273, 6274) and not reason.isdigit():
+            # A copy that lost its "Reason Code:" line may still carry the documented Reason sentence.
+            by_text = catalog.reason_code_by_message(attrs.get("reason") or event.text)
+            if by_text is not None:
+                reason = attrs["reason_code"] = str(by_text)
         if event.event_id in (6273, 6274) and reason.isdigit():
             entry = catalog.by_reason_code(int(reason))
             code = f"NPS-REASON-{int(reason)}"

@@ -177,6 +177,7 @@ class Catalog:
         self._code_families: list[Entry] = []
         self._token_codes: frozenset[str] | None = None
         self._messages: list[tuple[str, re.Pattern[str], str]] | None = None
+        self._reason_messages: list[tuple[str, int]] | None = None
         for entry in self.entries:
             self._by_id[entry.id] = entry
             self._by_code.setdefault(entry.code, []).append(entry)
@@ -286,6 +287,34 @@ class Catalog:
     def by_reason_code(self, n: int) -> Entry | None:
         """The entry for NPS reason code ``n`` (``NPS-REASON-<n>``)."""
         return self._by_reason.get(n)
+
+    def reason_code_by_message(self, text: str) -> int | None:
+        """The NPS reason code whose documented Reason sentence appears in ``text`` (None if none, or if the
+        longest sentence found belongs to more than one code).
+
+        Why: copies of a 6273/6274 sometimes keep the Reason sentence and lose the "Reason Code:" line (a post
+        quoting only the sentence, a SIEM field holding the text); the sentence is documented per code.
+        """
+        if not text:
+            return None
+        if self._reason_messages is None:
+            self._reason_messages = sorted(
+                (
+                    (normalize(message).rstrip(" ."), entry.reason_code)  # quoted without its final full stop
+                    for entry in self.entries
+                    if entry.reason_code is not None
+                    for message in entry.messages
+                    if normalize(message).rstrip(" .")
+                ),
+                key=lambda item: -len(item[0]),
+            )
+        norm = normalize(text)
+        found = [(len(m), code) for m, code in self._reason_messages if m in norm]
+        if not found:
+            return None
+        longest = found[0][0]
+        codes = {code for length, code in found if length == longest}
+        return codes.pop() if len(codes) == 1 else None
 
     def by_event_id(self, event_id: int, provider: str | None = None) -> list[Entry]:
         """Entries for a Windows event id, optionally only those of ``provider`` (case-insensitive)."""

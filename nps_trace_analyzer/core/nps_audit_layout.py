@@ -194,15 +194,20 @@ def _unambiguous_labels() -> dict[str, str]:
 
 
 _LABEL_ONLY_MAP = _unambiguous_labels()
+_FIRST_SECTION = {event_id: norm_label(t.sections[0][0]) for event_id, t in TEMPLATES.items() if t.sections}
 
 
 def lookup_label(event_id: int, section: str, label: str) -> str | None:
-    """EventData name of a rendered label: exact (section, label) first, then a label unique to one name."""
-    return (
-        _PER_ID_MAP.get(event_id, {}).get((section, label))
-        or _GENERIC_MAP.get((section, label))
-        or _LABEL_ONLY_MAP.get(label)
-    )
+    """EventData name of a rendered label: exact (section, label) first, then a label unique to one name.
+
+    A label met before any section title belongs to the template's first section: copies that drop the ``User:``
+    title still list the user's "Security ID" / "Account Name" first, as every NPS audit template does.
+    """
+    per_id = _PER_ID_MAP.get(event_id, {})
+    found = per_id.get((section, label)) or _GENERIC_MAP.get((section, label)) or _LABEL_ONLY_MAP.get(label)
+    if found is None and not section and event_id in _FIRST_SECTION:
+        found = per_id.get((_FIRST_SECTION[event_id], label))
+    return found
 
 
 # Fields that older builds do not render (2008 has no "Logging Results"; OS-Version is absent on newer builds).

@@ -19,7 +19,7 @@ import multiprocessing
 import os
 import sys
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -28,7 +28,7 @@ from typing import Any
 from nps_trace_analyzer.analysis.cross_source import StreamCounts
 from nps_trace_analyzer.analysis.findings import findings_for
 from nps_trace_analyzer.analysis.incidents import Intake, new_intake
-from nps_trace_analyzer.core.model import Event, InputFile
+from nps_trace_analyzer.core.model import Event, Finding, InputFile
 from nps_trace_analyzer.core.tally import Tally
 from nps_trace_analyzer.core.transfer import Packed, pack, unpack
 from nps_trace_analyzer.intake import sha256_of
@@ -65,6 +65,9 @@ class ShardTask:
     as_xml: bool
     with_events: bool = False  # also send every kept event back (for an event observer in the parent)
     tallies: tuple[Tally, ...] = ()  # empty summaries the worker fills from the shard's events (tally.py)
+    # An input that may repeat another's records (sources.overlap): its events and their findings go back whole, to
+    # be held by the parent until every input is read; nothing is filed or tallied here.
+    hold: bool = False
 
 
 @dataclass
@@ -88,6 +91,10 @@ class ShardResult:
     def events(self) -> list[Event]:
         """The shard's events, when the task asked for them (else [])."""
         return unpack(self.packed_events)[0] if self.packed_events is not None else []
+
+    def held(self) -> tuple[list[Event], list[Finding]]:
+        """The events and findings of a ``hold`` task."""
+        return unpack(self.packed_events) if self.packed_events is not None else ([], [])
 
 
 @dataclass(frozen=True)
@@ -115,8 +122,11 @@ def read_shard(task: ShardTask, catalog: Any = None) -> ShardResult:
     tallies = tuple(tally.empty() for tally in task.tallies)
     observers = [tally.observe for tally in tallies]
     result = ShardResult(stats, file_bytes=task.shard.file_bytes, intake=intake, tallies=tallies)
-    events: list[Event] | None = [] if task.with_events else None
-    file_finding = intake.add
+    events: list[Event] | None = [] if task.with_events or task.hold else None
+    held: list[Finding] = []
+    file_finding = held.append if task.hold else intake.add
+    if task.hold:
+        observers = []
     try:
         shard = task.shard
         cut_at_nul = (
@@ -137,7 +147,7 @@ def read_shard(task: ShardTask, catalog: Any = None) -> ShardResult:
     result.rows = rows.text()
     result.row_count = rows.count
     if events is not None:
-        result.packed_events = pack([], events)
+        result.packed_events = pack(held, events)
     return result
 
 
@@ -176,6 +186,7 @@ class ShardedEvtx:
         to_hash: Sequence[InputFile] = (),
         with_events: bool = False,
         tallies: Sequence[Tally] = (),
+        held: Collection[str] = (),
     ) -> None:
         self.catalog = catalog
         self.advance = advance or (lambda _records, _bytes: None)
@@ -186,7 +197,9 @@ class ShardedEvtx:
             if as_xml is None:
                 continue
             for shard in plan_shards(inp.path, inp.size, chunks_per_shard(as_xml, shard_chunks)):
-                self.tasks.append((inp, ShardTask(shard, inp.name, as_xml, with_events, empties)))
+                self.tasks.append(
+                    (inp, ShardTask(shard, inp.name, as_xml, with_events, empties, hold=inp.name in held))
+                )
         # Hashes last: they overlap with the parent's merging and correlating instead of delaying the first shards.
         self.tasks.extend((inp, HashTask(inp.path)) for inp in to_hash)
         self.jobs = max(1, jobs)

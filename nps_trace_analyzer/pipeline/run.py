@@ -29,7 +29,7 @@ from nps_trace_analyzer.analysis.incidents import IncidentEngine, IncidentOption
 from nps_trace_analyzer.catalog import load_catalog
 from nps_trace_analyzer.core.domain import AZUREMFA_CHANNELS
 from nps_trace_analyzer.core.exit_codes import DISK_FULL_ERRNOS
-from nps_trace_analyzer.core.model import Event, InputFile
+from nps_trace_analyzer.core.model import Event, Finding, InputFile
 from nps_trace_analyzer.core.tally import Tally
 from nps_trace_analyzer.extract.text_sieve import keep_diagnosable
 from nps_trace_analyzer.intake import IntakeLimits, open_bundle, sha256_of
@@ -42,6 +42,7 @@ from nps_trace_analyzer.report.tables import EventsCsv
 from nps_trace_analyzer.report.writer import ReportPaths as ReportPaths  # re-exported: api.py uses it
 from nps_trace_analyzer.report.writer import report_paths, write_reports
 from nps_trace_analyzer.sources.evtx_shards import DEFAULT_SHARD_CHUNKS
+from nps_trace_analyzer.sources.overlap import OverlapFilter, overlapping_inputs, repeat_notes
 from nps_trace_analyzer.sources.readers import Collector, reader_for, reader_spec, repeated_inputs, sharded_kinds
 
 Progress = Callable[[str], None]
@@ -135,13 +136,19 @@ class _Stream:
     # Inputs whose reader says they repeat another input (NPS_EventLog.log beside Security.evtx): decided from the
     # inputs, before reading, so observers see the same flags in any read order.
     repeats: dict[str, str] = field(default_factory=dict)
+    # Inputs that may repeat another's records (overlapping exports): their events are held until all is read.
+    overlap: OverlapFilter = field(default_factory=lambda: OverlapFilter(set()))
 
     def consume(self, inp: InputFile, event: Event) -> None:
         self.events_csv.add(event)
+        findings = list(findings_for(event, self.catalog))
+        if self.overlap.takes(inp):
+            self.per_source[_source_label(inp)] += 1
+            self._hold(inp, event, findings)
+            return
         original = inp.name not in self.repeats
         if self.observer is not None:
             self.observer(event, original)
-        findings = list(findings_for(event, self.catalog))
         for tally in self.tallies:
             if original or tally.sees_repeats:  # a grant repeated by the text log is not a second sign-in
                 tally.observe(event, findings)
@@ -150,10 +157,43 @@ class _Stream:
         for finding in findings:
             self.engine.add(finding)
 
+    def _hold(self, inp: InputFile, event: Event, findings: list[Finding]) -> None:
+        """An event of an input that may repeat another's records: held for :meth:`release_overlap`. Tallies that
+        see repeats (the identifiers to redact) see its fields now, every copy; the rest only the kept copy."""
+        for tally in self.tallies:
+            if tally.sees_repeats:
+                tally.observe(event, [])
+        self.overlap.hold(inp, event, findings)
+
+    def release_overlap(self) -> list[str]:
+        """Count the held events once per record (see sources.overlap); returns the notes on what repeated."""
+        released, repeats = self.overlap.release()
+        for event, findings, kept in released:
+            if self.observer is not None:
+                self.observer(event, kept)
+            if not kept:
+                continue
+            for tally in self.tallies:
+                tally.observe(event, findings)
+            self.counts.note(event)
+            for finding in findings:
+                self.engine.add(finding)
+        return repeat_notes(repeats)
+
     def absorb(self, inp: InputFile, shard: ShardResult) -> None:
         """Take a shard read by a worker: the same rows, counts, tallies and findings :meth:`consume` would have
-        made of its events (.evtx events are never copies of another source). Shards come in file order."""
+        made of its events (.evtx events are never copies of another source). Shards come in file order; those of
+        an overlapping input (``ShardTask.hold``) bring their events and findings to be held instead."""
         self.events_csv.add_formatted(shard.rows, shard.row_count)
+        if self.overlap.takes(inp):
+            events, findings = shard.held()
+            by_event: dict[int, list[Finding]] = {}
+            for finding in findings:
+                by_event.setdefault(id(finding.event), []).append(finding)
+            for event in events:
+                self._hold(inp, event, by_event.get(id(event), []))
+            self.per_source[_source_label(inp)] += shard.row_count
+            return
         if self.observer is not None:
             for event in shard.events():
                 self.observer(event, True)
@@ -219,6 +259,7 @@ def analyze(
         _hash_possible_copies(bundle.files)
         copies = {id(inp) for inp in mark_identical_copies(bundle.files)}
         readable = _read_order([f for f in bundle.files if reader_for(f.kind) is not None and id(f) not in copies])
+        stream.overlap = OverlapFilter(overlapping_inputs(readable))
         if meter is not None:
             meter.start(sum(f.size for f in readable))
         shards = ShardedEvtx(
@@ -230,6 +271,7 @@ def analyze(
             to_hash=[f for f in bundle.files if not f.sha256 and f.path and f.kind != "skipped"],
             with_events=observer is not None,  # only an event observer needs the events themselves
             tallies=stream.tallies,
+            held=stream.overlap.participants,  # their events and findings come back to be held (sources.overlap)
         )
         stack.enter_context(shards)
         for note in shards.notes:  # how the work was spread is not part of the reports (same for any --jobs)
@@ -262,6 +304,7 @@ def analyze(
             if meter is not None:
                 meter.advance(inp.records_read, inp.size)
             _settle_role(inp)
+        notes.extend(stream.release_overlap())
         for inp in bundle.files:
             if not inp.analysed and not inp.reason and reader_for(inp.kind) is None:
                 inp.reason = f"no reader for files of kind '{inp.kind}'"

@@ -5,7 +5,8 @@ Why: admins attach these instead of .evtx when a ticket tool refuses binary file
 .evtx does: EventData names, the UTC ``TimeCreated``, the channel. Event Viewer's export also adds
 ``<RenderingInfo>`` with the rendered ``<Message>``, which becomes the event's text (otherwise the data values
 joined, as for .evtx). Each ``<Event>`` is parsed on its own (lxml ``recover``), so a damaged element costs one
-record, never the file; entities are not resolved and nothing is fetched.
+record, never the file; entities are not resolved and nothing is fetched. A copy's last ``<Event>`` without its
+closing tag is still read, and a redacted ``TimeCreated`` keeps the record at the FILETIME zero (with a warning).
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from pathlib import Path
 from lxml import etree
 
 from nps_trace_analyzer.core.model import Event
+from nps_trace_analyzer.core.wintime import FILETIME_EPOCH
 from nps_trace_analyzer.sources.nps_eventlog_text import parse_wevtutil_date
 from nps_trace_analyzer.sources.text_decode import DEFAULT_MAX_BYTES, TextReadStats, load_text
 
 FORMAT_NAME = "event-xml"
-_EVENT_RE = re.compile(r"<Event[\s>].*?</Event\s*>", re.DOTALL)
+# An <Event> element; the last one of a truncated copy may lack its closing tag (lxml recover reads what is there).
+_EVENT_RE = re.compile(r"<Event[\s>].*?(?:</Event\s*>|(?=<Event[\s>])|\Z)", re.DOTALL)
 _PARSER = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
 
 
@@ -52,9 +55,11 @@ def _event(element: str, source: str, ordinal: int) -> Event | None:
     event_id = _text(_child(system, "EventID"))
     created = _child(system, "TimeCreated")
     parsed = parse_wevtutil_date((created.get("SystemTime") or "").replace(" ", "T")) if created is not None else None
-    if not event_id.isdigit() or parsed is None:
+    if not event_id.isdigit():
         return None
-    when: datetime = parsed[0]
+    # A redacted or mangled TimeCreated ("XXXX 07:22:15.35", seen in public copies) must not cost the record:
+    # its decision, user and codes still count. It is kept at the FILETIME zero, which no time range includes.
+    when: datetime = parsed[0] if parsed is not None else FILETIME_EPOCH
     provider = _child(system, "Provider")
     level = _text(_child(system, "Level"))
     record = _text(_child(system, "EventRecordID"))
@@ -101,9 +106,12 @@ def parse_event_xml(text: str, source_name: str, stats: TextReadStats | None = N
         if event is None:
             stats.records_skipped += 1
             if stats.records_skipped <= 5:
-                stats.warn(f"<Event> #{ordinal}: skipped, no valid EventID / TimeCreated")
+                stats.warn(f"<Event> #{ordinal}: skipped, no valid EventID")
             continue
-        stats.note_time(event.time)
+        if event.time == FILETIME_EPOCH:
+            stats.warn(f"<Event> #{ordinal}: TimeCreated unreadable (redacted?); kept without a time (1601-01-01)")
+        else:
+            stats.note_time(event.time)
         stats.formats[FORMAT_NAME] = stats.formats.get(FORMAT_NAME, 0) + 1
         yield event
 

@@ -27,7 +27,7 @@ import json
 import re
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, BinaryIO
 
@@ -352,7 +352,10 @@ def _normalise(
         return None
     if cut_at_nul and event.record_id in cut_at_nul:  # pyevtx-rs ends strings at a NUL (evtx_strings)
         notes: list[str] = []
-        event = restore_event(event, cut_at_nul[event.record_id], notes)
+        repaired = restore_event(event, cut_at_nul[event.record_id], notes)
+        if repaired is not event and decode is _decode_json:  # JSON-read events keep their Name=value text
+            repaired = replace(repaired, text=_text_of(list(repaired.data)))
+        event = repaired
         for note in notes:
             stats.warn(note)
     _note_time(stats, event.time)
@@ -374,6 +377,8 @@ def read_shard_records(
         if events is not None:
             yield from events
             return
+        # pyevtx-rs cuts a string at an embedded NUL in its JSON output too (Security/System values)
+        cut_at_nul = cut_at_nul or strings_cut_at_nul(shard.path, max(shard.start, FILE_HEADER_BLOCK), shard.end)
     yield from read_records(shard.open(), stats, as_xml, name, shard.first_chunk, cut_at_nul)
 
 
@@ -415,6 +420,9 @@ def _read_folded(shard: Shard, stats: ReadStats, name: str) -> list[Event] | Non
             if record_id in folded.checks and sniff_json(record["data"]) != (folded.checks[record_id], False):
                 return None  # the bytes and the JSON disagree: trust neither, read it all
             rendered[record_id] = record
+    # NUL-cut strings of the rendered records only (the skipped ones are never decoded): see evtx_strings
+    kept = {item[3] for item in folded.items if item[0] != SKIP}
+    cut_at_nul = strings_cut_at_nul(shard.path, start, shard.end, kept) if kept else {}
     channels = stats.channels
     events: list[Event] = []
     for state, _offset, _size, record_id, count, channel in folded.items:
@@ -424,7 +432,7 @@ def _read_folded(shard: Shard, stats: ReadStats, name: str) -> list[Event] | Non
         record = rendered[record_id]
         channel, relevant = sniff_json(record["data"])
         channels[channel] = channels.get(channel, 0) + 1
-        if relevant and (event := _normalise(record, _decode_json, stats, name, None)) is not None:
+        if relevant and (event := _normalise(record, _decode_json, stats, name, cut_at_nul)) is not None:
             events.append(event)
     stats.records_read += folded.records
     stats.record_ids.runs.extend([first, last] for first, last in folded.id_runs)
@@ -483,7 +491,7 @@ def read_evtx(inp: InputFile, collector: Collector) -> Iterator[Event]:
     if as_xml is None:
         return
     stats = ReadStats()
-    cut_at_nul = strings_cut_at_nul(inp.path) if as_xml else {}
+    cut_at_nul = strings_cut_at_nul(inp.path)  # both paths: the JSON output cuts at a NUL as the XML does
     try:
         yield from read_records(inp.path, stats, as_xml, inp.name, cut_at_nul=cut_at_nul)
     finally:

@@ -13,14 +13,16 @@ interprets templates, and gives up quietly on anything damaged (the main reader 
 
 from __future__ import annotations
 
+import bisect
 import struct
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from dataclasses import replace
 
 from nps_trace_analyzer.core.model import Event
 from nps_trace_analyzer.sources.evtx_layout import CHUNK_HEADER_BLOCK, CHUNK_SIGNATURE, CHUNK_SIZE, FILE_HEADER_BLOCK
 
 RECORD_SIGNATURE = b"**\x00\x00"
+CHUNK_ID_RANGE = struct.Struct("<QQ")  # first and last EventRecordID at offset 24 of a chunk header
 RECORD_HEADER = struct.Struct("<4sIQQ")
 TEMPLATE_INSTANCE = struct.Struct("<BBII")
 TEMPLATE_DEFINITION_HEAD = struct.Struct("<I16sI")
@@ -76,12 +78,16 @@ def _strings(chunk: bytes, pos: int, end: int, depth: int) -> Iterator[str]:
         pos += size
 
 
-def strings_cut_at_nul(path: str, start: int = FILE_HEADER_BLOCK, end: int | None = None) -> dict[int, list[str]]:
+def strings_cut_at_nul(
+    path: str, start: int = FILE_HEADER_BLOCK, end: int | None = None, only: Container[int] | None = None
+) -> dict[int, list[str]]:
     """EventRecordID -> the record's string values that hold a NUL before their end (the whole value).
 
     ``start``/``end``: only the chunks in this byte range (a shard of the file, read by one worker).
+    ``only``: only these records' strings are decoded (the ones the reader keeps; the rest are stepped over).
     """
     found: dict[int, list[str]] = {}
+    wanted = sorted(only) if only is not None else None
     try:
         with open(path, "rb") as handle:
             handle.seek(0, 2)
@@ -89,19 +95,29 @@ def strings_cut_at_nul(path: str, start: int = FILE_HEADER_BLOCK, end: int | Non
                 return found
             handle.seek(start)
             while (end is None or handle.tell() < end) and len(chunk := handle.read(CHUNK_SIZE)) == CHUNK_SIZE:
-                if chunk[:8] == CHUNK_SIGNATURE:
-                    _scan_chunk(chunk, found)
+                if chunk[:8] != CHUNK_SIGNATURE:
+                    continue
+                if wanted is not None:
+                    # the chunk header names its first and last EventRecordID: skip chunks holding none wanted
+                    first, last = CHUNK_ID_RANGE.unpack_from(chunk, 24)
+                    at = bisect.bisect_left(wanted, first)
+                    if at == len(wanted) or wanted[at] > last:
+                        continue
+                _scan_chunk(chunk, found, only)
     except OSError:
         return found
     return found
 
 
-def _scan_chunk(chunk: bytes, found: dict[int, list[str]]) -> None:
+def _scan_chunk(chunk: bytes, found: dict[int, list[str]], only: Container[int] | None = None) -> None:
     pos = CHUNK_HEADER_BLOCK  # records follow the chunk's header block
     while pos + RECORD_HEADER.size <= CHUNK_SIZE:
         signature, size, record_id, _written = RECORD_HEADER.unpack_from(chunk, pos)
         if signature != RECORD_SIGNATURE or size < RECORD_HEADER.size + 4 or pos + size > CHUNK_SIZE:
             return
+        if only is not None and record_id not in only:
+            pos += size
+            continue
         try:
             cut = [
                 s for s in _strings(chunk, pos + RECORD_HEADER.size, pos + size - 4, 0) if "\x00" in s.rstrip("\x00")

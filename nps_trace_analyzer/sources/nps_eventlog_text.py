@@ -30,6 +30,12 @@ UTC ``TimeCreated`` are used in preference to the rendered text. Output in anoth
 as not supported (with the ``/l:en-US`` export hint) rather than misread. PowerShell's ``Get-WinEvent |
 Format-List`` output (``TimeCreated : ...``, ``Id : 6273``, ``Message : ...``) is read the same way.
 
+Copies pasted from web pages are read too: a value on the line after its label (pages re-flow them), a section
+title joined to its first field ("NAS: NAS IPv4 Address: ..."), labels before any section title (the "User:"
+title dropped: they belong to the template's first section), a copy starting at "Source:" or "Event ID:". A block
+whose Date is missing or redacted keeps its decision: it is kept at the FILETIME zero (1601-01-01), which widens
+no time range, with a warning.
+
 Times: older wevtutil builds print the server's *local* time with no zone (``2024-05-02T10:11:12.123``);
 newer ones print UTC with ``Z`` (``2022-11-16T14:54:13.2270000Z``). A time without an offset is taken as UTC
 and the stats carry one warning saying so: the times may be shifted by the server's UTC offset.
@@ -59,6 +65,7 @@ from nps_trace_analyzer.core.nps_audit_layout import (
     lookup_label,
     norm_label,
 )
+from nps_trace_analyzer.core.wintime import FILETIME_EPOCH
 from nps_trace_analyzer.sources.text_decode import DEFAULT_MAX_BYTES, TextReadStats, load_text
 
 FORMAT_NAME = "wevtutil-text"
@@ -162,6 +169,9 @@ class _Block:
 
 _LOG_NAME_RE = re.compile(r"^\s*Log Name\s*:", re.IGNORECASE)
 _EVENT_XML_RE = re.compile(r"^\s*Event Xml\s*:\s*$", re.IGNORECASE)
+# A copy trimmed above its "Log Name:" line starts at one of these header lines (the first event only: later
+# ones are found by their own "Log Name:" line).
+_COPY_HEAD_RE = re.compile(r"^\s*(?:Source|Provider Name|Event ID)\s*:\s*\S", re.IGNORECASE)
 
 
 def _split_blocks(lines: list[str], stats: TextReadStats) -> Iterator[_Block]:
@@ -186,7 +196,8 @@ def _split_blocks(lines: list[str], stats: TextReadStats) -> Iterator[_Block]:
             block = _Block(int(m.group(2)), number, {}, [], [], block_word)
             in_description = in_xml = False
             continue
-        if block_word is None and _LOG_NAME_RE.match(line) and not in_xml:
+        starts_copy = _LOG_NAME_RE.match(line) or (block is None and _COPY_HEAD_RE.match(line))
+        if block_word is None and starts_copy and not in_xml:
             if block is not None:
                 yield block
             block = _Block(copies, number, {}, [], [], "Event")
@@ -310,9 +321,10 @@ def _parse_description(event_id: int, lines: list[str], where: str, stats: TextR
     """
     items: list[tuple[str, str]] = []
     section = ""
-    for raw in lines:
-        line = raw.rstrip()
-        if not line.strip():
+    rows = [raw.rstrip() for raw in lines if raw.strip()]
+    taken: set[int] = set()
+    for index, line in enumerate(rows):
+        if index in taken:
             continue
         m = FIELD_RE.match(line)
         if not m:
@@ -321,9 +333,17 @@ def _parse_description(event_id: int, lines: list[str], where: str, stats: TextR
                 stats.warn(f"{where}: line without a label skipped: {line.strip()[:80]!r}")
             continue
         label, value = norm_label(m.group(1)), (m.group(2) or "").strip()
+        if value and label in SECTIONS and (inner := FIELD_RE.match(value)):
+            # "NAS: NAS IPv4 Address: 10.1.1.1": a copy that joined a section title to its first field
+            section, label, value = label, norm_label(inner.group(1)), (inner.group(2) or "").strip()
         if not value and label in SECTIONS:
             section = label
             continue
+        if not value and index + 1 < len(rows) and not _is_label_line(event_id, section, rows[index + 1]):
+            # Label and value on separate lines (web pages that re-flow a copy): the next line is the value
+            # unless it is itself a known label or section ("EAP Type:" then "Microsoft: Secured password").
+            value = rows[index + 1].strip()
+            taken.add(index + 1)
         name = lookup_label(event_id, section, label)
         if name is None:
             stats.lines_skipped += 1
@@ -335,6 +355,15 @@ def _parse_description(event_id: int, lines: list[str], where: str, stats: TextR
             continue
         items.append((name, value))
     return items
+
+
+def _is_label_line(event_id: int, section: str, line: str) -> bool:
+    """Does ``line`` start with a label or section title the template knows (so it is no value of its own)?"""
+    m = FIELD_RE.match(line)
+    if not m:
+        return False
+    label = norm_label(m.group(1))
+    return label in SECTIONS or lookup_label(event_id, section, label) is not None
 
 
 def _order_items(event_id: int, items: list[tuple[str, str]]) -> tuple[tuple[str | None, str], ...]:
@@ -389,11 +418,15 @@ def parse_wevtutil_text(text: str, source_name: str, stats: TextReadStats | None
         raw_date = block.header.get("date", "")
         # The record's own UTC time (Event Xml's TimeCreated) beats the rendered local "Date:".
         parsed = (xml_time, True) if xml_time else (parse_wevtutil_date(raw_date) if raw_date else None)
-        if not raw_id.isdigit() or parsed is None:
-            missing = [label for label, ok in (("Event ID", raw_id.isdigit()), ("Date", parsed)) if not ok]
+        if not raw_id.isdigit():
             stats.records_skipped += 1
-            stats.warn(f"{where}: skipped, no valid {' / '.join(missing)} (truncated or damaged block)")
+            stats.warn(f"{where}: skipped, no valid Event ID (truncated or damaged block)")
             continue
+        if parsed is None:
+            # A copy without (or with a redacted) Date still carries the decision, user and codes: kept at the
+            # FILETIME zero, which no time range includes, rather than lost.
+            stats.warn(f"{where}: no valid Date ({raw_date[:40]!r}); kept without a time (1601-01-01)")
+            parsed = (FILETIME_EPOCH, True)
         when, has_zone = parsed
         if not has_zone and not warned_local_time:
             warned_local_time = True
@@ -420,7 +453,8 @@ def parse_wevtutil_text(text: str, source_name: str, stats: TextReadStats | None
             missing = [n for n in data_order(event_id) if n not in found and n not in OPTIONAL_NAMES]
             if missing:
                 stats.warn(f"{where}: event {event_id} lacks {', '.join(missing[:6])} (truncated description?)")
-        stats.note_time(when)
+        if when != FILETIME_EPOCH:
+            stats.note_time(when)
         stats.formats[FORMAT_NAME] = stats.formats.get(FORMAT_NAME, 0) + 1
         yield Event(
             time=when,

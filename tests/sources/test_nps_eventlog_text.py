@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from nps_trace_analyzer.core.model import Event
+from nps_trace_analyzer.core.wintime import FILETIME_EPOCH
 from nps_trace_analyzer.extract.nps_audit import nps_audit_fields, user_key
 from nps_trace_analyzer.sources.nps_eventlog_text import (
     TEMPLATES,
@@ -111,11 +112,13 @@ def test_utc_dates_need_no_warning() -> None:
 
 def test_dirty_file_skips_and_warns_without_raising() -> None:
     events, stats = _read("NPS_EventLog_dirty.log")
-    # Event[1] has a broken Date: skipped. Event[2] is cut in the NAS section: kept, with a warning.
+    # Event[1] has a broken Date: kept without a time (its decision still counts), with a warning.
+    # Event[2] is cut in the NAS section: kept, with a warning.
     assert stats.records_read == 3
-    assert stats.records_skipped == 1
-    assert [e.event_id for e in events] == [6273, 6272]
-    rejected, cut = events
+    assert stats.records_skipped == 0
+    assert [e.event_id for e in events] == [6273, 6273, 6272]
+    rejected, undated, cut = events
+    assert undated.time == FILETIME_EPOCH and stats.last_time is not None and stats.last_time.year == 2024
     assert rejected.get("ReasonCode") == "48"
     assert rejected.get("SubjectUserName") == "erin"
     assert [name for name, _ in rejected.data] == [n for n in SECURITY_6273_ORDER if n != "MachineInventory"]
@@ -313,3 +316,45 @@ def test_get_winevent_format_list_output() -> None:
     assert (fields["reason_code"], fields["user"], fields["account"]) == ("16", "bob", "CONTOSO\\bob")
     assert nps_audit_fields(granted)["user"] == "alice"
     assert stats.records_skipped == 0
+
+
+def test_reflowed_copy_label_then_value_lines() -> None:
+    """Web pages re-flow a copied event: each value on the line after its label, a blank line between. An empty
+    field must not swallow the next label, and a value that itself holds a colon ("Microsoft: Secured ...") is a
+    value, not a label."""
+    text = (
+        "Log Name:      Security\nSource:        Microsoft-Windows-Security-Auditing\n"
+        "Date:          3/7/2014 12:55:51 PM\nEvent ID:      6273\nDescription:\n"
+        "Network Policy Server denied access to a user.\n\nUser:\n\nSecurity ID:\nNULL SID\n\n"
+        "Account Name:\nbob\n\nClient Machine:\n\nAccount Name:\n\nFully Qualified Account Name:\n\n"
+        "Authentication Details:\n\nEAP Type:\nMicrosoft: Secured password (EAP-MSCHAP v2)\n\nReason Code:\n65\n"
+    )
+    (event,) = parse_wevtutil_text(text, "pasted.txt")
+    assert event.get("SubjectUserName") == "bob"
+    assert event.get("SubjectMachineName") == ""  # empty, not "Fully Qualified Account Name:"
+    assert event.get("EAPType") == "Microsoft: Secured password (EAP-MSCHAP v2)"
+    assert nps_audit_fields(event)["reason_code"] == "65"
+
+
+def test_copy_without_log_name_or_section_titles() -> None:
+    """A paste that starts at "Source:", has no Date, drops the "User:" title and joins section titles to their
+    first field is still read: first labels belong to the User section, the event is kept without a time."""
+    text = (
+        "Source: Microsoft-Windows-Security-Auditing\nEvent ID: 6273\n"
+        "Description: Network Policy Server denied access.\n"
+        "Security ID: CONTOSO\\carol\nAccount Name: CONTOSO\\carol\nNAS: NAS IPv4 Address: 10.1.1.210\n"
+        "Authentication Details: Reason Code: 48\n"
+    )
+    stats = TextReadStats()
+    (event,) = parse_wevtutil_text(text, "pasted.txt", stats)
+    assert event.time == FILETIME_EPOCH and "kept without a time" in "\n".join(stats.warnings)
+    fields = nps_audit_fields(event)
+    assert (fields["user"], fields["nas_ip"], fields["reason_code"]) == ("CONTOSO\\carol", "10.1.1.210", "48")
+
+
+def test_look_alikes_of_a_copy_head_give_no_event() -> None:
+    """A "Source:" line that opens no event (a citation, a config listing) yields nothing and never raises."""
+    stats = TextReadStats()
+    text = "Source: https://example.org/nps\nSee the article for details.\n"
+    assert list(parse_wevtutil_text(text, "x", stats)) == []
+    assert stats.records_skipped == 1

@@ -1,0 +1,113 @@
+"""Two exports of one log that overlap in time count each record once, in any read order, with a note; records
+that only look alike (same text, another EventRecordID in the same log) still count separately."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from nps_trace_analyzer.core.model import Event, InputFile
+from nps_trace_analyzer.pipeline import AnalyzeOptions, analyze
+from nps_trace_analyzer.pipeline import run as pipeline
+from nps_trace_analyzer.sources.overlap import OverlapFilter, overlapping_inputs
+from nps_trace_analyzer.synth.evtx.writer import EvtxWriter
+from nps_trace_analyzer.synth.spec import EventSpec
+
+T0 = datetime(2025, 3, 12, 9, 0, 0, tzinfo=timezone.utc)
+
+
+def _reject(n: int) -> EventSpec:
+    return EventSpec(
+        provider="Microsoft-Windows-Security-Auditing",
+        event_id=6273,
+        time=T0 + timedelta(minutes=n),
+        channel="Security",
+        computer="NPS01.contoso.local",
+        level=0,
+        event_data=(("SubjectUserName", f"user{n}"), ("ReasonCode", "16"), ("Reason", "credentials mismatch")),
+    )
+
+
+def _export(path: Path, numbers: Sequence[int]) -> None:
+    """Consecutive records n, n+1, ... keep their EventRecordID 100 + n in every export, as Windows keeps them."""
+    with EvtxWriter(path, first_record_id=100 + numbers[0]) as writer:
+        for n in numbers:
+            writer.write(_reject(n))
+
+
+def _run(bundle: Path, out: Path, monkeypatch: pytest.MonkeyPatch, reverse: bool, jobs: int = 2) -> dict:
+    original = pipeline._read_order
+
+    def order(files: Sequence[InputFile]) -> list[InputFile]:
+        chosen = original(files)
+        return chosen[::-1] if reverse else chosen
+
+    monkeypatch.setattr(pipeline, "_read_order", order)
+    analyze([bundle], out, AnalyzeOptions(jobs=jobs))
+    return json.loads((out / "findings.json").read_text(encoding="utf-8"))
+
+
+def test_overlapping_evtx_exports_count_each_record_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    _export(bundle / "Security_monday.evtx", [0, 1, 2, 3])
+    _export(bundle / "Security_tuesday.evtx", [2, 3, 4])  # records 2 and 3 in both exports
+    first = _run(bundle, tmp_path / "a", monkeypatch, reverse=False)
+    second = _run(bundle, tmp_path / "b", monkeypatch, reverse=True)
+    strip = {k: v for k, v in first.items() if k not in ("generated",)}
+    assert strip == {k: v for k, v in second.items() if k not in ("generated",)}
+    # Held in the parent whether the shards were read in-process or by workers (which then send events back).
+    one_job = _run(bundle, tmp_path / "c", monkeypatch, reverse=False, jobs=1)
+    assert strip == {k: v for k, v in one_job.items() if k not in ("generated",)}
+    text = json.dumps(first)
+    assert "2 event(s) in Security_tuesday.evtx are the same records as in Security_monday.evtx" in text
+    per_user = {inc["user"]: inc["count"] for inc in first["incidents"] if inc["primary_code"] == "NPS-REASON-16"}
+    assert per_user == {f"user{n}": 1 for n in range(5)}  # users 2 and 3 were in both exports: still once
+
+
+def _event(source: str, record_id: int, kind: str = "evtx", user: str = "alice") -> Event:
+    return Event(
+        time=T0,
+        source_file=source,
+        channel="Security",
+        provider="Microsoft-Windows-Security-Auditing",
+        event_id=6273,
+        level=0,
+        record_id=record_id,
+        computer="NPS01",
+        data=(("SubjectUserName", user), ("ReasonCode", "16")),
+        text="",
+        source_kind=kind,
+    )
+
+
+def _inp(name: str, kind: str = "evtx", role: str = "Security") -> InputFile:
+    return InputFile(name, name, 1, "", kind, role=role)
+
+
+def test_look_alikes_are_not_repeats() -> None:
+    flt = OverlapFilter({"a.evtx", "b.evtx", "c.txt"})
+    a, b, c = _inp("a.evtx"), _inp("b.evtx"), _inp("c.txt", "nps-eventlog-text")
+    flt.hold(a, _event("a.evtx", 7), [])
+    flt.hold(a, _event("a.evtx", 8), [])  # same text, another record of the same log: a real second event
+    flt.hold(b, _event("b.evtx", 9), [])  # another record id in another export: not the same record
+    flt.hold(b, _event("b.evtx", 7, user="bob"), [])  # same id, other content: not the same record
+    flt.hold(b, _event("b.evtx", 7), [])  # the same record
+    flt.hold(c, _event("c.txt", 0, kind="nps-text"), [])  # a text copy has no record id: the same record
+    released, repeats = flt.release()
+    assert sum(kept for _e, _f, kept in released) == 4
+    assert repeats == {("b.evtx", "a.evtx"): 1, ("c.txt", "a.evtx"): 1}
+
+
+def test_only_inputs_sharing_a_channel_are_held() -> None:
+    files = [_inp("Security.evtx"), _inp("System.evtx", role="System"), _inp("AuthZOptCh.evtx", role="AuthZOptCh")]
+    assert overlapping_inputs(files) == set()
+    files.append(_inp("Security.xml", "event-xml"))
+    assert overlapping_inputs(files) == {"Security.evtx", "Security.xml"}
+    files.append(_inp("export.evtx", role=""))  # unknown channel: may repeat anything
+    assert "export.evtx" in overlapping_inputs(files)
