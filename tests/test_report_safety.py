@@ -123,3 +123,29 @@ def test_formatted_rows_are_what_csv_writer_writes() -> None:
         rows.row(row)
         writer.writerow([neutralise(v) for v in row])
     assert rows.text() == reference.getvalue() and rows.count == 3000
+
+
+def test_plain_rows_are_what_csv_writer_writes() -> None:
+    """SafeCsvRows.plain_row (string cells, tested as one joined line): byte for byte csv.writer's output too."""
+    import io
+    import random
+
+    from nps_trace_analyzer.report.csv_safe import SafeCsvRows, _csv_writer, neutralise
+
+    rng = random.Random(8)
+    alphabet = ["a", "Z", " ", ",", '"', "'", "\r", "\n", "\t", "=", "-", "+", "@", ";", "é", "\u202e", "\\", ""]
+    rows = SafeCsvRows()
+    reference = io.StringIO()
+    writer = _csv_writer(reference)
+    plain = 0
+    for _ in range(5000):
+        row = [
+            "".join(rng.choice(alphabet[:3] if rng.random() < 0.5 else alphabet) for _ in range(rng.randrange(6)))
+            for _ in range(rng.randrange(1, 11))
+        ]
+        before = len(rows.text())
+        rows.plain_row(row)
+        writer.writerow([neutralise(v) for v in row])
+        plain += rows.text()[before:] == ",".join(row) + "\r\n"
+    assert rows.text() == reference.getvalue() and rows.count == 5000
+    assert plain > 500  # the joined-line path was taken

@@ -9,7 +9,7 @@ the same reason, whatever their level.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator, Sequence
 
 from nps_trace_analyzer.analysis.capture_codes import capture_attrs, capture_codes
 from nps_trace_analyzer.catalog.model import Catalog
@@ -17,6 +17,7 @@ from nps_trace_analyzer.core.domain import AZUREMFA_CHANNEL_SUFFIXES, NPSEXT_TRA
 from nps_trace_analyzer.core.model import Event, Finding
 from nps_trace_analyzer.extract.azuremfa import MAX_TEXT, extract_azuremfa
 from nps_trace_analyzer.extract.nps_audit import is_nps_audit, nps_audit_fields, system_code
+from nps_trace_analyzer.extract.templates import Outcome, TemplateCache
 
 UNRECOGNISED = "UNRECOGNISED_AZUREMFA_EVENT"
 NPSEXT_TRACE_ERROR = "NPSEXT-TRACE-ERROR"
@@ -33,9 +34,46 @@ def is_azuremfa(event: Event) -> bool:
     )
 
 
-def _data_values(event: Event) -> list[str]:
-    """The event's Data strings that can carry text (not the hex Binary blob), in order."""
-    return [value for name, value in event.data if name != "Binary" and value]
+def _azuremfa_outcome(text: str, data: Sequence[tuple[str | None, str]], trace: Hashable, catalog: Catalog) -> Outcome:
+    """What one NPS-extension event says, from its text and Data alone: ``((code, kind, entry id)..., the entry id
+    of the code-less fallback), attrs)``. A pure function of its arguments, so :class:`TemplateCache` may reuse it
+    for every event of the same sentence template."""
+    # Names of decoded trace fields (NPSExtension.etl) are not the extension's message fields: left out.
+    named = [(n, v) for n, v in data if n and n != "Binary"] if not trace else []
+    values = [value for name, value in data if name != "Binary" and value]
+    ex = extract_azuremfa(text, values, catalog.token_codes(), named)
+    attrs = ex.attrs()
+    correlation = next((v for k, v in data if k is not None and k.lower() == "correlationid"), "")
+    m = _GUID_RE.match(correlation)
+    if "cid" not in attrs and m and m.group(1).strip("0-"):
+        attrs["cid"] = m.group(1).lower()  # the trace may carry the CID as a field of its own (never the nil GUID)
+    codes = [code for code, _message in ex.codes]
+    for code in catalog.codes_by_message(text[:MAX_TEXT]):
+        if code not in codes:
+            codes.append(code)
+    found = []
+    for code in codes:
+        entry = catalog.match(code, text)
+        found.append((code, ex.kind_of(code), entry.id if entry else None))
+    fallback = None
+    if not codes:
+        entry = catalog.match(NPSEXT_TRACE_ERROR if trace else UNRECOGNISED, text)
+        fallback = entry.id if entry else None
+    return (tuple(found), fallback), attrs
+
+
+_OUTCOMES: list[tuple[Catalog, TemplateCache]] = []
+
+
+def _outcomes(catalog: Catalog) -> TemplateCache:
+    """The template cache of ``catalog`` (a catalog's codes and messages decide the outcomes it holds)."""
+    for known, cache in _OUTCOMES:
+        if known is catalog:
+            return cache
+    cache = TemplateCache(lambda text, data, trace: _azuremfa_outcome(text, data, trace, catalog))
+    _OUTCOMES.insert(0, (catalog, cache))
+    del _OUTCOMES[4:]
+    return cache
 
 
 def _azuremfa_findings(event: Event, catalog: Catalog) -> Iterator[Finding]:
@@ -46,32 +84,20 @@ def _azuremfa_findings(event: Event, catalog: Catalog) -> Iterator[Finding]:
     read. Only the extension's verbose trace (NPSExtension.etl) keeps its code-less informational lines
     out, as there they are routine chatter.
     """
-    # Names of decoded trace fields (NPSExtension.etl) are not the extension's message fields: left out.
-    named = [(n, v) for n, v in event.data if n and n != "Binary"] if event.channel != NPSEXT_CHANNEL else []
-    ex = extract_azuremfa(event.text, _data_values(event), catalog.token_codes(), named)
-    attrs = ex.attrs()
+    trace = event.channel == NPSEXT_CHANNEL
+    (found, fallback), attrs = _outcomes(catalog)(event.text, event.data, trace)
     if event.computer:
         attrs["server"] = event.computer
-    m = _GUID_RE.match(event.get("CorrelationId"))
-    if "cid" not in attrs and m and m.group(1).strip("0-"):
-        attrs["cid"] = m.group(1).lower()  # the trace may carry the CID as a field of its own (never the nil GUID)
-    codes = list(ex.codes)
-    for code in catalog.codes_by_message(event.text[:MAX_TEXT]):
-        if all(code != seen for seen, _ in codes):
-            codes.append((code, event.text))
-    if not codes and event.channel == NPSEXT_CHANNEL:
+    if not found and trace:
         if event.level in (1, 2):
-            entry = catalog.match(NPSEXT_TRACE_ERROR, event.text)
-            yield Finding(event, NPSEXT_TRACE_ERROR, "error", entry.id if entry else None, attrs)
+            yield Finding(event, NPSEXT_TRACE_ERROR, "error", fallback, attrs)
         return
-    if not codes:
+    if not found:
         kind = {1: "error", 2: "error", 3: "warning"}.get(event.level or 0, "info")
-        entry = catalog.match(UNRECOGNISED, event.text)
-        yield Finding(event, UNRECOGNISED, kind, entry.id if entry else None, attrs)
+        yield Finding(event, UNRECOGNISED, kind, fallback, attrs)
         return
-    for code, _message in codes:
-        entry = catalog.match(code, event.text)
-        yield Finding(event, code, ex.kind_of(code), entry.id if entry else None, dict(attrs))
+    for code, kind, entry_id in found:
+        yield Finding(event, code, kind, entry_id, dict(attrs))
 
 
 def findings_for(event: Event, catalog: Catalog) -> Iterator[Finding]:

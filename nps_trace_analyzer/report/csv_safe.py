@@ -84,5 +84,33 @@ class SafeCsvRows:
             self._writer.writerow(cells)
         self.count += 1
 
+    def plain_row(self, cells: list[str]) -> None:
+        """Like :meth:`row` for cells that are already strings, testing the joined line instead of each cell.
+
+        A row of plain cells is written as they are joined when it is ASCII (no bidi control), holds no line end
+        and no cell begins with a formula character (each cell but the first begins right after a comma, so
+        ``",="`` is absent); a cell holding a comma or a quote is quoted as csv.writer quotes it. Anything else —
+        or a false alarm such as a text holding ``",-"`` — goes through :meth:`row`: the bytes are the same.
+        """
+        line = ",".join(cells)
+        if (
+            line.isascii()
+            and len(cells) > 1
+            and line[:1] not in _FORMULA_STARTS
+            and "\n" not in line
+            and "\r" not in line
+            and ",=" not in line
+            and ",+" not in line
+            and ",-" not in line
+            and ",@" not in line
+            and ",\t" not in line
+        ):
+            if line.count(",") != len(cells) - 1 or '"' in line:  # a cell holds a comma or a quote: quote it
+                line = ",".join('"' + c.replace('"', '""') + '"' if "," in c or '"' in c else c for c in cells)
+            self._buffer.write(line + "\r\n")
+            self.count += 1
+        else:
+            self.row(cells)
+
     def text(self) -> str:
         return self._buffer.getvalue()

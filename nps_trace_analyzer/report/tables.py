@@ -75,16 +75,17 @@ def write_incidents_csv(path: Path, incidents: Sequence[Mapping[str, Any]]) -> N
             )
 
 
-def event_row(event: Event) -> list[Any]:
-    """The ``events.csv`` cells of one event (before formula-guarding)."""
+def event_row(event: Event) -> list[str]:
+    """The ``events.csv`` cells of one event as text (before formula-guarding)."""
+    level, record_id = event.level, event.record_id
     return [
         iso_z(event.time),
         event.computer,
         event.channel,
         event.provider,
-        event.event_id,
-        "" if event.level is None else event.level,
-        "" if event.record_id is None else event.record_id,
+        str(event.event_id),
+        "" if level is None else str(level),
+        "" if record_id is None else str(record_id),
         event.source_file,
         event.source_kind,
         event.text,
@@ -98,7 +99,7 @@ class EventRows:
         self._rows = SafeCsvRows()
 
     def add(self, event: Event) -> None:
-        self._rows.row(event_row(event))
+        self._rows.plain_row(event_row(event))
 
     @property
     def count(self) -> int:

@@ -8,7 +8,9 @@ AzureMfa files are read as XML (pyevtx-rs's JSON drops unnamed ``<Data>`` beside
 XML in one regular shape; :func:`fast_event_from_xml` reads that shape with regular expressions (about four times
 faster than building an lxml tree) and returns None for anything outside it — CDATA, comments, ``UserData``,
 unknown entities, characters an XML parser would rewrite — so the caller falls back to lxml and the Event is the
-same either way (tested record by record on the real corpus and on every generated scenario).
+same either way (tested record by record on the real corpus and on every generated scenario). A log repeats a
+few System sections but for the creation time and record id, so each distinct one is read once (bounded table);
+the usual AzureMfa record — one unnamed ``<Data>`` string — is then taken with two prefix/suffix tests.
 """
 
 from __future__ import annotations
@@ -98,6 +100,8 @@ def sniff_json(raw: str) -> tuple[str, bool]:
 
 def parse_time(raw: str) -> datetime:
     """pyevtx-rs gives ``2016-07-08T18:12:51.6816408Z UTC``; keep microseconds, always UTC."""
+    if len(raw) == 24 and raw.endswith("Z UTC") and raw[10] == "T":  # whole seconds, the usual form: one call
+        return datetime.fromisoformat(raw[:19] + "+00:00")
     text = raw.split(" ", 1)[0].rstrip("Z")
     if "." in text:
         head, frac = text.split(".", 1)
@@ -162,10 +166,102 @@ def _section_bounds(xml: str, pos: int, tag: str) -> tuple[int, int, int] | None
     return start + len(open_tag), close, close + len(tag) + 3
 
 
+# The usual AzureMfa record: one unnamed Data string after the System section, nothing else.
+_ONE_DATA_HEAD = "</System>\n  <EventData>\n    <Data>"
+_ONE_DATA_TAIL = "</Data>\n  </EventData>\n</Event>\n"
+#: System sections already read (their per-record parts cut out), with what they said; bounded.
+_SYSTEMS: dict[str, tuple[str, str, int, int | None, str] | None] = {}
+MAX_SYSTEMS = 1024
+#: The per-record parts of a System section as pyevtx-rs writes them, side by side, with no other markup.
+_VARYING_RE = re.compile(r'<TimeCreated SystemTime="[^"<]*">\s*</TimeCreated>\s*<EventRecordID>\d*</EventRecordID>')
+
+
+def _system_key(system: str) -> str | None:
+    """The System section without its per-record parts (creation time, record id), or None when they are not
+    in their usual form. What :func:`_read_system` concludes never depends on them: its patterns all start at a
+    ``<`` followed by another element's name, and end before the next ``<``."""
+    m = _VARYING_RE.search(system)
+    if m is None:
+        return None
+    return system[: m.start()] + system[m.end() :]
+
+
+def _read_system(system: str) -> tuple[str, str, int, int | None, str] | None:
+    """(provider, channel, event id, level, computer) of a System section; None when it is not regular."""
+    if "<System" in system:
+        return None
+    prov_name = ""
+    m_prov = _PROVIDER_RE.search(system)
+    if m_prov is None:
+        if "<Provider" in system:
+            return None
+    else:
+        attrs = {k: _value(v) for k, v in _ATTR_RE.findall(m_prov.group(1))}
+        prov_name = attrs.get("Name") or attrs.get("EventSourceName") or ""
+    fields: dict[str, str] = {}
+    for m_field in _FIELDS_RE.finditer(system):
+        fields.setdefault(m_field.group(1), m_field.group(2))
+    for tag in _SYSTEM_FIELDS:
+        if tag not in fields and f"<{tag}" in system:
+            return None  # present but not as plain text: lxml
+    event_id_text, level, channel, computer = (_value(fields.get(tag, "")).strip() for tag in _SYSTEM_FIELDS)
+    return prov_name, channel, int(event_id_text or 0), int(level) if level.isdigit() else None, computer
+
+
+def _system(system: str) -> tuple[str, str, int, int | None, str] | None:
+    """:func:`_read_system`, remembered per System section (a log repeats a few, but for time and record id)."""
+    key = _system_key(system)
+    if key is None:
+        return _read_system(system)
+    if key in _SYSTEMS:
+        return _SYSTEMS[key]
+    try:
+        read = _read_system(system)
+    except ValueError:  # an EventID that is not a number: lxml decides, for this and every such record
+        read = None
+    if len(_SYSTEMS) >= MAX_SYSTEMS:
+        del _SYSTEMS[next(iter(_SYSTEMS))]
+    _SYSTEMS[key] = read
+    return read
+
+
 def fast_event_from_xml(xml: str, record_id: int, timestamp: str, source: str) -> Event | None:
     """Normalise one pyevtx-rs XML record like the lxml path does, or return None when it is not regular."""
     if not xml.startswith(_XML_HEAD):
         return None
+    try:
+        bounds = _section_bounds(xml, len(_XML_HEAD), "System")
+        if bounds is None:
+            return None
+        system = _system(xml[bounds[0] : bounds[1]])
+        if system is None:
+            return None
+        provider, channel, event_id, level, computer = system
+        if xml.startswith(_ONE_DATA_HEAD, bounds[1]) and xml.endswith(_ONE_DATA_TAIL):
+            start = bounds[1] + len(_ONE_DATA_HEAD)
+            end = len(xml) - len(_ONE_DATA_TAIL)
+            if start <= end and xml.find("<", start, end) < 0:
+                value = _value(xml[start:end])
+                return Event(
+                    time=parse_time(timestamp),
+                    source_file=source,
+                    channel=channel,
+                    provider=provider,
+                    event_id=event_id,
+                    level=level,
+                    record_id=record_id,
+                    computer=computer,
+                    data=((None, value),),
+                    text=value,
+                    source_kind="evtx",
+                )
+    except (_Irregular, ValueError):
+        return None
+    return _general_event_from_xml(xml, record_id, timestamp, source)
+
+
+def _general_event_from_xml(xml: str, record_id: int, timestamp: str, source: str) -> Event | None:
+    """:func:`fast_event_from_xml` for every other regular shape (several Data items, named ones, Binary...)."""
     try:
         bounds = _section_bounds(xml, len(_XML_HEAD), "System")
         if bounds is None:
