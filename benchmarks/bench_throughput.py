@@ -13,6 +13,8 @@ largest sum of the resident sizes of the analysing process and its workers, samp
 Times are medians of ``--repeat`` runs. Bundles come from ``benchmarks/bundles.py``. With ``--baseline`` the
 same analyses also run from another checkout (its package first on PYTHONPATH), interleaved in the same run,
 so a change is judged against the same load.
+The parent's CPU (merging the workers' summaries, correlating, writing the reports: what more jobs do not divide)
+is also given per 300 k records and as a multiple of the bare iteration's CPU in the same run.
 """
 
 from __future__ import annotations
@@ -225,8 +227,8 @@ def render(summary: dict[str, object], jobs: list[int]) -> str:
         f"{summary['bare_cpu_s']:.2f} s CPU)",
         "",
         "| jobs | analyze | records/s | of bare | parse+extract | correlate | write | CPU parent + workers "
-        "| peak PSS (RSS sum) | reports |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| parent CPU per 300 k records (× bare CPU) | peak PSS (RSS sum) | reports |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for j in jobs:
         r = summary[f"j{j}"]
@@ -235,6 +237,8 @@ def render(summary: dict[str, object], jobs: list[int]) -> str:
         lines.append(
             f"| {j} | {r['seconds']:.2f} s | {r['rate']:,.0f} | {r['ratio']:.1%} | {r['parse_extract_s']:.2f} s | "
             f"{r['correlate_s']:.2f} s | {r['write_s']:.2f} s | {r['cpu_parent_s']:.2f} + {r['cpu_workers_s']:.2f} s | "
+            f"{r['cpu_parent_s'] * 300_000 / summary['records']:.2f} s "
+            f"({r['cpu_parent_s'] / summary['bare_cpu_s']:.1f}×) | "
             f"{r['peak_pss_mb']:.0f} MB "
             f"({r['peak_rss_mb']:.0f} MB) | {sizes} |"
         )
@@ -243,7 +247,9 @@ def render(summary: dict[str, object], jobs: list[int]) -> str:
         if isinstance(base, dict):
             lines.append(
                 f"| {j} (baseline) | {base['seconds']:.2f} s | | {base['ratio']:.1%} | | | | "
-                f"{base['cpu_parent_s']:.2f} + {base['cpu_workers_s']:.2f} s | | |"
+                f"{base['cpu_parent_s']:.2f} + {base['cpu_workers_s']:.2f} s | "
+                f"{base['cpu_parent_s'] * 300_000 / summary['records']:.2f} s "
+                f"({base['cpu_parent_s'] / summary['bare_cpu_s']:.1f}×) | | |"
             )
     if len(jobs) > 1:
         one, many = summary[f"j{jobs[0]}"], summary[f"j{jobs[-1]}"]

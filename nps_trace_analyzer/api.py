@@ -64,18 +64,13 @@ class BundleAnalysis:
 
 
 class _EventKeeper:
-    """Observer that keeps every event (for ``keep_events``) and feeds the observation collector."""
+    """Observer that keeps every event (for ``keep_events``)."""
 
-    def __init__(self, keep: bool) -> None:
-        self.collector = ObservationCollector()
+    def __init__(self) -> None:
         self.events: list[Event] = []
-        self.keep = keep
 
-    def __call__(self, event: Event, first_sighting: bool = True) -> None:
-        if first_sighting:  # a text-log copy of a Security event is not a second grant
-            self.collector(event)
-        if self.keep:
-            self.events.append(event)
+    def __call__(self, event: Event, _first_sighting: bool = True) -> None:
+        self.events.append(event)
 
 
 def analyze_bundle(
@@ -94,16 +89,17 @@ def analyze_bundle(
     ``keep_events=False`` keeps memory proportional to the findings (events are then only counted).
     """
     inputs = [paths] if isinstance(paths, (str, Path)) else list(paths)
-    keeper = _EventKeeper(keep_events)
+    keeper = _EventKeeper() if keep_events else None
+    collector = ObservationCollector()  # counted where the events are read (worker processes), then merged
     if out_dir is None:
         with tempfile.TemporaryDirectory(prefix="nps-trace-analyzer-api-") as tmp:
-            result = analyze(inputs, Path(tmp), options, progress, observer=keeper, meter=meter)
+            result = analyze(inputs, Path(tmp), options, progress, keeper, meter, (collector,))
         report = None
     else:
         target = Path(out_dir)
-        result = analyze(inputs, target, options, progress, observer=keeper, meter=meter)
+        result = analyze(inputs, target, options, progress, keeper, meter, (collector,))
         report = report_paths(target)
-    observations = keeper.collector.observations
+    observations = collector.observations
     return BundleAnalysis(
         bundle=result.bundle_name,
         server=observations.server,
@@ -113,6 +109,6 @@ def analyze_bundle(
         notes=result.notes,
         observations=observations,
         result=result,
-        events=keeper.events,
+        events=keeper.events if keeper is not None else [],
         report=report,
     )

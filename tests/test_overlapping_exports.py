@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from nps_trace_analyzer.core.model import Event, InputFile
-from nps_trace_analyzer.pipeline import analyze
+from nps_trace_analyzer.pipeline import AnalyzeOptions, analyze
 from nps_trace_analyzer.pipeline import run as pipeline
 from nps_trace_analyzer.sources.overlap import OverlapFilter, overlapping_inputs
 from nps_trace_analyzer.synth.evtx.writer import EvtxWriter
@@ -39,7 +39,7 @@ def _export(path: Path, numbers: Sequence[int]) -> None:
             writer.write(_reject(n))
 
 
-def _run(bundle: Path, out: Path, monkeypatch: pytest.MonkeyPatch, reverse: bool) -> dict:
+def _run(bundle: Path, out: Path, monkeypatch: pytest.MonkeyPatch, reverse: bool, jobs: int = 2) -> dict:
     original = pipeline._read_order
 
     def order(files: Sequence[InputFile]) -> list[InputFile]:
@@ -47,7 +47,7 @@ def _run(bundle: Path, out: Path, monkeypatch: pytest.MonkeyPatch, reverse: bool
         return chosen[::-1] if reverse else chosen
 
     monkeypatch.setattr(pipeline, "_read_order", order)
-    analyze([bundle], out)
+    analyze([bundle], out, AnalyzeOptions(jobs=jobs))
     return json.loads((out / "findings.json").read_text(encoding="utf-8"))
 
 
@@ -61,6 +61,9 @@ def test_overlapping_evtx_exports_count_each_record_once(tmp_path: Path, monkeyp
     second = _run(bundle, tmp_path / "b", monkeypatch, reverse=True)
     strip = {k: v for k, v in first.items() if k not in ("generated",)}
     assert strip == {k: v for k, v in second.items() if k not in ("generated",)}
+    # Held in the parent whether the shards were read in-process or by workers (which then send events back).
+    one_job = _run(bundle, tmp_path / "c", monkeypatch, reverse=False, jobs=1)
+    assert strip == {k: v for k, v in one_job.items() if k not in ("generated",)}
     text = json.dumps(first)
     assert "2 event(s) in Security_tuesday.evtx are the same records as in Security_monday.evtx" in text
     per_user = {inc["user"]: inc["count"] for inc in first["incidents"] if inc["primary_code"] == "NPS-REASON-16"}

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, ClassVar
 
 from nps_trace_analyzer.core.model import Event, Incident, iso_z
 from nps_trace_analyzer.core.wintime import FILETIME_EPOCH
@@ -33,10 +33,34 @@ SIGN_IN_KINDS = frozenset({"sign-in", "challenge-no-result", "nps-reject"})
 
 @dataclass
 class SignInActivity:
-    """Granted sign-ins (NPS audit 6272) per time slot, counted as events stream past."""
+    """Granted sign-ins (NPS audit 6272) per time slot, counted as events stream past.
+
+    A :class:`~nps_trace_analyzer.core.tally.Tally`: counted per shard in the worker processes and merged. Slots are
+    minutes until the stream has more than :data:`MAX_MINUTES` distinct minutes, hours after; a merge folds to the
+    coarser side and again when the union grows too long, which is what one pass over the whole stream ends with.
+    """
 
     slot_seconds: int = 60
     grants: Counter[int] = field(default_factory=Counter)  # slot start (epoch seconds) -> grants
+    sees_repeats: ClassVar[bool] = False  # a grant repeated by the NPS text log is not a second sign-in
+
+    def empty(self) -> SignInActivity:
+        return SignInActivity()
+
+    def observe(self, event: Event, _findings: object = None) -> None:
+        self.add(event)
+
+    def merge(self, other: SignInActivity) -> None:
+        if other.slot_seconds > self.slot_seconds:
+            self._fold(other.slot_seconds)
+        grants = other.grants
+        if other.slot_seconds < self.slot_seconds:
+            grants = Counter()
+            for start, n in other.grants.items():
+                grants[start - start % self.slot_seconds] += n
+        self.grants.update(grants)
+        if len(self.grants) > MAX_MINUTES and self.slot_seconds < 3600:
+            self._fold(3600)
 
     def add(self, event: Event) -> None:
         if event.event_id != GRANT_EVENT_ID or event.time == FILETIME_EPOCH or not is_nps_audit(event):

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import ClassVar
 
 from nps_trace_analyzer.analysis.findings import is_azuremfa
 from nps_trace_analyzer.core.identity import user_key
@@ -63,10 +64,38 @@ def radius_mark(nas: str, identifier: str, authenticator: str) -> str:
 
 
 class ObservationCollector:
-    """An event observer for ``pipeline.analyze`` that fills :class:`Observations`."""
+    """Fills :class:`Observations` from the events of ``pipeline.analyze``.
+
+    A :class:`~nps_trace_analyzer.core.tally.Tally`: run per shard in the worker processes and merged; every part
+    of :class:`Observations` merges without regard to order: counts add, first/last take the extremes, clock marks
+    unite under the lower of the two limits.
+    """
+
+    sees_repeats: ClassVar[bool] = False  # a text-log copy of a Security event is not a second grant
 
     def __init__(self) -> None:
         self.observations = Observations()
+
+    def empty(self) -> ObservationCollector:
+        return ObservationCollector()
+
+    def observe(self, event: Event, _findings: object = None) -> None:
+        self(event)
+
+    def merge(self, other: ObservationCollector) -> None:
+        obs, theirs = self.observations, other.observations
+        obs.computers.update(theirs.computers)
+        obs.granted.update(theirs.granted)
+        if theirs.auth_events:
+            obs.auth_events += theirs.auth_events
+            for when in (theirs.first_auth, theirs.last_auth):
+                if when is not None:
+                    self._extremes(when)
+        for key, when in theirs.clock_marks.items():
+            obs.clock_marks[key] = min(when, obs.clock_marks.get(key, when))
+        obs.mark_limit = min(obs.mark_limit, theirs.mark_limit)
+        self._drop_marks_from(obs.mark_limit)  # each side kept every mark below its own limit: the lower holds
+        self._bound_marks()
 
     def __call__(self, event: Event) -> None:
         obs = self.observations
@@ -85,8 +114,11 @@ class ObservationCollector:
             self._auth(event.time)
 
     def _auth(self, when: datetime) -> None:
+        self.observations.auth_events += 1
+        self._extremes(when)
+
+    def _extremes(self, when: datetime) -> None:
         obs = self.observations
-        obs.auth_events += 1
         if obs.first_auth is None or when < obs.first_auth:
             obs.first_auth = when
         if obs.last_auth is None or when > obs.last_auth:
@@ -112,7 +144,15 @@ class ObservationCollector:
         key = radius_mark(event.get("nas"), event.get("radius_id"), authenticator)
         marks = obs.clock_marks
         marks[key] = min(event.time, marks.get(key, event.time))
-        while len(marks) > MAX_CLOCK_MARKS:
+        self._bound_marks()
+
+    def _bound_marks(self) -> None:
+        obs = self.observations
+        while len(obs.clock_marks) > MAX_CLOCK_MARKS:
             obs.mark_limit //= 2
-            for stale in [k for k in marks if int(k.rsplit("|", 1)[1][:8], 16) >= obs.mark_limit]:
-                del marks[stale]
+            self._drop_marks_from(obs.mark_limit)
+
+    def _drop_marks_from(self, limit: int) -> None:
+        marks = self.observations.clock_marks
+        for stale in [k for k in marks if int(k.rsplit("|", 1)[1][:8], 16) >= limit]:
+            del marks[stale]

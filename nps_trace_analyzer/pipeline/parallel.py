@@ -16,19 +16,21 @@ With one job no pool is started and the same shard function runs in-process.
 from __future__ import annotations
 
 import multiprocessing
-import operator
 import os
 import sys
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 from nps_trace_analyzer.analysis.cross_source import StreamCounts
 from nps_trace_analyzer.analysis.findings import findings_for
+from nps_trace_analyzer.analysis.incidents import Intake, new_intake
 from nps_trace_analyzer.core.model import Event, Finding, InputFile
+from nps_trace_analyzer.core.tally import Tally
+from nps_trace_analyzer.core.transfer import Packed, pack, unpack
 from nps_trace_analyzer.intake import sha256_of
 from nps_trace_analyzer.report.tables import EventRows
 from nps_trace_analyzer.sources.evtx_layout import RecordIds
@@ -62,59 +64,37 @@ class ShardTask:
     name: str
     as_xml: bool
     with_events: bool = False  # also send every kept event back (for an event observer in the parent)
-
-
-_EVENT_FIELDS = tuple(f.name for f in fields(Event))
-_FINDING_FIELDS = tuple(f.name for f in fields(Finding) if f.name != "event")
-#: The field values as one tuple, read in C (several fields each, so attrgetter always returns a tuple).
-_event_values = operator.attrgetter(*_EVENT_FIELDS)
-_finding_values = operator.attrgetter(*_FINDING_FIELDS)
-
-
-class PackedFindings:
-    """Findings (and, when asked, every kept event) as plain tuples for the trip from a worker to the parent.
-
-    Pickling dataclasses goes through a state dict per object; tuples of strings and datetimes pickle in C (a
-    third less data, ~25 % less time). Events shared by several findings travel once and are shared again after.
-    """
-
-    def __init__(self, findings: list[Finding], events: list[Event] | None = None) -> None:
-        index: dict[int, int] = {}
-        self.events: list[tuple[Any, ...]] = []
-        self.all_events = events is not None
-
-        def number_of(event: Event) -> int:
-            number = index.get(id(event))
-            if number is None:
-                number = index[id(event)] = len(self.events)
-                self.events.append(_event_values(event))
-            return number
-
-        for event in events or ():
-            number_of(event)
-        self.findings = [(number_of(f.event), *_finding_values(f)) for f in findings]
-
-    def unpack(self) -> tuple[list[Event], list[Finding]]:
-        """(every kept event if they were sent, else []; the findings)."""
-        events = [Event(*values) for values in self.events]
-        findings = [Finding(events[number], *rest) for number, *rest in self.findings]
-        return (events if self.all_events else []), findings
+    tallies: tuple[Tally, ...] = ()  # empty summaries the worker fills from the shard's events (tally.py)
+    # An input that may repeat another's records (sources.overlap): its events and their findings go back whole, to
+    # be held by the parent until every input is read; nothing is filed or tallied here.
+    hold: bool = False
 
 
 @dataclass
 class ShardResult:
-    """What a worker made of one shard: counts, events.csv text, findings and stream counts, in record order."""
+    """What a worker made of one shard, in record order: counts, the events.csv text, the shard's findings filed
+    for the incident engine, its part of every tally, and (only when asked) its events.
+
+    Only summaries travel: the parent merges them instead of rebuilding and re-observing every event.
+    """
 
     stats: ReadStats
     rows: str = ""
     row_count: int = 0
-    packed: PackedFindings | None = None
+    intake: Intake | None = None
+    tallies: tuple[Tally, ...] = ()
+    packed_events: Packed | None = None
     counts: StreamCounts = field(default_factory=StreamCounts)
     file_bytes: int = 0
     error: str = ""  # an unexpected exception (a bug): the file's reading stops here, as with one process
 
-    def unpack(self) -> tuple[list[Event], list[Finding]]:
-        return self.packed.unpack() if self.packed is not None else ([], [])
+    def events(self) -> list[Event]:
+        """The shard's events, when the task asked for them (else [])."""
+        return unpack(self.packed_events)[0] if self.packed_events is not None else []
+
+    def held(self) -> tuple[list[Event], list[Finding]]:
+        """The events and findings of a ``hold`` task."""
+        return unpack(self.packed_events) if self.packed_events is not None else ([], [])
 
 
 @dataclass(frozen=True)
@@ -133,13 +113,20 @@ def _init_worker(catalog: Any) -> None:
 
 
 def read_shard(task: ShardTask, catalog: Any = None) -> ShardResult:
-    """Read one shard: normalise its relevant records, make their findings and their events.csv rows."""
+    """Read one shard: normalise its relevant records, make their events.csv rows and findings, file the findings
+    for the incident engine and run the tallies over the events."""
     catalog = catalog if catalog is not None else _worker_catalog
     stats = ReadStats()
     rows = EventRows()
-    result = ShardResult(stats, file_bytes=task.shard.file_bytes)
-    findings: list[Finding] = []
-    events: list[Event] | None = [] if task.with_events else None
+    intake = new_intake(catalog)
+    tallies = tuple(tally.empty() for tally in task.tallies)
+    observers = [tally.observe for tally in tallies]
+    result = ShardResult(stats, file_bytes=task.shard.file_bytes, intake=intake, tallies=tallies)
+    events: list[Event] | None = [] if task.with_events or task.hold else None
+    held: list[Finding] = []
+    file_finding = held.append if task.hold else intake.add
+    if task.hold:
+        observers = []
     try:
         shard = task.shard
         cut_at_nul = (
@@ -150,12 +137,17 @@ def read_shard(task: ShardTask, catalog: Any = None) -> ShardResult:
             result.counts.note(event)
             if events is not None:
                 events.append(event)
-            findings.extend(findings_for(event, catalog))
+            findings = list(findings_for(event, catalog))
+            for observe in observers:
+                observe(event, findings)
+            for finding in findings:
+                file_finding(finding)
     except Exception as exc:  # a reader bug must cost this file, not the bundle: the parent reports it
         result.error = f"{type(exc).__name__}: {exc}"
     result.rows = rows.text()
     result.row_count = rows.count
-    result.packed = PackedFindings(findings, events)
+    if events is not None:
+        result.packed_events = pack(held, events)
     return result
 
 
@@ -193,16 +185,21 @@ class ShardedEvtx:
         advance: Advance | None = None,
         to_hash: Sequence[InputFile] = (),
         with_events: bool = False,
+        tallies: Sequence[Tally] = (),
+        held: Collection[str] = (),
     ) -> None:
         self.catalog = catalog
         self.advance = advance or (lambda _records, _bytes: None)
         self.tasks: deque[tuple[InputFile, ShardTask | HashTask]] = deque()
+        empties = tuple(tally.empty() for tally in tallies)
         for inp in inputs:
             as_xml = open_evtx(inp)
             if as_xml is None:
                 continue
             for shard in plan_shards(inp.path, inp.size, chunks_per_shard(as_xml, shard_chunks)):
-                self.tasks.append((inp, ShardTask(shard, inp.name, as_xml, with_events)))
+                self.tasks.append(
+                    (inp, ShardTask(shard, inp.name, as_xml, with_events, empties, hold=inp.name in held))
+                )
         # Hashes last: they overlap with the parent's merging and correlating instead of delaying the first shards.
         self.tasks.extend((inp, HashTask(inp.path)) for inp in to_hash)
         self.jobs = max(1, jobs)
@@ -263,6 +260,7 @@ class ShardedEvtx:
             return "!a worker process died while hashing it"
         return ShardResult(
             ReadStats(),
+            tallies=tuple(tally.empty() for tally in task.tallies),
             file_bytes=task.shard.file_bytes,
             error="a worker process died while reading this part of the file (out of memory, or a crash in the "
             "EVTX engine)",

@@ -30,12 +30,13 @@ from nps_trace_analyzer.catalog import load_catalog
 from nps_trace_analyzer.core.domain import AZUREMFA_CHANNELS
 from nps_trace_analyzer.core.exit_codes import DISK_FULL_ERRNOS
 from nps_trace_analyzer.core.model import Event, Finding, InputFile
+from nps_trace_analyzer.core.tally import Tally
 from nps_trace_analyzer.extract.text_sieve import keep_diagnosable
 from nps_trace_analyzer.intake import IntakeLimits, open_bundle, sha256_of
 from nps_trace_analyzer.intake.duplicates import mark_identical_copies
 from nps_trace_analyzer.pipeline.parallel import ShardedEvtx, ShardResult, default_jobs
 from nps_trace_analyzer.report.output_dir import staged_report_dir
-from nps_trace_analyzer.report.redact import Redactor
+from nps_trace_analyzer.report.redact import Identifiers, Redactor
 from nps_trace_analyzer.report.result import AnalysisResult, to_document
 from nps_trace_analyzer.report.tables import EventsCsv
 from nps_trace_analyzer.report.writer import ReportPaths as ReportPaths  # re-exported: api.py uses it
@@ -122,43 +123,47 @@ def _settle_role(inp: InputFile) -> None:
 
 @dataclass
 class _Stream:
-    """Where each event goes as it is read: events.csv, the counts, and (through findings) the incident engine."""
+    """Where each event goes as it is read: events.csv, the counts, the tallies and (through findings) the incident
+    engine. Events the worker processes read arrive as their summaries (:meth:`absorb`)."""
 
     catalog: Any
     engine: IncidentEngine
     events_csv: EventsCsv
+    tallies: Sequence[Tally]
     counts: StreamCounts = field(default_factory=StreamCounts)
     per_source: Counter[str] = field(default_factory=Counter)
     observer: EventObserver | None = None
     # Inputs whose reader says they repeat another input (NPS_EventLog.log beside Security.evtx): decided from the
     # inputs, before reading, so observers see the same flags in any read order.
     repeats: dict[str, str] = field(default_factory=dict)
-    redactor: Redactor | None = None
-    activity: SignInActivity = field(default_factory=SignInActivity)
     # Inputs that may repeat another's records (overlapping exports): their events are held until all is read.
     overlap: OverlapFilter = field(default_factory=lambda: OverlapFilter(set()))
 
     def consume(self, inp: InputFile, event: Event) -> None:
         self.events_csv.add(event)
+        findings = list(findings_for(event, self.catalog))
         if self.overlap.takes(inp):
-            if self.redactor is not None:
-                self.redactor.learn_event(event)
             self.per_source[_source_label(inp)] += 1
-            self.overlap.hold(inp, event, findings_for(event, self.catalog))
+            self._hold(inp, event, findings)
             return
         original = inp.name not in self.repeats
         if self.observer is not None:
             self.observer(event, original)
-        if original:
-            self.activity.add(event)  # a grant repeated by the text log is not a second sign-in
-        if self.redactor is not None:
-            self.redactor.learn_event(event)
+        for tally in self.tallies:
+            if original or tally.sees_repeats:  # a grant repeated by the text log is not a second sign-in
+                tally.observe(event, findings)
         self.per_source[_source_label(inp)] += 1
         self.counts.note(event)
-        for finding in findings_for(event, self.catalog):
-            if self.redactor is not None:
-                self.redactor.learn_attrs(finding.attrs)
+        for finding in findings:
             self.engine.add(finding)
+
+    def _hold(self, inp: InputFile, event: Event, findings: list[Finding]) -> None:
+        """An event of an input that may repeat another's records: held for :meth:`release_overlap`. Tallies that
+        see repeats (the identifiers to redact) see its fields now, every copy; the rest only the kept copy."""
+        for tally in self.tallies:
+            if tally.sees_repeats:
+                tally.observe(event, [])
+        self.overlap.hold(inp, event, findings)
 
     def release_overlap(self) -> list[str]:
         """Count the held events once per record (see sources.overlap); returns the notes on what repeated."""
@@ -168,40 +173,36 @@ class _Stream:
                 self.observer(event, kept)
             if not kept:
                 continue
-            self.activity.add(event)
+            for tally in self.tallies:
+                tally.observe(event, findings)
             self.counts.note(event)
             for finding in findings:
-                if self.redactor is not None:
-                    self.redactor.learn_attrs(finding.attrs)
                 self.engine.add(finding)
         return repeat_notes(repeats)
 
     def absorb(self, inp: InputFile, shard: ShardResult) -> None:
-        """Take a shard read by a worker: the same rows, counts and findings :meth:`consume` would have made."""
+        """Take a shard read by a worker: the same rows, counts, tallies and findings :meth:`consume` would have
+        made of its events (.evtx events are never copies of another source). Shards come in file order; those of
+        an overlapping input (``ShardTask.hold``) bring their events and findings to be held instead."""
         self.events_csv.add_formatted(shard.rows, shard.row_count)
-        events, findings = shard.unpack()
         if self.overlap.takes(inp):
+            events, findings = shard.held()
             by_event: dict[int, list[Finding]] = {}
             for finding in findings:
                 by_event.setdefault(id(finding.event), []).append(finding)
             for event in events:
-                if self.redactor is not None:
-                    self.redactor.learn_event(event)
-                self.overlap.hold(inp, event, by_event.get(id(event), []))
+                self._hold(inp, event, by_event.get(id(event), []))
             self.per_source[_source_label(inp)] += shard.row_count
             return
-        for event in events:  # .evtx events are never copies of another source
-            if self.observer is not None:
+        if self.observer is not None:
+            for event in shard.events():
                 self.observer(event, True)
-            self.activity.add(event)
-            if self.redactor is not None:
-                self.redactor.learn_event(event)
+        for tally, part in zip(self.tallies, shard.tallies, strict=True):
+            tally.merge(part)
         self.per_source[_source_label(inp)] += shard.row_count
         self.counts.merge(shard.counts)
-        for finding in findings:
-            if self.redactor is not None:
-                self.redactor.learn_attrs(finding.attrs)
-            self.engine.add(finding)
+        if shard.intake is not None:
+            self.engine.merge(shard.intake)
 
 
 def _note_reader_error(inp: InputFile, exc: Exception, say: Progress) -> None:
@@ -217,13 +218,15 @@ def analyze(
     progress: Progress | None = None,
     observer: EventObserver | None = None,
     meter: Meter | None = None,
+    tallies: Sequence[Tally] = (),
 ) -> AnalysisResult:
     """Analyse a bundle and write ``report.html``, ``summary.md``, ``incidents.csv``, ``events.csv`` and
     ``findings.json``.
 
     ``observer`` sees every event as it is read, with False for events that repeat another source's (the NPS
-    text log next to Security.evtx); the library API keeps them or a summary of them (:mod:`nps_trace_analyzer.api`).
-    It must not change them.
+    text log next to Security.evtx); the library API keeps them (:mod:`nps_trace_analyzer.api`). It must not change
+    them. It costs: every event the worker processes read is sent back for it. ``tallies`` summarise the events
+    where they are read and are merged here (:mod:`nps_trace_analyzer.core.tally`): prefer them for counting.
     """
     options = options or AnalyzeOptions()
     say = progress or (lambda _msg: None)
@@ -243,13 +246,15 @@ def analyze(
         ExitStack() as stack,  # the worker pool, closed before the bundle's temporary copies go
     ):
         targets = report_paths(staging)
+        activity = SignInActivity()
+        identifiers = Identifiers() if redactor is not None else None
         stream = _Stream(
             catalog,
             engine,
             events_csv,
+            (activity, *tallies, *([identifiers] if identifiers is not None else [])),
             observer=observer,
             repeats=repeated_inputs(bundle.files),
-            redactor=redactor,
         )
         _hash_possible_copies(bundle.files)
         copies = {id(inp) for inp in mark_identical_copies(bundle.files)}
@@ -264,7 +269,9 @@ def analyze(
             options.shard_chunks,
             meter.advance if meter is not None else None,
             to_hash=[f for f in bundle.files if not f.sha256 and f.path and f.kind != "skipped"],
-            with_events=True,  # the parent's sign-in activity, observer and redactor see every event
+            with_events=observer is not None,  # only an event observer needs the events themselves
+            tallies=stream.tallies,
+            held=stream.overlap.participants,  # their events and findings come back to be held (sources.overlap)
         )
         stack.enter_context(shards)
         for note in shards.notes:  # how the work was spread is not part of the reports (same for any --jobs)
@@ -309,7 +316,8 @@ def analyze(
         for user, auth_type in extra.auth_types:
             engine.add_auth_type(user, auth_type)
         incidents = engine.incidents()
-        if redactor is not None:
+        if redactor is not None and identifiers is not None:
+            redactor.learn_all(identifiers)
             for inc in incidents:
                 redactor.learn("user", inc.user)
                 redactor.learn("host", inc.server)
@@ -331,7 +339,7 @@ def analyze(
             capture=capture_overviews(collector),
             extension_traces=extension_traces(collector),
             notes=notes + extra.notes,
-            timeline=timeline(stream.activity, incidents),
+            timeline=timeline(activity, incidents),
             redacted=redactor is not None,
         )
         say("writing reports")

@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from nps_trace_analyzer.analysis.config_checks import CLIENT_ID
 from nps_trace_analyzer.core.domain import MFA_ENDPOINTS
-from nps_trace_analyzer.core.model import Event
+from nps_trace_analyzer.core.model import Event, Finding
 from nps_trace_analyzer.report.pseudonym import Pseudonyms
 from nps_trace_analyzer.sources.etl.npsext import NPS_PROVIDER, NPS_PROVIDER_2
 
@@ -235,19 +235,18 @@ class Redactor:
 
     def learn_event(self, event: Event) -> None:
         """Learn the identifiers an event's fields name (its computer and the NPS audit fields)."""
-        self.learn("host", event.computer)
-        for name, value in event.data:
-            if name is not None:
-                kind = FIELD_KINDS.get(name.lower())
-                if kind is not None:
-                    self.learn(kind, value)
+        for kind, value in event_identifiers(event):
+            self.learn(kind, value)
 
     def learn_attrs(self, attrs: Mapping[str, Any]) -> None:
         """Learn from a finding's or incident's attributes (user, server, NAS...)."""
-        for name, value in attrs.items():
-            kind = ATTR_KINDS.get(name)
-            if kind is not None and isinstance(value, str):
-                self.learn(kind, value)
+        for kind, value in attr_identifiers(attrs):
+            self.learn(kind, value)
+
+    def learn_all(self, identifiers: Identifiers) -> None:
+        """Learn what an :class:`Identifiers` tally collected (learning does not depend on the order)."""
+        for kind, value in identifiers.found:
+            self.learn(kind, value)
 
     def _add(self, kind: str, value: str) -> None:
         value = value.strip()
@@ -429,6 +428,50 @@ class Redactor:
             words = sorted(self._literals, key=len, reverse=True)
             self._literal_only = re.compile(f"(?<!{_W}){_trie_pattern(words)}(?!{_W})", re.IGNORECASE)
         return self._literal_only.sub(self._replace_literal, text)
+
+
+def event_identifiers(event: Event) -> Iterator[tuple[str, str]]:
+    """(kind, value) of the identifiers an event's fields name: its computer and the NPS audit fields."""
+    if event.computer:
+        yield "host", event.computer
+    for name, value in event.data:
+        if name is not None and value:
+            kind = FIELD_KINDS.get(name.lower())
+            if kind is not None:
+                yield kind, value
+
+
+def attr_identifiers(attrs: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """(kind, value) of the identifiers in a finding's or incident's attributes (user, server, NAS...)."""
+    for name, value in attrs.items():
+        kind = ATTR_KINDS.get(name)
+        if kind is not None and isinstance(value, str) and value:
+            yield kind, value
+
+
+class Identifiers:
+    """The identifiers of the event stream, collected where the events are read (a
+    :class:`~nps_trace_analyzer.core.tally.Tally`: per shard in the worker processes, merged in the parent) and learned
+    by the :class:`Redactor` once reading is over. A set of (kind, raw value): merging is a union, and what the
+    redactor makes of it does not depend on the order it learns in."""
+
+    sees_repeats = True  # the NPS text log's copy of an event names the same identifiers, and maybe more
+
+    def __init__(self) -> None:
+        self.found: set[tuple[str, str]] = set()
+
+    def empty(self) -> Identifiers:
+        return Identifiers()
+
+    def observe(self, event: Event, findings: Iterable[Finding]) -> None:
+        found = self.found
+        found.update(event_identifiers(event))
+        for finding in findings:
+            if finding.attrs:
+                found.update(attr_identifiers(finding.attrs))
+
+    def merge(self, other: Identifiers) -> None:
+        self.found |= other.found
 
 
 _MAC_RE = re.compile(r"[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}")

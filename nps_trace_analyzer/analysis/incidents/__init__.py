@@ -9,5 +9,6 @@ from __future__ import annotations
 
 from nps_trace_analyzer.analysis.incidents.context import IncidentOptions
 from nps_trace_analyzer.analysis.incidents.engine import IncidentEngine
+from nps_trace_analyzer.analysis.incidents.intake import Intake, new_intake
 
-__all__ = ["IncidentEngine", "IncidentOptions"]
+__all__ = ["IncidentEngine", "IncidentOptions", "Intake", "new_intake"]

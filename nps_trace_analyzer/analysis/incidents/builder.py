@@ -80,10 +80,15 @@ def _summary(
     return f"{server or 'The server'} logged {code} {times}: {title}"
 
 
+def _order(pair: tuple[Any, Finding]) -> Any:
+    return pair[0]
+
+
 def build(number: int, draft: Draft, ctx: RuleContext, auth_types: dict[str, str]) -> Incident:
     """Turn ``draft`` into incident ``INC-<number>``; ``auth_types`` maps user keys to "PAP x3, ..." text."""
     opener = draft.findings[0]
-    findings = sorted(draft.findings, key=finding_order)
+    ordered = sorted([(finding_order(f), f) for f in draft.findings], key=_order)
+    findings = [f for _order_key, f in ordered]
     primary = opener if draft.kind == "nps-reject" else ctx.primary(findings)
     code, entry = primary.code, ctx.entry(primary)
     if draft.kind == "challenge-no-result":
@@ -102,10 +107,8 @@ def build(number: int, draft: Draft, ctx: RuleContext, auth_types: dict[str, str
         attrs["auth_types"] = auth_types[draft.ukey]
     server = draft.server or attrs.get("server") or primary.event.computer or None
     per_event: dict[tuple[str, int, str], list[Finding]] = {}
-    for f in findings:
-        ev = f.event
-        row = (ev.source_file, -1 if ev.record_id is None else ev.record_id, ev.time.isoformat())
-        per_event.setdefault(row, []).append(f)
+    for (_time, key, _code), f in ordered:
+        per_event.setdefault(key[:3], []).append(f)  # (file, record id, time): the event's row
     # One row per event, labelled with its most specific code (an ESTS_TOKEN_ERROR row says AADSTS7000112).
     events: dict[tuple[str, int, str], tuple[Event, str]] = {
         key: (group[0].event, ctx.primary(group).code) for key, group in per_event.items()

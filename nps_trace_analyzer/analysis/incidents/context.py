@@ -36,11 +36,23 @@ class RuleContext:
     options: IncidentOptions = field(default_factory=IncidentOptions)
     roles: Roles = field(init=False)
 
+    # Memos: what a finding's code, kind and entry say never changes during a run, and the rules and the builder
+    # ask it again for every finding of every incident (tens of thousands of incidents in an outage).
+    _entries: dict[str, Any] = field(init=False, default_factory=dict, repr=False)
+    _ranks: dict[tuple[str, str, str | None], tuple[int, int]] = field(init=False, default_factory=dict, repr=False)
+
     def __post_init__(self) -> None:
         self.roles = Roles.from_catalog(self.catalog)
 
     def entry(self, finding: Finding) -> Any:
-        return self.catalog.get(finding.entry_id) if finding.entry_id else None
+        entry_id = finding.entry_id
+        if not entry_id:
+            return None
+        try:
+            return self._entries[entry_id]
+        except KeyError:
+            entry = self._entries[entry_id] = self.catalog.get(entry_id)
+            return entry
 
     def is_known(self, finding: Finding) -> bool:
         """The catalog explains this very code (not only its family: a fallback entry knows nothing specific)."""
@@ -49,9 +61,16 @@ class RuleContext:
 
     def is_benign(self, finding: Finding) -> bool:
         entry = self.entry(finding)
-        return bool(entry is not None and not entry.is_fallback and entry.benign)
+        return entry is not None and not entry.is_fallback and bool(entry.benign)
 
     def rank(self, finding: Finding) -> tuple[int, int]:
+        key = (finding.kind, finding.code, finding.entry_id)
+        rank = self._ranks.get(key)
+        if rank is None:
+            rank = self._ranks[key] = self._rank(finding)
+        return rank
+
+    def _rank(self, finding: Finding) -> tuple[int, int]:
         """Sort key for the primary code of an incident: (benign, specificity), lower wins.
 
         A joined NPS audit event or a capture finding corroborates and is primary only of an incident of its
@@ -81,4 +100,12 @@ class RuleContext:
 
     def primary(self, findings: list[Finding]) -> Finding:
         """The best-ranked finding (ties: the earliest in the given, canonical, order)."""
-        return min(enumerate(findings), key=lambda pair: (self.rank(pair[1]), pair[0]))[1]
+        if len(findings) == 1:
+            return findings[0]
+        rank = self.rank
+        best, best_rank = findings[0], rank(findings[0])
+        for finding in findings[1:]:
+            candidate = rank(finding)
+            if candidate < best_rank:  # strictly better: the earlier one wins ties
+                best, best_rank = finding, candidate
+        return best

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from nps_trace_analyzer.core.identity import user_key
 from nps_trace_analyzer.core.model import Event, Finding
@@ -71,9 +72,13 @@ class Sighting:
 def sightings(findings: list[Finding]) -> list[Sighting]:
     """Group findings by event (in canonical order): the unit the extension rules work on."""
     groups: dict[EventKey, list[Finding]] = {}
-    for finding in sorted(findings, key=finding_order):
-        groups.setdefault(event_key(finding.event), []).append(finding)
+    for order, finding in sorted(((finding_order(f), f) for f in findings), key=_first):
+        groups.setdefault(order[1], []).append(finding)
     return [Sighting(group) for group in groups.values()]
+
+
+def _first(pair: tuple[Any, Any]) -> Any:
+    return pair[0]
 
 
 @dataclass

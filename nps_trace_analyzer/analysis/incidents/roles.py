@@ -35,7 +35,9 @@ class Roles:
         return self.codes.get(role, frozenset())
 
     def has(self, code: str, role: str) -> bool:
-        return code in self.of(role)
+        if role not in ROLES:
+            raise KeyError(f"unknown role {role!r}")
+        return code in self.codes.get(role, ())
 
     def first(self, role: str) -> str:
         """The one code of a role that names a single derived code (e.g. ``challenge-no-result``)."""

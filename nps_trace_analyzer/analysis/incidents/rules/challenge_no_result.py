@@ -39,6 +39,14 @@ class Results:
         if cid:
             self.succeeded_cids.add(cid)
 
+    def merge(self, other: Results) -> None:
+        """Add the results of another part of the stream (order does not matter: times are sorted when asked)."""
+        for ukey, values in other.times.items():
+            self.times.setdefault(ukey, []).extend(values)
+        if other.times:
+            self._sorted = False
+        self.succeeded_cids |= other.succeeded_cids
+
     def after(self, user: str | None, when: datetime, within: float) -> bool:
         """Did the user get a result in (when, when + within] seconds?"""
         ukey = user_key(user)
