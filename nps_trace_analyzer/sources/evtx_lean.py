@@ -266,25 +266,11 @@ def _general_event_from_xml(xml: str, record_id: int, timestamp: str, source: st
         bounds = _section_bounds(xml, len(_XML_HEAD), "System")
         if bounds is None:
             return None
-        system = xml[bounds[0] : bounds[1]]
-        if "<System" in system:
+        system = _system(xml[bounds[0] : bounds[1]])
+        if system is None:
             return None
+        prov_name, channel, event_id, level, computer = system
         pos = bounds[2]
-        prov_name = ""
-        m_prov = _PROVIDER_RE.search(system)
-        if m_prov is None:
-            if "<Provider" in system:
-                return None
-        else:
-            attrs = {k: _value(v) for k, v in _ATTR_RE.findall(m_prov.group(1))}
-            prov_name = attrs.get("Name") or attrs.get("EventSourceName") or ""
-        fields: dict[str, str] = {}
-        for m_field in _FIELDS_RE.finditer(system):
-            fields.setdefault(m_field.group(1), m_field.group(2))
-        for tag in _SYSTEM_FIELDS:
-            if tag not in fields and f"<{tag}" in system:
-                return None  # present but not as plain text: lxml
-        event_id_text, level, channel, computer = (_value(fields.get(tag, "")).strip() for tag in _SYSTEM_FIELDS)
         data: list[tuple[str | None, str]] = []
         while not _TAIL_RE.match(xml, pos):
             section = _section_bounds(xml, pos, "EventData")
@@ -307,8 +293,8 @@ def _general_event_from_xml(xml: str, record_id: int, timestamp: str, source: st
             source_file=source,
             channel=channel,
             provider=prov_name,
-            event_id=int(event_id_text or 0),
-            level=int(level) if level.isdigit() else None,
+            event_id=event_id,
+            level=level,
             record_id=record_id,
             computer=computer,
             data=tuple(data),
