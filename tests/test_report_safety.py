@@ -54,7 +54,16 @@ def _result() -> AnalysisResult:
 
 @pytest.mark.parametrize(
     ("cell", "expected"),
-    [("=1+1", "'=1+1"), ("+1", "'+1"), ("-1", "'-1"), ("@x", "'@x"), ("\tx", "'\tx"), ("a=b", "a=b"), (None, "")],
+    [
+        ("=1+1", "'=1+1"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@x", "'@x"),
+        ("\tx", "'\tx"),
+        ("a=b", "a=b"),
+        (None, ""),
+        ("a\x00b", "a\u2400b"),
+    ],
 )
 def test_neutralise(cell: object, expected: str) -> None:
     assert neutralise(cell) == expected
@@ -113,7 +122,7 @@ def test_formatted_rows_are_what_csv_writer_writes() -> None:
     from nps_trace_analyzer.report.csv_safe import SafeCsvRows, _csv_writer, neutralise
 
     rng = random.Random(4)
-    alphabet = ["a", "Z", " ", ",", '"', "'", "\r", "\n", "\t", "=", "-", "+", "@", ";", "é", "😀", "\\", ""]
+    alphabet = ["a", "Z", " ", ",", '"', "'", "\r", "\n", "\t", "=", "-", "+", "@", ";", "é", "😀", "\\", "\x00", ""]
     rows = SafeCsvRows()
     reference = io.StringIO()
     writer = _csv_writer(reference)
@@ -133,7 +142,27 @@ def test_plain_rows_are_what_csv_writer_writes() -> None:
     from nps_trace_analyzer.report.csv_safe import SafeCsvRows, _csv_writer, neutralise
 
     rng = random.Random(8)
-    alphabet = ["a", "Z", " ", ",", '"', "'", "\r", "\n", "\t", "=", "-", "+", "@", ";", "é", "\u202e", "\\", ""]
+    alphabet = [
+        "a",
+        "Z",
+        " ",
+        ",",
+        '"',
+        "'",
+        "\r",
+        "\n",
+        "\t",
+        "=",
+        "-",
+        "+",
+        "@",
+        ";",
+        "é",
+        "\u202e",
+        "\\",
+        "\x00",
+        "",
+    ]
     rows = SafeCsvRows()
     reference = io.StringIO()
     writer = _csv_writer(reference)
@@ -161,7 +190,27 @@ def test_event_rows_are_what_csv_writer_writes() -> None:
     from nps_trace_analyzer.report.tables import EventRows, event_row
 
     rng = random.Random(9)
-    alphabet = ["a", "Z", " ", ",", '"', "'", "\r", "\n", "\t", "=", "-", "+", "@", ";", "é", "\u202e", "\\", ""]
+    alphabet = [
+        "a",
+        "Z",
+        " ",
+        ",",
+        '"',
+        "'",
+        "\r",
+        "\n",
+        "\t",
+        "=",
+        "-",
+        "+",
+        "@",
+        ";",
+        "é",
+        "\u202e",
+        "\\",
+        "\x00",
+        "",
+    ]
 
     def cell(plain_only: bool) -> str:
         return "".join(rng.choice(alphabet[:3] if plain_only else alphabet) for _ in range(rng.randrange(6)))

@@ -3,7 +3,9 @@
 Cells that begin with ``= + - @`` (or a tab / carriage return) are formulas to Excel and LibreOffice; a hostile
 user name such as ``=HYPERLINK(...)`` inside an event must not run when the support engineer opens the file. Such
 cells get a leading apostrophe (OWASP's CSV-injection advice). Files are UTF-8 with a BOM (so Excel detects the
-encoding) and RFC 4180 quoting with CRLF line ends.
+encoding) and RFC 4180 quoting with CRLF line ends. A NUL character in a cell is written as U+2400 (SYMBOL FOR
+NULL): spreadsheets cut a cell at a raw NUL, and Python 3.10's csv module refuses one ("need to escape"), so a
+damaged log would otherwise cost its whole events.csv on 3.10 and read differently between versions.
 """
 
 from __future__ import annotations
@@ -17,12 +19,16 @@ from typing import IO, Any
 from nps_trace_analyzer.core.safe_text import mark_bidi
 
 _FORMULA_STARTS = frozenset("=+-@\t\r")
+#: What a NUL character in a cell is written as (see the module docstring).
+NUL_MARK = "\u2400"
 
 
 def neutralise(value: Any) -> str:
     """Return the cell text, prefixed with ``'`` when a spreadsheet would read it as a formula; bidi controls
     are shown as marks (:func:`~nps_trace_analyzer.core.safe_text.mark_bidi`)."""
     text = mark_bidi(value) if type(value) is str else ("" if value is None else mark_bidi(str(value)))
+    if "\x00" in text:
+        text = text.replace("\x00", NUL_MARK)
     if text and text[0] in _FORMULA_STARTS:
         return "'" + text
     return text
@@ -99,6 +105,7 @@ class SafeCsvRows:
             and line[:1] not in _FORMULA_STARTS
             and "\n" not in line
             and "\r" not in line
+            and "\x00" not in line
             and ",=" not in line
             and ",+" not in line
             and ",-" not in line
@@ -125,7 +132,7 @@ def plain_cell(cell: str) -> str | None:
     """``cell`` as :meth:`SafeCsvRows.plain_row` writes it when every other cell of its row is plain (see
     :func:`is_plain_cell`), or None when that row would not be plain: the per-row part of that test, for a row
     whose other cells were tested once (events of one log share all but their time, record id and text)."""
-    if not cell.isascii() or "\n" in cell or "\r" in cell or cell[:1] in _FORMULA_STARTS:
+    if not cell.isascii() or "\n" in cell or "\r" in cell or "\x00" in cell or cell[:1] in _FORMULA_STARTS:
         return None
     if "," in cell:
         if ",=" in cell or ",+" in cell or ",-" in cell or ",@" in cell or ",\t" in cell:
