@@ -52,6 +52,12 @@ def _result() -> AnalysisResult:
     return AnalysisResult("bundle<1>", [inp], [_incident()], "test", generated_at=T0)
 
 
+#: Characters the CSV fuzz tests draw cells from: plain ones first (``alphabet[:3]`` makes plain cells), then every
+#: character a CSV writer must treat specially (delimiter, quote, line ends, formula starts, bidi, NUL) and non-ASCII.
+CSV_FUZZ_ALPHABET = ["a", "Z", " ", ",", '"', "'", "\r", "\n", "\t", "=", "-", "+", "@", ";", "é", "😀", "\u202e"]
+CSV_FUZZ_ALPHABET += ["\\", "\x00", ""]
+
+
 @pytest.mark.parametrize(
     ("cell", "expected"),
     [
@@ -122,7 +128,7 @@ def test_formatted_rows_are_what_csv_writer_writes() -> None:
     from nps_trace_analyzer.report.csv_safe import SafeCsvRows, _csv_writer, neutralise
 
     rng = random.Random(4)
-    alphabet = ["a", "Z", " ", ",", '"', "'", "\r", "\n", "\t", "=", "-", "+", "@", ";", "é", "😀", "\\", "\x00", ""]
+    alphabet = CSV_FUZZ_ALPHABET
     rows = SafeCsvRows()
     reference = io.StringIO()
     writer = _csv_writer(reference)
@@ -142,27 +148,7 @@ def test_plain_rows_are_what_csv_writer_writes() -> None:
     from nps_trace_analyzer.report.csv_safe import SafeCsvRows, _csv_writer, neutralise
 
     rng = random.Random(8)
-    alphabet = [
-        "a",
-        "Z",
-        " ",
-        ",",
-        '"',
-        "'",
-        "\r",
-        "\n",
-        "\t",
-        "=",
-        "-",
-        "+",
-        "@",
-        ";",
-        "é",
-        "\u202e",
-        "\\",
-        "\x00",
-        "",
-    ]
+    alphabet = CSV_FUZZ_ALPHABET
     rows = SafeCsvRows()
     reference = io.StringIO()
     writer = _csv_writer(reference)
@@ -190,27 +176,7 @@ def test_event_rows_are_what_csv_writer_writes() -> None:
     from nps_trace_analyzer.report.tables import EventRows, event_row
 
     rng = random.Random(9)
-    alphabet = [
-        "a",
-        "Z",
-        " ",
-        ",",
-        '"',
-        "'",
-        "\r",
-        "\n",
-        "\t",
-        "=",
-        "-",
-        "+",
-        "@",
-        ";",
-        "é",
-        "\u202e",
-        "\\",
-        "\x00",
-        "",
-    ]
+    alphabet = CSV_FUZZ_ALPHABET
 
     def cell(plain_only: bool) -> str:
         return "".join(rng.choice(alphabet[:3] if plain_only else alphabet) for _ in range(rng.randrange(6)))
