@@ -258,6 +258,10 @@ def test_fleet_writes_dataset_and_html_and_reruns_only_new_bundles(farm: Path, t
     assert style.strip() in html
     servers = sorted(set(pd.read_parquet(out / "dataset" / "bundles")["server"].astype(str)))
     assert html.count('<svg class="timeline"') == len(servers)
+    ids = re.findall(r'\bid="([^"]*)"', html)
+    assert len(ids) == len(set(ids)), "an id repeats in fleet.html (each timeline needs its own title id)"
+    for title_id in re.findall(r'aria-labelledby="([^"]*)"', html):
+        assert title_id in ids  # each picture's accessible name points at its own title
     incidents = pd.read_parquet(out / "dataset" / "incidents")
     failed = incidents[~incidents["benign"] & incidents["kind"].astype(str).isin(SIGN_IN_KINDS)]
     tips = re.findall(r"UTC: \d+ healthy, (\d+) failed", html)

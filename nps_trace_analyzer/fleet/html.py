@@ -90,7 +90,7 @@ def _charts(frame: pd.DataFrame, states: list[dict[str, Any]], days: list[str]) 
             if n is not None and row.server in failed:
                 failed[row.server].setdefault(row.category, [0] * len(calendar))[n] += 1
     charts = []
-    for server in servers:
+    for number, server in enumerate(servers, 1):
         timeline = {
             "bucket_seconds": DAY_SECONDS,
             "start": f"{calendar[0].isoformat()}T00:00:00Z" if calendar else "",
@@ -100,7 +100,7 @@ def _charts(frame: pd.DataFrame, states: list[dict[str, Any]], days: list[str]) 
         charts.append(
             {
                 "server": server,
-                "svg": timeline_svg(timeline),
+                "svg": timeline_svg(timeline, title_id=f"timeline-title-{number}"),
                 "failed": sum(sum(v) for v in failed[server].values()),
                 "healthy": sum(healthy[server]),
             }

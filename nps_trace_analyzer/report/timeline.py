@@ -58,8 +58,11 @@ def _parse(value: str) -> datetime:
     return datetime.strptime(value[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
 
 
-def timeline_svg(timeline: dict[str, Any]) -> Markup:
-    """The SVG for a ``timeline`` section; empty markup when there is nothing to draw."""
+def timeline_svg(timeline: dict[str, Any], title_id: str = "timeline-title") -> Markup:
+    """The SVG for a ``timeline`` section; empty markup when there is nothing to draw.
+
+    ``title_id`` names the SVG's title element (its accessible name): a page drawing several timelines (fleet.html,
+    one per server) gives each its own, since an id must be unique in a page."""
     healthy: list[int] = [int(n) for n in timeline.get("healthy", [])]
     failed: dict[str, list[int]] = {str(c): [int(n) for n in v] for c, v in timeline.get("failed", {}).items()}
     count = len(healthy)
@@ -75,9 +78,9 @@ def timeline_svg(timeline: dict[str, Any]) -> Markup:
     bar = max(step * 0.8, 0.5)
     base = TOP + plot_h
     parts = [
-        f'<svg class="timeline" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="timeline-title" '
+        f'<svg class="timeline" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="{escape(title_id)}" '
         'xmlns="http://www.w3.org/2000/svg">',
-        '<title id="timeline-title">Failed sign-ins per time bucket by category, healthy sign-ins behind</title>',
+        f'<title id="{escape(title_id)}">Failed sign-ins per time bucket by category, healthy sign-ins behind</title>',
         f'<line x1="{LEFT}" y1="{base}" x2="{LEFT + plot_w}" y2="{base}" class="axis"/>',
     ]
     ends = start + timedelta(seconds=seconds * count)
