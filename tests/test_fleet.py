@@ -258,6 +258,10 @@ def test_fleet_writes_dataset_and_html_and_reruns_only_new_bundles(farm: Path, t
     assert style.strip() in html
     servers = sorted(set(pd.read_parquet(out / "dataset" / "bundles")["server"].astype(str)))
     assert html.count('<svg class="timeline"') == len(servers)
+    heading = re.search(r"<h1>NPS fleet: (\d+) (servers?), (\d+) (days?)</h1>", html)
+    assert heading is not None
+    servers_n, servers_word, days_n, days_word = heading.groups()
+    assert (servers_word, days_word) == ("server" + "s" * (servers_n != "1"), "day" + "s" * (days_n != "1"))
     ids = re.findall(r'\bid="([^"]*)"', html)
     assert len(ids) == len(set(ids)), "an id repeats in fleet.html (each timeline needs its own title id)"
     for title_id in re.findall(r'aria-labelledby="([^"]*)"', html):
