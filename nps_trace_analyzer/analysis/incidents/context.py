@@ -35,6 +35,8 @@ class RuleContext:
     catalog: Catalog
     options: IncidentOptions = field(default_factory=IncidentOptions)
     roles: Roles = field(init=False)
+    #: Every code some rule acts on (any role): a finding with such a code is never only counted.
+    role_codes: frozenset[str] = field(init=False)
 
     # Memos: what a finding's code, kind and entry say never changes during a run, and the rules and the builder
     # ask it again for every finding of every incident (tens of thousands of incidents in an outage).
@@ -43,6 +45,7 @@ class RuleContext:
 
     def __post_init__(self) -> None:
         self.roles = Roles.from_catalog(self.catalog)
+        self.role_codes = frozenset().union(*self.roles.codes.values())
 
     def entry(self, finding: Finding) -> Any:
         entry_id = finding.entry_id

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nps_trace_analyzer.core.identity import user_key
 from nps_trace_analyzer.core.model import Event, Finding
+
+if TYPE_CHECKING:
+    from nps_trace_analyzer.analysis.incidents.notices import NoticeFold
 
 EventKey = tuple[str, int, str, str, int, str]
 
@@ -83,7 +86,8 @@ def _first(pair: tuple[Any, Any]) -> Any:
 
 @dataclass
 class Draft:
-    """An incident being formed: its kind, a key unique within the kind, and its findings."""
+    """An incident being formed: its kind, a key unique within the kind, and its findings (a ``server`` draft may
+    also hold harmless notices folded into counts, :mod:`.notices`)."""
 
     kind: str
     key: str
@@ -91,6 +95,7 @@ class Draft:
     cid: str | None = None
     user: str | None = None
     server: str | None = None
+    folded: NoticeFold | None = None
 
     @property
     def ukey(self) -> str:
@@ -98,14 +103,31 @@ class Draft:
 
     @property
     def first(self) -> datetime:
-        return min(f.event.time for f in self.findings)
+        times = [f.event.time for f in self.findings]
+        if self.folded is not None and self.folded.first_time is not None:
+            times.append(self.folded.first_time)
+        return min(times)
 
     @property
     def last(self) -> datetime:
-        return max(f.event.time for f in self.findings)
+        times = [f.event.time for f in self.findings]
+        if self.folded is not None and self.folded.last_time is not None:
+            times.append(self.folded.last_time)
+        return max(times)
+
+    @property
+    def empty(self) -> bool:
+        return not self.findings and self.folded is None
 
     def has_code(self, codes: frozenset[str] | set[str]) -> bool:
-        return any(f.code in codes for f in self.findings)
+        return any(f.code in codes for f in self.samples())
+
+    def samples(self) -> list[Finding]:
+        """Its findings and, for folded notices, one finding of each (kind, code, entry): enough for questions
+        about codes, not about every event."""
+        if self.folded is None:
+            return self.findings
+        return self.findings + [f for _order, f in self.folded.firsts.values()]
 
     def sort_key(self) -> tuple[datetime, str, str]:
         return (self.first, self.kind, self.key)

@@ -18,7 +18,8 @@ from nps_trace_analyzer.core.model import Finding
 class UserAnchors:
     """The findings of ``drafts`` (those ``anchor`` accepts) indexed by user and time, to find for a finding the
     draft of the same user nearest in time. Built once per rule, so joining N findings to M drafts costs
-    O((N + M) log M), not N x M: an outage can make tens of thousands of both."""
+    O((N + M) log M), not N x M: an outage can make tens of thousands of both. Notices folded into a draft
+    (:mod:`.notices`: benign, in a CID-less server draft) are never anchors: no join takes a benign server event."""
 
     def __init__(
         self, drafts: Iterable[Draft], anchor: Callable[[Draft, Finding], bool] = lambda _draft, _own: True
@@ -65,7 +66,7 @@ def near(
             continue
         if same_server and (draft.server or "").lower() != server:
             continue
-        if not any(wanted(f) for f in draft.findings):
+        if not any(wanted(f) for f in draft.samples()):  # ``wanted`` asks about codes
             continue
         if draft.first - window <= finding.event.time <= draft.last + window:
             hits.append(draft)
