@@ -57,6 +57,15 @@ def _advice(code: str, entry: Any) -> dict[str, Any]:
     }
 
 
+def _cached_advice(code: str, entry: Any, ctx: RuleContext) -> dict[str, Any]:
+    """:func:`_advice`, made once per (code, entry) and copied (each incident owns its lists)."""
+    key = (code, None if entry is None else entry.id)
+    advice = ctx.advice.get(key)
+    if advice is None:
+        advice = ctx.advice[key] = _advice(code, entry)
+    return {**advice, "steps": list(advice["steps"]), "doc_links": list(advice["doc_links"])}
+
+
 def _summary(
     draft: Draft,
     primary: Finding,
@@ -109,11 +118,11 @@ def build(number: int, draft: Draft, ctx: RuleContext, auth_types: dict[str, str
     if draft.kind == "challenge-no-result" and draft.ukey in auth_types:
         attrs["auth_types"] = auth_types[draft.ukey]
     server = draft.server or attrs.get("server") or primary.event.computer or None
-    per_event: dict[tuple[str, int, str], list[Finding]] = {}
+    per_event: dict[tuple[Any, ...], list[Finding]] = {}
     for (_time, key, _code), f in ordered:
-        per_event.setdefault(key[:3], []).append(f)  # (file, record id, time): the event's row
+        per_event.setdefault(key[:4], []).append(f)  # (file, record id, time, offset): the event's row
     # One row per event, labelled with its most specific code (an ESTS_TOKEN_ERROR row says AADSTS7000112).
-    events: dict[tuple[str, int, str], tuple[Event, str]] = {
+    events: dict[tuple[Any, ...], tuple[Event, str]] = {
         key: (group[0].event, ctx.primary(group).code) for key, group in per_event.items()
     }
     rows = list(events.values())
@@ -126,7 +135,7 @@ def build(number: int, draft: Draft, ctx: RuleContext, auth_types: dict[str, str
     ]
     if total > MAX_EVIDENCE:
         attrs["evidence_truncated"] = f"{total - MAX_EVIDENCE} more events not listed"
-    advice = _advice(code, entry)
+    advice = _cached_advice(code, entry, ctx)
     own = [f for f in findings if f.kind != "nps-audit"] if draft.kind != "nps-reject" else []
     if own and all(ctx.is_benign(f) for f in own) and draft.kind != "challenge-no-result":
         advice["benign"] = True

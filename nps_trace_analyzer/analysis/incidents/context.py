@@ -42,6 +42,8 @@ class RuleContext:
     # ask it again for every finding of every incident (tens of thousands of incidents in an outage).
     _entries: dict[str, Any] = field(init=False, default_factory=dict, repr=False)
     _ranks: dict[tuple[str, str, str | None], tuple[int, int]] = field(init=False, default_factory=dict, repr=False)
+    #: The builder's catalog advice per (code, entry id) (builder._advice): the same for every incident of a code.
+    advice: dict[tuple[str, str | None], dict[str, Any]] = field(init=False, default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.roles = Roles.from_catalog(self.catalog)

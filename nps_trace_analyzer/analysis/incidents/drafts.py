@@ -17,15 +17,22 @@ from nps_trace_analyzer.core.model import Event, Finding
 if TYPE_CHECKING:
     from nps_trace_analyzer.analysis.incidents.notices import NoticeFold
 
-EventKey = tuple[str, int, str, str, int, str]
+EventKey = tuple[str, int, datetime, Any, str, int, str]
 
 
 def event_key(event: Event) -> EventKey:
-    """Identity of one logged event: file, record, time, channel, id and text (text sources have no record id)."""
+    """Identity of one logged event: file, record, time, channel, id and text (text sources have no record id).
+
+    The time is the datetime and its UTC offset: equal exactly when the ISO texts are (the same instant written
+    with another offset is another text), and ordered like them among equal instants (a larger offset writes a
+    later local time); the offset costs a look-up where the ISO text cost a formatting per finding.
+    """
+    when = event.time
     return (
         event.source_file,
         -1 if event.record_id is None else event.record_id,
-        event.time.isoformat(),
+        when,
+        when.utcoffset(),
         event.channel,
         event.event_id,
         event.text,
