@@ -116,3 +116,26 @@ def test_what_is_not_harmless_is_never_folded() -> None:
     failure = [finding("REQUEST_FORMAT_ERROR", 4, user="a")]
     for found in (with_cid, reject, in_trace, failure):
         assert not notices.foldable(found, ctx), found
+
+
+def test_challenges_answered_in_a_worker_are_tested_again_under_a_shorter_timeout() -> None:
+    """Workers answer challenges with the default timeout; a parent with a shorter one must not trust that."""
+    from datetime import timedelta
+
+    from nps_trace_analyzer.analysis.incidents import IncidentOptions
+
+    rng = random.Random(7)
+    findings = _stream(rng)
+    options = IncidentOptions(challenge_timeout=timedelta(seconds=20))
+    one = IncidentEngine(CATALOG, options)
+    one.add_all(findings)
+    expected = (one.incidents(), one.answered_challenges)
+    merged = IncidentEngine(CATALOG, options)
+    for part in _parts(findings, rng):
+        intake = new_intake(CATALOG)
+        for f in part:
+            intake.add(f)
+        merged.merge(pickle.loads(pickle.dumps(intake)))
+    assert merged.intake.answered, "no challenge was answered in a worker: the case is not exercised"
+    assert (merged.incidents(), merged.answered_challenges) == expected
+    assert expected[0] != _one_pass(findings)[0], "the shorter timeout changes nothing: the case is not exercised"

@@ -100,7 +100,8 @@ class IncidentEngine:
         logged = list(intake.success_marks)
         unplaced: list[trace_copy.WordMark] = []
         if intake.trace:  # marks of the event-log findings, only when there is a trace to compare with
-            for finding in (*intake.extension, *(expand(c) for c in (*intake.challenges, *intake.answered))):
+            answered = (record for records in intake.answered.values() for record in records)
+            for finding in (*intake.extension, *(expand(c) for c in (*intake.challenges, *answered))):
                 logged.append(trace_copy.mark(finding))
                 if ctx.roles.has(finding.code, "unrecognised"):
                     unplaced.append(trace_copy.word_mark(finding))
@@ -172,14 +173,13 @@ class IncidentEngine:
         intake, ctx = self.intake, self.ctx
         sign_in_cids = {f.attrs["cid"] for f in intake.extension if f.attrs.get("cid")}
         pending = list(intake.challenges)
+        answered = intake.answered
         if intake.answered_within > ctx.options.challenge_timeout.total_seconds():
-            pending = pending + intake.answered  # answered within a longer timeout: not proof for ours
+            pending += [record for records in answered.values() for record in records]  # not proof for ours
         else:
-            for record in intake.answered:
-                if attr(record, "cid") in sign_in_cids:
-                    pending.append(record)
-                else:
-                    self.answered_challenges += 1
+            for cid in sign_in_cids & answered.keys():
+                pending += answered[cid]
+            self.answered_challenges += sum(map(len, answered.values())) - len(pending) + len(intake.challenges)
         kept: list[Finding] = []
         results, is_answered = intake.results, challenge_no_result.is_answered
         for record in pending:
@@ -188,7 +188,7 @@ class IncidentEngine:
                 kept.append(expand(record))
             else:
                 self.answered_challenges += 1
-        intake.challenges, intake.answered = [], []
+        intake.challenges, intake.answered = [], {}
         return kept
 
     def incidents(self) -> list[Incident]:

@@ -51,9 +51,9 @@ class Intake:
         self.capture: list[Finding] = []
         self.challenges: list[CompactFinding] = []
         # Challenges a worker found answered by its own shard's results (answers only add up, so they stay answered
-        # in the whole bundle), and the challenge timeout it used: the parent then only asks whether their CID
-        # is a sign-in's.
-        self.answered: list[CompactFinding] = []
+        # in the whole bundle), by CID, and the challenge timeout it used: the parent then only looks up the CIDs
+        # that are sign-ins'.
+        self.answered: dict[str | None, list[CompactFinding]] = {}
         self.answered_within = 0.0
         self.success_marks: list[trace_copy.Mark] = []
         self.results = challenge_no_result.Results()
@@ -146,7 +146,8 @@ class Intake:
         for name in _FINDING_LISTS:
             getattr(self, name).extend(getattr(other, name))
         self.challenges.extend(other.challenges)
-        self.answered.extend(other.answered)
+        for cid, records in other.answered.items():
+            self.answered.setdefault(cid, []).extend(records)
         self.answered_within = max(self.answered_within, other.answered_within)
         self.success_marks.extend(other.success_marks)
         self.results.merge(other.results)
@@ -164,7 +165,7 @@ class Intake:
         """Let the findings and marks go once the incidents are formed (the counts stay for the callers)."""
         for name in _FINDING_LISTS:
             setattr(self, name, [])
-        self.challenges, self.answered, self.success_marks, self.folds, self._pending = [], [], [], {}, []
+        self.challenges, self.answered, self.success_marks, self.folds, self._pending = [], {}, [], {}, []
 
     # The trip between processes: full findings as tuples (transfer.pack), the rest is already plain data.
     def answer_locally(self) -> None:
@@ -174,12 +175,11 @@ class Intake:
         if ctx is None or not self.challenges:
             return
         still: list[CompactFinding] = []
-        results = self.results
+        results, is_answered = self.results, challenge_no_result.is_answered
         for record in self.challenges:
-            if challenge_no_result.is_answered(
-                attr(record, "cid"), attr(record, "user"), time_of(record), results, ctx
-            ):
-                self.answered.append(record)
+            cid = attr(record, "cid")
+            if is_answered(cid, attr(record, "user"), time_of(record), results, ctx):
+                self.answered.setdefault(cid, []).append(record)
             else:
                 still.append(record)
         self.challenges = still
