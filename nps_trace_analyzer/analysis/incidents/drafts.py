@@ -74,8 +74,9 @@ class Sighting:
     def attr(self, name: str) -> str:
         """The first non-empty attribute ``name`` of the event's findings."""
         for f in self.findings:
-            if f.attrs.get(name):
-                return f.attrs[name]
+            value = f.attrs.get(name)
+            if value:
+                return value
         return ""
 
 
