@@ -135,7 +135,7 @@ class Draft:
         about codes, not about every event."""
         if self.folded is None:
             return self.findings
-        return self.findings + [f for _order, f in self.folded.firsts.values()]
+        return self.findings + self.folded.samples()
 
     def sort_key(self) -> tuple[datetime, str, str]:
         return (self.first, self.kind, self.key)

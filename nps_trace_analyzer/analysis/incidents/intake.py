@@ -146,8 +146,10 @@ class Intake:
         for name in _FINDING_LISTS:
             getattr(self, name).extend(getattr(other, name))
         self.challenges.extend(other.challenges)
-        for cid, records in other.answered.items():
-            self.answered.setdefault(cid, []).extend(records)
+        mine, theirs = self.answered, other.answered
+        both = {cid: mine[cid] + theirs[cid] for cid in mine.keys() & theirs.keys()}
+        mine.update(theirs)  # whole dicts at once: a shard's CIDs are nearly all its own
+        mine.update(both)
         self.answered_within = max(self.answered_within, other.answered_within)
         self.success_marks.extend(other.success_marks)
         self.results.merge(other.results)

@@ -44,6 +44,8 @@ _INT64 = 2**63
 #: (time, file, record id or -1, channel, event id, text, code): the canonical finding order for UTC events
 #: (:func:`~.drafts.finding_order` without the ISO text, which a UTC time already decides).
 Order = tuple[Any, ...]
+#: A finding as filed here, or compact as it came from a worker (expanded only when the builder needs it).
+Held = Finding | CompactFinding
 #: (file, record id or -1, microseconds since the epoch): one evidence row.
 RowKey = tuple[str, int, int]
 
@@ -60,6 +62,11 @@ def foldable(findings: list[Finding], ctx: RuleContext) -> bool:
 
 def _micros(when: datetime) -> int:
     return (when - _EPOCH) // _MICRO
+
+
+def _finding(value: Held) -> Finding:
+    """A held finding: as filed here, or as it travelled from a worker (compact until asked for)."""
+    return expand(value) if isinstance(value, tuple) else value
 
 
 def row_key(event: Any) -> tuple[str, int, Any]:
@@ -85,11 +92,11 @@ class NoticeFold:
         self.rows: dict[str, tuple[array[int], array[int]]] = {}  # file -> (record ids, microseconds)
         # The first rows: every row ranked below ``bound`` (None: every row) is here, with all its findings; rows
         # are ranked by (time, file, record id), the part of the canonical order where distinct rows differ.
-        self.kept: dict[RowKey, tuple[Order, list[Finding]]] = {}
+        self.kept: dict[RowKey, tuple[Order, list[Held]]] = {}
         self.bound: Order | None = None
-        self.firsts: dict[tuple[str, str, str | None], tuple[Order, Finding]] = {}
-        self.attr_firsts: dict[str, tuple[Order, Finding]] = {}
-        self.last: tuple[Order, Finding] | None = None
+        self.firsts: dict[tuple[str, str, str | None], tuple[Order, Held]] = {}
+        self.attr_firsts: dict[str, tuple[Order, Held]] = {}
+        self.last: tuple[Order, Held] | None = None
         self.first_time: datetime | None = None
         self.last_time: datetime | None = None
         self.marks: dict[str, tuple[list[str | None], array[float]]] = {}  # code -> (users, POSIX times)
@@ -128,7 +135,7 @@ class NoticeFold:
         if len(self.kept) > 2 * MAX_EVIDENCE:
             self._trim()
 
-    def _keep(self, row: RowKey, order: Order, findings: list[Finding]) -> None:
+    def _keep(self, row: RowKey, order: Order, findings: list[Held]) -> None:
         held = self.kept.get(row)
         if held is not None:
             self.kept[row] = (min(held[0], order), held[1] + findings)
@@ -187,13 +194,17 @@ class NoticeFold:
 
     def representatives(self) -> list[Finding]:
         """The folded findings the builder must see (module docstring), each once."""
-        seen: dict[int, Finding] = {}
+        seen: dict[int, Held] = {}
         for _order, findings in self.kept.values():
             for f in findings:
                 seen.setdefault(id(f), f)
         for _order, f in (*self.firsts.values(), *self.attr_firsts.values(), *((self.last,) if self.last else ())):
             seen.setdefault(id(f), f)
-        return list(seen.values())
+        return [_finding(f) for f in seen.values()]
+
+    def samples(self) -> list[Finding]:
+        """One finding of each (kind, code, entry)."""
+        return [_finding(f) for _order, f in self.firsts.values()]
 
     def codes(self) -> set[str]:
         return {code for _kind, code, _entry in self.firsts}
@@ -216,11 +227,11 @@ class NoticeFold:
         table: dict[int, int] = {}
         records: list[CompactFinding] = []
 
-        def number(f: Finding) -> int:
+        def number(f: Held) -> int:
             n = table.get(id(f))
             if n is None:
                 n = table[id(f)] = len(records)
-                records.append(compact(f, None))
+                records.append(f if isinstance(f, tuple) else compact(f, None))
             return n
 
         state["kept"] = {row: (order, [number(f) for f in fs]) for row, (order, fs) in self.kept.items()}
@@ -231,7 +242,8 @@ class NoticeFold:
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        findings = [expand(record) for record in state.pop("records")]
+        # Left compact: only the rows and findings that reach the builder are expanded (representatives()).
+        findings = state.pop("records")
         kept, firsts, attr_firsts, last = state["kept"], state["firsts"], state["attr_firsts"], state["last"]
         state["kept"] = {row: (order, [findings[n] for n in ns]) for row, (order, ns) in kept.items()}
         state["firsts"] = {k: (order, findings[n]) for k, (order, n) in firsts.items()}
