@@ -42,7 +42,7 @@ from nps_trace_analyzer.report.tables import EventsCsv
 from nps_trace_analyzer.report.writer import ReportPaths as ReportPaths  # re-exported: api.py uses it
 from nps_trace_analyzer.report.writer import report_paths, write_reports
 from nps_trace_analyzer.sources.evtx_shards import DEFAULT_SHARD_CHUNKS
-from nps_trace_analyzer.sources.overlap import OverlapFilter, overlapping_inputs, repeat_notes
+from nps_trace_analyzer.sources.overlap import OverlapFilter, held_on_disk_note, overlapping_inputs, repeat_notes
 from nps_trace_analyzer.sources.readers import Collector, reader_for, reader_spec, repeated_inputs, sharded_kinds
 
 Progress = Callable[[str], None]
@@ -167,8 +167,7 @@ class _Stream:
 
     def release_overlap(self) -> list[str]:
         """Count the held events once per record (see sources.overlap); returns the notes on what repeated."""
-        released, repeats = self.overlap.release()
-        for event, findings, kept in released:
+        for event, findings, kept in self.overlap.release():
             if self.observer is not None:
                 self.observer(event, kept)
             if not kept:
@@ -178,7 +177,7 @@ class _Stream:
             self.counts.note(event)
             for finding in findings:
                 self.engine.add(finding)
-        return repeat_notes(repeats)
+        return repeat_notes(self.overlap.repeats)
 
     def absorb(self, inp: InputFile, shard: ShardResult) -> None:
         """Take a shard read by a worker: the same rows, counts, tallies and findings :meth:`consume` would have
@@ -305,6 +304,10 @@ def analyze(
                 meter.advance(inp.records_read, inp.size)
             _settle_role(inp)
         notes.extend(stream.release_overlap())
+        held_on_disk = stream.overlap.spilled()
+        for inp in readable:
+            if inp.name in held_on_disk:
+                inp.warnings.append(held_on_disk_note(held_on_disk[inp.name]))
         for inp in bundle.files:
             if not inp.analysed and not inp.reason and reader_for(inp.kind) is None:
                 inp.reason = f"no reader for files of kind '{inp.kind}'"
