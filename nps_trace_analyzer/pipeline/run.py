@@ -204,10 +204,27 @@ class _Stream:
             self.engine.merge(shard.intake)
 
 
-def _note_reader_error(inp: InputFile, exc: Exception, say: Progress) -> None:
+@dataclass(frozen=True)
+class _Announcer:
+    """What the progress lines say of an input. Redacting, they are printed while the files are read, before the
+    redactor has learned the names to replace, so they cannot be redacted like the report: they name no input
+    and quote no reader message (either may hold a user or host name: ``NPS01_AuthZOptCh.evtx``, a path in an
+    error); the report's inputs table has both, redacted."""
+
+    say: Progress
+    redacting: bool
+
+    def name(self, inp: InputFile) -> str:
+        return "a file (name redacted)" if self.redacting else inp.name
+
+    def reason(self, inp: InputFile) -> None:
+        self.say("    reading stopped early: see the report's inputs table" if self.redacting else f"    {inp.reason}")
+
+
+def _note_reader_error(inp: InputFile, exc: Exception, announce: _Announcer) -> None:
     inp.reason = f"internal error while reading (please report): {type(exc).__name__}: {exc}"
     inp.warnings.append(inp.reason)
-    say(f"    {inp.reason}")
+    announce.reason(inp)
 
 
 def analyze(
@@ -229,6 +246,7 @@ def analyze(
     """
     options = options or AnalyzeOptions()
     say = progress or (lambda _msg: None)
+    announce = _Announcer(say, redacting=options.redactor is not None)
     catalog = load_catalog(options.catalog_paths)
     engine = IncidentEngine(catalog, IncidentOptions(join_window=options.join_window))
     collector = Collector()
@@ -278,12 +296,12 @@ def analyze(
         for number, inp in enumerate(readable, 1):
             spec = reader_spec(inp.kind)
             assert spec is not None
-            say(f"[{number}/{len(readable)}] reading {inp.name} ({inp.kind}, {inp.size:,} bytes)")
+            say(f"[{number}/{len(readable)}] reading {announce.name(inp)} ({inp.kind}, {inp.size:,} bytes)")
             if spec.read_in_shards:  # read in shards by the pool (or in-process with one job)
                 for shard in shards.results(inp):
                     stream.absorb(inp, shard)
                 if "internal error" in inp.reason:
-                    say(f"    {inp.reason}")
+                    announce.reason(inp)
                 _settle_role(inp)
                 continue
             try:
@@ -292,14 +310,14 @@ def analyze(
                     events = keep_diagnosable(inp, events, collector)  # the extract stage keeps the diagnosable ones
                 for kept, event in enumerate(events, 1):
                     if kept % 250_000 == 0:
-                        say(f"    {kept:,} events so far from {inp.name}")
+                        say(f"    {kept:,} events so far from {announce.name(inp)}")
                     stream.consume(inp, event)
             except OSError as exc:
                 if exc.errno in DISK_FULL_ERRNOS:  # events.csv's disk is full: the run stops
                     raise
-                _note_reader_error(inp, exc, say)
+                _note_reader_error(inp, exc, announce)
             except Exception as exc:  # a reader bug on one file must not cost the rest of the bundle
-                _note_reader_error(inp, exc, say)
+                _note_reader_error(inp, exc, announce)
             if meter is not None:
                 meter.advance(inp.records_read, inp.size)
             _settle_role(inp)
