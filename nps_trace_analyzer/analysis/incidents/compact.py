@@ -11,6 +11,7 @@ of challenges become a handful of shared strings that a worker's pickle sends on
 
 from __future__ import annotations
 
+import re
 import sys
 from datetime import datetime
 from typing import Any
@@ -21,7 +22,7 @@ _KEPT_ATTRS = ("cid", "user", "server", "state")
 #: Attributes a text repeats, and the marker each is replaced by in the template (characters no text holds:
 #: a text or value holding one is kept as it is).
 _SLOTS = (("cid", "\x00"), ("user", "\x01"), ("state", "\x02"))
-_MARKERS = tuple(marker for _name, marker in _SLOTS)
+_MARKED = re.compile("[" + "".join(marker for _name, marker in _SLOTS) + "]")
 
 #: (time, file, channel, provider, event_id, level, record_id, computer, text, source_kind, code, kind, entry_id,
 #: attrs as ((name, value), ...))
@@ -60,12 +61,12 @@ def compact(finding: Finding, keep: tuple[str, ...] | None = _KEPT_ATTRS) -> Com
 def _template(text: str, attrs: dict[str, str]) -> str | tuple[str]:
     """``text`` with the slot values replaced by their markers (interned), or ``(text,)`` when that cannot be
     reversed exactly (a marker already in the text or a value)."""
-    if any(marker in text for marker in _MARKERS):
+    if _MARKED.search(text):
         return (text,)
     for name, marker in _SLOTS:
         value = attrs.get(name)
         if value:
-            if any(m in value for m in _MARKERS):
+            if _MARKED.search(value):
                 return (text,)
             text = text.replace(value, marker)
     return sys.intern(text)

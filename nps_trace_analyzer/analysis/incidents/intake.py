@@ -63,6 +63,7 @@ class Intake:
         self.folds: dict[str, NoticeFold] = {}
         # The findings of the event being filed (an event's findings arrive together): folded or listed as one.
         self._pending: list[Finding] = []
+        self._fold_keys: dict[tuple[Any, ...], tuple[str, str]] = {}
 
     def add(self, finding: Finding) -> None:
         """File one finding; any order, from any source."""
@@ -125,7 +126,13 @@ class Intake:
         if not foldable(findings, ctx):
             self.extension.extend(findings)
             return
-        key, server = server_event_group.draft_key(Sighting(findings), ctx)
+        # The draft key of a harmless event depends on its findings' (kind, code, entry, server) and the computer
+        # only (no text signature: its codes are known): asked once per such combination.
+        what = (findings[0].event.computer, *((f.kind, f.code, f.entry_id, f.attrs.get("server")) for f in findings))
+        known = self._fold_keys.get(what)
+        if known is None:
+            known = self._fold_keys[what] = server_event_group.draft_key(Sighting(findings), ctx)
+        key, server = known
         fold = self.folds.get(key)
         if fold is None:
             fold = self.folds[key] = NoticeFold(key, server)
@@ -191,6 +198,7 @@ class Intake:
         self.settle()
         self.answer_locally()
         state = dict(self.__dict__)
+        state["_fold_keys"] = {}
         state["ctx"] = None
         lists = [state.pop(name) for name in _FINDING_LISTS]
         state["packed"] = pack([f for findings in lists for f in findings]), [len(findings) for findings in lists]

@@ -52,12 +52,13 @@ RowKey = tuple[str, int, int]
 
 def foldable(findings: list[Finding], ctx: RuleContext) -> bool:
     """Whether one event's ``findings`` are harmless notices this module may fold (see the module docstring)."""
+    for f in findings:  # the cheap test first: most findings that reach here are failures with a CID
+        if f.attrs.get("cid") or f.code in ctx.role_codes or not ctx.is_benign(f):
+            return False
     event = findings[0].event
     if event.time.utcoffset() != _ZERO or trace_copy.is_trace(findings[0]):
         return False
-    if event.record_id is not None and not 0 <= event.record_id < _INT64:
-        return False
-    return all(not f.attrs.get("cid") and f.code not in ctx.role_codes and ctx.is_benign(f) for f in findings)
+    return event.record_id is None or 0 <= event.record_id < _INT64
 
 
 def _micros(when: datetime) -> int:
@@ -120,13 +121,21 @@ class NoticeFold:
             self.last_time = when
         base = (when, file, rid, event.channel, event.event_id, event.text)
         stamp = when.timestamp()
+        firsts, attr_firsts, last = self.firsts, self.attr_firsts, self.last
         for f in findings:
-            order = (*base, f.code)
-            _earlier(self.firsts, (f.kind, f.code, f.entry_id), order, f)
+            # The full order is built only when the time alone cannot decide (a later time is never earlier).
+            key = (f.kind, f.code, f.entry_id)
+            held = firsts.get(key)
+            if held is None or when <= held[0][0]:
+                _earlier(firsts, key, (*base, f.code), f)
             for name in f.attrs:
-                _earlier(self.attr_firsts, name, order, f)
-            if self.last is None or order >= self.last[0]:
-                self.last = (order, f)
+                held = attr_firsts.get(name)
+                if held is None or when <= held[0][0]:
+                    _earlier(attr_firsts, name, (*base, f.code), f)
+            if last is None or when >= last[0][0]:
+                order = (*base, f.code)
+                if last is None or order >= last[0]:
+                    last = self.last = (order, f)
             users, times = self.marks.get(f.code) or self.marks.setdefault(f.code, ([], array("d")))
             users.append(f.attrs.get("user"))
             times.append(stamp)
