@@ -49,25 +49,26 @@ def compact(finding: Finding, keep: tuple[str, ...] | None = _KEPT_ATTRS) -> Com
         intern(finding.code),
         intern(finding.kind),
         finding.entry_id,
-        # user and server repeat all day long: interned; cid and state are unique per sign-in.
-        tuple(
-            (k, intern(attrs[k]) if k in ("user", "server") else attrs[k])
-            for k in (attrs if keep is None else keep)
-            if keep is None or attrs.get(k)
-        ),
+        _attrs(attrs, keep),
     )
 
 
+def _attrs(attrs: dict[str, str], keep: tuple[str, ...] | None) -> tuple[tuple[str, str], ...]:
+    """The kept attributes: user and server repeat all day long (interned); cid and state are unique per sign-in."""
+    intern = sys.intern
+    if keep is None:
+        return tuple((k, intern(v) if k in ("user", "server") else v) for k, v in attrs.items())
+    return tuple((k, intern(attrs[k]) if k in ("user", "server") else attrs[k]) for k in keep if attrs.get(k))
+
+
 def _template(text: str, attrs: dict[str, str]) -> str | tuple[str]:
-    """``text`` with the slot values replaced by their markers (interned), or ``(text,)`` when that cannot be
-    reversed exactly (a marker already in the text or a value)."""
+    """``text`` with the slot values replaced by their markers (interned), or ``(text,)`` when a marker is in the
+    text already. (A value holding a marker is never replaced: the text would hold that marker.)"""
     if _MARKED.search(text):
         return (text,)
     for name, marker in _SLOTS:
         value = attrs.get(name)
         if value:
-            if _MARKED.search(value):
-                return (text,)
             text = text.replace(value, marker)
     return sys.intern(text)
 
