@@ -156,8 +156,8 @@ def test_a_batch_of_other_data_takes_the_slow_path(monkeypatch: pytest.MonkeyPat
     encoded: list[bool] = []
     original = json_out._fast_batch
 
-    def spy(batch: object) -> bytes | None:
-        result = original(batch)
+    def spy(batch: object, level: int) -> bytes | None:
+        result = original(batch, level)
         encoded.append(result is not None)
         return result
 

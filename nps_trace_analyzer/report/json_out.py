@@ -144,25 +144,30 @@ def _stream(value: Any, level: int, seen: set[int], inner: str, closing: str) ->
 def _batched(items: Any, level: int) -> Any:
     """The list's items one by one, except that runs of plain containers come as encoded batches (bytes: each
     item on a new line, indented for ``level + 1``, joined by commas, as the slow path lays them out)."""
-    indent = b"\n" + INDENT.encode() * level
+    # msgspec lays out a top-level value; the batch is put ``level`` lists deep so that its items come out
+    # indented as inside the document, and the wrapping lines are cut off (no re-indenting pass over the text).
+    # Each of the level + 1 lists opens with "[" + "\n" + its items' indent and closes with "\n" + indent + "]".
+    cut = sum(len(INDENT) * depth + 2 for depth in range(level + 1))
     for start in range(0, len(items), BATCH):
         batch = items[start : start + BATCH]
-        encoded = _fast_batch(batch)
+        encoded = _fast_batch(batch, level)
         if encoded is None:
             yield from batch
             continue
-        # msgspec lays the batch out as a top-level list: "[", the items one indent in, "\n]". Inside the
-        # document every line sits ``level`` indents further; no raw newline occurs inside a JSON string.
-        yield encoded[1:-2].replace(b"\n", indent)
+        yield encoded[cut - 1 : -cut]  # from the newline before the first item to the end of the last
 
 
-def _fast_batch(batch: Any) -> bytes | None:
-    """The batch as ``json.dumps(list(batch), indent=2, ensure_ascii=False)`` encodes it, or None when it is not
-    plain data msgspec writes the same way (then the caller takes the slow path, which also raises the errors)."""
+def _fast_batch(batch: Any, level: int = 0) -> bytes | None:
+    """The batch as ``json.dumps`` with ``indent=2, ensure_ascii=False`` encodes it inside ``level`` lists, or None
+    when it is not plain data msgspec writes the same way (then the caller takes the slow path, which also raises
+    the errors)."""
     if not batch or not all(_plain(item, 0) for item in batch):
         return None
+    wrapped: Any = batch
+    for _ in range(level):
+        wrapped = [wrapped]
     try:
-        return _FORMAT(_ENCODER.encode(batch), indent=2)
+        return _FORMAT(_ENCODER.encode(wrapped), indent=2)
     except (TypeError, ValueError, RecursionError, UnicodeEncodeError):  # e.g. a lone surrogate
         return None
 
