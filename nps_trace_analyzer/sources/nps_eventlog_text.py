@@ -32,7 +32,8 @@ Format-List`` output (``TimeCreated : ...``, ``Id : 6273``, ``Message : ...``) i
 
 Copies pasted from web pages are read too: a value on the line after its label (pages re-flow them), a section
 title joined to its first field ("NAS: NAS IPv4 Address: ..."), labels before any section title (the "User:"
-title dropped: they belong to the template's first section), a copy starting at "Source:" or "Event ID:". A block
+title dropped: they belong to the template's first section), a copy starting at "Source:", "Date:" or "Event ID:",
+and several such copies one after another (each starts where a run of header fields follows its message). A block
 whose Date is missing or redacted keeps its decision: it is kept at the FILETIME zero (1601-01-01), which widens
 no time range, with a warning.
 
@@ -168,10 +169,14 @@ class _Block:
 
 
 _LOG_NAME_RE = re.compile(r"^\s*Log Name\s*:", re.IGNORECASE)
+# The header labels only an event's header carries (never an NPS message's own labels): a run of three of them
+# is the header of the next pasted event, also when the poster cut its "Log Name:" line.
+_HEADER_RUN_KEYS = frozenset({"source", "date", "event_id", "task", "level", "keyword", "computer", "opcode"})
+_HEADER_RUN_SPAN = 8  # the non-blank lines a header run is looked for in (Event Viewer's header has 9-12 lines)
 _EVENT_XML_RE = re.compile(r"^\s*Event Xml\s*:\s*$", re.IGNORECASE)
-# A copy trimmed above its "Log Name:" line starts at one of these header lines (the first event only: later
-# ones are found by their own "Log Name:" line).
-_COPY_HEAD_RE = re.compile(r"^\s*(?:Source|Provider Name|Event ID)\s*:\s*\S", re.IGNORECASE)
+# A copy trimmed above its "Log Name:" line starts at one of these header lines (a later one only where a run of
+# header fields follows: see _header_run).
+_COPY_HEAD_RE = re.compile(r"^\s*(?:Source|Provider Name|Date|Event ID)\s*:\s*\S", re.IGNORECASE)
 
 
 def _split_blocks(lines: list[str], stats: TextReadStats) -> Iterator[_Block]:
@@ -196,7 +201,10 @@ def _split_blocks(lines: list[str], stats: TextReadStats) -> Iterator[_Block]:
             block = _Block(int(m.group(2)), number, {}, [], [], block_word)
             in_description = in_xml = False
             continue
-        starts_copy = _LOG_NAME_RE.match(line) or (block is None and _COPY_HEAD_RE.match(line))
+        starts_copy = _LOG_NAME_RE.match(line) or (
+            _COPY_HEAD_RE.match(line)
+            and (block is None or (_past_header(block, line, in_description) and _header_run(lines, number - 1)))
+        )
         if block_word is None and starts_copy and not in_xml:
             if block is not None:
                 yield block
@@ -233,6 +241,39 @@ def _split_blocks(lines: list[str], stats: TextReadStats) -> Iterator[_Block]:
             block.garbage.append(line.strip())
     if block is not None:
         yield block
+
+
+def _header_key(line: str) -> str | None:
+    """The header field a ``Label: value`` line sets (None when it is no header line)."""
+    m = HEADER_RE.match(line)
+    return HEADER_FIELDS.get(m.group(1).strip().lower()) if m and m.group(2).strip() else None
+
+
+def _past_header(block: _Block, line: str, in_description: bool) -> bool:
+    """Is ``block`` past its own header, so a header line belongs to another event (its description or XML has
+    begun, or the line repeats a field the header already set)?"""
+    return bool(block.header.keys() & _HEADER_RUN_KEYS) and (
+        in_description or bool(block.xml) or _header_key(line) in block.header
+    )
+
+
+def _header_run(lines: list[str], start: int) -> bool:
+    """Do the lines from ``start`` hold an event header (three distinct header fields among the next non-blank
+    lines)? Decides whether a "Source:" / "Event ID:" line inside an event starts the next pasted event."""
+    keys: set[str] = set()
+    seen = 0
+    for line in lines[start:]:
+        if not line.strip():
+            continue
+        seen += 1
+        key = _header_key(line)
+        if key in _HEADER_RUN_KEYS:
+            keys.add(key)
+            if len(keys) >= 3:
+                return True
+        if seen >= _HEADER_RUN_SPAN:
+            break
+    return False
 
 
 # PowerShell's ``Get-WinEvent | Format-List`` (default view or ``fl *``): "Name : value" at column 0, the Message

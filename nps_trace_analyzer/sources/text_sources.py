@@ -89,7 +89,7 @@ def sniff_nps_eventlog_text(file: Sniffed) -> Identity | None:
     stripped = file.stripped
     english = (stripped.startswith("Event[") or stripped.startswith("Log Name:")) and "Log Name:" in text
     # a copy trimmed above its "Log Name:" line: its header still names the source and the event id
-    english = english or (stripped.startswith(("Source:", "Event ID:")) and "Event ID:" in text[:2000])
+    english = english or (stripped.startswith(("Source:", "Date:", "Event ID:")) and "Event ID:" in text[:2000])
     if english or (_WEVTUTIL_BLOCK_RE.match(stripped) and len(_LABEL_LINE_RE.findall(text)) >= 3):
         return Identity("nps-eventlog-text", "Security-text")
     if all(pattern.search(text) for pattern in _FORMAT_LIST_RES):

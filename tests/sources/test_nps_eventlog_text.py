@@ -358,3 +358,64 @@ def test_look_alikes_of_a_copy_head_give_no_event() -> None:
     text = "Source: https://example.org/nps\nSee the article for details.\n"
     assert list(parse_wevtutil_text(text, "x", stats)) == []
     assert stats.records_skipped == 1
+
+
+def _pasted(user: str, event_id: int, minute: int, *, head: str = "Source", xml: bool = False) -> str:
+    """One Event Viewer copy as posts hold it, cut above ``head`` (its "Log Name:" line and anything before)."""
+    lines = [
+        "Log Name:      Security",
+        "Source:        Microsoft-Windows-Security-Auditing",
+        f"Date:          3/12/2025 2:{minute:02d}:00 PM",
+        f"Event ID:      {event_id}",
+        "Task Category: Network Policy Server",
+        "Level:         Information",
+        "Keywords:      Audit Failure",
+        "User:          N/A",
+        "Computer:      NPS01.contoso.com",
+        "Description:",
+        "Network Policy Server denied access to a user.",
+        "",
+        "User:",
+        "\tSecurity ID:\t\t\tNULL SID",
+        f"\tAccount Name:\t\t\t{user}",
+        "Authentication Details:",
+        "\tReason Code:\t\t\t16",
+    ]
+    cut = next(i for i, line in enumerate(lines) if line.startswith(head))
+    body = "\n".join(lines[cut:]) + "\n"
+    if xml:
+        body += (
+            'Event Xml:\n<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event">\n<System>\n'
+            f"<EventID>{event_id}</EventID>\n"
+            f'<TimeCreated SystemTime="2025-03-12T13:{minute:02d}:00.0000000Z" />\n</System>\n<EventData>\n'
+            f'<Data Name="SubjectUserName">{user}</Data>\n<Data Name="ReasonCode">16</Data>\n</EventData>\n</Event>\n'
+        )
+    return body
+
+
+@pytest.mark.parametrize("head", ["Log Name", "Source", "Date", "Event ID"])
+@pytest.mark.parametrize("xml", [False, True])
+@pytest.mark.parametrize("separator", ["\n", "", "\n----------\n\n"])
+def test_several_pasted_events_are_each_read(head: str, xml: bool, separator: str) -> None:
+    """A post with several Event Viewer copies one after another, each cut above its "Log Name:" line (or not):
+    every event is read on its own, none lost and none merged into the one before."""
+    copies = [("alice", 6273, 1), ("bob", 6272, 2), ("carol", 6273, 3)]
+    text = separator.join(_pasted(*c, head=head, xml=xml) for c in copies)
+    stats = TextReadStats()
+    events = list(parse_wevtutil_text(text, "pasted.txt", stats))
+    assert [(e.event_id, e.get("SubjectUserName")) for e in events] == [(i, u) for u, i, _m in copies]
+    dated = xml or head != "Event ID"  # a copy cut at "Event ID:" lost its Date: kept undated
+    assert [e.time for e in events] == [
+        (datetime(2025, 3, 12, 13 if xml else 14, m, tzinfo=timezone.utc) if dated else FILETIME_EPOCH)
+        for _u, _i, m in copies
+    ]
+    assert stats.records_skipped == 0
+
+
+def test_header_like_lines_inside_a_message_do_not_split_it() -> None:
+    """One "Source:" line inside a message (not an event header: no run of header fields) stays in the message."""
+    text = _pasted("alice", 4402, 1).replace(
+        "Network Policy Server denied access to a user.", "Source: the domain controller\nSee below."
+    )
+    (event,) = parse_wevtutil_text(text, "pasted.txt")
+    assert "Source: the domain controller" in event.text
