@@ -50,13 +50,14 @@ says "Information".
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from lxml import etree
 
+from nps_trace_analyzer.core.domain import NPS_SYSTEM_PROVIDERS, SCHANNEL_PROVIDERS, SECURITY_AUDITING_PROVIDER
 from nps_trace_analyzer.core.model import Event
 from nps_trace_analyzer.core.nps_audit_layout import (
     OPTIONAL_NAMES,
@@ -71,7 +72,6 @@ from nps_trace_analyzer.sources.text_decode import DEFAULT_MAX_BYTES, TextReadSt
 
 FORMAT_NAME = "wevtutil-text"
 _XML_PARSER = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
-SECURITY_PROVIDER = "Microsoft-Windows-Security-Auditing"
 
 # --- the wevtutil block grammar ---------------------------------------------------------------------------
 
@@ -114,12 +114,32 @@ NOT_ENGLISH = (
 )
 
 
-def parse_wevtutil_date(text: str) -> tuple[datetime, bool] | None:
+def slash_date_order(values: Iterable[str]) -> tuple[bool | None, bool]:
+    """``(day_first, ambiguous)`` for the ``d/m/yyyy`` or ``m/d/yyyy`` dates of one file, which one culture wrote:
+    a first number above 12 means day first for all of them, a second one above 12 or an AM/PM month first.
+    When no date decides, ``day_first`` is None (month first is read) and ``ambiguous`` says whether any date
+    could be read both ways (03/04/2026 14:03): the reader then warns instead of mis-dating silently."""
+    ambiguous = False
+    for value in values:
+        m = _US_DATE_RE.match(value.strip())
+        if not m or m.group(2) != "/":
+            continue
+        first, second = int(m.group(1)), int(m.group(3))
+        if first > 12:
+            return True, False
+        if second > 12 or m.group(9):
+            return False, False
+        ambiguous = ambiguous or first != second
+    return None, ambiguous
+
+
+def parse_wevtutil_date(text: str, day_first: bool | None = None) -> tuple[datetime, bool] | None:
     """Parse a wevtutil ``Date:`` value into UTC; the bool says whether the text carried a zone/offset.
 
     Accepts ``2024-05-02T10:11:12.123``, ``...2270000Z``, ``...+02:00``, the US ``5/2/2024 10:11:12 AM`` that
     PowerShell renderings use and the day-first ``02.05.2024 10:11:12`` / ``25/12/2024 10:11:12`` of European
-    ones (``3/4/2024`` stays US: month first). Returns None when the value is not a date.
+    ones (``3/4/2024`` stays US: month first, unless ``day_first`` says the file's other dates are day first:
+    see :func:`slash_date_order`). Returns None when the value is not a date.
     """
     value = text.strip()
     m = _DATE_RE.match(value)
@@ -145,8 +165,10 @@ def parse_wevtutil_date(text: str) -> tuple[datetime, bool] | None:
             ampm = (m.group(9) or "").upper().replace(".", "")
             # US month/day unless the text cannot be that: dotted dates (12.03.2025) and a first number above 12
             # are day first, as European renderings write them.
-            day_first = sep == "." or first > 12
-            month, day = (second_part, first) if day_first else (first, second_part)
+            if sep == "." or first > 12 or (day_first and sep == "/"):
+                month, day = second_part, first
+            else:
+                month, day = first, second_part
             if ampm == "PM" and hour < 12:
                 hour += 12
             elif ampm == "AM" and hour == 12:
@@ -158,7 +180,11 @@ def parse_wevtutil_date(text: str) -> tuple[datetime, bool] | None:
 
 
 @dataclass
-class _Block:
+class EventBlock:
+    """One event as a text rendering gives it: header fields (keys of :data:`HEADER_FIELDS`' values), the message
+    lines, unrecognised header lines and an optional ``Event Xml:`` section. Every text and table layout is cut
+    into these, and :func:`events_from_blocks` turns them into events the one same way."""
+
     index: int
     line: int
     header: dict[str, str]
@@ -179,14 +205,14 @@ _EVENT_XML_RE = re.compile(r"^\s*Event Xml\s*:\s*$", re.IGNORECASE)
 _COPY_HEAD_RE = re.compile(r"^\s*(?:Source|Provider Name|Date|Event ID)\s*:\s*\S", re.IGNORECASE)
 
 
-def _split_blocks(lines: list[str], stats: TextReadStats) -> Iterator[_Block]:
+def _split_blocks(lines: list[str], stats: TextReadStats) -> Iterator[EventBlock]:
     """Cut the file into event blocks; lines before the first block are counted as skipped.
 
     Two layouts: wevtutil's ``Event[N]:`` blocks, and Event Viewer's "Copy details as text" (what forum posts
     and pasted files hold), where each event starts at its ``Log Name:`` line and may end with an ``Event Xml:``
     section carrying the record's XML. A ``Log Name:`` line starts a new event only outside a wevtutil file.
     """
-    block: _Block | None = None
+    block: EventBlock | None = None
     block_word: str | None = None
     in_description = False
     in_xml = False
@@ -198,7 +224,7 @@ def _split_blocks(lines: list[str], stats: TextReadStats) -> Iterator[_Block]:
             block_word = m.group(1)
             if block is not None:
                 yield block
-            block = _Block(int(m.group(2)), number, {}, [], [], block_word)
+            block = EventBlock(int(m.group(2)), number, {}, [], [], block_word)
             in_description = in_xml = False
             continue
         starts_copy = _LOG_NAME_RE.match(line) or (
@@ -208,7 +234,7 @@ def _split_blocks(lines: list[str], stats: TextReadStats) -> Iterator[_Block]:
         if block_word is None and starts_copy and not in_xml:
             if block is not None:
                 yield block
-            block = _Block(copies, number, {}, [], [], "Event")
+            block = EventBlock(copies, number, {}, [], [], "Event")
             copies += 1
             in_description = False
         if block is None:
@@ -249,7 +275,7 @@ def _header_key(line: str) -> str | None:
     return HEADER_FIELDS.get(m.group(1).strip().lower()) if m and m.group(2).strip() else None
 
 
-def _past_header(block: _Block, line: str, in_description: bool) -> bool:
+def _past_header(block: EventBlock, line: str, in_description: bool) -> bool:
     """Is ``block`` past its own header, so a header line belongs to another event (its description or XML has
     begun, or the line repeats a field the header already set)?"""
     return bool(block.header.keys() & _HEADER_RUN_KEYS) and (
@@ -302,9 +328,9 @@ def is_format_list(lines: list[str]) -> bool:
     return False
 
 
-def _split_format_list(lines: list[str]) -> Iterator[_Block]:
+def _split_format_list(lines: list[str]) -> Iterator[EventBlock]:
     """Blocks of Format-List output: a property seen twice starts the next event, whatever the property order."""
-    block: _Block | None = None
+    block: EventBlock | None = None
     count = 0
     in_message = False
     for number, raw in enumerate(lines, start=1):
@@ -315,7 +341,7 @@ def _split_format_list(lines: list[str]) -> Iterator[_Block]:
             if key is not None and (block is None or key in block.header):
                 if block is not None:
                     yield block
-                block = _Block(count, number, {}, [], [], "Event")
+                block = EventBlock(count, number, {}, [], [], "Event")
                 count += 1
             in_message = key == "description"
             if block is not None and key is not None:
@@ -418,11 +444,16 @@ def _order_items(event_id: int, items: list[tuple[str, str]]) -> tuple[tuple[str
 
 
 def _level(header: dict[str, str], provider: str) -> int | None:
-    keyword = header.get("keyword", "").lower()
-    if provider.lower() == SECURITY_PROVIDER.lower() and keyword.startswith("audit"):
-        return 0  # Security audits are logged at LogAlways (0); the text renders it as "Information"
+    """The event level: a number as Export-Csv writes it, else the rendered name. The Security auditing provider
+    logs every event at LogAlways (0), which renderings show as "Information" (or leave to "Audit Success")."""
     level = header.get("level", "").strip().lower()
-    return LEVELS.get(level)
+    if level.isdigit() and len(level) < 3:
+        return int(level)
+    if provider.lower() == SECURITY_AUDITING_PROVIDER and (
+        header.get("keyword", "").lower().startswith("audit") or level in ("information", "")
+    ):
+        return 0
+    return LEVELS.get(level or header.get("level_name", "").strip().lower())
 
 
 def _looks_english(description: list[str]) -> bool:
@@ -437,10 +468,36 @@ def _looks_english(description: list[str]) -> bool:
 def parse_wevtutil_text(text: str, source_name: str, stats: TextReadStats | None = None) -> Iterator[Event]:
     """Yield one :class:`Event` per well-formed ``Event[N]`` block of ``text`` (already decoded)."""
     stats = stats if stats is not None else TextReadStats()
-    warned_local_time = False
-    not_english = 0
     lines = text.splitlines()
     blocks = _split_format_list(lines) if is_format_list(lines) else _split_blocks(lines, stats)
+    yield from events_from_blocks(blocks, source_name, stats)
+
+
+def default_channel(provider: str) -> str:
+    """The log a rendering without a "Log Name" came from, by its provider: the Security log for the auditing
+    provider (the NPS audits), the System log for NPS's and Schannel's own events, else unknown ("")."""
+    lower = provider.strip().lower()
+    if lower == SECURITY_AUDITING_PROVIDER or not lower:
+        return "Security"  # NPS_EventLog.log names no provider on some lines: the Security export it is
+    if lower in NPS_SYSTEM_PROVIDERS or lower in SCHANNEL_PROVIDERS:
+        return "System"
+    return ""
+
+
+def events_from_blocks(
+    blocks: Iterable[EventBlock], source_name: str, stats: TextReadStats, fmt: str = FORMAT_NAME
+) -> Iterator[Event]:
+    """The events of rendered blocks (any text or table layout); ``stats`` counts and warns, ``fmt`` names the
+    layout in ``stats.formats``."""
+    warned_local_time = False
+    not_english = 0
+    blocks = list(blocks)  # the file's dates are looked at together first: they tell day/month order
+    day_first, ambiguous = slash_date_order(b.header.get("date", "") for b in blocks if not b.xml)
+    if ambiguous:
+        stats.warn(
+            "dates such as 03/04/2026 can be day/month or month/day and no date of the file tells which: read "
+            "month first (US); check them against the server's display culture"
+        )
     for block in blocks:
         stats.records_read += 1
         where = f"{block.word}[{block.index}] (line {block.line})"
@@ -458,7 +515,7 @@ def parse_wevtutil_text(text: str, source_name: str, stats: TextReadStats | None
         raw_id = block.header.get("event_id", "")
         raw_date = block.header.get("date", "")
         # The record's own UTC time (Event Xml's TimeCreated) beats the rendered local "Date:".
-        parsed = (xml_time, True) if xml_time else (parse_wevtutil_date(raw_date) if raw_date else None)
+        parsed = (xml_time, True) if xml_time else (parse_wevtutil_date(raw_date, day_first) if raw_date else None)
         if not raw_id.isdigit():
             stats.records_skipped += 1
             stats.warn(f"{where}: skipped, no valid Event ID (truncated or damaged block)")
@@ -472,8 +529,8 @@ def parse_wevtutil_text(text: str, source_name: str, stats: TextReadStats | None
         if not has_zone and not warned_local_time:
             warned_local_time = True
             stats.warn(
-                "dates carry no UTC offset (wevtutil printed the server's local time); treated as UTC, so times "
-                "may be shifted by the server's UTC offset"
+                "dates carry no UTC offset (the rendering printed the server's local time); treated as UTC, so "
+                "times may be shifted by the server's UTC offset"
             )
         event_id = int(raw_id)
         provider = block.header.get("source", "")
@@ -496,11 +553,11 @@ def parse_wevtutil_text(text: str, source_name: str, stats: TextReadStats | None
                 stats.warn(f"{where}: event {event_id} lacks {', '.join(missing[:6])} (truncated description?)")
         if when != FILETIME_EPOCH:
             stats.note_time(when)
-        stats.formats[FORMAT_NAME] = stats.formats.get(FORMAT_NAME, 0) + 1
+        stats.formats[fmt] = stats.formats.get(fmt, 0) + 1
         yield Event(
             time=when,
             source_file=source_name,
-            channel=block.header.get("log_name") or "Security",
+            channel=block.header.get("log_name") or default_channel(provider),
             provider=provider,
             event_id=event_id,
             level=_level(block.header, provider),

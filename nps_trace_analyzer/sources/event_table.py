@@ -1,0 +1,168 @@
+"""Read event logs saved as tables: Event Viewer's "Save All Events As..." ``.csv`` (comma) and ``.txt`` (tab),
+and PowerShell's ``Get-WinEvent | Export-Csv`` / ``ConvertTo-Csv`` (any column subset, ``;`` with ``-UseCulture``).
+
+Why: a ticket tool that refuses .evtx gets the log as a table instead, and each row still carries what NPS
+decided: the event id, the provider, the local time and the rendered message, whose ``Label: value`` lines are
+the same as in a pasted event. So each row becomes an :class:`~nps_trace_analyzer.sources.nps_eventlog_text.EventBlock`
+and goes through the one block-to-event conversion every text layout shares (same named data, same warnings).
+
+Layouts (checked against public samples, see tests/sources/test_event_table.py):
+
+- Event Viewer: header ``Level,Date and Time,Source,Event ID,Task Category`` (``Keywords`` first in the Security
+  log) and a sixth, unnamed column holding the message, quoted over several lines; the time is the viewer's
+  local time in its display culture; no computer and no log name (the provider names the log).
+- Export-Csv: an optional ``#TYPE System.Diagnostics.Eventing.Reader.EventLogRecord`` line, then quoted property
+  names (``"Message","Id",...,"ProviderName","LogName",...,"MachineName",...,"TimeCreated"``).
+
+A header whose columns say nothing about events is not this reader's (the sniff needs an id column and a time or
+provider column). A row that cannot be split (unbalanced quotes up to the end) stops the reading with a warning;
+everything read before it is kept.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from nps_trace_analyzer.core.model import Event, InputFile
+from nps_trace_analyzer.sources.nps_eventlog_text import EventBlock, events_from_blocks
+from nps_trace_analyzer.sources.readers import Collector, Identity, ReaderSpec, Sniffed, register_reader
+from nps_trace_analyzer.sources.text_decode import DEFAULT_MAX_BYTES, TextReadStats, load_text
+
+FORMAT_NAME = "event-table"
+#: Column titles (lower case, spaces removed) of both exporters -> the block's header keys.
+COLUMNS = {
+    "level": "level",
+    "leveldisplayname": "level_name",
+    "keywords": "keyword",
+    "dateandtime": "date",
+    "timecreated": "date",
+    "date": "date",
+    "source": "source",
+    "providername": "source",
+    "eventid": "event_id",
+    "id": "event_id",
+    "taskcategory": "task",
+    "taskdisplayname": "task",
+    "logname": "log_name",
+    "machinename": "computer",
+    "computer": "computer",
+    "recordid": "record_id",
+    "message": "description",
+    "description": "description",
+}
+_TYPE_LINE_RE = re.compile(r"^#TYPE\s", re.IGNORECASE)
+_DELIMITERS = (",", "\t", ";")
+# Event Viewer names five columns and writes the message as a sixth, unnamed one.
+_EVENT_VIEWER_UNNAMED = "description"
+
+
+def _key(title: str) -> str | None:
+    return COLUMNS.get(re.sub(r"[\s_]", "", title.strip().strip('"').lower()))
+
+
+def header_columns(line: str) -> tuple[str, list[str | None]] | None:
+    """The delimiter and the header key of each column of a table's title line; None when it is no event table
+    (it needs an event id column and a time or provider column)."""
+    best: tuple[str, list[str | None]] | None = None
+    for delimiter in _DELIMITERS:
+        try:
+            titles = next(csv.reader([line], delimiter=delimiter))
+        except (csv.Error, StopIteration):
+            continue
+        keys = [_key(title) for title in titles]
+        if "event_id" in keys and {"date", "source"} & set(keys):
+            if best is None or sum(k is not None for k in keys) > sum(k is not None for k in best[1]):
+                best = (delimiter, keys)
+    return best
+
+
+def _title_line(text: str) -> tuple[int, str]:
+    """Where the title line is: the first non-blank line, after Export-Csv's ``#TYPE`` line if there is one."""
+    lines = text.splitlines()
+    for index, line in enumerate(lines[:3]):
+        if line.strip() and not _TYPE_LINE_RE.match(line.lstrip("\ufeff")):
+            return index, line.lstrip("\ufeff")
+    return 0, ""
+
+
+def _blocks(text: str, stats: TextReadStats) -> Iterator[EventBlock]:
+    index, title = _title_line(text)
+    found = header_columns(title)
+    if found is None:
+        stats.error = "no event table title line (an event id column and a time or provider column)"
+        return
+    delimiter, keys = found
+    body = "\n".join(text.splitlines()[index + 1 :])
+    reader = csv.reader(io.StringIO(body, newline=""), delimiter=delimiter)
+    row_number = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            stats.error = f"row {row_number + 1}: the table cannot be split further ({exc}); rows before it are kept"
+            return
+        if not any(cell.strip() for cell in row):
+            continue
+        header: dict[str, str] = {}
+        description: list[str] = []
+        for column, cell in enumerate(row):
+            key = keys[column] if column < len(keys) else (_EVENT_VIEWER_UNNAMED if column == len(keys) else None)
+            if key == "description":
+                description = cell.replace("\r\n", "\n").split("\n")
+            elif key is not None:
+                header.setdefault(key, cell.strip())
+        row_number += 1
+        yield EventBlock(row_number - 1, reader.line_num + index + 1, header, description, [], "Row")
+
+
+def parse_event_table(text: str, source_name: str, stats: TextReadStats | None = None) -> Iterator[Event]:
+    """The events of an event table (already decoded text)."""
+    stats = stats if stats is not None else TextReadStats()
+    yield from events_from_blocks(_blocks(text, stats), source_name, stats, FORMAT_NAME)
+
+
+def read_event_table(
+    path: str | Path, source_name: str, stats: TextReadStats, *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> Iterator[Event]:
+    """The events of an event-table file; never raises for bad content (``stats.error`` says what stopped it)."""
+    text = load_text(path, stats, max_bytes)
+    if text is not None:
+        yield from parse_event_table(text, source_name, stats)
+
+
+def _read(inp: InputFile, collector: Collector) -> Iterator[Event]:
+    stats = TextReadStats()
+    for event in read_event_table(inp.path, inp.name, stats):
+        inp.events_kept += 1
+        inp.channels[event.channel] = inp.channels.get(event.channel, 0) + 1
+        yield event
+    stats.apply_to(inp)
+
+
+def sniff_event_table(file: Sniffed) -> Identity | None:
+    """A table whose title line names an event id column and a time or provider column."""
+    if file.text is None:
+        return None
+    _index, title = _title_line(file.stripped)
+    found = header_columns(title)
+    return Identity("event-table", "") if found is not None else None
+
+
+EVENT_TABLE = register_reader(
+    ReaderSpec(
+        kind="event-table",
+        read=_read,
+        sniff=sniff_event_table,
+        sniff_rank=40,
+        name_patterns=("*.csv",),
+        signature="event table title line (Event ID / Id and Date and Time / TimeCreated / Source columns)",
+        contributes="the events of an Event Viewer .csv/.txt export or Get-WinEvent | Export-Csv, as their .evtx gives",
+        audit_decisions=True,
+    )
+)
