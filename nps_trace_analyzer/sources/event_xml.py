@@ -109,7 +109,7 @@ def parse_event_xml(text: str, source_name: str, stats: TextReadStats | None = N
                 stats.warn(f"<Event> #{ordinal}: skipped, no valid EventID")
             continue
         if event.time == FILETIME_EPOCH:
-            stats.warn(f"<Event> #{ordinal}: TimeCreated unreadable (redacted?); kept without a time (1601-01-01)")
+            stats.warn(f"<Event> #{ordinal}: TimeCreated unreadable (redacted?); kept without a time (shown undated)")
         else:
             stats.note_time(event.time)
         stats.formats[FORMAT_NAME] = stats.formats.get(FORMAT_NAME, 0) + 1

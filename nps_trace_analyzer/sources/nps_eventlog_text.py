@@ -34,8 +34,8 @@ Copies pasted from web pages are read too: a value on the line after its label (
 title joined to its first field ("NAS: NAS IPv4 Address: ..."), labels before any section title (the "User:"
 title dropped: they belong to the template's first section), a copy starting at "Source:", "Date:" or "Event ID:",
 and several such copies one after another (each starts where a run of header fields follows its message). A block
-whose Date is missing or redacted keeps its decision: it is kept at the FILETIME zero (1601-01-01), which widens
-no time range, with a warning.
+whose Date is missing or redacted keeps its decision: it is kept at the FILETIME zero, which widens no time range
+and every output shows as undated (``iso_z``), with a warning.
 
 Times: older wevtutil builds print the server's *local* time with no zone (``2024-05-02T10:11:12.123``);
 newer ones print UTC with ``Z`` (``2022-11-16T14:54:13.2270000Z``). A time without an offset is taken as UTC
@@ -523,7 +523,7 @@ def events_from_blocks(
         if parsed is None:
             # A copy without (or with a redacted) Date still carries the decision, user and codes: kept at the
             # FILETIME zero, which no time range includes, rather than lost.
-            stats.warn(f"{where}: no valid Date ({raw_date[:40]!r}); kept without a time (1601-01-01)")
+            stats.warn(f"{where}: no valid Date ({raw_date[:40]!r}); kept without a time (shown undated)")
             parsed = (FILETIME_EPOCH, True)
         when, has_zone = parsed
         if not has_zone and not warned_local_time:
