@@ -73,6 +73,10 @@ def _event(element: str, source: str, ordinal: int) -> Event | None:
                     data.append((item.get("Name"), (item.text or "").strip()))
                 elif _local(item.tag) == "Binary" and item.text:
                     data.append(("Binary", item.text.strip()))
+                elif _local(item.tag) and len(item) == 0:
+                    # <SubjectUserName>x</SubjectUserName>: a copy whose <Data Name="X"> elements a tool or a
+                    # person renamed to <X> (so a spreadsheet gets columns); the element names the item.
+                    data.append((_local(item.tag), (item.text or "").strip()))
         elif name == "UserData":
             for payload in section:
                 data.extend((_local(child.tag), (child.text or "").strip()) for child in payload)
