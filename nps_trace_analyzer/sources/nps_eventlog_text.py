@@ -103,10 +103,12 @@ HEADER_FIELDS = {
 LEVELS = {"critical": 1, "error": 2, "warning": 3, "information": 4, "verbose": 5, "logalways": 0}
 
 _DATE_RE = re.compile(
-    r"^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d+))?\s*(Z|[+-]\d\d:?\d\d)?$", re.IGNORECASE
+    # year first: ISO 8601, and the yyyy/MM/dd of East Asian display cultures ("2026/11/30 14:03:07")
+    r"^(\d{4})([-/.])(\d{1,2})\2(\d{1,2})[T ](\d{1,2}):(\d\d):(\d\d)(?:[.,](\d+))?\s*(Z|[+-]\d\d:?\d\d)?$",
+    re.IGNORECASE,
 )
 _US_DATE_RE = re.compile(
-    r"^(\d{1,2})([/.])(\d{1,2})[/.](\d{4}),?\s+(\d{1,2}):(\d\d):(\d\d)(?:[.,](\d+))?\s*([AP]\.?M\.?)?$", re.IGNORECASE
+    r"^(\d{1,2})([/.-])(\d{1,2})[/.-](\d{4}),?\s+(\d{1,2}):(\d\d):(\d\d)(?:[.,](\d+))?\s*([AP]\.?M\.?)?$", re.IGNORECASE
 )
 NOT_ENGLISH = (
     "is not in English: wevtutil's output in another display language is not supported (its header labels and "
@@ -145,10 +147,10 @@ def parse_wevtutil_date(text: str, day_first: bool | None = None) -> tuple[datet
     m = _DATE_RE.match(value)
     try:
         if m:
-            year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])
-            micro = int((m.group(7) or "0")[:6].ljust(6, "0"))
+            year, month, day, hour, minute, second = (int(m.group(i)) for i in (1, 3, 4, 5, 6, 7))
+            micro = int((m.group(8) or "0")[:6].ljust(6, "0"))
             when = datetime(year, month, day, hour, minute, second, micro)
-            zone = m.group(8)
+            zone = m.group(9)
             if zone is None:
                 return when.replace(tzinfo=timezone.utc), False
             if zone.upper() == "Z":
@@ -163,9 +165,9 @@ def parse_wevtutil_date(text: str, day_first: bool | None = None) -> tuple[datet
             hour, minute, second = int(m.group(5)), int(m.group(6)), int(m.group(7))
             micro = int((m.group(8) or "0")[:6].ljust(6, "0"))
             ampm = (m.group(9) or "").upper().replace(".", "")
-            # US month/day unless the text cannot be that: dotted dates (12.03.2025) and a first number above 12
-            # are day first, as European renderings write them.
-            if sep == "." or first > 12 or (day_first and sep == "/"):
+            # US month/day unless the text cannot be that: dotted and dashed dates (12.03.2025, 12-03-2025) and
+            # a first number above 12 are day first, as European renderings write them.
+            if sep in ".-" or first > 12 or (day_first and sep == "/"):
                 month, day = second_part, first
             else:
                 month, day = first, second_part

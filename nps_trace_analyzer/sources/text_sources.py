@@ -76,6 +76,12 @@ _LABEL_LINE_RE = re.compile(r"^[ \t]+[^\W\d_][^:\r\n]{0,40}:[ \t]", re.MULTILINE
 # Get-WinEvent | Format-List: these properties at column 0, in any order
 _FORMAT_LIST_RES = tuple(re.compile(rf"^{name}\s*: ", re.MULTILINE) for name in ("TimeCreated", "ProviderName", "Id"))
 _EVENT_XML_RE = re.compile(r'<Event\s+xmlns=["\']http://schemas\.microsoft\.com/win/2004/08/events/event["\']')
+# an <Event> copied without its namespace (tools' examples, forum posts): its <System> and <EventID> say what it is
+_BARE_EVENT_XML_RE = re.compile(r"<Event\s*>\s*<System\s*>.*?<EventID[\s>]", re.DOTALL)
+_EVENT_ID_LINE_RE = re.compile(r"^[ \t]*Event ID:[ \t]*\d+[ \t]*\r?$", re.MULTILINE)
+_HEADER_LINE_RE = re.compile(
+    r"^[ \t]*(Log Name|Source|Date|Event ID|Task Category|Level|Keywords|Computer):[ \t]*\S", re.MULTILINE
+)
 _XML_CHANNEL_RE = re.compile(r"<Channel>\s*([^<]+?)\s*</Channel>")
 
 
@@ -90,6 +96,8 @@ def sniff_nps_eventlog_text(file: Sniffed) -> Identity | None:
     english = (stripped.startswith("Event[") or stripped.startswith("Log Name:")) and "Log Name:" in text
     # a copy trimmed above its "Log Name:" line: its header still names the source and the event id
     english = english or (stripped.startswith(("Source:", "Date:", "Event ID:")) and "Event ID:" in text[:2000])
+    # copies below a note or a heading ("Here are the events:"): an event header anywhere in the head
+    english = english or (_EVENT_ID_LINE_RE.search(text) is not None and len(set(_HEADER_LINE_RE.findall(text))) >= 3)
     if english or (_WEVTUTIL_BLOCK_RE.match(stripped) and len(_LABEL_LINE_RE.findall(text)) >= 3):
         return Identity("nps-eventlog-text", "Security-text")
     if all(pattern.search(text) for pattern in _FORMAT_LIST_RES):
@@ -100,7 +108,7 @@ def sniff_nps_eventlog_text(file: Sniffed) -> Identity | None:
 def sniff_event_xml(file: Sniffed) -> Identity | None:
     """Event Viewer's XML export or ``wevtutil /f:xml``: the first record's channel names the role."""
     text = file.text
-    if text is None or not _EVENT_XML_RE.search(text[:4096]):
+    if text is None or not (_EVENT_XML_RE.search(text[:4096]) or _BARE_EVENT_XML_RE.search(text[:4096])):
         return None
     channel = _XML_CHANNEL_RE.search(text)
     return Identity("event-xml", evtx_role(channel.group(1).replace("/", "%4") + ".evtx") if channel else "")

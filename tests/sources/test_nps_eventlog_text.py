@@ -150,6 +150,11 @@ def test_dirty_file_skips_and_warns_without_raising() -> None:
         ("12.03.2025 13:04:00", datetime(2025, 3, 12, 13, 4, 0, tzinfo=timezone.utc), False),
         ("25/12/2024 10:11:12", datetime(2024, 12, 25, 10, 11, 12, tzinfo=timezone.utc), False),
         ("3/12/2025 1:04:00 p.m.", datetime(2025, 3, 12, 13, 4, 0, tzinfo=timezone.utc), False),
+        # Other display cultures: year first with slashes (ja-JP, zh-CN), day first with dashes (nl-NL).
+        ("2026/11/30 14:03:07", datetime(2026, 11, 30, 14, 3, 7, tzinfo=timezone.utc), False),
+        ("30-11-2026 14:03:07", datetime(2026, 11, 30, 14, 3, 7, tzinfo=timezone.utc), False),
+        ("30/11/2026 14:03:07", datetime(2026, 11, 30, 14, 3, 7, tzinfo=timezone.utc), False),
+        ("11/30/2026 2:03:07 PM", datetime(2026, 11, 30, 14, 3, 7, tzinfo=timezone.utc), False),
     ],
 )
 def test_dates(text: str, expected: datetime, zoned: bool) -> None:
@@ -419,3 +424,31 @@ def test_header_like_lines_inside_a_message_do_not_split_it() -> None:
     )
     (event,) = parse_wevtutil_text(text, "pasted.txt")
     assert "Source: the domain controller" in event.text
+
+
+def test_day_first_dates_decide_for_the_whole_file_and_ambiguity_is_said() -> None:
+    """03/04/2026 is 3 April in a file whose other dates are day first (30/11/2026); alone it is read month first
+    and a warning says the order could not be told (never mis-dated silently)."""
+    first = _pasted("alice", 6273, 1).replace("3/12/2025 2:01:00 PM", "03/04/2026 14:03:07")
+    second = _pasted("bob", 6273, 2).replace("3/12/2025 2:02:00 PM", "30/11/2026 14:03:07")
+    events = list(parse_wevtutil_text(first + second, "pasted.txt"))
+    assert [(e.time.month, e.time.day) for e in events] == [(4, 3), (11, 30)]
+    stats = TextReadStats()
+    (alone,) = parse_wevtutil_text(first, "pasted.txt", stats)
+    assert (alone.time.month, alone.time.day) == (3, 4)
+    assert any("day/month or month/day" in w for w in stats.warnings)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Hi, the events from our NPS:\n\n" + "\n".join(_pasted("alice", 6273, 1).splitlines()), "nps-eventlog-text"),
+        ('<Event>\n <System>\n  <Provider Name="NPS"/>\n  <EventID>4402</EventID>\n </System>\n</Event>', "event-xml"),
+        ('<Event><Timestamp data_type="4">11/30/2026 14:03:07.123</Timestamp></Event>', "iaslog"),
+    ],
+)
+def test_pasted_events_below_a_note_and_bare_event_xml_are_recognised(text: str, kind: str) -> None:
+    from nps_trace_analyzer.intake.identify import identify
+
+    raw = text.encode("utf-8")
+    assert identify("notes.txt", raw, len(raw)).kind == kind
