@@ -51,6 +51,9 @@ COLUMNS = {
     "machinename": "computer",
     "computer": "computer",
     "recordid": "record_id",
+    "timegenerated": "date",  # Get-EventLog | Export-Csv
+    "entrytype": "level",
+    "instanceid": "instance_id",
     "message": "description",
     "description": "description",
 }

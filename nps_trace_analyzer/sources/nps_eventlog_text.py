@@ -101,6 +101,7 @@ HEADER_FIELDS = {
     "related activity id": "related_activity_id",
 }
 LEVELS = {"critical": 1, "error": 2, "warning": 3, "information": 4, "verbose": 5, "logalways": 0}
+LEVELS.update({"successaudit": 0, "failureaudit": 0})  # Get-EventLog's EntryType of Security audits
 
 _DATE_RE = re.compile(
     # year first: ISO 8601, and the yyyy/MM/dd of East Asian display cultures ("2026/11/30 14:03:07")
@@ -317,16 +318,26 @@ FORMAT_LIST_FIELDS = {
     "keywordsdisplaynames": "keyword",
     "taskdisplayname": "task",
     "recordid": "record_id",
+    # Get-EventLog | Format-List (the older cmdlet): EventID, Source, TimeGenerated, EntryType, Index
+    "eventid": "event_id",
+    "source": "source",
+    "timegenerated": "date",
+    "entrytype": "level",
+    "index": "record_id",
+    "username": "user_name",
+    "instanceid": "instance_id",
 }
 _FL_LINE_RE = re.compile(r"^([A-Za-z]+)\s*:(?:\s(.*))?$")
 
 
 def is_format_list(lines: list[str]) -> bool:
-    """Does the text start like ``Get-WinEvent | Format-List`` output (a known property at column 0)?"""
+    """Does the text start like ``Get-WinEvent`` / ``Get-EventLog | Format-List`` output (a known property at
+    column 0)?"""
     for line in lines[:50]:
         if line.strip():
             m = _FL_LINE_RE.match(line.rstrip())
-            return bool(m and m.group(1).lower() in FORMAT_LIST_FIELDS)
+            # "Source:" also starts an Event Viewer copy cut above its "Log Name:": not a property list by itself
+            return bool(m and m.group(1).lower() in FORMAT_LIST_FIELDS and m.group(1).lower() != "source")
     return False
 
 
@@ -515,6 +526,9 @@ def events_from_blocks(
         stats.lines_skipped += max(0, len(block.garbage) - 3)
         xml_items, xml_time = _xml_items(block.xml)
         raw_id = block.header.get("event_id", "")
+        instance = block.header.get("instance_id", "")
+        if not raw_id and instance.isdigit() and len(instance) < 12:
+            raw_id = str(int(instance) & 0xFFFF)  # Get-EventLog's InstanceId: the qualifiers above the id's 16 bits
         raw_date = block.header.get("date", "")
         # The record's own UTC time (Event Xml's TimeCreated) beats the rendered local "Date:".
         parsed = (xml_time, True) if xml_time else (parse_wevtutil_date(raw_date, day_first) if raw_date else None)

@@ -75,6 +75,10 @@ _WEVTUTIL_BLOCK_RE = re.compile(r"[^\W\d_][\w-]{0,30}\[\d+\]\s*:?\s*(?:\r?\n|$)"
 _LABEL_LINE_RE = re.compile(r"^[ \t]+[^\W\d_][^:\r\n]{0,40}:[ \t]", re.MULTILINE)
 # Get-WinEvent | Format-List: these properties at column 0, in any order
 _FORMAT_LIST_RES = tuple(re.compile(rf"^{name}\s*: ", re.MULTILINE) for name in ("TimeCreated", "ProviderName", "Id"))
+# Get-EventLog | Format-List (the older cmdlet) names them otherwise
+_EVENTLOG_LIST_RES = tuple(
+    re.compile(rf"^{name}\s*: ", re.MULTILINE) for name in ("TimeGenerated", "Source", "(?:EventID|InstanceId)")
+)
 _EVENT_XML_RE = re.compile(r'<Event\s+xmlns=["\']http://schemas\.microsoft\.com/win/2004/08/events/event["\']')
 # an <Event> copied without its namespace (tools' examples, forum posts): its <System> and <EventID> say what it is
 _BARE_EVENT_XML_RE = re.compile(r"<Event\s*>\s*<System\s*>.*?<EventID[\s>]", re.DOTALL)
@@ -100,7 +104,7 @@ def sniff_nps_eventlog_text(file: Sniffed) -> Identity | None:
     english = english or (_EVENT_ID_LINE_RE.search(text) is not None and len(set(_HEADER_LINE_RE.findall(text))) >= 3)
     if english or (_WEVTUTIL_BLOCK_RE.match(stripped) and len(_LABEL_LINE_RE.findall(text)) >= 3):
         return Identity("nps-eventlog-text", "Security-text")
-    if all(pattern.search(text) for pattern in _FORMAT_LIST_RES):
+    if all(p.search(text) for p in _FORMAT_LIST_RES) or all(p.search(text) for p in _EVENTLOG_LIST_RES):
         return Identity("nps-eventlog-text", "Security-text")
     return None
 

@@ -122,3 +122,19 @@ def test_day_first_file_is_read_day_first_and_ambiguous_dates_are_said() -> None
 )
 def test_other_tables_are_not_event_tables(text: str) -> None:
     assert _identify(text, "data.csv") != "event-table"
+
+
+def test_get_eventlog_export_csv() -> None:
+    """Get-EventLog | Export-Csv: EventID, EntryType, Source, TimeGenerated, Message (and InstanceId)."""
+    text = (
+        "#TYPE System.Diagnostics.EventLogEntry#Security/Microsoft-Windows-Security-Auditing/6273\n"
+        '"EventID","MachineName","Data","Index","Category","CategoryNumber","EntryType","Message","Source",'
+        '"ReplacementStrings","InstanceId","TimeGenerated","TimeWritten","UserName","Site","Container"\n'
+        f'"6273","NPS01.contoso.com","System.Byte[]","123456","(12552)","12552","FailureAudit","{MESSAGE}",'
+        '"Microsoft-Windows-Security-Auditing","System.String[]","6273","3/12/2025 2:04:00 PM",'
+        '"3/12/2025 2:04:00 PM",,,\n'
+    )
+    assert _identify(text) == "event-table"
+    (event,) = parse_event_table(text, "security.csv")
+    assert (event.event_id, event.computer, event.level, event.channel) == (6273, "NPS01.contoso.com", 0, "Security")
+    assert nps_audit_fields(event)["reason_code"] == "16"

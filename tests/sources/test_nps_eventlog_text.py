@@ -452,3 +452,19 @@ def test_pasted_events_below_a_note_and_bare_event_xml_are_recognised(text: str,
 
     raw = text.encode("utf-8")
     assert identify("notes.txt", raw, len(raw)).kind == kind
+
+
+def test_get_eventlog_format_list_output() -> None:
+    from nps_trace_analyzer.intake.identify import identify
+
+    # Get-EventLog -LogName Security/System | Format-List (the older cmdlet's default view: Index, EntryType,
+    # InstanceId, Message, ..., Source, TimeGenerated). Values are ours; the property layout is the cmdlet's.
+    text = (DATA / "get_eventlog_format_list.txt").read_text(encoding="utf-8")
+    raw = text.encode("utf-16")
+    assert identify("security.txt", raw, len(raw)).kind == "nps-eventlog-text"
+    denied, nodc = parse_wevtutil_text(text, "security.txt")
+    assert (denied.event_id, denied.channel, denied.level) == (6273, "Security", 0)
+    assert denied.time == datetime(2025, 3, 12, 14, 4, tzinfo=timezone.utc)
+    assert (nps_audit_fields(denied)["reason_code"], nps_audit_fields(denied)["user"]) == ("16", "bob")
+    # InstanceId 0xC0001132: the id is its low 16 bits (4402), the qualifiers above them
+    assert (nodc.event_id, nodc.channel, nodc.level, nodc.provider) == (4402, "System", 2, "NPS")
