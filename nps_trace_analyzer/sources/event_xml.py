@@ -20,7 +20,7 @@ from lxml import etree
 
 from nps_trace_analyzer.core.model import Event
 from nps_trace_analyzer.core.wintime import FILETIME_EPOCH
-from nps_trace_analyzer.sources.nps_eventlog_text import parse_wevtutil_date
+from nps_trace_analyzer.sources.event_dates import parse_wevtutil_date
 from nps_trace_analyzer.sources.text_decode import DEFAULT_MAX_BYTES, TextReadStats, load_text
 
 FORMAT_NAME = "event-xml"
