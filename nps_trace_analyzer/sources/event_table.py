@@ -165,7 +165,7 @@ EVENT_TABLE = register_reader(
         sniff_rank=40,
         name_patterns=("*.csv",),
         signature="event table title line (Event ID / Id and Date and Time / TimeCreated / Source columns)",
-        contributes="the events of an Event Viewer .csv/.txt export or Get-WinEvent | Export-Csv, as their .evtx gives",
+        contributes="the events of an Event Viewer .csv/.txt export or an Export-Csv of Get-WinEvent/Get-EventLog",
         audit_decisions=True,
     )
 )
