@@ -194,10 +194,23 @@ def _split_blocks(lines: list[str], stats: TextReadStats) -> Iterator[EventBlock
                     block.description.append(h.group(2))
             else:
                 block.header[key] = h.group(2).strip()
+        elif _starts_message(block, h):
+            # a copy that dropped its "Description:" label: the message follows the header directly
+            in_description = True
+            block.description.append(line)
         else:
             block.garbage.append(line.strip())
     if block is not None:
         yield block
+
+
+def _starts_message(block: EventBlock, header: re.Match[str] | None) -> bool:
+    """Is a line that is no header field the first line of the message (its "Description:" label lost)? Only
+    after an English header with the event id, and only for a sentence: a short "Label: value" of a header we do
+    not know stays an unrecognised header line (and three of them say the header is in another language)."""
+    if "event_id" not in block.header or block.description or block.xml:
+        return False
+    return header is None or len(header.group(1).split()) > 3
 
 
 def _header_key(line: str) -> str | None:
@@ -414,6 +427,18 @@ def parse_wevtutil_text(text: str, source_name: str, stats: TextReadStats | None
     yield from events_from_blocks(blocks, source_name, stats)
 
 
+_SECURITY_DISPLAY = "microsoft-windows-security"
+
+
+def provider_name(source: str) -> str:
+    """The provider's name for the name a rendering shows: Event Viewer's General tab says "Microsoft Windows
+    security auditing." for the Security auditing provider (and posts shorten it), which is that provider."""
+    folded = re.sub(r"[\s-]+", "-", source.strip().rstrip(".")).lower()
+    if folded.startswith(_SECURITY_DISPLAY) and SECURITY_AUDITING_PROVIDER.startswith(folded):
+        return "Microsoft-Windows-Security-Auditing"
+    return source
+
+
 def default_channel(provider: str) -> str:
     """The log a rendering without a "Log Name" came from, by its provider: the Security log for the auditing
     provider (the NPS audits), the System log for NPS's and Schannel's own events, else unknown ("")."""
@@ -477,7 +502,7 @@ def events_from_blocks(
                 "times may be shifted by the server's UTC offset"
             )
         event_id = int(raw_id)
-        provider = block.header.get("source", "")
+        provider = provider_name(block.header.get("source", ""))
         description = "\n".join(line.rstrip() for line in block.description).strip()
         items: list[tuple[str, str]] = []
         if xml_items:

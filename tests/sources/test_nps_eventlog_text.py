@@ -468,3 +468,31 @@ def test_get_eventlog_format_list_output() -> None:
     assert (nps_audit_fields(denied)["reason_code"], nps_audit_fields(denied)["user"]) == ("16", "bob")
     # InstanceId 0xC0001132: the id is its low 16 bits (4402), the qualifiers above them
     assert (nodc.event_id, nodc.channel, nodc.level, nodc.provider) == (4402, "System", 2, "NPS")
+
+
+def test_copy_without_description_label_and_with_the_general_tab_source_name() -> None:
+    """A copy whose message follows the header without a "Description:" line, and whose Source is the General
+    tab's "Microsoft Windows security auditing." (the provider's display name), is read as the audit it is."""
+    text = (
+        "Log Name:      Security\nSource:        Microsoft Windows security auditing.\nEvent ID:      6273\n"
+        "Level:         Information\nNetwork Policy Server denied access to a user.\n"
+        "Contact the Network Policy Server administrator for more information.\nUser:\n"
+        "\tSecurity ID:\t\t\tCONTOSO\\bob\n\tAccount Name:\t\t\tbob\nAuthentication Details:\n"
+        "\tReason Code:\t\t\t16\n"
+    )
+    stats = TextReadStats()
+    (event,) = parse_wevtutil_text(text, "pasted.txt", stats)
+    assert (event.provider, event.channel, event.level) == ("Microsoft-Windows-Security-Auditing", "Security", 0)
+    assert event.text.startswith("Network Policy Server denied access")
+    assert (nps_audit_fields(event)["reason_code"], nps_audit_fields(event)["user"]) == ("16", "bob")
+    assert not any("unrecognised header line" in w for w in stats.warnings)
+
+
+def test_unknown_short_header_labels_are_not_taken_for_the_message() -> None:
+    """A header label we do not know ("Correlation Id: ...") stays an unrecognised header line, and the message
+    still starts at "Description:"."""
+    text = "Log Name: System\nSource: NPS\nEvent ID: 4402\nCorrelation Id: 42\nDescription:\nThere is no DC.\n"
+    stats = TextReadStats()
+    (event,) = parse_wevtutil_text(text, "pasted.txt", stats)
+    assert event.text == "There is no DC."
+    assert any("unrecognised header line skipped: 'Correlation Id: 42'" in w for w in stats.warnings)
