@@ -3,7 +3,7 @@ and PowerShell's ``Get-WinEvent | Export-Csv`` / ``ConvertTo-Csv`` (any column s
 
 Why: a ticket tool that refuses .evtx gets the log as a table instead, and each row still carries what NPS
 decided: the event id, the provider, the local time and the rendered message, whose ``Label: value`` lines are
-the same as in a pasted event. So each row becomes an :class:`~nps_trace_analyzer.sources.nps_eventlog_text.EventBlock`
+the same as in a pasted event. So each row becomes an :class:`~nps_trace_analyzer.sources.event_blocks.EventBlock`
 and goes through the one block-to-event conversion every text layout shares (same named data, same warnings).
 
 Layouts (checked against public samples, see tests/sources/test_event_table.py):
@@ -28,7 +28,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from nps_trace_analyzer.core.model import Event, InputFile
-from nps_trace_analyzer.sources.nps_eventlog_text import EventBlock, events_from_blocks
+from nps_trace_analyzer.sources.event_blocks import EventBlock
+from nps_trace_analyzer.sources.nps_eventlog_text import events_from_blocks
 from nps_trace_analyzer.sources.readers import Collector, Identity, ReaderSpec, Sniffed, register_reader
 from nps_trace_analyzer.sources.text_decode import DEFAULT_MAX_BYTES, TextReadStats, load_text
 

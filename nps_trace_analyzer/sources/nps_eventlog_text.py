@@ -33,7 +33,8 @@ Format-List`` output (``TimeCreated : ...``, ``Id : 6273``, ``Message : ...``) i
 Copies pasted from web pages are read too: a value on the line after its label (pages re-flow them), a section
 title joined to its first field ("NAS: NAS IPv4 Address: ..."), labels before any section title (the "User:"
 title dropped: they belong to the template's first section), a copy starting at "Source:", "Date:" or "Event ID:",
-and several such copies one after another (each starts where a run of header fields follows its message). A block
+and several such copies one after another (each starts where a run of header fields follows its message); a copy
+of the message alone (no header) is read by its title (:mod:`nps_trace_analyzer.sources.event_blocks`). A block
 whose Date is missing or redacted keeps its decision: it is kept at the FILETIME zero, which widens no time range
 and every output shows as undated (``iso_z``), with a warning.
 
@@ -51,7 +52,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -68,6 +68,14 @@ from nps_trace_analyzer.core.nps_audit_layout import (
     norm_label,
 )
 from nps_trace_analyzer.core.wintime import FILETIME_EPOCH
+from nps_trace_analyzer.sources.event_blocks import (
+    SECURITY_PROVIDER_NAME,
+    EventBlock,
+    is_format_list,
+    is_message_copy,
+    split_format_list,
+    split_messages,
+)
 from nps_trace_analyzer.sources.event_dates import parse_wevtutil_date, slash_date_order
 from nps_trace_analyzer.sources.text_decode import DEFAULT_MAX_BYTES, TextReadStats, load_text
 
@@ -108,21 +116,6 @@ NOT_ENGLISH = (
     "is not in English: wevtutil's output in another display language is not supported (its header labels and "
     "messages cannot be read safely). Export again with English text: wevtutil qe Security /f:text /l:en-US ..."
 )
-
-
-@dataclass
-class EventBlock:
-    """One event as a text rendering gives it: header fields (keys of :data:`HEADER_FIELDS`' values), the message
-    lines, unrecognised header lines and an optional ``Event Xml:`` section. Every text and table layout is cut
-    into these, and :func:`events_from_blocks` turns them into events the one same way."""
-
-    index: int
-    line: int
-    header: dict[str, str]
-    description: list[str]
-    garbage: list[str]
-    word: str = "Event"
-    xml: list[str] = field(default_factory=list)
 
 
 _LOG_NAME_RE = re.compile(r"^\s*Log Name\s*:", re.IGNORECASE)
@@ -246,69 +239,6 @@ def _header_run(lines: list[str], start: int) -> bool:
     return False
 
 
-# PowerShell's ``Get-WinEvent | Format-List`` (default view or ``fl *``): "Name : value" at column 0, the Message
-# continued on lines indented to the value column. Property names -> our header keys.
-FORMAT_LIST_FIELDS = {
-    "timecreated": "date",
-    "providername": "source",
-    "id": "event_id",
-    "message": "description",
-    "logname": "log_name",
-    "machinename": "computer",
-    "leveldisplayname": "level",
-    "keywordsdisplaynames": "keyword",
-    "taskdisplayname": "task",
-    "recordid": "record_id",
-    # Get-EventLog | Format-List (the older cmdlet): EventID, Source, TimeGenerated, EntryType, Index
-    "eventid": "event_id",
-    "source": "source",
-    "timegenerated": "date",
-    "entrytype": "level",
-    "index": "record_id",
-    "username": "user_name",
-    "instanceid": "instance_id",
-}
-_FL_LINE_RE = re.compile(r"^([A-Za-z]+)\s*:(?:\s(.*))?$")
-
-
-def is_format_list(lines: list[str]) -> bool:
-    """Does the text start like ``Get-WinEvent`` / ``Get-EventLog | Format-List`` output (a known property at
-    column 0)?"""
-    for line in lines[:50]:
-        if line.strip():
-            m = _FL_LINE_RE.match(line.rstrip())
-            # "Source:" also starts an Event Viewer copy cut above its "Log Name:": not a property list by itself
-            return bool(m and m.group(1).lower() in FORMAT_LIST_FIELDS and m.group(1).lower() != "source")
-    return False
-
-
-def _split_format_list(lines: list[str]) -> Iterator[EventBlock]:
-    """Blocks of Format-List output: a property seen twice starts the next event, whatever the property order."""
-    block: EventBlock | None = None
-    count = 0
-    in_message = False
-    for number, raw in enumerate(lines, start=1):
-        line = raw.rstrip("\r\n")
-        m = _FL_LINE_RE.match(line) if line[:1].strip() else None
-        if m:
-            key = FORMAT_LIST_FIELDS.get(m.group(1).lower())
-            if key is not None and (block is None or key in block.header):
-                if block is not None:
-                    yield block
-                block = EventBlock(count, number, {}, [], [], "Event")
-                count += 1
-            in_message = key == "description"
-            if block is not None and key is not None:
-                block.header[key] = "" if in_message else (m.group(2) or "").strip()
-                if in_message and (m.group(2) or "").strip():
-                    block.description.append(m.group(2).strip())
-            continue
-        if block is not None and in_message:
-            block.description.append(line.strip(" "))  # the value-column indent; tabs inside stay
-    if block is not None:
-        yield block
-
-
 def _xml_items(xml_lines: list[str]) -> tuple[list[tuple[str | None, str]], datetime | None]:
     """EventData items and the UTC ``TimeCreated`` of an ``Event Xml:`` section (empty when unreadable)."""
     text = "\n".join(xml_lines).strip()
@@ -423,7 +353,12 @@ def parse_wevtutil_text(text: str, source_name: str, stats: TextReadStats | None
     """Yield one :class:`Event` per well-formed ``Event[N]`` block of ``text`` (already decoded)."""
     stats = stats if stats is not None else TextReadStats()
     lines = text.splitlines()
-    blocks = _split_format_list(lines) if is_format_list(lines) else _split_blocks(lines, stats)
+    if is_format_list(lines):
+        blocks = split_format_list(lines)
+    elif is_message_copy(lines):
+        blocks = split_messages(lines)
+    else:
+        blocks = _split_blocks(lines, stats)
     yield from events_from_blocks(blocks, source_name, stats)
 
 
@@ -435,7 +370,7 @@ def provider_name(source: str) -> str:
     security auditing." for the Security auditing provider (and posts shorten it), which is that provider."""
     folded = re.sub(r"[\s-]+", "-", source.strip().rstrip(".")).lower()
     if folded.startswith(_SECURITY_DISPLAY) and SECURITY_AUDITING_PROVIDER.startswith(folded):
-        return "Microsoft-Windows-Security-Auditing"
+        return SECURITY_PROVIDER_NAME
     return source
 
 

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator, Sequence
 
 from nps_trace_analyzer.core.model import Event, InputFile
+from nps_trace_analyzer.sources.event_blocks import is_message_copy
 from nps_trace_analyzer.sources.event_xml import read_event_xml
 from nps_trace_analyzer.sources.evtx_source import evtx_role
 from nps_trace_analyzer.sources.iaslog import RadiusLogRecord, read_nps_log, to_events
@@ -103,6 +104,8 @@ def sniff_nps_eventlog_text(file: Sniffed) -> Identity | None:
     # copies below a note or a heading ("Here are the events:"): an event header anywhere in the head
     english = english or (_EVENT_ID_LINE_RE.search(text) is not None and len(set(_HEADER_LINE_RE.findall(text))) >= 3)
     if english or (_WEVTUTIL_BLOCK_RE.match(stripped) and len(_LABEL_LINE_RE.findall(text)) >= 3):
+        return Identity("nps-eventlog-text", "Security-text")
+    if is_message_copy(stripped.splitlines()[:20]):
         return Identity("nps-eventlog-text", "Security-text")
     if all(p.search(text) for p in _FORMAT_LIST_RES) or all(p.search(text) for p in _EVENTLOG_LIST_RES):
         return Identity("nps-eventlog-text", "Security-text")

@@ -496,3 +496,26 @@ def test_unknown_short_header_labels_are_not_taken_for_the_message() -> None:
     (event,) = parse_wevtutil_text(text, "pasted.txt", stats)
     assert event.text == "There is no DC."
     assert any("unrecognised header line skipped: 'Correlation Id: 42'" in w for w in stats.warnings)
+
+
+def test_copies_of_the_message_alone_are_read_by_their_title() -> None:
+    """Selecting the General tab's text copies the message without any header: the title sentence tells the
+    event id, each title starts the next event, and the events are kept undated with a warning."""
+    from nps_trace_analyzer.intake.identify import identify
+
+    denied = "\n".join(_pasted("alice", 6273, 1, head="Log Name").splitlines()[10:])
+    granted = "\n".join(_pasted("bob", 6273, 2, head="Log Name").splitlines()[10:]).replace(
+        "denied access", "granted access"
+    )
+    text = denied + "\n\n" + granted + "\n"
+    raw = text.encode("utf-16")
+    assert identify("message.txt", raw, len(raw)).kind == "nps-eventlog-text"
+    stats = TextReadStats()
+    first, second = parse_wevtutil_text(text, "message.txt", stats)
+    assert [(e.event_id, e.get("SubjectUserName"), e.time) for e in (first, second)] == [
+        (6273, "alice", FILETIME_EPOCH),
+        (6272, "bob", FILETIME_EPOCH),
+    ]
+    assert first.provider == "Microsoft-Windows-Security-Auditing" and first.channel == "Security"
+    assert nps_audit_fields(first)["reason_code"] == "16"
+    assert any("kept without a time" in w for w in stats.warnings)
