@@ -141,6 +141,7 @@ def _split_blocks(lines: list[str], stats: TextReadStats) -> Iterator[EventBlock
     in_description = False
     in_xml = False
     copies = 0
+    pending: str | None = None  # a header field whose value is on the next line
     for number, raw in enumerate(lines, start=1):
         line = raw.rstrip("\r\n")
         m = BLOCK_RE.match(line)
@@ -180,6 +181,11 @@ def _split_blocks(lines: list[str], stats: TextReadStats) -> Iterator[EventBlock
             continue
         h = HEADER_RE.match(line)
         key = HEADER_FIELDS.get(h.group(1).strip().lower()) if h else None
+        if pending is not None and not (h and key):
+            # a page that re-flowed the header too: "Event ID:" on one line, "6273" on the next
+            block.header[pending], pending = line.strip(), None
+            continue
+        pending = None
         if h and key:
             if key == "description":
                 in_description = True
@@ -187,6 +193,7 @@ def _split_blocks(lines: list[str], stats: TextReadStats) -> Iterator[EventBlock
                     block.description.append(h.group(2))
             else:
                 block.header[key] = h.group(2).strip()
+                pending = None if block.header[key] else key
         elif _starts_message(block, h):
             # a copy that dropped its "Description:" label: the message follows the header directly
             in_description = True
@@ -201,7 +208,7 @@ def _starts_message(block: EventBlock, header: re.Match[str] | None) -> bool:
     """Is a line that is no header field the first line of the message (its "Description:" label lost)? Only
     after an English header with the event id, and only for a sentence: a short "Label: value" of a header we do
     not know stays an unrecognised header line (and three of them say the header is in another language)."""
-    if "event_id" not in block.header or block.description or block.xml:
+    if not block.header.get("event_id") or block.description or block.xml:
         return False
     return header is None or len(header.group(1).split()) > 3
 
@@ -352,7 +359,7 @@ def _looks_english(description: list[str]) -> bool:
 def parse_wevtutil_text(text: str, source_name: str, stats: TextReadStats | None = None) -> Iterator[Event]:
     """Yield one :class:`Event` per well-formed ``Event[N]`` block of ``text`` (already decoded)."""
     stats = stats if stats is not None else TextReadStats()
-    lines = text.splitlines()
+    lines = _as_posted(text.splitlines())
     if is_format_list(lines):
         blocks = split_format_list(lines)
     elif is_message_copy(lines):
@@ -372,6 +379,20 @@ def provider_name(source: str) -> str:
     if folded.startswith(_SECURITY_DISPLAY) and SECURITY_AUDITING_PROVIDER.startswith(folded):
         return SECURITY_PROVIDER_NAME
     return source
+
+
+_QUOTE_RE = re.compile(r"^[ \t]*>[ \t]?")
+
+
+def _as_posted(lines: list[str]) -> list[str]:
+    """The lines of a copy as the event gave them, undoing what posting did: web pages' no-break and zero-width
+    spaces, and a markdown or e-mail quote ("> Log Name: ...") around most of the text."""
+    lines = [line.replace("\u00a0", " ").replace("\u200b", "") for line in lines]
+    filled = [line for line in lines if line.strip()]
+    quoted = sum(1 for line in filled if _QUOTE_RE.match(line))
+    if filled and quoted * 10 >= len(filled) * 6:
+        lines = [_QUOTE_RE.sub("", line, count=1) for line in lines]
+    return lines
 
 
 def default_channel(provider: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -519,3 +520,35 @@ def test_copies_of_the_message_alone_are_read_by_their_title() -> None:
     assert first.provider == "Microsoft-Windows-Security-Auditing" and first.channel == "Security"
     assert nps_audit_fields(first)["reason_code"] == "16"
     assert any("kept without a time" in w for w in stats.warnings)
+
+
+def _reflowed(text: str) -> str:
+    """Every header "Label: value" split over two lines with blank lines between, as web pages re-flow copies."""
+    out: list[str] = []
+    for line in text.splitlines():
+        label, sep, value = line.partition(":")
+        if sep and value.strip() and not line.startswith(("\t", "Description")):
+            out += [label + ":", value.strip()]
+        else:
+            out.append(line)
+    return "\n\n".join(out)
+
+
+@pytest.mark.parametrize(
+    "posting",
+    [
+        pytest.param(lambda t: "\n".join("> " + line if line else ">" for line in t.splitlines()), id="quoted"),
+        pytest.param(lambda t: t.replace(" ", "\u00a0").replace("\t", "\u00a0\u00a0"), id="no-break-spaces"),
+        pytest.param(_reflowed, id="header-reflowed"),
+    ],
+)
+def test_what_posting_does_to_a_copy_is_undone(posting: Any) -> None:
+    """Posts quote copies ("> Log Name: ..."), pages turn spaces into no-break spaces and re-flow every label and
+    value onto lines of their own: both events are still read whole."""
+    text = _pasted("alice", 6273, 1, head="Log Name") + "\n" + _pasted("bob", 6272, 2, head="Log Name")
+    events = list(parse_wevtutil_text(posting(text), "post.txt"))
+    assert [(e.event_id, e.get("SubjectUserName"), e.computer, e.time.minute) for e in events] == [
+        (6273, "alice", "NPS01.contoso.com", 1),
+        (6272, "bob", "NPS01.contoso.com", 2),
+    ]
+    assert nps_audit_fields(events[0])["reason_code"] == "16"
