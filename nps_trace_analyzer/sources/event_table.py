@@ -93,11 +93,44 @@ def _title_line(text: str) -> tuple[int, str]:
     return 0, ""
 
 
+NOT_ENGLISH = (
+    "is an event table whose column titles are not in English: Event Viewer exports in another display language "
+    "are not supported (their titles and messages cannot be read safely). Export the log with "
+    "Get-WinEvent | Export-Csv (English property names in every language) or attach the .evtx"
+)
+_PROVIDER_CELL_RE = re.compile(
+    r"^(?:Microsoft-Windows-[\w-]+|NPS|IAS|RemoteAccess|Schannel|AuthZ|AuthN)$", re.IGNORECASE
+)
+
+
+def looks_like_foreign_table(text: str) -> bool:
+    """A table with five or more titled columns whose first row holds an event provider and a number: an Event
+    Viewer export in another display language ("Ebene,Datum und Uhrzeit,Quelle,Ereignis-ID,...")."""
+    lines = [line for line in text.splitlines()[:4] if line.strip() and not _TYPE_LINE_RE.match(line)]
+    if len(lines) < 2:
+        return False
+    for delimiter in _DELIMITERS:
+        try:
+            titles, row = (
+                next(csv.reader([lines[0]], delimiter=delimiter)),
+                next(csv.reader([lines[1]], delimiter=delimiter)),
+            )
+        except (csv.Error, StopIteration):
+            continue
+        cells = [cell.strip() for cell in row]
+        if len(titles) >= 5 and any(_PROVIDER_CELL_RE.match(c) for c in cells) and any(c.isdigit() for c in cells):
+            return True
+    return False
+
+
 def _blocks(text: str, stats: TextReadStats) -> Iterator[EventBlock]:
     index, title = _title_line(text)
     found = header_columns(title)
     if found is None:
-        stats.error = "no event table title line (an event id column and a time or provider column)"
+        if looks_like_foreign_table(text):
+            stats.error = f"the file {NOT_ENGLISH}"
+        else:
+            stats.error = "no event table title line (an event id column and a time or provider column)"
         return
     delimiter, keys = found
     body = "\n".join(text.splitlines()[index + 1 :])
@@ -154,8 +187,9 @@ def sniff_event_table(file: Sniffed) -> Identity | None:
     if file.text is None:
         return None
     _index, title = _title_line(file.stripped)
-    found = header_columns(title)
-    return Identity("event-table", "") if found is not None else None
+    if header_columns(title) is not None or looks_like_foreign_table(file.stripped):
+        return Identity("event-table", "")  # a foreign-language one is read only to say it is not supported
+    return None
 
 
 EVENT_TABLE = register_reader(

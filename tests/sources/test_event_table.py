@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
@@ -138,3 +139,21 @@ def test_get_eventlog_export_csv() -> None:
     (event,) = parse_event_table(text, "security.csv")
     assert (event.event_id, event.computer, event.level, event.channel) == (6273, "NPS01.contoso.com", 0, "Security")
     assert nps_audit_fields(event)["reason_code"] == "16"
+
+
+def test_event_viewer_export_in_another_language_is_said_not_supported(tmp_path: Path) -> None:
+    """A German Event Viewer CSV (translated titles and messages) is recognised as an event table and reported as
+    not supported with what to export instead: never read by guessing, never 'text of no known format'."""
+    from nps_trace_analyzer.sources.event_table import read_event_table
+
+    text = (
+        "Ebene,Datum und Uhrzeit,Quelle,Ereignis-ID,Aufgabenkategorie\n"
+        "Informationen,12.03.2025 14:04:00,Microsoft-Windows-Security-Auditing,6273,Network Policy Server,"
+        '"Der Netzwerkrichtlinienserver hat einem Benutzer den Zugriff verweigert."\n'
+    )
+    assert _identify(text, "Sicherheit.csv") == "event-table"
+    path = tmp_path / "Sicherheit.csv"
+    path.write_text(text, encoding="utf-8")
+    stats = TextReadStats()
+    assert list(read_event_table(path, "Sicherheit.csv", stats)) == []
+    assert stats.error and "not in English" in stats.error and "Export-Csv" in stats.error
