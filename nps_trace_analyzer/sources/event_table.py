@@ -24,12 +24,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from nps_trace_analyzer.core.model import Event, InputFile
 from nps_trace_analyzer.sources.event_blocks import EventBlock
-from nps_trace_analyzer.sources.nps_eventlog_text import events_from_blocks
+from nps_trace_analyzer.sources.nps_eventlog_text import default_channel, events_from_blocks
 from nps_trace_analyzer.sources.readers import Collector, Identity, ReaderSpec, Sniffed, register_reader
 from nps_trace_analyzer.sources.text_decode import DEFAULT_MAX_BYTES, TextReadStats, load_text
 
@@ -60,6 +60,7 @@ COLUMNS = {
 }
 _TYPE_LINE_RE = re.compile(r"^#TYPE\s", re.IGNORECASE)
 _DELIMITERS = (",", "\t", ";")
+_MAX_CELL = 8 * 1024 * 1024
 # Event Viewer names five columns and writes the message as a sixth, unnamed one.
 _EVENT_VIEWER_UNNAMED = "description"
 
@@ -133,6 +134,8 @@ def _blocks(text: str, stats: TextReadStats) -> Iterator[EventBlock]:
             stats.error = "no event table title line (an event id column and a time or provider column)"
         return
     delimiter, keys = found
+    # a message longer than csv's default cell limit (128 KiB) must not stop the table; 8 MiB bounds a cell
+    csv.field_size_limit(max(csv.field_size_limit(), _MAX_CELL))
     body = "\n".join(text.splitlines()[index + 1 :])
     reader = csv.reader(io.StringIO(body, newline=""), delimiter=delimiter)
     row_number = 0
@@ -182,14 +185,39 @@ def _read(inp: InputFile, collector: Collector) -> Iterator[Event]:
     stats.apply_to(inp)
 
 
+def _first_row_log(text: str, delimiter: str, keys: list[str | None]) -> str:
+    """The log the first row comes from: its LogName, else what its provider tells ("" when neither does)."""
+    index, _title = _title_line(text)
+    try:
+        row = next(csv.reader(io.StringIO("\n".join(text.splitlines()[index + 1 :]), newline=""), delimiter=delimiter))
+    except (csv.Error, StopIteration):
+        return ""
+    cells = {key: cell.strip() for key, cell in zip(keys, row, strict=False) if key}
+    log = cells.get("log_name") or default_channel(cells.get("source", "") or "?")
+    return log.rsplit("/", 1)[-1]
+
+
 def sniff_event_table(file: Sniffed) -> Identity | None:
-    """A table whose title line names an event id column and a time or provider column."""
+    """A table whose title line names an event id column and a time or provider column. Its role is the log of
+    its first row with ``-text`` (as NPS_EventLog.log's): a rendering, whose times and computer may differ from
+    the .evtx records it repeats."""
     if file.text is None:
         return None
     _index, title = _title_line(file.stripped)
-    if header_columns(title) is not None or looks_like_foreign_table(file.stripped):
-        return Identity("event-table", "")  # a foreign-language one is read only to say it is not supported
+    found = header_columns(title)
+    if found is not None:
+        log = _first_row_log(file.stripped, *found)
+        return Identity("event-table", f"{log}-text" if log else "")
+    if looks_like_foreign_table(file.stripped):
+        return Identity("event-table", "")  # read only to say that it is not supported
     return None
+
+
+def _repeats_the_evtx(inp: InputFile, files: Sequence[InputFile]) -> str:
+    """A table of a log the bundle also has as .evtx (or its XML export) repeats that log."""
+    log = inp.role.removesuffix("-text")
+    exported = any(f.kind in ("evtx", "event-xml") and f.role.lower() == log.lower() for f in files) if log else False
+    return f"the events of the {log} event log" if exported else ""
 
 
 EVENT_TABLE = register_reader(
@@ -202,5 +230,6 @@ EVENT_TABLE = register_reader(
         signature="event table title line (Event ID / Id and Date and Time / TimeCreated / Source columns)",
         contributes="the events of an Event Viewer .csv/.txt export or an Export-Csv of Get-WinEvent/Get-EventLog",
         audit_decisions=True,
+        repeats=_repeats_the_evtx,
     )
 )

@@ -150,7 +150,7 @@ def sniff_iaslog(file: Sniffed) -> Identity | None:
     return None
 
 
-def _repeats_security_log(files: Sequence[InputFile]) -> str:
+def _repeats_security_log(inp: InputFile, files: Sequence[InputFile]) -> str:
     """NPS_EventLog.log is the text rendering of the Security log: with Security.evtx present it adds nothing."""
     has_security_evtx = any(f.kind == "evtx" and f.role == "Security" for f in files)
     return "the NPS audit events of the Security event log" if has_security_evtx else ""

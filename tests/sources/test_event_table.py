@@ -157,3 +157,24 @@ def test_event_viewer_export_in_another_language_is_said_not_supported(tmp_path:
     stats = TextReadStats()
     assert list(read_event_table(path, "Sicherheit.csv", stats)) == []
     assert stats.error and "not in English" in stats.error and "Export-Csv" in stats.error
+
+
+def test_a_table_and_a_pasted_copy_of_the_same_event_count_once(tmp_path: Path) -> None:
+    """The same denial exported with Export-Csv and pasted from Event Viewer is one rejection, not two."""
+    import json
+
+    from nps_trace_analyzer.pipeline import analyze
+
+    copy = (
+        "Log Name:      Security\nSource:        Microsoft-Windows-Security-Auditing\n"
+        "Date:          3/12/2025 2:04:00 PM\nEvent ID:      6273\nComputer:      NPS01.contoso.com\n"
+        f"Description:\n{MESSAGE}\n"
+    )
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    (bundle / "events.csv").write_text(EXPORT_CSV, encoding="utf-8")
+    (bundle / "pasted.txt").write_text(copy, encoding="utf-8")
+    analyze([bundle], tmp_path / "out")
+    doc = json.loads((tmp_path / "out" / "findings.json").read_text(encoding="utf-8"))
+    (incident,) = [inc for inc in doc["incidents"] if inc["primary_code"] == "NPS-REASON-16"]
+    assert (incident["user"], incident["count"]) == ("bob", 1)
