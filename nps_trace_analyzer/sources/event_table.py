@@ -119,7 +119,10 @@ def looks_like_foreign_table(text: str) -> bool:
         except (csv.Error, StopIteration):
             continue
         cells = [cell.strip() for cell in row]
-        if len(titles) >= 5 and any(_PROVIDER_CELL_RE.match(c) for c in cells) and any(c.isdigit() for c in cells):
+        # titles are words (no digits: an accounting log's first row is data, "03/12/2025", "07:03:44", "1")
+        worded = all(t.strip() and not any(ch.isdigit() for ch in t) for t in titles)
+        provider = any(_PROVIDER_CELL_RE.match(c) for c in cells)
+        if len(titles) >= 5 and worded and provider and any(c.isdigit() for c in cells):
             return True
     return False
 

@@ -178,3 +178,16 @@ def test_a_table_and_a_pasted_copy_of_the_same_event_count_once(tmp_path: Path) 
     doc = json.loads((tmp_path / "out" / "findings.json").read_text(encoding="utf-8"))
     (incident,) = [inc for inc in doc["incidents"] if inc["primary_code"] == "NPS-REASON-16"]
     assert (incident["user"], incident["count"]) == ("bob", 1)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # NPS accounting rows (database-compatible and IAS formats): data on the first line, not column titles
+        '"NPS01","IAS",03/12/2025,07:03:44,1,"alice@contoso.com",,"UserAuthType:PW",,,,"RDGW01","10.10.2.5",,0',
+        "10.10.2.5,alice,03/12/2025,07:03:44,IAS,NPS01,25,311 1 10.10.2.5 03/12/2025 07:03:44 1,4127,1",
+    ],
+)
+def test_accounting_logs_are_not_event_tables(line: str) -> None:
+    text = line + "\n" + line.replace("07:03:44", "07:03:45") + "\n"
+    assert _identify(text, "IN250312.log") == "iaslog"
