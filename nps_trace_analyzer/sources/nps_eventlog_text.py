@@ -359,7 +359,7 @@ def _looks_english(description: list[str]) -> bool:
 def parse_wevtutil_text(text: str, source_name: str, stats: TextReadStats | None = None) -> Iterator[Event]:
     """Yield one :class:`Event` per well-formed ``Event[N]`` block of ``text`` (already decoded)."""
     stats = stats if stats is not None else TextReadStats()
-    lines = _as_posted(text.splitlines())
+    lines = as_posted(text.splitlines())
     if is_format_list(lines):
         blocks = split_format_list(lines)
     elif is_message_copy(lines):
@@ -384,7 +384,7 @@ def provider_name(source: str) -> str:
 _QUOTE_RE = re.compile(r"^[ \t]*>[ \t]?")
 
 
-def _as_posted(lines: list[str]) -> list[str]:
+def as_posted(lines: list[str]) -> list[str]:
     """The lines of a copy as the event gave them, undoing what posting did: web pages' no-break and zero-width
     spaces, and a markdown or e-mail quote ("> Log Name: ...") around most of the text."""
     lines = [line.replace("\u00a0", " ").replace("\u200b", "") for line in lines]

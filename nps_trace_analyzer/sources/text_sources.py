@@ -19,7 +19,7 @@ from nps_trace_analyzer.sources.event_blocks import is_message_copy
 from nps_trace_analyzer.sources.event_xml import read_event_xml
 from nps_trace_analyzer.sources.evtx_source import evtx_role
 from nps_trace_analyzer.sources.iaslog import RadiusLogRecord, read_nps_log, to_events
-from nps_trace_analyzer.sources.nps_eventlog_text import read_wevtutil_text
+from nps_trace_analyzer.sources.nps_eventlog_text import as_posted, read_wevtutil_text
 from nps_trace_analyzer.sources.readers import Artifact, Collector, Identity, ReaderSpec, Sniffed, register_reader
 from nps_trace_analyzer.sources.regdump import RegistryDump, read_registry_file
 from nps_trace_analyzer.sources.text_decode import TextReadStats
@@ -92,12 +92,12 @@ _XML_CHANNEL_RE = re.compile(r"<Channel>\s*([^<]+?)\s*</Channel>")
 
 def sniff_nps_eventlog_text(file: Sniffed) -> Identity | None:
     """Event text renderings: wevtutil's ``Event[0]:`` blocks (in any display language, so the reader can say
-    when it is not supported), Event Viewer's "Copy details as text" (starts at ``Log Name:``) and PowerShell
-    ``Get-WinEvent | Format-List``."""
-    text = file.text
-    if text is None:
+    when it is not supported), Event Viewer's "Copy details as text" (at ``Log Name:``, cut above it or below a
+    note, quoted in a post), a copy of an audit message alone and PowerShell's ``Format-List`` property lists."""
+    if file.text is None:
         return None
-    stripped = file.stripped
+    text = "\n".join(as_posted(file.text.splitlines()))  # a quoted post ("> Log Name: ...") is read unquoted
+    stripped = text.lstrip("\ufeff \r\n\t")
     english = (stripped.startswith("Event[") or stripped.startswith("Log Name:")) and "Log Name:" in text
     # a copy trimmed above its "Log Name:" line: its header still names the source and the event id
     english = english or (stripped.startswith(("Source:", "Date:", "Event ID:")) and "Event ID:" in text[:2000])

@@ -444,6 +444,7 @@ def test_day_first_dates_decide_for_the_whole_file_and_ambiguity_is_said() -> No
     ("text", "kind"),
     [
         ("Hi, the events from our NPS:\n\n" + "\n".join(_pasted("alice", 6273, 1).splitlines()), "nps-eventlog-text"),
+        ("\n".join("> " + ln for ln in _pasted("alice", 6273, 1, head="Log Name").splitlines()), "nps-eventlog-text"),
         ('<Event>\n <System>\n  <Provider Name="NPS"/>\n  <EventID>4402</EventID>\n </System>\n</Event>', "event-xml"),
         ('<Event><Timestamp data_type="4">11/30/2026 14:03:07.123</Timestamp></Event>', "iaslog"),
     ],
