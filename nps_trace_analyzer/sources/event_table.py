@@ -65,7 +65,8 @@ _MAX_CELL = 8 * 1024 * 1024
 _EVENT_VIEWER_UNNAMED = "description"
 
 
-def _key(title: str) -> str | None:
+def column_key(title: str) -> str | None:
+    """The header key of a column title or property name (None when it is not one the readers use)."""
     return COLUMNS.get(re.sub(r"[\s_]", "", title.strip().strip('"').lower()))
 
 
@@ -78,7 +79,7 @@ def header_columns(line: str) -> tuple[str, list[str | None]] | None:
             titles = next(csv.reader([line], delimiter=delimiter))
         except (csv.Error, StopIteration):
             continue
-        keys = [_key(title) for title in titles]
+        keys = [column_key(title) for title in titles]
         if "event_id" in keys and {"date", "source"} & set(keys):
             if best is None or sum(k is not None for k in keys) > sum(k is not None for k in best[1]):
                 best = (delimiter, keys)

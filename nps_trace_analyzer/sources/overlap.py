@@ -37,7 +37,7 @@ from nps_trace_analyzer.core.transfer import Packed, pack, unpack
 from nps_trace_analyzer.intake import TempSpaceFull
 
 #: Input kinds that carry Windows event records (the ones two exports of one channel can share).
-EVENT_LOG_KINDS = frozenset({"evtx", "event-xml", "nps-eventlog-text", "event-table"})
+EVENT_LOG_KINDS = frozenset({"evtx", "event-xml", "nps-eventlog-text", "event-table", "event-json"})
 #: Source kinds whose record_id is the record's EventRecordID (text renderings number their blocks instead).
 _REAL_RECORD_IDS = frozenset({"evtx", "event-xml"})
 
