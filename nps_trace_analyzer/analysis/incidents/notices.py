@@ -17,7 +17,8 @@ which merges exactly), so a worker can fold its shard and the parent add the par
 
 Only events whose every finding is benign, plays no role in any rule, has no CID and comes from an event log
 (not the trace), stamped in UTC, are folded: a role means some rule may look at the finding itself, a CID makes a
-sign-in, and a UTC time makes the time a complete stand-in for its ISO text in the canonical order. Two records
+sign-in, and a UTC time makes the time a complete stand-in for its ISO text in the canonical order (an undated
+event, at the FILETIME zero, is not folded either: the builder dates an incident by its first dated event). Two records
 with the same file, record id and time are one evidence row, as in the builder.
 """
 
@@ -33,6 +34,7 @@ from nps_trace_analyzer.analysis.incidents.context import RuleContext
 from nps_trace_analyzer.analysis.incidents.rules import trace_copy
 from nps_trace_analyzer.core.identity import user_key
 from nps_trace_analyzer.core.model import Finding
+from nps_trace_analyzer.core.wintime import FILETIME_EPOCH
 
 #: Evidence rows an incident lists (the builder's limit; it lives here so the builder and the fold share it).
 MAX_EVIDENCE = 100
@@ -56,8 +58,8 @@ def foldable(findings: list[Finding], ctx: RuleContext) -> bool:
         if f.attrs.get("cid") or f.code in ctx.role_codes or not ctx.is_benign(f):
             return False
     event = findings[0].event
-    if event.time.utcoffset() != _ZERO or trace_copy.is_trace(findings[0]):
-        return False
+    if event.time.utcoffset() != _ZERO or event.time == FILETIME_EPOCH or trace_copy.is_trace(findings[0]):
+        return False  # an undated event (FILETIME zero) is never folded: the builder looks for the first dated one
     return event.record_id is None or 0 <= event.record_id < _INT64
 
 
