@@ -114,7 +114,12 @@ def test_what_is_not_harmless_is_never_folded() -> None:
     reject = _findings_of(2, NOTICE.replace("AccessChallenge", "AccessReject").format(user="a@contoso.com"))
     in_trace = [trace("SECONDARY_AUTH_ACCESS_CHALLENGE", 3, user="a")]
     failure = [finding("REQUEST_FORMAT_ERROR", 4, user="a")]
-    for found in (with_cid, reject, in_trace, failure):
+    from dataclasses import replace
+
+    from nps_trace_analyzer.core.wintime import FILETIME_EPOCH
+
+    undated = [replace(notice[0], event=replace(notice[0].event, time=FILETIME_EPOCH))]
+    for found in (with_cid, reject, in_trace, failure, undated):
         assert not notices.foldable(found, ctx), found
 
 
