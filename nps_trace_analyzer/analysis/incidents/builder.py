@@ -14,10 +14,11 @@ from typing import Any
 
 from nps_trace_analyzer.analysis.incidents.context import RuleContext
 from nps_trace_analyzer.analysis.incidents.drafts import Draft, finding_order
+from nps_trace_analyzer.analysis.incidents.notices import MAX_EVIDENCE, row_key
 from nps_trace_analyzer.core.model import Event, Evidence, Finding, Incident
 from nps_trace_analyzer.core.wintime import FILETIME_EPOCH
 
-MAX_EVIDENCE = 100
+__all__ = ["MAX_EVIDENCE", "build"]
 UNKNOWN_STEPS = (
     "Look the code up in Microsoft's NPS extension error documentation.",
     "If it is not documented, open a support case with the evidence rows below.",
@@ -57,6 +58,15 @@ def _advice(code: str, entry: Any) -> dict[str, Any]:
     }
 
 
+def _cached_advice(code: str, entry: Any, ctx: RuleContext) -> dict[str, Any]:
+    """:func:`_advice`, made once per (code, entry) and copied (each incident owns its lists)."""
+    key = (code, None if entry is None else entry.id)
+    advice = ctx.advice.get(key)
+    if advice is None:
+        advice = ctx.advice[key] = _advice(code, entry)
+    return {**advice, "steps": list(advice["steps"]), "doc_links": list(advice["doc_links"])}
+
+
 def _summary(
     draft: Draft,
     primary: Finding,
@@ -87,8 +97,10 @@ def _order(pair: tuple[Any, Finding]) -> Any:
 
 def build(number: int, draft: Draft, ctx: RuleContext, auth_types: dict[str, str]) -> Incident:
     """Turn ``draft`` into incident ``INC-<number>``; ``auth_types`` maps user keys to "PAP x3, ..." text."""
-    opener = draft.findings[0]
-    ordered = sorted([(finding_order(f), f) for f in draft.findings], key=_order)
+    # Folded notices (.notices) bring the findings that decide every answer below; their rows are counted apart.
+    pool = draft.findings if draft.folded is None else draft.findings + draft.folded.representatives()
+    opener = pool[0]
+    ordered = sorted([(finding_order(f), f) for f in pool], key=_order)
     findings = [f for _order_key, f in ordered]
     primary = opener if draft.kind == "nps-reject" else ctx.primary(findings)
     code, entry = primary.code, ctx.entry(primary)
@@ -107,25 +119,28 @@ def build(number: int, draft: Draft, ctx: RuleContext, auth_types: dict[str, str
     if draft.kind == "challenge-no-result" and draft.ukey in auth_types:
         attrs["auth_types"] = auth_types[draft.ukey]
     server = draft.server or attrs.get("server") or primary.event.computer or None
-    per_event: dict[tuple[str, int, str], list[Finding]] = {}
+    per_event: dict[tuple[Any, ...], list[Finding]] = {}
     for (_time, key, _code), f in ordered:
-        per_event.setdefault(key[:3], []).append(f)  # (file, record id, time): the event's row
+        per_event.setdefault(key[:4], []).append(f)  # (file, record id, time, offset): the event's row
     # One row per event, labelled with its most specific code (an ESTS_TOKEN_ERROR row says AADSTS7000112).
-    events: dict[tuple[str, int, str], tuple[Event, str]] = {
+    events: dict[tuple[Any, ...], tuple[Event, str]] = {
         key: (group[0].event, ctx.primary(group).code) for key, group in per_event.items()
     }
     rows = list(events.values())
+    total = len(rows)
+    if draft.folded is not None:
+        total = len(draft.folded.row_keys() | {row_key(f.event) for f in draft.findings})
     evidence = [
         Evidence(ev.source_file, ev.channel, ev.event_id, ev.record_id, ev.time, ev.text, own)
         for ev, own in rows[:MAX_EVIDENCE]
     ]
-    if len(rows) > MAX_EVIDENCE:
-        attrs["evidence_truncated"] = f"{len(rows) - MAX_EVIDENCE} more events not listed"
-    advice = _advice(code, entry)
+    if total > MAX_EVIDENCE:
+        attrs["evidence_truncated"] = f"{total - MAX_EVIDENCE} more events not listed"
+    advice = _cached_advice(code, entry, ctx)
     own = [f for f in findings if f.kind != "nps-audit"] if draft.kind != "nps-reject" else []
     if own and all(ctx.is_benign(f) for f in own) and draft.kind != "challenge-no-result":
         advice["benign"] = True
-    repeats = sum(1 for f in findings if f.code == primary.code) if draft.kind == "nps-reject" else len(rows)
+    repeats = sum(1 for f in findings if f.code == primary.code) if draft.kind == "nps-reject" else total
     dated = [f.event.time for f in findings if f.event.time != FILETIME_EPOCH]  # undated copies place nothing
     return Incident(
         id=f"INC-{number:04d}",
@@ -135,7 +150,7 @@ def build(number: int, draft: Draft, ctx: RuleContext, auth_types: dict[str, str
         server=server,
         first_seen=dated[0] if dated else findings[0].event.time,
         last_seen=findings[-1].event.time,
-        count=len(rows),
+        count=total,
         codes=codes,
         primary_code=code,
         category=advice["category"],

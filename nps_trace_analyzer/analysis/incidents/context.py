@@ -35,14 +35,20 @@ class RuleContext:
     catalog: Catalog
     options: IncidentOptions = field(default_factory=IncidentOptions)
     roles: Roles = field(init=False)
+    #: Every code some rule acts on (any role): a finding with such a code is never only counted.
+    role_codes: frozenset[str] = field(init=False)
 
     # Memos: what a finding's code, kind and entry say never changes during a run, and the rules and the builder
     # ask it again for every finding of every incident (tens of thousands of incidents in an outage).
     _entries: dict[str, Any] = field(init=False, default_factory=dict, repr=False)
     _ranks: dict[tuple[str, str, str | None], tuple[int, int]] = field(init=False, default_factory=dict, repr=False)
+    _benign: dict[str | None, bool] = field(init=False, default_factory=dict, repr=False)
+    #: The builder's catalog advice per (code, entry id) (builder._advice): the same for every incident of a code.
+    advice: dict[tuple[str, str | None], dict[str, Any]] = field(init=False, default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.roles = Roles.from_catalog(self.catalog)
+        self.role_codes = frozenset().union(*self.roles.codes.values())
 
     def entry(self, finding: Finding) -> Any:
         entry_id = finding.entry_id
@@ -60,8 +66,11 @@ class RuleContext:
         return entry is not None and not entry.is_fallback
 
     def is_benign(self, finding: Finding) -> bool:
-        entry = self.entry(finding)
-        return entry is not None and not entry.is_fallback and bool(entry.benign)
+        benign = self._benign.get(finding.entry_id)
+        if benign is None:
+            entry = self.entry(finding)
+            benign = self._benign[finding.entry_id] = entry is not None and not entry.is_fallback and bool(entry.benign)
+        return benign
 
     def rank(self, finding: Finding) -> tuple[int, int]:
         key = (finding.kind, finding.code, finding.entry_id)

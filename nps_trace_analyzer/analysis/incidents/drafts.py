@@ -9,20 +9,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nps_trace_analyzer.core.identity import user_key
 from nps_trace_analyzer.core.model import Event, Finding
 
-EventKey = tuple[str, int, str, str, int, str]
+if TYPE_CHECKING:
+    from nps_trace_analyzer.analysis.incidents.notices import NoticeFold
+
+EventKey = tuple[str, int, datetime, Any, str, int, str]
 
 
 def event_key(event: Event) -> EventKey:
-    """Identity of one logged event: file, record, time, channel, id and text (text sources have no record id)."""
+    """Identity of one logged event: file, record, time, channel, id and text (text sources have no record id).
+
+    The time is the datetime and its UTC offset: equal exactly when the ISO texts are (the same instant written
+    with another offset is another text), and ordered like them among equal instants (a larger offset writes a
+    later local time); the offset costs a look-up where the ISO text cost a formatting per finding.
+    """
+    when = event.time
     return (
         event.source_file,
         -1 if event.record_id is None else event.record_id,
-        event.time.isoformat(),
+        when,
+        when.utcoffset(),
         event.channel,
         event.event_id,
         event.text,
@@ -64,8 +74,9 @@ class Sighting:
     def attr(self, name: str) -> str:
         """The first non-empty attribute ``name`` of the event's findings."""
         for f in self.findings:
-            if f.attrs.get(name):
-                return f.attrs[name]
+            value = f.attrs.get(name)
+            if value:
+                return value
         return ""
 
 
@@ -83,7 +94,8 @@ def _first(pair: tuple[Any, Any]) -> Any:
 
 @dataclass
 class Draft:
-    """An incident being formed: its kind, a key unique within the kind, and its findings."""
+    """An incident being formed: its kind, a key unique within the kind, and its findings (a ``server`` draft may
+    also hold harmless notices folded into counts, :mod:`.notices`)."""
 
     kind: str
     key: str
@@ -91,6 +103,7 @@ class Draft:
     cid: str | None = None
     user: str | None = None
     server: str | None = None
+    folded: NoticeFold | None = None
 
     @property
     def ukey(self) -> str:
@@ -98,14 +111,31 @@ class Draft:
 
     @property
     def first(self) -> datetime:
-        return min(f.event.time for f in self.findings)
+        times = [f.event.time for f in self.findings]
+        if self.folded is not None and self.folded.first_time is not None:
+            times.append(self.folded.first_time)
+        return min(times)
 
     @property
     def last(self) -> datetime:
-        return max(f.event.time for f in self.findings)
+        times = [f.event.time for f in self.findings]
+        if self.folded is not None and self.folded.last_time is not None:
+            times.append(self.folded.last_time)
+        return max(times)
+
+    @property
+    def empty(self) -> bool:
+        return not self.findings and self.folded is None
 
     def has_code(self, codes: frozenset[str] | set[str]) -> bool:
-        return any(f.code in codes for f in self.findings)
+        return any(f.code in codes for f in self.samples())
+
+    def samples(self) -> list[Finding]:
+        """Its findings and, for folded notices, one finding of each (kind, code, entry): enough for questions
+        about codes, not about every event."""
+        if self.folded is None:
+            return self.findings
+        return self.findings + self.folded.samples()
 
     def sort_key(self) -> tuple[datetime, str, str]:
         return (self.first, self.kind, self.key)

@@ -96,18 +96,23 @@ class IncidentEngine:
     def drafts(self) -> list[Draft]:
         """Run the rules in their fixed order (docs/diagnosis-contract.md) and return the drafts, sorted."""
         ctx, roles, intake = self.ctx, self.ctx.roles, self.intake
+        intake.settle()
         logged = list(intake.success_marks)
         unplaced: list[trace_copy.WordMark] = []
         if intake.trace:  # marks of the event-log findings, only when there is a trace to compare with
-            for finding in (*intake.extension, *(expand(c) for c in intake.challenges)):
+            answered = (record for records in intake.answered.values() for record in records)
+            for finding in (*intake.extension, *(expand(c) for c in (*intake.challenges, *answered))):
                 logged.append(trace_copy.mark(finding))
                 if ctx.roles.has(finding.code, "unrecognised"):
                     unplaced.append(trace_copy.word_mark(finding))
+            for fold in intake.folds.values():  # folded notices are never unrecognised (that is a role)
+                logged.extend(fold.trace_marks())
         kept, copies = trace_copy.apply(intake.trace, logged, ctx, unplaced)
         self.trace_copies = len(copies)
         intake.trace = []
         for finding in kept:
             intake.add_extension(finding)
+        intake.settle()
         challenge_findings = self._challenges_that_matter()
 
         rejects, duplicates = audit_text_duplicate.apply(intake.audit_rejects, intake.audit_sources)
@@ -127,7 +132,7 @@ class IncidentEngine:
         sign_in_cids = {d.cid for d in signins if d.cid}
         unanswered = challenge_no_result.apply(challenges, sign_in_cids, intake.results, ctx).drafts
         groups: dict[str, Draft] = {}
-        extension_server = server_event_group.apply(cidless, ctx, groups).drafts
+        extension_server = server_event_group.apply(cidless, ctx, groups, intake.folds).drafts
 
         ordered = sorted(rejects, key=finding_order)
         by_extension = [f for f in ordered if roles.has(f.code, "extension-reject-reason")]
@@ -154,7 +159,7 @@ class IncidentEngine:
         server_drafts += _joined(capture_endpoint_joins.apply(endpoint, events_drafts + server_drafts, groups, ctx))
         server_drafts += _joined(capture_nas_per_client.apply(nas, events_drafts, server_drafts, groups, ctx))
 
-        drafts = [d for d in events_drafts + server_drafts + config_drafts if d.findings]
+        drafts = [d for d in events_drafts + server_drafts + config_drafts if not d.empty]
         default_server = self._default_server()
         for draft in drafts:
             draft.server = draft.server or default_server
@@ -163,19 +168,27 @@ class IncidentEngine:
     def _challenges_that_matter(self) -> list[Finding]:
         """Challenges as full findings again, but only those a rule will use: the ones of a CID that is a sign-in
         incident, and the unanswered ones. The answered rest (healthy sign-ins) is counted and let go here, so the
-        end of the analysis does not re-inflate the healthy traffic."""
-        intake = self.intake
+        end of the analysis does not re-inflate the healthy traffic. Challenges a worker already found answered
+        (:meth:`Intake.answer_locally`, with a timeout no longer than ours) are only looked up by CID."""
+        intake, ctx = self.intake, self.ctx
         sign_in_cids = {f.attrs["cid"] for f in intake.extension if f.attrs.get("cid")}
+        pending = list(intake.challenges)
+        answered = intake.answered
+        if intake.answered_within > ctx.options.challenge_timeout.total_seconds():
+            pending += [record for records in answered.values() for record in records]  # not proof for ours
+        else:
+            for cid in sign_in_cids & answered.keys():
+                pending += answered[cid]
+            self.answered_challenges += sum(map(len, answered.values())) - len(pending) + len(intake.challenges)
         kept: list[Finding] = []
-        for record in intake.challenges:
+        results, is_answered = intake.results, challenge_no_result.is_answered
+        for record in pending:
             cid = attr(record, "cid")
-            if cid in sign_in_cids or not challenge_no_result.is_answered(
-                cid, attr(record, "user"), time_of(record), intake.results, self.ctx
-            ):
+            if cid in sign_in_cids or not is_answered(cid, attr(record, "user"), time_of(record), results, ctx):
                 kept.append(expand(record))
             else:
                 self.answered_challenges += 1
-        intake.challenges = []
+        intake.challenges, intake.answered = [], {}
         return kept
 
     def incidents(self) -> list[Incident]:
@@ -186,7 +199,7 @@ class IncidentEngine:
         built = []
         for number, draft in enumerate(drafts, 1):
             built.append(build(number, draft, self.ctx, auth_types))
-            draft.findings = []  # the incident keeps only its evidence rows; let the events go
+            draft.findings, draft.folded = [], None  # the incident keeps only its evidence rows; let the events go
         intake.release()
         return built
 

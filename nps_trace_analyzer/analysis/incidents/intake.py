@@ -9,7 +9,9 @@ single pass, whatever the order of the parts.
 
 Memory follows the failures, not the traffic: a grant or the extension's success result is kept only as a
 (user, time) or CID mark for answering challenges; a challenge is kept as a compact record (:mod:`.compact`);
-System events the catalog marks benign are not kept at all.
+System events the catalog marks benign are not kept at all; harmless CID-less notices of the extension are folded
+into one summary per server incident (:mod:`.notices`) as they are filed, so a worker sends their counts and a
+hundred rows, not every one.
 """
 
 from __future__ import annotations
@@ -17,9 +19,16 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from nps_trace_analyzer.analysis.incidents.compact import CompactFinding, compact
+from nps_trace_analyzer.analysis.incidents.compact import CompactFinding, attr, compact, time_of
 from nps_trace_analyzer.analysis.incidents.context import RuleContext
-from nps_trace_analyzer.analysis.incidents.rules import challenge_no_result, healthy_traffic, trace_copy
+from nps_trace_analyzer.analysis.incidents.drafts import Sighting
+from nps_trace_analyzer.analysis.incidents.notices import NoticeFold, foldable
+from nps_trace_analyzer.analysis.incidents.rules import (
+    challenge_no_result,
+    healthy_traffic,
+    server_event_group,
+    trace_copy,
+)
 from nps_trace_analyzer.core.identity import user_key
 from nps_trace_analyzer.core.model import Finding
 from nps_trace_analyzer.core.transfer import pack, unpack
@@ -41,11 +50,20 @@ class Intake:
         self.config: list[Finding] = []
         self.capture: list[Finding] = []
         self.challenges: list[CompactFinding] = []
+        # Challenges a worker found answered by its own shard's results (answers only add up, so they stay answered
+        # in the whole bundle), by CID, and the challenge timeout it used: the parent then only looks up the CIDs
+        # that are sign-ins'.
+        self.answered: dict[str | None, list[CompactFinding]] = {}
+        self.answered_within = 0.0
         self.success_marks: list[trace_copy.Mark] = []
         self.results = challenge_no_result.Results()
         self.servers: Counter[str] = Counter()
         self.auth_types: dict[tuple[str, str], Counter[str]] = {}
         self.audit_sources: Counter[str] = Counter()
+        self.folds: dict[str, NoticeFold] = {}
+        # The findings of the event being filed (an event's findings arrive together): folded or listed as one.
+        self._pending: list[Finding] = []
+        self._fold_keys: dict[tuple[Any, ...], tuple[str, str]] = {}
 
     def add(self, finding: Finding) -> None:
         """File one finding; any order, from any source."""
@@ -94,32 +112,93 @@ class Intake:
             if not trace_copy.is_trace(finding):
                 self.success_marks.append(trace_copy.mark(finding))
             return
-        self.extension.append(finding)
+        if self._pending and self._pending[0].event is not finding.event:
+            self._file_event()
+        self._pending.append(finding)
+
+    def _file_event(self) -> None:
+        """File the pending event's findings: folded when they are harmless notices, else listed for the rules."""
+        findings, self._pending = self._pending, []
+        if not findings:
+            return
+        ctx = self.ctx
+        assert ctx is not None
+        if not foldable(findings, ctx):
+            self.extension.extend(findings)
+            return
+        # The draft key of a harmless event depends on its findings' (kind, code, entry, server) and the computer
+        # only (no text signature: its codes are known): asked once per such combination.
+        what = (findings[0].event.computer, *((f.kind, f.code, f.entry_id, f.attrs.get("server")) for f in findings))
+        known = self._fold_keys.get(what)
+        if known is None:
+            known = self._fold_keys[what] = server_event_group.draft_key(Sighting(findings), ctx)
+        key, server = known
+        fold = self.folds.get(key)
+        if fold is None:
+            fold = self.folds[key] = NoticeFold(key, server)
+        fold.add(findings)
+
+    def settle(self) -> None:
+        """File what is still pending (before the rules read the store, or it travels)."""
+        if self._pending:
+            self._file_event()
 
     def count_auth_type(self, source: str, user: str, auth_type: str, count: int = 1) -> None:
         self.auth_types.setdefault((source, user_key(user)), Counter())[auth_type] += count
 
     def merge(self, other: Intake) -> None:
         """Add ``other``'s findings and marks to this store (the rules sort what they read: order is free)."""
+        self.settle()
+        other.settle()
         for name in _FINDING_LISTS:
             getattr(self, name).extend(getattr(other, name))
         self.challenges.extend(other.challenges)
+        mine, theirs = self.answered, other.answered
+        both = {cid: mine[cid] + theirs[cid] for cid in mine.keys() & theirs.keys()}
+        mine.update(theirs)  # whole dicts at once: a shard's CIDs are nearly all its own
+        mine.update(both)
+        self.answered_within = max(self.answered_within, other.answered_within)
         self.success_marks.extend(other.success_marks)
         self.results.merge(other.results)
         self.servers.update(other.servers)
         for key, counts in other.auth_types.items():
             self.auth_types.setdefault(key, Counter()).update(counts)
         self.audit_sources.update(other.audit_sources)
+        for key, fold in other.folds.items():
+            if key in self.folds:
+                self.folds[key].merge(fold)
+            else:
+                self.folds[key] = fold
 
     def release(self) -> None:
         """Let the findings and marks go once the incidents are formed (the counts stay for the callers)."""
         for name in _FINDING_LISTS:
             setattr(self, name, [])
-        self.challenges, self.success_marks = [], []
+        self.challenges, self.answered, self.success_marks, self.folds, self._pending = [], {}, [], {}, []
 
     # The trip between processes: full findings as tuples (transfer.pack), the rest is already plain data.
+    def answer_locally(self) -> None:
+        """Move the challenges this store's own results answer to :attr:`answered` (done where a shard was read,
+        so the parent does not test them again)."""
+        ctx = self.ctx
+        if ctx is None or not self.challenges:
+            return
+        still: list[CompactFinding] = []
+        results, is_answered = self.results, challenge_no_result.is_answered
+        for record in self.challenges:
+            cid = attr(record, "cid")
+            if is_answered(cid, attr(record, "user"), time_of(record), results, ctx):
+                self.answered.setdefault(cid, []).append(record)
+            else:
+                still.append(record)
+        self.challenges = still
+        self.answered_within = max(self.answered_within, ctx.options.challenge_timeout.total_seconds())
+
     def __getstate__(self) -> dict[str, Any]:
+        self.settle()
+        self.answer_locally()
         state = dict(self.__dict__)
+        state["_fold_keys"] = {}
         state["ctx"] = None
         lists = [state.pop(name) for name in _FINDING_LISTS]
         state["packed"] = pack([f for findings in lists for f in findings]), [len(findings) for findings in lists]

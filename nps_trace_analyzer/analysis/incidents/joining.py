@@ -18,13 +18,23 @@ from nps_trace_analyzer.core.model import Finding
 class UserAnchors:
     """The findings of ``drafts`` (those ``anchor`` accepts) indexed by user and time, to find for a finding the
     draft of the same user nearest in time. Built once per rule, so joining N findings to M drafts costs
-    O((N + M) log M), not N x M: an outage can make tens of thousands of both."""
+    O((N + M) log M), not N x M: an outage can make tens of thousands of both. Notices folded into a draft
+    (:mod:`.notices`: benign, in a CID-less server draft) are never anchors: no join takes a benign server event."""
 
     def __init__(
         self, drafts: Iterable[Draft], anchor: Callable[[Draft, Finding], bool] = lambda _draft, _own: True
     ) -> None:
+        self._drafts, self._anchor = list(drafts), anchor
+        self._entries: dict[str, list[tuple[datetime, tuple[datetime, str, str], Draft]]] | None = None
+        self._times: dict[str, list[datetime]] = {}
+
+    def _index(self) -> dict[str, list[tuple[datetime, tuple[datetime, str, str], Draft]]]:
+        """Built on the first question only: with nothing to join (no rejects) the drafts are never indexed."""
+        if self._entries is not None:
+            return self._entries
         entries: dict[str, list[tuple[datetime, tuple[datetime, str, str], Draft]]] = {}
-        for draft in drafts:
+        anchor = self._anchor
+        for draft in self._drafts:
             order = draft.sort_key()
             for own in draft.findings:
                 ukey = finding_user(own) or draft.ukey
@@ -32,16 +42,19 @@ class UserAnchors:
                     entries.setdefault(ukey, []).append((own.event.time, order, draft))
         self._entries = {u: sorted(items, key=lambda item: (item[0], item[1])) for u, items in entries.items()}
         self._times = {u: [item[0] for item in items] for u, items in self._entries.items()}
+        self._drafts = []
+        return self._entries
 
     def nearest(self, finding: Finding, window: timedelta) -> Draft | None:
         """The draft with a finding of ``finding``'s user closest in time, within ``window`` (ties: the draft that
         sorts first)."""
+        entries = self._index()
         ukey = finding_user(finding)
-        if ukey not in self._entries:
+        if ukey not in entries:
             return None
         when = finding.event.time
         times = self._times[ukey]
-        candidates = self._entries[ukey][bisect_left(times, when - window) : bisect_right(times, when + window)]
+        candidates = entries[ukey][bisect_left(times, when - window) : bisect_right(times, when + window)]
         if not candidates:
             return None
         return min(candidates, key=lambda item: (abs(item[0] - when), item[1]))[2]
@@ -65,7 +78,7 @@ def near(
             continue
         if same_server and (draft.server or "").lower() != server:
             continue
-        if not any(wanted(f) for f in draft.findings):
+        if not any(wanted(f) for f in draft.samples()):  # ``wanted`` asks about codes
             continue
         if draft.first - window <= finding.event.time <= draft.last + window:
             hits.append(draft)

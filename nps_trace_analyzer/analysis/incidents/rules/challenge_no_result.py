@@ -14,10 +14,14 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from datetime import datetime
+from functools import lru_cache
 
 from nps_trace_analyzer.analysis.incidents.context import RuleContext
 from nps_trace_analyzer.analysis.incidents.drafts import Draft, RuleResult, Sighting
 from nps_trace_analyzer.core.identity import user_key
+
+#: user -> user key, remembered: a day's results and challenges name the same few thousand users again and again.
+_user_key = lru_cache(maxsize=1 << 16)(user_key)
 
 NAME = "challenge-no-result"
 KIND = "challenge-no-result"
@@ -32,7 +36,7 @@ class Results:
         self._sorted = True
 
     def add(self, user: str | None, when: datetime, cid: str | None = None) -> None:
-        ukey = user_key(user)
+        ukey = _user_key(user)
         if ukey:
             self.times.setdefault(ukey, []).append(when.timestamp())
             self._sorted = False
@@ -49,7 +53,7 @@ class Results:
 
     def after(self, user: str | None, when: datetime, within: float) -> bool:
         """Did the user get a result in (when, when + within] seconds?"""
-        ukey = user_key(user)
+        ukey = _user_key(user)
         if not ukey or ukey not in self.times:
             return False
         if not self._sorted:
