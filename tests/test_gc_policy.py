@@ -81,3 +81,26 @@ def test_workers_collect_young_objects_only(monkeypatch: pytest.MonkeyPatch) -> 
         parallel._init_worker(None)
         seen.append(gc.get_threshold())
     assert seen[0][2] == NO_FULL_COLLECTIONS and seen[0][0] >= 10_000
+
+
+def test_the_command_line_skips_the_full_collection_at_exit(tmp_path: Path) -> None:
+    """Run as a program: the objects alive when it ends are frozen before CPython's last full collection."""
+    import subprocess
+    import sys
+
+    bundle = generate_bundle(tmp_path / "b", [SCENARIOS[0].name], seed=3, host="NPS01", day=DEFAULT_DAY, healthy=5)
+    probe = (
+        "import atexit, gc, sys\n"
+        "from nps_trace_analyzer.cli import main\n"
+        "atexit.register(lambda: print('frozen at exit:', gc.get_freeze_count(), file=sys.stderr))\n"
+        "main()\n"
+    )  # atexit runs its handlers last registered first: this one after the command's freeze
+    done = subprocess.run(
+        [sys.executable, "-c", probe, "analyze", str(bundle), "-o", str(tmp_path / "r"), "-q", "--jobs", "1"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    frozen = int(done.stderr.rsplit("frozen at exit:", 1)[1].split()[0])
+    assert frozen > 10_000
