@@ -27,6 +27,7 @@ from nps_trace_analyzer.core.safe_text import terminal_safe
 from nps_trace_analyzer.fleet.multi import analyze_servers, bundle_paths
 from nps_trace_analyzer.intake import IntakeError, TempSpaceFull
 from nps_trace_analyzer.pipeline import AnalyzeOptions, report_paths
+from nps_trace_analyzer.pipeline.gc_policy import no_full_collection_at_exit
 from nps_trace_analyzer.report.output_dir import DiskFullError, OutputError
 from nps_trace_analyzer.report.redact_cli import redact_options, redactor_from_options, save_map
 from nps_trace_analyzer.version import __version__
@@ -104,6 +105,7 @@ def analyze_cmd(
         catalog_paths=catalog, join_window=timedelta(seconds=join_window), jobs=jobs, redactor=redactor
     )
     several = bundle_paths(inputs, skip=out_dir)
+    no_full_collection_at_exit()  # the process ends after this command (pipeline/gc_policy.py)
     try:
         with signals_raise():
             if several:

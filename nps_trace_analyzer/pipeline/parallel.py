@@ -32,6 +32,7 @@ from nps_trace_analyzer.core.model import Event, Finding, InputFile
 from nps_trace_analyzer.core.tally import Tally
 from nps_trace_analyzer.core.transfer import Packed, pack, unpack
 from nps_trace_analyzer.intake import sha256_of
+from nps_trace_analyzer.pipeline.gc_policy import worker_collections
 from nps_trace_analyzer.report.tables import EventRows
 from nps_trace_analyzer.sources.evtx_layout import RecordIds
 from nps_trace_analyzer.sources.evtx_shards import (
@@ -110,6 +111,7 @@ _worker_catalog: Any = None
 def _init_worker(catalog: Any) -> None:
     global _worker_catalog
     _worker_catalog = catalog
+    worker_collections()
 
 
 def read_shard(task: ShardTask, catalog: Any = None) -> ShardResult:

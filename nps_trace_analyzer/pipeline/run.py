@@ -34,6 +34,7 @@ from nps_trace_analyzer.core.tally import Tally
 from nps_trace_analyzer.extract.text_sieve import keep_diagnosable
 from nps_trace_analyzer.intake import IntakeLimits, open_bundle, sha256_of
 from nps_trace_analyzer.intake.duplicates import mark_identical_copies
+from nps_trace_analyzer.pipeline.gc_policy import freeze_long_lived, young_collections_only
 from nps_trace_analyzer.pipeline.parallel import ShardedEvtx, ShardResult, default_jobs
 from nps_trace_analyzer.report.output_dir import staged_report_dir
 from nps_trace_analyzer.report.redact import Identifiers, Redactor
@@ -227,6 +228,7 @@ def _note_reader_error(inp: InputFile, exc: Exception, announce: _Announcer) -> 
     announce.reason(inp)
 
 
+@young_collections_only()  # no full GC passes over a heap that only grows (gc_policy.py)
 def analyze(
     paths: Sequence[str | Path],
     out_dir: Path,
@@ -248,6 +250,7 @@ def analyze(
     say = progress or (lambda _msg: None)
     announce = _Announcer(say, redacting=options.redactor is not None)
     catalog = load_catalog(options.catalog_paths)
+    freeze_long_lived()  # the catalog lives to the end: no collection scans it, forked workers share its pages
     engine = IncidentEngine(catalog, IncidentOptions(join_window=options.join_window))
     collector = Collector()
     notes: list[str] = []

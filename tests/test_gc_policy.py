@@ -1,0 +1,106 @@
+"""The analysis's garbage-collector settings (pipeline.gc_policy): no full collections while a bundle is analysed,
+in the analysing process and in its workers, and the caller's settings back afterwards."""
+
+from __future__ import annotations
+
+import gc
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from nps_trace_analyzer.pipeline import AnalyzeOptions, analyze, parallel
+from nps_trace_analyzer.pipeline.gc_policy import NO_FULL_COLLECTIONS, young_collections_only
+from nps_trace_analyzer.synth.bundle import DEFAULT_DAY, generate_bundle
+from nps_trace_analyzer.synth.scenarios import SCENARIOS
+
+
+@pytest.fixture
+def full_collections() -> Iterator[list[int]]:
+    """Generation-2 collections made in this process while the test runs."""
+    seen: list[int] = []
+
+    def note(phase: str, info: dict[str, int]) -> None:
+        if phase == "start" and info["generation"] == 2:
+            seen.append(1)
+
+    gc.callbacks.append(note)
+    yield seen
+    gc.callbacks.remove(note)
+
+
+def test_settings_come_back_after_nested_and_concurrent_blocks() -> None:
+    before, frozen = gc.get_threshold(), gc.get_freeze_count()
+    entered, leave = threading.Event(), threading.Event()
+
+    def other() -> None:
+        with young_collections_only():
+            entered.set()
+            leave.wait(10)
+
+    with young_collections_only():
+        assert gc.get_threshold() == (before[0], before[1], NO_FULL_COLLECTIONS)
+        assert gc.get_freeze_count() > frozen
+        thread = threading.Thread(target=other)
+        thread.start()
+        assert entered.wait(10)
+    assert gc.get_threshold()[2] == NO_FULL_COLLECTIONS  # the other analysis still runs
+    leave.set()
+    thread.join()
+    assert gc.get_threshold() == before and gc.get_freeze_count() == frozen
+
+
+def test_collection_turned_off_by_the_caller_stays_off() -> None:
+    before = gc.get_threshold()
+    gc.set_threshold(0, before[1], before[2])
+    try:
+        with young_collections_only():
+            assert gc.get_threshold()[0] == 0
+    finally:
+        gc.set_threshold(*before)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_an_analysis_makes_no_full_collection(jobs: int, tmp_path: Path, full_collections: list[int]) -> None:
+    """Many small allocations during the run: with CPython's settings they trigger full collections."""
+    bundle = generate_bundle(tmp_path / "b", [SCENARIOS[0].name], seed=3, host="NPS01", day=DEFAULT_DAY, healthy=40)
+    before = gc.get_threshold()
+    gc.set_threshold(700, 1, 1)  # a full collection at every chance, unless the analysis puts them off
+    try:
+        analyze([bundle], tmp_path / "r", AnalyzeOptions(jobs=jobs))
+    finally:
+        gc.set_threshold(*before)
+    assert full_collections == []
+
+
+def test_workers_collect_young_objects_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[int, int, int]] = []
+    monkeypatch.setattr(parallel, "_worker_catalog", None)
+    with young_collections_only():
+        parallel._init_worker(None)
+        seen.append(gc.get_threshold())
+    assert seen[0][2] == NO_FULL_COLLECTIONS and seen[0][0] >= 10_000
+
+
+def test_the_command_line_skips_the_full_collection_at_exit(tmp_path: Path) -> None:
+    """Run as a program: the objects alive when it ends are frozen before CPython's last full collection."""
+    import subprocess
+    import sys
+
+    bundle = generate_bundle(tmp_path / "b", [SCENARIOS[0].name], seed=3, host="NPS01", day=DEFAULT_DAY, healthy=5)
+    probe = (
+        "import atexit, gc, sys\n"
+        "from nps_trace_analyzer.cli import main\n"
+        "atexit.register(lambda: print('frozen at exit:', gc.get_freeze_count(), file=sys.stderr))\n"
+        "main()\n"
+    )  # atexit runs its handlers last registered first: this one after the command's freeze
+    done = subprocess.run(
+        [sys.executable, "-c", probe, "analyze", str(bundle), "-o", str(tmp_path / "r"), "-q", "--jobs", "1"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    frozen = int(done.stderr.rsplit("frozen at exit:", 1)[1].split()[0])
+    assert frozen > 10_000
