@@ -9,7 +9,8 @@ XML in one regular shape; :func:`fast_event_from_xml` reads that shape with regu
 faster than building an lxml tree) and returns None for anything outside it — CDATA, comments, ``UserData``,
 unknown entities, characters an XML parser would rewrite — so the caller falls back to lxml and the Event is the
 same either way (tested record by record on the real corpus and on every generated scenario). A log repeats a
-few System sections but for the creation time and record id, so each distinct one is read once (bounded table);
+few System sections but for the creation time and record id, so each distinct one is read once (bounded table)
+and a record repeating one of the last few is recognised by two prefix tests;
 the usual AzureMfa record — one unnamed ``<Data>`` string — is then taken with two prefix/suffix tests.
 """
 

@@ -345,11 +345,7 @@ def read_records(
                     except (ValueError, KeyError, TypeError):
                         event = None  # _normalise below meets the same error and reports it
                     if event is not None:
-                        when = event.time
-                        if stats.first_time is None or when < stats.first_time:
-                            stats.first_time = when
-                        if stats.last_time is None or when > stats.last_time:
-                            stats.last_time = when
+                        _note_time(stats, event.time)
                         stats.events_kept += 1
                         yield event
                         continue
