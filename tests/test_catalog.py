@@ -59,7 +59,7 @@ REASON_CODES = [
     *range(64, 74), 80, 96, 97, 112, 113, 115, 116, 117, 118, *range(256, 298), 301, 302,
 ]  # fmt: skip
 SECURITY_EVENTS = range(6272, 6281)
-SYSTEM_NPS_EVENTS = [13, 14, 17, 18, 22, 23, 4400, 4401, 4402, 4418]
+SYSTEM_NPS_EVENTS = [13, 14, 17, 18, 22, 23, 4400, 4401, 4402, 4418, 4420]
 SCHANNEL_EVENTS = [36871, 36872, 36873, 36874, 36876, 36881, 36882, 36883, 36884, 36886, 36887, 36888]
 # Diagnosis contract, addenda for issues #5 and #6: derived codes outside config_checks.CODES (those are
 # checked against the module in test_catalog_examples.py) -> (category, severity or None, benign).

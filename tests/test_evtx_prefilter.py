@@ -16,10 +16,12 @@ from pathlib import Path
 import pytest
 from conftest import SHARED
 
+from nps_trace_analyzer.core.model import Event, InputFile
 from nps_trace_analyzer.sources import evtx_prefilter as ep
 from nps_trace_analyzer.sources import evtx_source
-from nps_trace_analyzer.sources.evtx_shards import CHUNK_SIZE, FILE_HEADER_BLOCK, plan_shards
+from nps_trace_analyzer.sources.evtx_shards import CHUNK_SIZE, FILE_HEADER_BLOCK, Shard, plan_shards
 from nps_trace_analyzer.sources.evtx_source import ReadStats, read_records, read_shard_records
+from nps_trace_analyzer.sources.readers import Collector
 from nps_trace_analyzer.synth.evtx.writer import EvtxWriter
 from nps_trace_analyzer.synth.spec import EventSpec
 
@@ -183,3 +185,30 @@ def test_real_logs_same_with_and_without_prefilter() -> None:
         if path.name == "security.evtx":
             skipped = sum(item[4] for f in _folded(path, 1) if f for item in f.items if item[0] == ep.SKIP)
     assert skipped > 1000
+
+
+def test_the_one_process_reader_takes_the_pipelines_path(mixed_log: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``read_evtx`` (tests, the reader API) reads like the pipeline: shard by shard through the pre-filter, with
+    the events and counts of rendering every record of the whole file."""
+    folded: list[bool] = []
+    original = evtx_source._read_folded
+
+    def spy(shard: Shard, stats: ReadStats, name: str) -> list[Event] | None:
+        events = original(shard, stats, name)
+        folded.append(events is not None)
+        return events
+
+    monkeypatch.setattr(evtx_source, "_read_folded", spy)
+    monkeypatch.setattr(evtx_source, "DEFAULT_SHARD_CHUNKS", 1)  # several shards, added up
+    inp = InputFile(mixed_log.name, str(mixed_log), mixed_log.stat().st_size, "", "evtx", role="Security")
+    events = list(evtx_source.read_evtx(inp, Collector()))
+    assert len(folded) > 1 and all(folded), "every shard of a clean log goes through the pre-filter"
+    plain = ReadStats()
+    assert events == list(read_records(str(mixed_log), plain, False, mixed_log.name))
+    assert (inp.records_read, inp.records_skipped, inp.events_kept) == (
+        plain.records_read,
+        plain.records_skipped,
+        plain.events_kept,
+    )
+    assert inp.channels == plain.channels and list(inp.channels) == list(plain.channels)
+    assert inp.records_lost == 0 and inp.analysed

@@ -4,7 +4,10 @@ that only look alike (same text, another EventRecordID in the same log) still co
 from __future__ import annotations
 
 import json
+import random
+import tracemalloc
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -13,6 +16,7 @@ import pytest
 from nps_trace_analyzer.core.model import Event, InputFile
 from nps_trace_analyzer.pipeline import AnalyzeOptions, analyze
 from nps_trace_analyzer.pipeline import run as pipeline
+from nps_trace_analyzer.sources import overlap
 from nps_trace_analyzer.sources.overlap import OverlapFilter, overlapping_inputs
 from nps_trace_analyzer.synth.evtx.writer import EvtxWriter
 from nps_trace_analyzer.synth.spec import EventSpec
@@ -99,9 +103,9 @@ def test_look_alikes_are_not_repeats() -> None:
     flt.hold(b, _event("b.evtx", 7, user="bob"), [])  # same id, other content: not the same record
     flt.hold(b, _event("b.evtx", 7), [])  # the same record
     flt.hold(c, _event("c.txt", 0, kind="nps-text"), [])  # a text copy has no record id: the same record
-    released, repeats = flt.release()
+    released = list(flt.release())
     assert sum(kept for _e, _f, kept in released) == 4
-    assert repeats == {("b.evtx", "a.evtx"): 1, ("c.txt", "a.evtx"): 1}
+    assert flt.repeats == {("b.evtx", "a.evtx"): 1, ("c.txt", "a.evtx"): 1}
 
 
 def test_only_inputs_sharing_a_channel_are_held() -> None:
@@ -111,3 +115,62 @@ def test_only_inputs_sharing_a_channel_are_held() -> None:
     assert overlapping_inputs(files) == {"Security.evtx", "Security.xml"}
     files.append(_inp("export.evtx", role=""))  # unknown channel: may repeat anything
     assert "export.evtx" in overlapping_inputs(files)
+
+
+def _hold_all(flt: OverlapFilter, copies: Sequence[tuple[str, Event]]) -> list[tuple[str, int | None, bool]]:
+    for name, event in copies:
+        flt.hold(_inp(name, event.source_kind), event, [])
+    return [(e.source_file, e.record_id, kept) for e, _f, kept in flt.release()]
+
+
+def test_held_events_beyond_the_memory_cap_go_to_disk_with_the_same_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same copies give the same release order, kept flags and repeats whether they fit in memory or not."""
+    rng = random.Random(7)
+    copies = []
+    for n in range(400):
+        name = rng.choice(["a.evtx", "b.evtx", "c.txt"])
+        kind = "nps-text" if name == "c.txt" else "evtx"
+        event = _event(name, rng.randrange(20), kind=kind, user=f"u{rng.randrange(5)}")
+        copies.append((name, replace(event, time=T0 + timedelta(seconds=rng.randrange(3)), text=str(n))))
+    names = {"a.evtx", "b.evtx", "c.txt"}
+    whole, spilled = OverlapFilter(names), OverlapFilter(names, in_memory=7)
+    monkeypatch.setattr(overlap, "MAX_RUNS", 4)  # 57 runs: merged into one every 4, few files open at a time
+    open_runs: list[int] = []  # runs on disk each time one is written
+    original = overlap._write_run
+    monkeypatch.setattr(overlap, "_write_run", lambda c: open_runs.append(len(spilled._runs)) or original(c))
+    assert _hold_all(spilled, copies) == _hold_all(whole, copies)
+    assert len(open_runs) > 57 and max(open_runs) <= 4  # merges wrote runs too; never more than 4 runs at once
+    assert spilled.repeats == whole.repeats and sum(whole.repeats.values()) > 50
+    assert sum(spilled.spilled().values()) == 399 and whole.spilled() == {}  # 57 runs of 7; the last one in memory
+
+
+def test_memory_held_for_the_overlap_check_is_bounded() -> None:
+    """A hostile bundle of many unknown-channel exports: what is held in memory stays under the cap's worth."""
+    flt = OverlapFilter({"export.evtx"}, in_memory=500)
+    inp = _inp("export.evtx", role="")
+    tracemalloc.start()
+    try:
+        for n in range(20_000):
+            flt.hold(inp, replace(_event("export.evtx", n), text=f"{n} " + "x" * 1000), [])
+        _now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 5 * 1024**2  # all 20,000 in memory take over 25 MB
+    assert sum(1 for _ in flt.release()) == 20_000
+
+
+def test_the_report_says_which_inputs_were_held_on_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    _export(bundle / "Security_monday.evtx", [0, 1, 2, 3])
+    _export(bundle / "Security_tuesday.evtx", [2, 3, 4])
+    in_memory = _run(bundle, tmp_path / "a", monkeypatch, reverse=False, jobs=1)
+    monkeypatch.setattr(overlap, "HELD_IN_MEMORY", 2)
+    on_disk = _run(bundle, tmp_path / "b", monkeypatch, reverse=False, jobs=1)
+    warnings = {inp["name"]: inp.pop("warnings") for inp in on_disk["inputs"]}
+    assert warnings["Security_monday.evtx"] == [overlap.held_on_disk_note(4)]
+    assert warnings["Security_tuesday.evtx"] == [overlap.held_on_disk_note(2)]  # its last event stayed in memory
+    for inp in in_memory["inputs"]:
+        assert inp.pop("warnings") == []
+    assert on_disk == in_memory

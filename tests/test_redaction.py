@@ -321,3 +321,31 @@ def test_pseudonyms_do_not_depend_on_learning_order() -> None:
             r.learn(kind, value)
         results.add(r.text(text))
     assert len(results) == 1
+
+
+def _terminal_leaks(text: str, secrets: set[str]) -> list[str]:
+    lower = text.lower()
+    return [
+        f"{secret!r} in: {line}" for secret in sorted(secrets) for line in lower.splitlines() if secret.lower() in line
+    ]
+
+
+def test_progress_and_summary_lines_name_nothing_the_report_redacts(tmp_path: Path) -> None:
+    """What ``analyze --redact`` prints (progress on stderr, the summary) can be pasted into the same ticket as the
+    report: input names such as ``NPS01_AuthZOptCh.evtx`` are announced without their name while reading (nothing
+    is learned yet) and redacted like the report's inputs table in the summary; one bundle and several."""
+    kwargs = dict(seed=3, day=DEFAULT_DAY, healthy=4)
+    bundles = tmp_path / "bundles"
+    first = generate_bundle(bundles / "first", ["user-not-found"], host="NPS01", **kwargs)
+    generate_bundle(bundles / "second", ["user-not-found"], host="NPS02", **kwargs)
+    secrets = originals(build_bundle(["user-not-found"], host="NPS01", **kwargs), "NPS01")
+    secrets |= originals(build_bundle(["user-not-found"], host="NPS02", **kwargs), "NPS02")
+    assert any("NPS01" in p.name for p in first.iterdir()), "the check needs a host name inside a file name"
+    for inputs, out in (([first], tmp_path / "one"), ([bundles], tmp_path / "several")):
+        result = CliRunner().invoke(main, ["analyze", "--redact", "--jobs", "1", *map(str, inputs), "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        assert not _terminal_leaks(result.output, secrets), "\n".join(_terminal_leaks(result.output, secrets))
+        assert "reading a file (name redacted) (evtx, " in result.stderr
+    # Without --redact the same run names its files (the check above can fail).
+    plain = CliRunner().invoke(main, ["analyze", "--jobs", "1", str(first), "-o", str(tmp_path / "plain")])
+    assert "NPS01_AuthZOptCh.evtx" in plain.stderr

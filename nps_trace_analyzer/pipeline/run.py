@@ -42,7 +42,7 @@ from nps_trace_analyzer.report.tables import EventsCsv
 from nps_trace_analyzer.report.writer import ReportPaths as ReportPaths  # re-exported: api.py uses it
 from nps_trace_analyzer.report.writer import report_paths, write_reports
 from nps_trace_analyzer.sources.evtx_shards import DEFAULT_SHARD_CHUNKS
-from nps_trace_analyzer.sources.overlap import OverlapFilter, overlapping_inputs, repeat_notes
+from nps_trace_analyzer.sources.overlap import OverlapFilter, held_on_disk_note, overlapping_inputs, repeat_notes
 from nps_trace_analyzer.sources.readers import Collector, reader_for, reader_spec, repeated_inputs, sharded_kinds
 
 Progress = Callable[[str], None]
@@ -167,8 +167,7 @@ class _Stream:
 
     def release_overlap(self) -> list[str]:
         """Count the held events once per record (see sources.overlap); returns the notes on what repeated."""
-        released, repeats = self.overlap.release()
-        for event, findings, kept in released:
+        for event, findings, kept in self.overlap.release():
             if self.observer is not None:
                 self.observer(event, kept)
             if not kept:
@@ -178,7 +177,7 @@ class _Stream:
             self.counts.note(event)
             for finding in findings:
                 self.engine.add(finding)
-        return repeat_notes(repeats)
+        return repeat_notes(self.overlap.repeats)
 
     def absorb(self, inp: InputFile, shard: ShardResult) -> None:
         """Take a shard read by a worker: the same rows, counts, tallies and findings :meth:`consume` would have
@@ -205,10 +204,27 @@ class _Stream:
             self.engine.merge(shard.intake)
 
 
-def _note_reader_error(inp: InputFile, exc: Exception, say: Progress) -> None:
+@dataclass(frozen=True)
+class _Announcer:
+    """What the progress lines say of an input. Redacting, they are printed while the files are read, before the
+    redactor has learned the names to replace, so they cannot be redacted like the report: they name no input
+    and quote no reader message (either may hold a user or host name: ``NPS01_AuthZOptCh.evtx``, a path in an
+    error); the report's inputs table has both, redacted."""
+
+    say: Progress
+    redacting: bool
+
+    def name(self, inp: InputFile) -> str:
+        return "a file (name redacted)" if self.redacting else inp.name
+
+    def reason(self, inp: InputFile) -> None:
+        self.say("    reading stopped early: see the report's inputs table" if self.redacting else f"    {inp.reason}")
+
+
+def _note_reader_error(inp: InputFile, exc: Exception, announce: _Announcer) -> None:
     inp.reason = f"internal error while reading (please report): {type(exc).__name__}: {exc}"
     inp.warnings.append(inp.reason)
-    say(f"    {inp.reason}")
+    announce.reason(inp)
 
 
 def analyze(
@@ -230,6 +246,7 @@ def analyze(
     """
     options = options or AnalyzeOptions()
     say = progress or (lambda _msg: None)
+    announce = _Announcer(say, redacting=options.redactor is not None)
     catalog = load_catalog(options.catalog_paths)
     engine = IncidentEngine(catalog, IncidentOptions(join_window=options.join_window))
     collector = Collector()
@@ -279,12 +296,12 @@ def analyze(
         for number, inp in enumerate(readable, 1):
             spec = reader_spec(inp.kind)
             assert spec is not None
-            say(f"[{number}/{len(readable)}] reading {inp.name} ({inp.kind}, {inp.size:,} bytes)")
+            say(f"[{number}/{len(readable)}] reading {announce.name(inp)} ({inp.kind}, {inp.size:,} bytes)")
             if spec.read_in_shards:  # read in shards by the pool (or in-process with one job)
                 for shard in shards.results(inp):
                     stream.absorb(inp, shard)
                 if "internal error" in inp.reason:
-                    say(f"    {inp.reason}")
+                    announce.reason(inp)
                 _settle_role(inp)
                 continue
             try:
@@ -293,18 +310,22 @@ def analyze(
                     events = keep_diagnosable(inp, events, collector)  # the extract stage keeps the diagnosable ones
                 for kept, event in enumerate(events, 1):
                     if kept % 250_000 == 0:
-                        say(f"    {kept:,} events so far from {inp.name}")
+                        say(f"    {kept:,} events so far from {announce.name(inp)}")
                     stream.consume(inp, event)
             except OSError as exc:
                 if exc.errno in DISK_FULL_ERRNOS:  # events.csv's disk is full: the run stops
                     raise
-                _note_reader_error(inp, exc, say)
+                _note_reader_error(inp, exc, announce)
             except Exception as exc:  # a reader bug on one file must not cost the rest of the bundle
-                _note_reader_error(inp, exc, say)
+                _note_reader_error(inp, exc, announce)
             if meter is not None:
                 meter.advance(inp.records_read, inp.size)
             _settle_role(inp)
         notes.extend(stream.release_overlap())
+        held_on_disk = stream.overlap.spilled()
+        for inp in readable:
+            if inp.name in held_on_disk:
+                inp.warnings.append(held_on_disk_note(held_on_disk[inp.name]))
         for inp in bundle.files:
             if not inp.analysed and not inp.reason and reader_for(inp.kind) is None:
                 inp.reason = f"no reader for files of kind '{inp.kind}'"

@@ -11,6 +11,7 @@ from dataclasses import fields
 from nps_trace_analyzer.core.exit_codes import EXIT_MEANINGS, ExitCode
 from nps_trace_analyzer.intake import IntakeLimits
 from nps_trace_analyzer.sources.evtx_layout import MAX_RECORDS_PER_CHUNK
+from nps_trace_analyzer.sources.overlap import HELD_IN_MEMORY
 
 
 def _value(name: str, value: int) -> str:
@@ -32,6 +33,11 @@ def reliability_tables() -> str:
     lines.append(
         f"| EVTX chunk header | {MAX_RECORDS_PER_CHUNK:,} records | largest record-id range one 64 KiB chunk header "
         "may announce; a larger one counts as a damaged header |"
+    )
+    lines.append(
+        f"| Overlap check in memory | {HELD_IN_MEMORY:,} events | events of inputs that may repeat each other's "
+        "records (exports of one log, or of an unknown one) kept in memory until every input is read; the rest go, "
+        "sorted, to anonymous temporary files (the inputs table says which inputs) |"
     )
     lines += ["", "| Exit status | Meaning |", "|---|---|"]
     lines += [f"| `{int(code)}` | {EXIT_MEANINGS[code]} |" for code in ExitCode]

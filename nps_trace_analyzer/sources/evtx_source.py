@@ -15,9 +15,10 @@ Why this engine and these settings (measured against python-evtx, libevtx and di
   :func:`read_shard_records` lets the native pre-filter (``evtx_prefilter``) recognise irrelevant Security
   audits from the record bytes so pyevtx-rs does not render them at all: a 1 GB Security.evtx full of logons
   costs less than the bare iteration.
-- A file can be read whole (:func:`read_evtx`) or as shards — the 4 KiB file header plus a run of 64 KiB chunks —
-  by several processes (``nps_trace_analyzer.pipeline.parallel``): both use :func:`read_records` and add up
-  :class:`ReadStats` the same way, so the result does not depend on how the file was split.
+- A file is read as shards — the 4 KiB file header plus a run of 64 KiB chunks — by several processes
+  (``nps_trace_analyzer.pipeline.parallel``) or one after another in this process (:func:`read_evtx`): both use
+  :func:`read_shard_records` and add up :class:`ReadStats` the same way, so the result does not depend on how the
+  file was split or where it was read.
 """
 
 from __future__ import annotations
@@ -39,7 +40,13 @@ from nps_trace_analyzer.core.model import Event, InputFile
 from nps_trace_analyzer.sources.evtx_layout import RecordIds, account, describe_loss, read_layout
 from nps_trace_analyzer.sources.evtx_lean import fast_event_from_xml, parse_time, sniff_json
 from nps_trace_analyzer.sources.evtx_prefilter import SKIP, Scanner, fold_shard, shard_chunks
-from nps_trace_analyzer.sources.evtx_shards import FILE_HEADER_BLOCK, Shard
+from nps_trace_analyzer.sources.evtx_shards import (
+    DEFAULT_SHARD_CHUNKS,
+    FILE_HEADER_BLOCK,
+    Shard,
+    chunks_per_shard,
+    plan_shards,
+)
 from nps_trace_analyzer.sources.evtx_strings import restore_event, strings_cut_at_nul
 from nps_trace_analyzer.sources.readers import Collector, Identity, ReaderSpec, Sniffed, register_reader
 
@@ -402,6 +409,8 @@ def read_shard_records(
             return
         # pyevtx-rs cuts a string at an embedded NUL in its JSON output too (Security/System values)
         cut_at_nul = cut_at_nul or strings_cut_at_nul(shard.path, max(shard.start, FILE_HEADER_BLOCK), shard.end)
+    elif cut_at_nul is None:  # XML: the pool's workers scan before reading (pipeline.parallel); read_evtx here
+        cut_at_nul = strings_cut_at_nul(shard.path, max(shard.start, FILE_HEADER_BLOCK), shard.end)
     yield from read_records(shard.open(), stats, as_xml, name, shard.first_chunk, cut_at_nul)
 
 
@@ -507,19 +516,22 @@ def finish_evtx(inp: InputFile, read_ids: RecordIds) -> None:
 def read_evtx(inp: InputFile, collector: Collector) -> Iterator[Event]:
     """Yield the NPS-relevant events of one .evtx file; count every record read and every item skipped.
 
-    This is the one-process reader; ``nps_trace_analyzer.pipeline.parallel`` reads the same file in shards with the
-    same :func:`read_records` and merges the shards' :class:`ReadStats` in order.
+    The one-process reader (tests, the reader API) takes the pipeline's path: the file's shards in order through
+    :func:`read_shard_records`, native pre-filter included, each shard's :class:`ReadStats` added up as
+    ``nps_trace_analyzer.pipeline.parallel`` adds them, so there is one way to read a file, not two to keep equal.
     """
     as_xml = open_evtx(inp)
     if as_xml is None:
         return
-    stats = ReadStats()
-    cut_at_nul = strings_cut_at_nul(inp.path)  # both paths: the JSON output cuts at a NUL as the XML does
-    try:
-        yield from read_records(inp.path, stats, as_xml, inp.name, cut_at_nul=cut_at_nul)
-    finally:
-        stats.merge_into(inp)
-    finish_evtx(inp, stats.record_ids)
+    read_ids = RecordIds()
+    for shard in plan_shards(inp.path, inp.size, chunks_per_shard(as_xml, DEFAULT_SHARD_CHUNKS)):
+        stats = ReadStats()
+        try:
+            yield from read_shard_records(shard, stats, as_xml, inp.name)
+        finally:
+            stats.merge_into(inp)
+            read_ids.runs.extend(stats.record_ids.runs)  # runs split at shard edges merge when compared
+    finish_evtx(inp, read_ids)
 
 
 EVTX_MAGIC = b"ElfFile\x00"

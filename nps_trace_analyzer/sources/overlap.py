@@ -13,16 +13,28 @@ Two events are the same record when channel, computer, event id, time and conten
 message when there are none) agree, and either both carry a real EventRecordID and it is equal, or they come from
 different inputs (a text copy has no record id; one log legitimately repeats identical lines under new ids). The
 copy kept is the first by (input name, order in the input), so the result does not depend on the read order.
+
+Memory: held events are kept in memory up to :data:`HELD_IN_MEMORY`, then written in sorted runs to anonymous
+temporary files and merged back at release (an external merge sort, ``heapq.merge``), so a hostile bundle of many
+large exports of unknown channel costs disk (bounded by the input size, like events.csv) rather than memory. The
+report's inputs table says which inputs were held on disk.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
+import pickle
+import tempfile
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
-from nps_trace_analyzer.core.model import Event, InputFile
+from nps_trace_analyzer.core.exit_codes import DISK_FULL_ERRNOS
+from nps_trace_analyzer.core.model import Event, Finding, InputFile
+from nps_trace_analyzer.core.transfer import Packed, pack, unpack
+from nps_trace_analyzer.intake import TempSpaceFull
 
 #: Input kinds that carry Windows event records (the ones two exports of one channel can share).
 EVENT_LOG_KINDS = frozenset({"evtx", "event-xml", "nps-eventlog-text"})
@@ -48,55 +60,162 @@ def record_key(event: Event) -> tuple[str, str, int, Any, str]:
     return (event.channel.strip().lower(), event.computer.strip().lower(), code, event.time, _content(event))
 
 
+#: Copies the overlap filter keeps in memory; beyond this it writes them, sorted, to an anonymous temporary file
+#: (a run) and keeps going, so a bundle of many large exports whose channel is unknown holds a bounded number of
+#: events in memory however many it has (about 1-2 KB each with their findings).
+HELD_IN_MEMORY = 20_000
+#: Runs on disk at most: when there are this many they are merged into one, so the open files stay few (and under
+#: the process's limit) whatever the size of the input.
+MAX_RUNS = 32
+
+# (time, channel, computer, event id, content, input name, order in the input): sorts the copies of one record
+# together, first by the record key, then in the order that decides which copy is kept.
+_SortKey = tuple[Any, str, str, int, str, str, int]
+
+
 @dataclass
 class _Copy:
-    source: str  # input name
-    order: int  # position of the event in its input
+    sort_key: _SortKey
     record_id: int | None
-    event: Event
-    findings: list[Any]
+    packed: Packed  # the event and its findings (core.transfer), so a run on disk and memory hold the same thing
+
+    @property
+    def source(self) -> str:  # input name
+        return self.sort_key[5]
 
 
-def _same_record(a: _Copy, b: _Copy) -> bool:
-    if a.record_id is not None and b.record_id is not None:
-        return a.record_id == b.record_id
-    return a.source != b.source
+def _same_record_key(key: _SortKey) -> tuple[Any, str, str, int, str]:
+    return key[:5]
+
+
+class _Kept:
+    """The copies kept so far of one record key, indexed so that finding the original of a copy does not grow with
+    the number of copies (a hostile log can repeat one line many times under new record ids).
+
+    A copy repeats a kept one when both carry a real record id and it is equal, or when one has none (a text copy)
+    and they come from different inputs; its original is the first such kept copy."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.by_record_id: dict[int, tuple[int, str]] = {}  # record id -> (position, input) of its first kept copy
+        self.first_without_id: dict[str, int] = {}  # input -> position of its first kept copy without a record id
+        self.first_by_source: dict[str, int] = {}  # input -> position of its first kept copy
+
+    def original_of(self, copy: _Copy) -> str | None:
+        """The input of the first kept copy that ``copy`` repeats, or None."""
+        candidates: list[tuple[int, str]] = []
+        if copy.record_id is not None:
+            if copy.record_id in self.by_record_id:
+                candidates.append(self.by_record_id[copy.record_id])
+            others = self.first_without_id  # an id-less copy from another input is the same record
+        else:
+            others = self.first_by_source  # any copy from another input is the same record
+        candidates.extend((position, source) for source, position in others.items() if source != copy.source)
+        return min(candidates)[1] if candidates else None
+
+    def keep(self, copy: _Copy) -> None:
+        position, self.count = self.count, self.count + 1
+        self.first_by_source.setdefault(copy.source, position)
+        if copy.record_id is None:
+            self.first_without_id.setdefault(copy.source, position)
+        else:
+            self.by_record_id.setdefault(copy.record_id, (position, copy.source))
+
+
+def _by_sort_key(copy: _Copy) -> _SortKey:
+    return copy.sort_key
+
+
+def _write_run(copies: Iterable[_Copy]) -> IO[bytes]:
+    """The copies (already sorted) in an anonymous temporary file (gone when closed, or when the process ends)."""
+    try:
+        run = tempfile.TemporaryFile(prefix="nps-overlap-")
+        for copy in copies:
+            pickle.dump((copy.sort_key, copy.record_id, copy.packed), run, protocol=pickle.HIGHEST_PROTOCOL)
+        run.flush()
+        run.seek(0)
+    except OSError as exc:
+        if exc.errno in DISK_FULL_ERRNOS:
+            raise TempSpaceFull(f"temporary space ran out while holding events for the overlap check: {exc}") from exc
+        raise
+    return run
+
+
+def _read_run(run: IO[bytes]) -> Iterator[_Copy]:
+    with run:
+        while True:
+            try:
+                # An anonymous file this process made and wrote (no name another user could swap): not input.
+                sort_key, record_id, packed = pickle.load(run)  # noqa: S301
+            except EOFError:
+                return
+            yield _Copy(sort_key, record_id, packed)
 
 
 @dataclass
 class OverlapFilter:
-    """Holds the events (and their findings) of the overlapping inputs until every input is read."""
+    """Holds the events (and their findings) of the overlapping inputs until every input is read: at most
+    ``in_memory`` of them in memory, the rest in sorted runs on temporary files merged at :meth:`release`."""
 
     participants: set[str]
-    _held: dict[tuple[str, str, int, Any, str], list[_Copy]] = field(default_factory=dict)
+    in_memory: int = field(default_factory=lambda: HELD_IN_MEMORY)  # read when made: tests lower the constant
+    #: How many events of each input repeat records kept from another: ``{(input, kept from): n}`` (after release).
+    repeats: Counter[tuple[str, str]] = field(default_factory=Counter)
+    _held: list[_Copy] = field(default_factory=list)
+    _runs: list[IO[bytes]] = field(default_factory=list)
     _order: Counter[str] = field(default_factory=Counter)
+    _spilled: Counter[str] = field(default_factory=Counter)  # input -> events of it written to a run
 
     def takes(self, inp: InputFile) -> bool:
         return inp.name in self.participants
 
-    def hold(self, inp: InputFile, event: Event, findings: Iterable[Any]) -> None:
+    def hold(self, inp: InputFile, event: Event, findings: Iterable[Finding]) -> None:
         self._order[inp.name] += 1
         real = event.record_id if event.source_kind in _REAL_RECORD_IDS else None
-        copy = _Copy(inp.name, self._order[inp.name], real, event, list(findings))
-        self._held.setdefault(record_key(event), []).append(copy)
+        key = record_key(event)
+        sort_key = (key[3], key[0], key[1], key[2], key[4], inp.name, self._order[inp.name])
+        self._held.append(_Copy(sort_key, real, pack(list(findings), [event])))
+        if len(self._held) >= max(1, self.in_memory):
+            self._runs.append(_write_run(sorted(self._held, key=_by_sort_key)))
+            self._spilled.update(copy.source for copy in self._held)
+            self._held = []
+            if len(self._runs) >= MAX_RUNS:
+                runs, self._runs = self._runs, []
+                self._runs.append(_write_run(heapq.merge(*map(_read_run, runs), key=_by_sort_key)))
 
-    def release(self) -> tuple[list[tuple[Event, list[Any], bool]], Counter[tuple[str, str]]]:
-        """Every held event with its findings and whether it is the kept copy, in a read-order-free order;
-        and how many events of each input repeat records kept from another: ``{(input, kept from): n}``."""
-        out: list[tuple[Event, list[Any], bool]] = []
-        repeats: Counter[tuple[str, str]] = Counter()
-        for key in sorted(self._held, key=lambda k: (k[3], k[0], k[1], k[2], k[4])):
-            kept: list[_Copy] = []
-            for copy in sorted(self._held[key], key=lambda c: (c.source, c.order)):
-                original = next((k for k in kept if _same_record(k, copy)), None)
-                if original is None:
-                    kept.append(copy)
-                    out.append((copy.event, copy.findings, True))
-                else:
-                    repeats[(copy.source, original.source)] += 1
-                    out.append((copy.event, copy.findings, False))
-        self._held.clear()
-        return out, repeats
+    def spilled(self) -> dict[str, int]:
+        """Input -> how many of its events were held on disk rather than in memory (for its row in the report)."""
+        return dict(self._spilled)
+
+    def release(self) -> Iterator[tuple[Event, list[Finding], bool]]:
+        """Every held event with its findings and whether it is the kept copy, in a read-order-free order (record
+        key, then input name and order in the input); :attr:`repeats` is complete once this is exhausted."""
+        self.repeats.clear()
+        held, self._held = sorted(self._held, key=_by_sort_key), []
+        runs, self._runs = self._runs, []
+        copies = heapq.merge(held, *map(_read_run, runs), key=_by_sort_key)
+        try:
+            for _key, group in itertools.groupby(copies, key=lambda c: _same_record_key(c.sort_key)):
+                kept = _Kept()
+                for copy in group:
+                    original = kept.original_of(copy)
+                    (event,), findings = unpack(copy.packed)
+                    if original is None:
+                        kept.keep(copy)
+                    else:
+                        self.repeats[(copy.source, original)] += 1
+                    yield event, findings, original is None
+        finally:
+            for run in runs:
+                run.close()
+
+
+def held_on_disk_note(count: int) -> str:
+    """What the report's inputs table says of an input some of whose held events went to a temporary file."""
+    return (
+        f"{count:,} of its events were held on disk, not in memory, until every input was read (more than "
+        f"{HELD_IN_MEMORY:,} events of inputs that may repeat each other's records); they were counted as usual"
+    )
 
 
 def repeat_notes(repeats: Counter[tuple[str, str]]) -> list[str]:
