@@ -72,7 +72,7 @@ class _NotCacheable(Exception):
     """The text holds a GUID or an address in a form the cache does not mask."""
 
 
-#: The address characters of a local part (what ``_LOCAL_RUN`` would match), for ``str.rstrip``.
+#: The characters of an address's local part as the run before an "@" is measured (for ``str.rstrip``).
 _LOCAL_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789._-"
 
 
