@@ -103,3 +103,80 @@ def test_fallback_rewinds_what_was_written() -> None:
     assert str(raised.value) == str(expected.value)
     assert buffer.getvalue().startswith("head {")  # written by json.dump after the rewind, not twice
     assert buffer.getvalue().count('"ok"') == 1
+
+
+def _fast_binary(value: object) -> bytes:
+    buffer = io.BytesIO()
+    dump_indented(value, buffer)
+    return buffer.getvalue()
+
+
+def _records(rng: random.Random, count: int) -> list[object]:
+    """Lists of incident-like records: nested lists and dicts, empty ones, ints, bools, None, text."""
+    words = ["", "plain", 'q"uote', "back\\slash", "line\nend", "tab\t", "\x00\x1f\x7f", "é ✓ 😀", "\u2028</script>"]
+    return [
+        {
+            "id": f"INC-{n}",
+            "count": rng.choice([rng.randrange(-5, 10**12), 10**40, -(2**64)]),
+            "benign": rng.random() < 0.5,
+            "cid": None if rng.random() < 0.3 else rng.choice(words),
+            "codes": [rng.choice(words) for _ in range(rng.randrange(3))],
+            "details": {rng.choice(words): rng.choice(words) for _ in range(rng.randrange(4))},
+            "evidence": [{"record_id": rng.choice([None, n]), "text": rng.choice(words), "x": []} for _ in range(2)],
+            "pair": (n, "t"),
+        }
+        for n in range(count)
+    ]
+
+
+def test_batches_encoded_in_c_are_the_bytes_of_json_dump() -> None:
+    """Long lists of plain records (the incidents) go through msgspec in batches: same bytes, text or binary."""
+    rng = random.Random(5)
+    records = _records(rng, 700)
+    for document in ({"schema": "1", "incidents": records, "tail": [records[:3]]}, records, {"a": {"b": records}}):
+        assert _fast(document) == _stdlib(document)
+        assert _fast_binary(document) == _stdlib(document).encode("utf-8")
+
+
+def test_every_code_point_is_escaped_as_json_dump_escapes_it() -> None:
+    text = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
+    document = {"incidents": [{"text": text[start : start + 4096]} for start in range(0, len(text), 4096)]}
+    assert _fast_binary(document) == _stdlib(document).encode("utf-8")
+
+
+def test_a_batch_of_other_data_takes_the_slow_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A float (NaN, 1e+16: msgspec writes them otherwise), a str subclass or a non-str key anywhere in a batch
+    sends that batch the slow way; the plain batches around it still go through msgspec; the bytes are the same.
+    (Ints of any size are plain: msgspec writes their digits as json does; the records hold 10**40.)"""
+    from nps_trace_analyzer.report import json_out
+
+    class Name(str):
+        pass
+
+    encoded: list[bool] = []
+    original = json_out._fast_batch
+
+    def spy(batch: object, level: int) -> bytes | None:
+        result = original(batch, level)
+        encoded.append(result is not None)
+        return result
+
+    monkeypatch.setattr(json_out, "_fast_batch", spy)
+    rng = random.Random(6)
+    for odd in (float("nan"), 1e16, 0.5, Name("n"), {1: "x"}, {True: 1}):
+        records = _records(rng, 3 * json_out.BATCH)
+        records[json_out.BATCH + 7]["details"] = {"deep": [{"odd": odd}]}
+        encoded.clear()
+        document = {"incidents": records}
+        assert _fast(document) == _stdlib(document)
+        assert _fast_binary(document) == _stdlib(document).encode("utf-8")
+        assert encoded == [True, False, True, True, False, True]  # the odd batch alone, in text and binary
+
+
+def test_a_lone_surrogate_fails_in_binary_as_a_utf8_text_file_does() -> None:
+    document = {"incidents": [{"text": "bad \ud800"}] * 3}
+    with pytest.raises(UnicodeEncodeError):
+        json.dump(document, io.TextIOWrapper(io.BytesIO(), encoding="utf-8"), indent=2, ensure_ascii=False)
+    with pytest.raises(UnicodeEncodeError):
+        _fast_binary(document)
+    assert _fast(document) == _stdlib(document)  # a text buffer takes it, as json.dump's does

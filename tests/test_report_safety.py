@@ -206,3 +206,63 @@ def test_event_rows_are_what_csv_writer_writes() -> None:
         rows.add(event)
         writer.writerow([neutralise(v) for v in event_row(event)])
     assert rows.text() == reference.getvalue() and rows.count == 6000
+
+
+def test_writer_plain_rows_are_what_its_row_writes(tmp_path: Path) -> None:
+    """SafeCsvWriter.plain_row (incidents.csv's fast path) writes the bytes SafeCsvWriter.row writes, for cells
+    of every kind: formula starts, commas, quotes, line ends, NUL, bidi controls, non-ASCII."""
+    import random
+
+    from nps_trace_analyzer.report.csv_safe import SafeCsvWriter
+
+    rng = random.Random(21)
+    alphabet = CSV_FUZZ_ALPHABET
+    rows = [
+        [
+            "".join(rng.choice(alphabet[:3] if rng.random() < 0.5 else alphabet) for _ in range(rng.randrange(8)))
+            for _ in range(rng.randrange(1, 18))
+        ]
+        for _ in range(4000)
+    ]
+    with (
+        SafeCsvWriter(tmp_path / "fast.csv", ["A", "B"]) as fast,
+        SafeCsvWriter(tmp_path / "slow.csv", ["A", "B"]) as slow,
+    ):
+        for row in rows:
+            fast.plain_row(row)
+            slow.row(row)
+    assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "slow.csv").read_bytes()
+
+
+def test_incidents_csv_is_what_the_row_by_row_writer_wrote(tmp_path: Path) -> None:
+    """write_incidents_csv through plain_row gives what every cell through neutralise and csv.writer gave."""
+    from nps_trace_analyzer.report.csv_safe import SafeCsvWriter
+    from nps_trace_analyzer.report.tables import INCIDENT_COLUMNS, write_incidents_csv
+
+    doc = to_document(_result())
+    incidents = [*doc["incidents"], {**doc["incidents"][0], "server": None, "count": 7, "summary": 'a,-b "q"'}]
+    write_incidents_csv(tmp_path / "incidents.csv", incidents)
+    with SafeCsvWriter(tmp_path / "reference.csv", INCIDENT_COLUMNS) as out:
+        for inc in incidents:
+            out.row(
+                [
+                    inc["id"],
+                    inc["kind"],
+                    inc["first_seen"],
+                    inc["last_seen"],
+                    inc["count"],
+                    inc["server"] or "",
+                    inc["user"] or "",
+                    inc["cid"] or "",
+                    inc["primary_code"],
+                    " ".join(inc["codes"]),
+                    inc["category"],
+                    inc["severity"],
+                    "yes" if inc["benign"] else "no",
+                    "yes" if inc["in_catalog"] else "no",
+                    inc["summary"],
+                    " | ".join(f"{n}. {s}" for n, s in enumerate(inc["steps"], 1)),
+                    "; ".join(f"{k}={v}" for k, v in inc["details"].items()),
+                ]
+            )
+    assert (tmp_path / "incidents.csv").read_bytes() == (tmp_path / "reference.csv").read_bytes()

@@ -79,7 +79,7 @@ class ShardResult:
     """
 
     stats: ReadStats
-    rows: str = ""
+    rows: bytes = b""  # UTF-8: the parent appends it to events.csv as it is (no decode/encode there)
     row_count: int = 0
     intake: Intake | None = None
     tallies: tuple[Tally, ...] = ()
@@ -144,7 +144,7 @@ def read_shard(task: ShardTask, catalog: Any = None) -> ShardResult:
                 file_finding(finding)
     except Exception as exc:  # a reader bug must cost this file, not the bundle: the parent reports it
         result.error = f"{type(exc).__name__}: {exc}"
-    result.rows = rows.text()
+    result.rows = rows.text().encode("utf-8")
     result.row_count = rows.count
     if events is not None:
         result.packed_events = pack(held, events)

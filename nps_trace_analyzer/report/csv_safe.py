@@ -49,9 +49,24 @@ class SafeCsvWriter:
     def row(self, values: Iterable[Any]) -> None:
         self._writer.writerow([neutralise(v) for v in values])
 
+    def plain_row(self, cells: list[Any]) -> None:
+        """:meth:`row` for cells that are mostly strings, without its per-cell work where :func:`plain_line`
+        allows (most rows of a report): the bytes are the same."""
+        line = plain_line(cells)
+        if line is None:
+            self.row(cells)
+        else:
+            self._fh.write(line + "\r\n")
+
     def rows_text(self, text: str) -> None:
         """Append rows already formatted by :class:`SafeCsvRows` (in a worker process)."""
         self._fh.write(text)
+
+    def rows_utf8(self, data: bytes) -> None:
+        """Append rows formatted by :class:`SafeCsvRows` and encoded to UTF-8 where they were made: the parent
+        only copies the bytes (100 MB of events.csv on a worst-case bundle; no decoding and encoding again)."""
+        self._fh.flush()
+        self._fh.buffer.write(data)
 
     def close(self) -> None:
         self._fh.close()
@@ -91,33 +106,14 @@ class SafeCsvRows:
         self.count += 1
 
     def plain_row(self, cells: list[str]) -> None:
-        """Like :meth:`row` for cells that are already strings, testing the joined line instead of each cell.
-
-        A row of plain cells is written as they are joined when it is ASCII (no bidi control), holds no line end
-        and no cell begins with a formula character (each cell but the first begins right after a comma, so
-        ``",="`` is absent); a cell holding a comma or a quote is quoted as csv.writer quotes it. Anything else —
-        or a false alarm such as a text holding ``",-"`` — goes through :meth:`row`: the bytes are the same.
-        """
-        line = ",".join(cells)
-        if (
-            line.isascii()
-            and len(cells) > 1
-            and line[:1] not in _FORMULA_STARTS
-            and "\n" not in line
-            and "\r" not in line
-            and "\x00" not in line
-            and ",=" not in line
-            and ",+" not in line
-            and ",-" not in line
-            and ",@" not in line
-            and ",\t" not in line
-        ):
-            if line.count(",") != len(cells) - 1 or '"' in line:  # a cell holds a comma or a quote: quote it
-                line = ",".join('"' + c.replace('"', '""') + '"' if "," in c or '"' in c else c for c in cells)
+        """Like :meth:`row` for cells that are already strings: :func:`plain_line` when it allows, else :meth:`row`
+        (the bytes are the same)."""
+        line = plain_line(cells)
+        if line is None:
+            self.row(cells)
+        else:
             self._buffer.write(line + "\r\n")
             self.count += 1
-        else:
-            self.row(cells)
 
     def plain_line(self, line: str) -> None:
         """Append one row already joined from cells that passed :func:`plain_cell` (no other check here)."""
@@ -126,6 +122,38 @@ class SafeCsvRows:
 
     def text(self) -> str:
         return self._buffer.getvalue()
+
+
+def plain_line(cells: list[Any]) -> str | None:
+    """The CSV line (without its line end) :func:`neutralise` and csv.writer make of ``cells``, tested on the
+    joined line instead of cell by cell; None where that test cannot tell (then write the row the slow way).
+
+    A row of plain cells is written as they are joined when it is ASCII (no bidi control), holds no line end
+    and no cell begins with a formula character (each cell but the first begins right after a comma, so
+    ``",="`` is absent); a cell holding a comma or a quote is quoted as csv.writer quotes it. Anything else —
+    or a false alarm such as a text holding ``",-"`` — gives None, and so does a cell that is not a str.
+    """
+    try:
+        line = ",".join(cells)
+    except TypeError:  # a number or None among the cells: neutralise makes its text on the slow path
+        return None
+    if (
+        line.isascii()
+        and len(cells) > 1
+        and line[:1] not in _FORMULA_STARTS
+        and "\n" not in line
+        and "\r" not in line
+        and "\x00" not in line
+        and ",=" not in line
+        and ",+" not in line
+        and ",-" not in line
+        and ",@" not in line
+        and ",\t" not in line
+    ):
+        if line.count(",") != len(cells) - 1 or '"' in line:  # a cell holds a comma or a quote: quote it
+            line = ",".join('"' + c.replace('"', '""') + '"' if "," in c or '"' in c else c for c in cells)
+        return line
+    return None
 
 
 def plain_cell(cell: str) -> str | None:

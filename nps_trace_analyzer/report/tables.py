@@ -49,17 +49,36 @@ EVENT_COLUMNS = (
 )
 
 
+#: Distinct step lists remembered by write_incidents_csv (catalog texts: a few hundred at most in practice).
+MAX_STEP_CELLS = 4096
+
+
+def _cell(value: Any) -> str:
+    """The text :func:`~nps_trace_analyzer.report.csv_safe.neutralise` starts from: None is empty, else str()."""
+    return value if type(value) is str else ("" if value is None else str(value))
+
+
 def write_incidents_csv(path: Path, incidents: Sequence[Mapping[str, Any]]) -> None:
-    """One row per incident of the findings.json document (so a redacted document gives a redacted CSV)."""
+    """One row per incident of the findings.json document (so a redacted document gives a redacted CSV).
+
+    Rows go through :meth:`SafeCsvWriter.plain_row` (a cell that is not text sends its row the usual way), and
+    the steps cell, the same catalog text for every incident of a cause, is joined once per distinct list."""
+    steps_cells: dict[tuple[str, ...], str] = {}
     with SafeCsvWriter(path, INCIDENT_COLUMNS) as out:
         for inc in incidents:
-            out.row(
+            steps = tuple(inc["steps"])
+            steps_cell = steps_cells.get(steps)
+            if steps_cell is None:
+                if len(steps_cells) >= MAX_STEP_CELLS:
+                    steps_cells.clear()
+                steps_cell = steps_cells[steps] = " | ".join(f"{n}. {s}" for n, s in enumerate(steps, 1))
+            out.plain_row(
                 [
                     inc["id"],
                     inc["kind"],
                     inc["first_seen"],
                     inc["last_seen"],
-                    inc["count"],
+                    _cell(inc["count"]),
                     inc["server"] or "",
                     inc["user"] or "",
                     inc["cid"] or "",
@@ -70,7 +89,7 @@ def write_incidents_csv(path: Path, incidents: Sequence[Mapping[str, Any]]) -> N
                     "yes" if inc["benign"] else "no",
                     "yes" if inc["in_catalog"] else "no",
                     inc["summary"],
-                    " | ".join(f"{n}. {s}" for n, s in enumerate(inc["steps"], 1)),
+                    steps_cell,
                     "; ".join(f"{k}={v}" for k, v in inc["details"].items()),
                 ]
             )
@@ -197,9 +216,9 @@ class EventsCsv:
         self._out.row(event_row(event))
         self.rows += 1
 
-    def add_formatted(self, text: str, count: int) -> None:
-        """Append ``count`` rows formatted by :class:`EventRows`."""
-        self._out.rows_text(text)
+    def add_formatted(self, data: bytes, count: int) -> None:
+        """Append ``count`` rows formatted by :class:`EventRows`, as UTF-8."""
+        self._out.rows_utf8(data)
         self.rows += count
 
     def close(self) -> None:

@@ -9,7 +9,10 @@ folder outside it.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,13 +56,32 @@ def write_reports(
         document = redactor.document(document)
     if raw_events is not None and raw_events != targets.events_csv:
         rewrite_events_csv(raw_events, targets.events_csv, redactor.text if redactor else str)
-    with targets.json.open("w", encoding="utf-8") as fh:
+    with targets.json.open("wb") as fh:  # UTF-8 bytes: most of the text comes encoded from msgspec
         dump_indented(document, fh)  # = json.dump(document, fh, indent=2, ensure_ascii=False), faster (#12)
-        fh.write("\n")
+        fh.write(b"\n")
     write_incidents_csv(targets.incidents_csv, document["incidents"])
     write_html(targets.html, document)
     write_summary(targets.summary, document)
     return document
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Hold the cyclic garbage collector while the document is built and written, then restore it.
+
+    Why: the document of a busy day is ~10^5 new dicts and lists (30 k incidents with their evidence), and every
+    700 new containers start a collection that walks them again, with the analysis' own objects still alive;
+    measured on the worst-case bundle this was 40 % of building the document. The document is not cyclic:
+    reference counting frees it as usual; the little that is (Jinja2's render context) waits for the next
+    collection after this block.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def write_redaction_map(path: Path, redactor: Redactor) -> None:
