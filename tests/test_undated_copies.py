@@ -52,6 +52,17 @@ def test_undated_event_counts_but_widens_no_time_range(tmp_path: Path, monkeypat
     (inp,) = doc["inputs"]
     assert (inp["first_time"], inp["last_time"]) == ("2025-03-12T09:00:00.000000Z",) * 2
     assert any("kept without a time" in w for w in inp["warnings"])
+    # Shown as undated in every output, never as 1601-01-01: an empty time in the CSV files and findings.json,
+    # "undated" where a person reads it.
+    out = tmp_path / "out"
+    for name in ("events.csv", "incidents.csv", "findings.json", "report.html", "summary.md"):
+        assert "1601" not in (out / name).read_text(encoding="utf-8"), name
+    (bob,) = [inc for inc in doc["incidents"] if inc["user"] == "bob"]
+    assert (bob["first_seen"], bob["last_seen"]) == ("", "")
+    assert {ev["time"] for ev in bob["evidence"]} == {""}
+    rows = (out / "events.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert sum(row.startswith(",") for row in rows) == 1  # the undated 6273: empty TimeCreated
+    assert "undated" in (out / "report.html").read_text(encoding="utf-8")
 
 
 def test_copy_trimmed_above_log_name_is_recognised() -> None:

@@ -10,10 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from nps_trace_analyzer.core.wintime import FILETIME_EPOCH
+
 
 def iso_z(value: datetime | None) -> str:
-    """Render a UTC datetime as ISO 8601 with microseconds and a ``Z`` suffix ("" for None)."""
-    if value is None:
+    """Render a UTC datetime as ISO 8601 with microseconds and a ``Z`` suffix ("" for None and for an undated
+    event: the readers keep an event whose time is missing or redacted at the FILETIME zero, 1601-01-01, which is
+    no time anything happened at, so every output shows it as an empty time, never as a date)."""
+    if value is None or value == FILETIME_EPOCH:
         return ""
     if value.tzinfo is not timezone.utc:
         value = value.astimezone(timezone.utc)

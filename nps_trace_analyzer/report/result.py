@@ -15,6 +15,7 @@ from typing import Any
 
 from nps_trace_analyzer.catalog.schema import SEVERITIES
 from nps_trace_analyzer.core.model import Incident, InputFile, iso_z
+from nps_trace_analyzer.core.wintime import FILETIME_EPOCH
 from nps_trace_analyzer.version import __version__
 
 SCHEMA_VERSION = "1"
@@ -140,7 +141,7 @@ def _causes(incidents: list[Incident]) -> list[dict[str, Any]]:
                 "incidents": len(members),
                 "users": sorted({m.user for m in members if m.user}),
                 "servers": sorted({m.server for m in members if m.server}),
-                "first_seen": iso_z(min(m.first_seen for m in members)),
+                "first_seen": iso_z(min((m.first_seen for m in members), key=lambda t: (t == FILETIME_EPOCH, t))),
                 "last_seen": iso_z(max(m.last_seen for m in members)),
                 "incident_ids": [m.id for m in members],
             }

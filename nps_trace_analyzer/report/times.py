@@ -9,7 +9,10 @@ _ISO_LENGTH = len("2025-03-12T13:04:00")
 
 
 def human_time(value: str | None) -> str:
-    """``2025-03-12T13:04:00.171427Z`` -> ``2025-03-12 13:04:00``; anything else (or nothing) -> as given / ``–``."""
+    """``2025-03-12T13:04:00.171427Z`` -> ``2025-03-12 13:04:00``; ``""`` (an undated event's time, see
+    :func:`~nps_trace_analyzer.core.model.iso_z`) -> ``undated``; None -> ``–``; anything else as given."""
+    if value == "":
+        return "undated"
     if not value:
         return "–"
     if len(value) >= _ISO_LENGTH and value[10] == "T":

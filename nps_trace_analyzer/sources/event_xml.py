@@ -20,7 +20,7 @@ from lxml import etree
 
 from nps_trace_analyzer.core.model import Event
 from nps_trace_analyzer.core.wintime import FILETIME_EPOCH
-from nps_trace_analyzer.sources.nps_eventlog_text import parse_wevtutil_date
+from nps_trace_analyzer.sources.event_dates import parse_wevtutil_date
 from nps_trace_analyzer.sources.text_decode import DEFAULT_MAX_BYTES, TextReadStats, load_text
 
 FORMAT_NAME = "event-xml"
@@ -73,6 +73,10 @@ def _event(element: str, source: str, ordinal: int) -> Event | None:
                     data.append((item.get("Name"), (item.text or "").strip()))
                 elif _local(item.tag) == "Binary" and item.text:
                     data.append(("Binary", item.text.strip()))
+                elif _local(item.tag) and len(item) == 0:
+                    # <SubjectUserName>x</SubjectUserName>: a copy whose <Data Name="X"> elements a tool or a
+                    # person renamed to <X> (so a spreadsheet gets columns); the element names the item.
+                    data.append((_local(item.tag), (item.text or "").strip()))
         elif name == "UserData":
             for payload in section:
                 data.extend((_local(child.tag), (child.text or "").strip()) for child in payload)
@@ -109,7 +113,7 @@ def parse_event_xml(text: str, source_name: str, stats: TextReadStats | None = N
                 stats.warn(f"<Event> #{ordinal}: skipped, no valid EventID")
             continue
         if event.time == FILETIME_EPOCH:
-            stats.warn(f"<Event> #{ordinal}: TimeCreated unreadable (redacted?); kept without a time (1601-01-01)")
+            stats.warn(f"<Event> #{ordinal}: TimeCreated unreadable (redacted?); kept without a time (shown undated)")
         else:
             stats.note_time(event.time)
         stats.formats[FORMAT_NAME] = stats.formats.get(FORMAT_NAME, 0) + 1

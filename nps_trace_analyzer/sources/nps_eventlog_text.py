@@ -32,9 +32,11 @@ Format-List`` output (``TimeCreated : ...``, ``Id : 6273``, ``Message : ...``) i
 
 Copies pasted from web pages are read too: a value on the line after its label (pages re-flow them), a section
 title joined to its first field ("NAS: NAS IPv4 Address: ..."), labels before any section title (the "User:"
-title dropped: they belong to the template's first section), a copy starting at "Source:" or "Event ID:". A block
-whose Date is missing or redacted keeps its decision: it is kept at the FILETIME zero (1601-01-01), which widens
-no time range, with a warning.
+title dropped: they belong to the template's first section), a copy starting at "Source:", "Date:" or "Event ID:",
+and several such copies one after another (each starts where a run of header fields follows its message); a copy
+of the message alone (no header) is read by its title (:mod:`nps_trace_analyzer.sources.event_blocks`). A block
+whose Date is missing or redacted keeps its decision: it is kept at the FILETIME zero, which widens no time range
+and every output shows as undated (``iso_z``), with a warning.
 
 Times: older wevtutil builds print the server's *local* time with no zone (``2024-05-02T10:11:12.123``);
 newer ones print UTC with ``Z`` (``2022-11-16T14:54:13.2270000Z``). A time without an offset is taken as UTC
@@ -49,13 +51,13 @@ says "Information".
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 from lxml import etree
 
+from nps_trace_analyzer.core.domain import NPS_SYSTEM_PROVIDERS, SCHANNEL_PROVIDERS, SECURITY_AUDITING_PROVIDER
 from nps_trace_analyzer.core.model import Event
 from nps_trace_analyzer.core.nps_audit_layout import (
     OPTIONAL_NAMES,
@@ -66,11 +68,19 @@ from nps_trace_analyzer.core.nps_audit_layout import (
     norm_label,
 )
 from nps_trace_analyzer.core.wintime import FILETIME_EPOCH
+from nps_trace_analyzer.sources.event_blocks import (
+    SECURITY_PROVIDER_NAME,
+    EventBlock,
+    is_format_list,
+    is_message_copy,
+    split_format_list,
+    split_messages,
+)
+from nps_trace_analyzer.sources.event_dates import parse_wevtutil_date, slash_date_order
 from nps_trace_analyzer.sources.text_decode import DEFAULT_MAX_BYTES, TextReadStats, load_text
 
 FORMAT_NAME = "wevtutil-text"
 _XML_PARSER = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
-SECURITY_PROVIDER = "Microsoft-Windows-Security-Auditing"
 
 # --- the wevtutil block grammar ---------------------------------------------------------------------------
 
@@ -100,92 +110,38 @@ HEADER_FIELDS = {
     "related activity id": "related_activity_id",
 }
 LEVELS = {"critical": 1, "error": 2, "warning": 3, "information": 4, "verbose": 5, "logalways": 0}
+LEVELS.update({"successaudit": 0, "failureaudit": 0})  # Get-EventLog's EntryType of Security audits
 
-_DATE_RE = re.compile(
-    r"^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d+))?\s*(Z|[+-]\d\d:?\d\d)?$", re.IGNORECASE
-)
-_US_DATE_RE = re.compile(
-    r"^(\d{1,2})([/.])(\d{1,2})[/.](\d{4}),?\s+(\d{1,2}):(\d\d):(\d\d)(?:[.,](\d+))?\s*([AP]\.?M\.?)?$", re.IGNORECASE
-)
 NOT_ENGLISH = (
     "is not in English: wevtutil's output in another display language is not supported (its header labels and "
     "messages cannot be read safely). Export again with English text: wevtutil qe Security /f:text /l:en-US ..."
 )
 
 
-def parse_wevtutil_date(text: str) -> tuple[datetime, bool] | None:
-    """Parse a wevtutil ``Date:`` value into UTC; the bool says whether the text carried a zone/offset.
-
-    Accepts ``2024-05-02T10:11:12.123``, ``...2270000Z``, ``...+02:00``, the US ``5/2/2024 10:11:12 AM`` that
-    PowerShell renderings use and the day-first ``02.05.2024 10:11:12`` / ``25/12/2024 10:11:12`` of European
-    ones (``3/4/2024`` stays US: month first). Returns None when the value is not a date.
-    """
-    value = text.strip()
-    m = _DATE_RE.match(value)
-    try:
-        if m:
-            year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])
-            micro = int((m.group(7) or "0")[:6].ljust(6, "0"))
-            when = datetime(year, month, day, hour, minute, second, micro)
-            zone = m.group(8)
-            if zone is None:
-                return when.replace(tzinfo=timezone.utc), False
-            if zone.upper() == "Z":
-                return when.replace(tzinfo=timezone.utc), True
-            sign = 1 if zone[0] == "+" else -1
-            digits = zone[1:].replace(":", "")
-            offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-            return (when - sign * offset).replace(tzinfo=timezone.utc), True
-        m = _US_DATE_RE.match(value)
-        if m:
-            first, sep, second_part, year = int(m.group(1)), m.group(2), int(m.group(3)), int(m.group(4))
-            hour, minute, second = int(m.group(5)), int(m.group(6)), int(m.group(7))
-            micro = int((m.group(8) or "0")[:6].ljust(6, "0"))
-            ampm = (m.group(9) or "").upper().replace(".", "")
-            # US month/day unless the text cannot be that: dotted dates (12.03.2025) and a first number above 12
-            # are day first, as European renderings write them.
-            day_first = sep == "." or first > 12
-            month, day = (second_part, first) if day_first else (first, second_part)
-            if ampm == "PM" and hour < 12:
-                hour += 12
-            elif ampm == "AM" and hour == 12:
-                hour = 0
-            return datetime(year, month, day, hour, minute, second, micro, tzinfo=timezone.utc), False
-    except ValueError:
-        return None
-    return None
-
-
-@dataclass
-class _Block:
-    index: int
-    line: int
-    header: dict[str, str]
-    description: list[str]
-    garbage: list[str]
-    word: str = "Event"
-    xml: list[str] = field(default_factory=list)
-
-
 _LOG_NAME_RE = re.compile(r"^\s*Log Name\s*:", re.IGNORECASE)
+# The header labels only an event's header carries (never an NPS message's own labels): a run of three of them
+# is the header of the next pasted event, also when the poster cut its "Log Name:" line.
+_HEADER_RUN_KEYS = frozenset({"source", "date", "event_id", "task", "level", "keyword", "computer", "opcode"})
+_HEADER_RUN_SPAN = 8  # the non-blank lines a header run is looked for in (Event Viewer's header has 9-12 lines)
 _EVENT_XML_RE = re.compile(r"^\s*Event Xml\s*:\s*$", re.IGNORECASE)
-# A copy trimmed above its "Log Name:" line starts at one of these header lines (the first event only: later
-# ones are found by their own "Log Name:" line).
-_COPY_HEAD_RE = re.compile(r"^\s*(?:Source|Provider Name|Event ID)\s*:\s*\S", re.IGNORECASE)
+# A copy trimmed above its "Log Name:" line starts at one of these header lines (a later one only where a run of
+# header fields follows: see _header_run).
+_COPY_HEAD_RE = re.compile(r"^\s*(?:Source|Provider Name|Date|Event ID)\s*:\s*\S", re.IGNORECASE)
 
 
-def _split_blocks(lines: list[str], stats: TextReadStats) -> Iterator[_Block]:
+def _split_blocks(lines: list[str], stats: TextReadStats) -> Iterator[EventBlock]:
     """Cut the file into event blocks; lines before the first block are counted as skipped.
 
     Two layouts: wevtutil's ``Event[N]:`` blocks, and Event Viewer's "Copy details as text" (what forum posts
     and pasted files hold), where each event starts at its ``Log Name:`` line and may end with an ``Event Xml:``
     section carrying the record's XML. A ``Log Name:`` line starts a new event only outside a wevtutil file.
     """
-    block: _Block | None = None
+    block: EventBlock | None = None
     block_word: str | None = None
     in_description = False
     in_xml = False
     copies = 0
+    pending: str | None = None  # a header field whose value is on the next line
     for number, raw in enumerate(lines, start=1):
         line = raw.rstrip("\r\n")
         m = BLOCK_RE.match(line)
@@ -193,14 +149,17 @@ def _split_blocks(lines: list[str], stats: TextReadStats) -> Iterator[_Block]:
             block_word = m.group(1)
             if block is not None:
                 yield block
-            block = _Block(int(m.group(2)), number, {}, [], [], block_word)
+            block = EventBlock(int(m.group(2)), number, {}, [], [], block_word)
             in_description = in_xml = False
             continue
-        starts_copy = _LOG_NAME_RE.match(line) or (block is None and _COPY_HEAD_RE.match(line))
+        starts_copy = _LOG_NAME_RE.match(line) or (
+            _COPY_HEAD_RE.match(line)
+            and (block is None or (_past_header(block, line, in_description) and _header_run(lines, number - 1)))
+        )
         if block_word is None and starts_copy and not in_xml:
             if block is not None:
                 yield block
-            block = _Block(copies, number, {}, [], [], "Event")
+            block = EventBlock(copies, number, {}, [], [], "Event")
             copies += 1
             in_description = False
         if block is None:
@@ -222,6 +181,11 @@ def _split_blocks(lines: list[str], stats: TextReadStats) -> Iterator[_Block]:
             continue
         h = HEADER_RE.match(line)
         key = HEADER_FIELDS.get(h.group(1).strip().lower()) if h else None
+        if pending is not None and not (h and key):
+            # a page that re-flowed the header too: "Event ID:" on one line, "6273" on the next
+            block.header[pending], pending = line.strip(), None
+            continue
+        pending = None
         if h and key:
             if key == "description":
                 in_description = True
@@ -229,63 +193,57 @@ def _split_blocks(lines: list[str], stats: TextReadStats) -> Iterator[_Block]:
                     block.description.append(h.group(2))
             else:
                 block.header[key] = h.group(2).strip()
+                pending = None if block.header[key] else key
+        elif _starts_message(block, h):
+            # a copy that dropped its "Description:" label: the message follows the header directly
+            in_description = True
+            block.description.append(line)
         else:
             block.garbage.append(line.strip())
     if block is not None:
         yield block
 
 
-# PowerShell's ``Get-WinEvent | Format-List`` (default view or ``fl *``): "Name : value" at column 0, the Message
-# continued on lines indented to the value column. Property names -> our header keys.
-FORMAT_LIST_FIELDS = {
-    "timecreated": "date",
-    "providername": "source",
-    "id": "event_id",
-    "message": "description",
-    "logname": "log_name",
-    "machinename": "computer",
-    "leveldisplayname": "level",
-    "keywordsdisplaynames": "keyword",
-    "taskdisplayname": "task",
-    "recordid": "record_id",
-}
-_FL_LINE_RE = re.compile(r"^([A-Za-z]+)\s*:(?:\s(.*))?$")
+def _starts_message(block: EventBlock, header: re.Match[str] | None) -> bool:
+    """Is a line that is no header field the first line of the message (its "Description:" label lost)? Only
+    after an English header with the event id, and only for a sentence: a short "Label: value" of a header we do
+    not know stays an unrecognised header line (and three of them say the header is in another language)."""
+    if not block.header.get("event_id") or block.description or block.xml:
+        return False
+    return header is None or len(header.group(1).split()) > 3
 
 
-def is_format_list(lines: list[str]) -> bool:
-    """Does the text start like ``Get-WinEvent | Format-List`` output (a known property at column 0)?"""
-    for line in lines[:50]:
-        if line.strip():
-            m = _FL_LINE_RE.match(line.rstrip())
-            return bool(m and m.group(1).lower() in FORMAT_LIST_FIELDS)
-    return False
+def _header_key(line: str) -> str | None:
+    """The header field a ``Label: value`` line sets (None when it is no header line)."""
+    m = HEADER_RE.match(line)
+    return HEADER_FIELDS.get(m.group(1).strip().lower()) if m and m.group(2).strip() else None
 
 
-def _split_format_list(lines: list[str]) -> Iterator[_Block]:
-    """Blocks of Format-List output: a property seen twice starts the next event, whatever the property order."""
-    block: _Block | None = None
-    count = 0
-    in_message = False
-    for number, raw in enumerate(lines, start=1):
-        line = raw.rstrip("\r\n")
-        m = _FL_LINE_RE.match(line) if line[:1].strip() else None
-        if m:
-            key = FORMAT_LIST_FIELDS.get(m.group(1).lower())
-            if key is not None and (block is None or key in block.header):
-                if block is not None:
-                    yield block
-                block = _Block(count, number, {}, [], [], "Event")
-                count += 1
-            in_message = key == "description"
-            if block is not None and key is not None:
-                block.header[key] = "" if in_message else (m.group(2) or "").strip()
-                if in_message and (m.group(2) or "").strip():
-                    block.description.append(m.group(2).strip())
+def _past_header(block: EventBlock, line: str, in_description: bool) -> bool:
+    """Is ``block`` past its own header, so a header line belongs to another event (its description or XML has
+    begun, or the line repeats a field the header already set)?"""
+    return bool(block.header.keys() & _HEADER_RUN_KEYS) and (
+        in_description or bool(block.xml) or _header_key(line) in block.header
+    )
+
+
+def _header_run(lines: list[str], start: int) -> bool:
+    """Do the lines from ``start`` hold an event header (three distinct header fields among the next non-blank
+    lines)? Decides whether a "Source:" / "Event ID:" line inside an event starts the next pasted event."""
+    keys: set[str] = set()
+    seen = 0
+    for line in lines[start:]:
+        if not line.strip():
             continue
-        if block is not None and in_message:
-            block.description.append(line.strip(" "))  # the value-column indent; tabs inside stay
-    if block is not None:
-        yield block
+        seen += 1
+        key = _header_key(line)
+        if key in _HEADER_RUN_KEYS:
+            keys.add(key)
+            if len(keys) >= 3:
+                return True
+        if seen >= _HEADER_RUN_SPAN:
+            break
+    return False
 
 
 def _xml_items(xml_lines: list[str]) -> tuple[list[tuple[str | None, str]], datetime | None]:
@@ -377,11 +335,16 @@ def _order_items(event_id: int, items: list[tuple[str, str]]) -> tuple[tuple[str
 
 
 def _level(header: dict[str, str], provider: str) -> int | None:
-    keyword = header.get("keyword", "").lower()
-    if provider.lower() == SECURITY_PROVIDER.lower() and keyword.startswith("audit"):
-        return 0  # Security audits are logged at LogAlways (0); the text renders it as "Information"
+    """The event level: a number as Export-Csv writes it, else the rendered name. The Security auditing provider
+    logs every event at LogAlways (0), which renderings show as "Information" (or leave to "Audit Success")."""
     level = header.get("level", "").strip().lower()
-    return LEVELS.get(level)
+    if level.isdigit() and len(level) < 3:
+        return int(level)
+    if provider.lower() == SECURITY_AUDITING_PROVIDER and (
+        header.get("keyword", "").lower().startswith("audit") or level in ("information", "")
+    ):
+        return 0
+    return LEVELS.get(level or header.get("level_name", "").strip().lower())
 
 
 def _looks_english(description: list[str]) -> bool:
@@ -396,10 +359,67 @@ def _looks_english(description: list[str]) -> bool:
 def parse_wevtutil_text(text: str, source_name: str, stats: TextReadStats | None = None) -> Iterator[Event]:
     """Yield one :class:`Event` per well-formed ``Event[N]`` block of ``text`` (already decoded)."""
     stats = stats if stats is not None else TextReadStats()
+    lines = as_posted(text.splitlines())
+    if is_format_list(lines):
+        blocks = split_format_list(lines)
+    elif is_message_copy(lines):
+        blocks = split_messages(lines)
+    else:
+        blocks = _split_blocks(lines, stats)
+    yield from events_from_blocks(blocks, source_name, stats)
+
+
+_SECURITY_DISPLAY = "microsoft-windows-security"
+
+
+def provider_name(source: str) -> str:
+    """The provider's name for the name a rendering shows: Event Viewer's General tab says "Microsoft Windows
+    security auditing." for the Security auditing provider (and posts shorten it), which is that provider."""
+    folded = re.sub(r"[\s-]+", "-", source.strip().rstrip(".")).lower()
+    if folded.startswith(_SECURITY_DISPLAY) and SECURITY_AUDITING_PROVIDER.startswith(folded):
+        return SECURITY_PROVIDER_NAME
+    return source
+
+
+_QUOTE_RE = re.compile(r"^[ \t]*>[ \t]?")
+
+
+def as_posted(lines: list[str]) -> list[str]:
+    """The lines of a copy as the event gave them, undoing what posting did: web pages' no-break and zero-width
+    spaces, and a markdown or e-mail quote ("> Log Name: ...") around most of the text."""
+    lines = [line.replace("\u00a0", " ").replace("\u200b", "") for line in lines]
+    filled = [line for line in lines if line.strip()]
+    quoted = sum(1 for line in filled if _QUOTE_RE.match(line))
+    if filled and quoted * 10 >= len(filled) * 6:
+        lines = [_QUOTE_RE.sub("", line, count=1) for line in lines]
+    return lines
+
+
+def default_channel(provider: str) -> str:
+    """The log a rendering without a "Log Name" came from, by its provider: the Security log for the auditing
+    provider (the NPS audits), the System log for NPS's and Schannel's own events, else unknown ("")."""
+    lower = provider.strip().lower()
+    if lower == SECURITY_AUDITING_PROVIDER or not lower:
+        return "Security"  # NPS_EventLog.log names no provider on some lines: the Security export it is
+    if lower in NPS_SYSTEM_PROVIDERS or lower in SCHANNEL_PROVIDERS:
+        return "System"
+    return ""
+
+
+def events_from_blocks(
+    blocks: Iterable[EventBlock], source_name: str, stats: TextReadStats, fmt: str = FORMAT_NAME
+) -> Iterator[Event]:
+    """The events of rendered blocks (any text or table layout); ``stats`` counts and warns, ``fmt`` names the
+    layout in ``stats.formats``."""
     warned_local_time = False
     not_english = 0
-    lines = text.splitlines()
-    blocks = _split_format_list(lines) if is_format_list(lines) else _split_blocks(lines, stats)
+    blocks = list(blocks)  # the file's dates are looked at together first: they tell day/month order
+    day_first, ambiguous = slash_date_order(b.header.get("date", "") for b in blocks if not b.xml)
+    if ambiguous:
+        stats.warn(
+            "dates such as 03/04/2026 can be day/month or month/day and no date of the file tells which: read "
+            "month first (US); check them against the server's display culture"
+        )
     for block in blocks:
         stats.records_read += 1
         where = f"{block.word}[{block.index}] (line {block.line})"
@@ -415,9 +435,12 @@ def parse_wevtutil_text(text: str, source_name: str, stats: TextReadStats | None
         stats.lines_skipped += max(0, len(block.garbage) - 3)
         xml_items, xml_time = _xml_items(block.xml)
         raw_id = block.header.get("event_id", "")
+        instance = block.header.get("instance_id", "")
+        if not raw_id and instance.isdigit() and len(instance) < 12:
+            raw_id = str(int(instance) & 0xFFFF)  # Get-EventLog's InstanceId: the qualifiers above the id's 16 bits
         raw_date = block.header.get("date", "")
         # The record's own UTC time (Event Xml's TimeCreated) beats the rendered local "Date:".
-        parsed = (xml_time, True) if xml_time else (parse_wevtutil_date(raw_date) if raw_date else None)
+        parsed = (xml_time, True) if xml_time else (parse_wevtutil_date(raw_date, day_first) if raw_date else None)
         if not raw_id.isdigit():
             stats.records_skipped += 1
             stats.warn(f"{where}: skipped, no valid Event ID (truncated or damaged block)")
@@ -425,17 +448,17 @@ def parse_wevtutil_text(text: str, source_name: str, stats: TextReadStats | None
         if parsed is None:
             # A copy without (or with a redacted) Date still carries the decision, user and codes: kept at the
             # FILETIME zero, which no time range includes, rather than lost.
-            stats.warn(f"{where}: no valid Date ({raw_date[:40]!r}); kept without a time (1601-01-01)")
+            stats.warn(f"{where}: no valid Date ({raw_date[:40]!r}); kept without a time (shown undated)")
             parsed = (FILETIME_EPOCH, True)
         when, has_zone = parsed
         if not has_zone and not warned_local_time:
             warned_local_time = True
             stats.warn(
-                "dates carry no UTC offset (wevtutil printed the server's local time); treated as UTC, so times "
-                "may be shifted by the server's UTC offset"
+                "dates carry no UTC offset (the rendering printed the server's local time); treated as UTC, so "
+                "times may be shifted by the server's UTC offset"
             )
         event_id = int(raw_id)
-        provider = block.header.get("source", "")
+        provider = provider_name(block.header.get("source", ""))
         description = "\n".join(line.rstrip() for line in block.description).strip()
         items: list[tuple[str, str]] = []
         if xml_items:
@@ -455,11 +478,11 @@ def parse_wevtutil_text(text: str, source_name: str, stats: TextReadStats | None
                 stats.warn(f"{where}: event {event_id} lacks {', '.join(missing[:6])} (truncated description?)")
         if when != FILETIME_EPOCH:
             stats.note_time(when)
-        stats.formats[FORMAT_NAME] = stats.formats.get(FORMAT_NAME, 0) + 1
+        stats.formats[fmt] = stats.formats.get(fmt, 0) + 1
         yield Event(
             time=when,
             source_file=source_name,
-            channel=block.header.get("log_name") or "Security",
+            channel=block.header.get("log_name") or default_channel(provider),
             provider=provider,
             event_id=event_id,
             level=_level(block.header, provider),

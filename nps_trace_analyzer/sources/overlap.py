@@ -6,8 +6,8 @@ rejections, two incidents' worth of evidence, doubled sign-in counts. Byte-ident
 (``intake.duplicates``); this catches the partial overlap, record by record.
 
 Which inputs take part is decided before reading, from the inputs alone: event-log inputs (``.evtx``, event XML,
-event text) whose role (channel) another such input shares, or whose role is unknown. Only their events are held
-back; a bundle with one file per channel pays nothing.
+event text, event tables) whose role (channel) another such input shares, or whose role is unknown. Only their
+events are held back; a bundle with one file per channel pays nothing.
 
 Two events are the same record when channel, computer, event id, time and content (the data values, or the
 message when there are none) agree, and either both carry a real EventRecordID and it is equal, or they come from
@@ -37,7 +37,7 @@ from nps_trace_analyzer.core.transfer import Packed, pack, unpack
 from nps_trace_analyzer.intake import TempSpaceFull
 
 #: Input kinds that carry Windows event records (the ones two exports of one channel can share).
-EVENT_LOG_KINDS = frozenset({"evtx", "event-xml", "nps-eventlog-text"})
+EVENT_LOG_KINDS = frozenset({"evtx", "event-xml", "nps-eventlog-text", "event-table", "event-json"})
 #: Source kinds whose record_id is the record's EventRecordID (text renderings number their blocks instead).
 _REAL_RECORD_IDS = frozenset({"evtx", "event-xml"})
 

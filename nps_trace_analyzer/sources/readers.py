@@ -125,8 +125,9 @@ class ReaderSpec:
     structured text (30), then looser text shapes (60). ``name_patterns`` (shell patterns, case-insensitive) and
     ``signature`` only explain a file whose name promises this kind but whose content nothing recognised.
     ``contributes`` says, in one line, what the reader adds to the report; ``artifacts`` are the typed side
-    results it hands to the :class:`Collector`. ``repeats``, given all the bundle's inputs, names what a file of
-    this kind merely repeats ("" when nothing): its events are then listed but not counted or diagnosed again.
+    results it hands to the :class:`Collector`. ``repeats``, given one input of this kind and all the bundle's
+    inputs, names what that file merely repeats ("" when nothing): its events are then listed but not counted or
+    diagnosed again.
     ``sieve_events``, given an input of this kind, says whether its events are only *candidates*: the pipeline then
     passes them through the extract stage's text sieve, which keeps the diagnosable ones and counts them in
     ``events_kept`` (the reader judges no text itself). ``read_in_shards``: the pipeline's worker pool reads files
@@ -141,7 +142,7 @@ class ReaderSpec:
     name_patterns: tuple[str, ...] = ()
     signature: str = ""
     artifacts: tuple[Artifact[Any], ...] = ()
-    repeats: Callable[[Sequence[InputFile]], str] | None = None
+    repeats: Callable[[InputFile, Sequence[InputFile]], str] | None = None
     audit_decisions: bool = False  # its files can hold NPS accept/reject decisions (as the Security log does)
     sieve_events: Callable[[InputFile], bool] | None = None
     read_in_shards: bool = False
@@ -195,7 +196,7 @@ def repeated_inputs(files: Sequence[InputFile]) -> dict[str, str]:
     out: dict[str, str] = {}
     for inp in files:
         spec = reader_spec(inp.kind)
-        what = spec.repeats(files) if spec is not None and spec.repeats is not None else ""
+        what = spec.repeats(inp, files) if spec is not None and spec.repeats is not None else ""
         if what:
             out[inp.name] = what
     return out

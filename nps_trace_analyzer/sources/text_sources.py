@@ -15,10 +15,11 @@ import re
 from collections.abc import Iterator, Sequence
 
 from nps_trace_analyzer.core.model import Event, InputFile
+from nps_trace_analyzer.sources.event_blocks import is_message_copy
 from nps_trace_analyzer.sources.event_xml import read_event_xml
 from nps_trace_analyzer.sources.evtx_source import evtx_role
 from nps_trace_analyzer.sources.iaslog import RadiusLogRecord, read_nps_log, to_events
-from nps_trace_analyzer.sources.nps_eventlog_text import read_wevtutil_text
+from nps_trace_analyzer.sources.nps_eventlog_text import as_posted, read_wevtutil_text
 from nps_trace_analyzer.sources.readers import Artifact, Collector, Identity, ReaderSpec, Sniffed, register_reader
 from nps_trace_analyzer.sources.regdump import RegistryDump, read_registry_file
 from nps_trace_analyzer.sources.text_decode import TextReadStats
@@ -75,24 +76,38 @@ _WEVTUTIL_BLOCK_RE = re.compile(r"[^\W\d_][\w-]{0,30}\[\d+\]\s*:?\s*(?:\r?\n|$)"
 _LABEL_LINE_RE = re.compile(r"^[ \t]+[^\W\d_][^:\r\n]{0,40}:[ \t]", re.MULTILINE)
 # Get-WinEvent | Format-List: these properties at column 0, in any order
 _FORMAT_LIST_RES = tuple(re.compile(rf"^{name}\s*: ", re.MULTILINE) for name in ("TimeCreated", "ProviderName", "Id"))
+# Get-EventLog | Format-List (the older cmdlet) names them otherwise
+_EVENTLOG_LIST_RES = tuple(
+    re.compile(rf"^{name}\s*: ", re.MULTILINE) for name in ("TimeGenerated", "Source", "(?:EventID|InstanceId)")
+)
 _EVENT_XML_RE = re.compile(r'<Event\s+xmlns=["\']http://schemas\.microsoft\.com/win/2004/08/events/event["\']')
+# an <Event> copied without its namespace (tools' examples, forum posts): its <System> and <EventID> say what it is
+_BARE_EVENT_XML_RE = re.compile(r"<Event\s*>\s*<System\s*>.*?<EventID[\s>]", re.DOTALL)
+_EVENT_ID_LINE_RE = re.compile(r"^[ \t]*Event ID:[ \t]*\d+[ \t]*\r?$", re.MULTILINE)
+_HEADER_LINE_RE = re.compile(
+    r"^[ \t]*(Log Name|Source|Date|Event ID|Task Category|Level|Keywords|Computer):[ \t]*\S", re.MULTILINE
+)
 _XML_CHANNEL_RE = re.compile(r"<Channel>\s*([^<]+?)\s*</Channel>")
 
 
 def sniff_nps_eventlog_text(file: Sniffed) -> Identity | None:
     """Event text renderings: wevtutil's ``Event[0]:`` blocks (in any display language, so the reader can say
-    when it is not supported), Event Viewer's "Copy details as text" (starts at ``Log Name:``) and PowerShell
-    ``Get-WinEvent | Format-List``."""
-    text = file.text
-    if text is None:
+    when it is not supported), Event Viewer's "Copy details as text" (at ``Log Name:``, cut above it or below a
+    note, quoted in a post), a copy of an audit message alone and PowerShell's ``Format-List`` property lists."""
+    if file.text is None:
         return None
-    stripped = file.stripped
+    text = "\n".join(as_posted(file.text.splitlines()))  # a quoted post ("> Log Name: ...") is read unquoted
+    stripped = text.lstrip("\ufeff \r\n\t")
     english = (stripped.startswith("Event[") or stripped.startswith("Log Name:")) and "Log Name:" in text
     # a copy trimmed above its "Log Name:" line: its header still names the source and the event id
-    english = english or (stripped.startswith(("Source:", "Event ID:")) and "Event ID:" in text[:2000])
+    english = english or (stripped.startswith(("Source:", "Date:", "Event ID:")) and "Event ID:" in text[:2000])
+    # copies below a note or a heading ("Here are the events:"): an event header anywhere in the head
+    english = english or (_EVENT_ID_LINE_RE.search(text) is not None and len(set(_HEADER_LINE_RE.findall(text))) >= 3)
     if english or (_WEVTUTIL_BLOCK_RE.match(stripped) and len(_LABEL_LINE_RE.findall(text)) >= 3):
         return Identity("nps-eventlog-text", "Security-text")
-    if all(pattern.search(text) for pattern in _FORMAT_LIST_RES):
+    if is_message_copy(stripped.splitlines()[:20]):
+        return Identity("nps-eventlog-text", "Security-text")
+    if all(p.search(text) for p in _FORMAT_LIST_RES) or all(p.search(text) for p in _EVENTLOG_LIST_RES):
         return Identity("nps-eventlog-text", "Security-text")
     return None
 
@@ -100,7 +115,7 @@ def sniff_nps_eventlog_text(file: Sniffed) -> Identity | None:
 def sniff_event_xml(file: Sniffed) -> Identity | None:
     """Event Viewer's XML export or ``wevtutil /f:xml``: the first record's channel names the role."""
     text = file.text
-    if text is None or not _EVENT_XML_RE.search(text[:4096]):
+    if text is None or not (_EVENT_XML_RE.search(text[:4096]) or _BARE_EVENT_XML_RE.search(text[:4096])):
         return None
     channel = _XML_CHANNEL_RE.search(text)
     return Identity("event-xml", evtx_role(channel.group(1).replace("/", "%4") + ".evtx") if channel else "")
@@ -135,7 +150,7 @@ def sniff_iaslog(file: Sniffed) -> Identity | None:
     return None
 
 
-def _repeats_security_log(files: Sequence[InputFile]) -> str:
+def _repeats_security_log(inp: InputFile, files: Sequence[InputFile]) -> str:
     """NPS_EventLog.log is the text rendering of the Security log: with Security.evtx present it adds nothing."""
     has_security_evtx = any(f.kind == "evtx" and f.role == "Security" for f in files)
     return "the NPS audit events of the Security event log" if has_security_evtx else ""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -150,6 +151,11 @@ def test_dirty_file_skips_and_warns_without_raising() -> None:
         ("12.03.2025 13:04:00", datetime(2025, 3, 12, 13, 4, 0, tzinfo=timezone.utc), False),
         ("25/12/2024 10:11:12", datetime(2024, 12, 25, 10, 11, 12, tzinfo=timezone.utc), False),
         ("3/12/2025 1:04:00 p.m.", datetime(2025, 3, 12, 13, 4, 0, tzinfo=timezone.utc), False),
+        # Other display cultures: year first with slashes (ja-JP, zh-CN), day first with dashes (nl-NL).
+        ("2026/11/30 14:03:07", datetime(2026, 11, 30, 14, 3, 7, tzinfo=timezone.utc), False),
+        ("30-11-2026 14:03:07", datetime(2026, 11, 30, 14, 3, 7, tzinfo=timezone.utc), False),
+        ("30/11/2026 14:03:07", datetime(2026, 11, 30, 14, 3, 7, tzinfo=timezone.utc), False),
+        ("11/30/2026 2:03:07 PM", datetime(2026, 11, 30, 14, 3, 7, tzinfo=timezone.utc), False),
     ],
 )
 def test_dates(text: str, expected: datetime, zoned: bool) -> None:
@@ -358,3 +364,192 @@ def test_look_alikes_of_a_copy_head_give_no_event() -> None:
     text = "Source: https://example.org/nps\nSee the article for details.\n"
     assert list(parse_wevtutil_text(text, "x", stats)) == []
     assert stats.records_skipped == 1
+
+
+def _pasted(user: str, event_id: int, minute: int, *, head: str = "Source", xml: bool = False) -> str:
+    """One Event Viewer copy as posts hold it, cut above ``head`` (its "Log Name:" line and anything before)."""
+    lines = [
+        "Log Name:      Security",
+        "Source:        Microsoft-Windows-Security-Auditing",
+        f"Date:          3/12/2025 2:{minute:02d}:00 PM",
+        f"Event ID:      {event_id}",
+        "Task Category: Network Policy Server",
+        "Level:         Information",
+        "Keywords:      Audit Failure",
+        "User:          N/A",
+        "Computer:      NPS01.contoso.com",
+        "Description:",
+        "Network Policy Server denied access to a user.",
+        "",
+        "User:",
+        "\tSecurity ID:\t\t\tNULL SID",
+        f"\tAccount Name:\t\t\t{user}",
+        "Authentication Details:",
+        "\tReason Code:\t\t\t16",
+    ]
+    cut = next(i for i, line in enumerate(lines) if line.startswith(head))
+    body = "\n".join(lines[cut:]) + "\n"
+    if xml:
+        body += (
+            'Event Xml:\n<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event">\n<System>\n'
+            f"<EventID>{event_id}</EventID>\n"
+            f'<TimeCreated SystemTime="2025-03-12T13:{minute:02d}:00.0000000Z" />\n</System>\n<EventData>\n'
+            f'<Data Name="SubjectUserName">{user}</Data>\n<Data Name="ReasonCode">16</Data>\n</EventData>\n</Event>\n'
+        )
+    return body
+
+
+@pytest.mark.parametrize("head", ["Log Name", "Source", "Date", "Event ID"])
+@pytest.mark.parametrize("xml", [False, True])
+@pytest.mark.parametrize("separator", ["\n", "", "\n----------\n\n"])
+def test_several_pasted_events_are_each_read(head: str, xml: bool, separator: str) -> None:
+    """A post with several Event Viewer copies one after another, each cut above its "Log Name:" line (or not):
+    every event is read on its own, none lost and none merged into the one before."""
+    copies = [("alice", 6273, 1), ("bob", 6272, 2), ("carol", 6273, 3)]
+    text = separator.join(_pasted(*c, head=head, xml=xml) for c in copies)
+    stats = TextReadStats()
+    events = list(parse_wevtutil_text(text, "pasted.txt", stats))
+    assert [(e.event_id, e.get("SubjectUserName")) for e in events] == [(i, u) for u, i, _m in copies]
+    dated = xml or head != "Event ID"  # a copy cut at "Event ID:" lost its Date: kept undated
+    assert [e.time for e in events] == [
+        (datetime(2025, 3, 12, 13 if xml else 14, m, tzinfo=timezone.utc) if dated else FILETIME_EPOCH)
+        for _u, _i, m in copies
+    ]
+    assert stats.records_skipped == 0
+
+
+def test_header_like_lines_inside_a_message_do_not_split_it() -> None:
+    """One "Source:" line inside a message (not an event header: no run of header fields) stays in the message."""
+    text = _pasted("alice", 4402, 1).replace(
+        "Network Policy Server denied access to a user.", "Source: the domain controller\nSee below."
+    )
+    (event,) = parse_wevtutil_text(text, "pasted.txt")
+    assert "Source: the domain controller" in event.text
+
+
+def test_day_first_dates_decide_for_the_whole_file_and_ambiguity_is_said() -> None:
+    """03/04/2026 is 3 April in a file whose other dates are day first (30/11/2026); alone it is read month first
+    and a warning says the order could not be told (never mis-dated silently)."""
+    first = _pasted("alice", 6273, 1).replace("3/12/2025 2:01:00 PM", "03/04/2026 14:03:07")
+    second = _pasted("bob", 6273, 2).replace("3/12/2025 2:02:00 PM", "30/11/2026 14:03:07")
+    events = list(parse_wevtutil_text(first + second, "pasted.txt"))
+    assert [(e.time.month, e.time.day) for e in events] == [(4, 3), (11, 30)]
+    stats = TextReadStats()
+    (alone,) = parse_wevtutil_text(first, "pasted.txt", stats)
+    assert (alone.time.month, alone.time.day) == (3, 4)
+    assert any("day/month or month/day" in w for w in stats.warnings)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Hi, the events from our NPS:\n\n" + "\n".join(_pasted("alice", 6273, 1).splitlines()), "nps-eventlog-text"),
+        ("\n".join("> " + ln for ln in _pasted("alice", 6273, 1, head="Log Name").splitlines()), "nps-eventlog-text"),
+        ('<Event>\n <System>\n  <Provider Name="NPS"/>\n  <EventID>4402</EventID>\n </System>\n</Event>', "event-xml"),
+        ('<Event><Timestamp data_type="4">11/30/2026 14:03:07.123</Timestamp></Event>', "iaslog"),
+    ],
+)
+def test_pasted_events_below_a_note_and_bare_event_xml_are_recognised(text: str, kind: str) -> None:
+    from nps_trace_analyzer.intake.identify import identify
+
+    raw = text.encode("utf-8")
+    assert identify("notes.txt", raw, len(raw)).kind == kind
+
+
+def test_get_eventlog_format_list_output() -> None:
+    from nps_trace_analyzer.intake.identify import identify
+
+    # Get-EventLog -LogName Security/System | Format-List (the older cmdlet's default view: Index, EntryType,
+    # InstanceId, Message, ..., Source, TimeGenerated). Values are ours; the property layout is the cmdlet's.
+    text = (DATA / "get_eventlog_format_list.txt").read_text(encoding="utf-8")
+    raw = text.encode("utf-16")
+    assert identify("security.txt", raw, len(raw)).kind == "nps-eventlog-text"
+    denied, nodc = parse_wevtutil_text(text, "security.txt")
+    assert (denied.event_id, denied.channel, denied.level) == (6273, "Security", 0)
+    assert denied.time == datetime(2025, 3, 12, 14, 4, tzinfo=timezone.utc)
+    assert (nps_audit_fields(denied)["reason_code"], nps_audit_fields(denied)["user"]) == ("16", "bob")
+    # InstanceId 0xC0001132: the id is its low 16 bits (4402), the qualifiers above them
+    assert (nodc.event_id, nodc.channel, nodc.level, nodc.provider) == (4402, "System", 2, "NPS")
+
+
+def test_copy_without_description_label_and_with_the_general_tab_source_name() -> None:
+    """A copy whose message follows the header without a "Description:" line, and whose Source is the General
+    tab's "Microsoft Windows security auditing." (the provider's display name), is read as the audit it is."""
+    text = (
+        "Log Name:      Security\nSource:        Microsoft Windows security auditing.\nEvent ID:      6273\n"
+        "Level:         Information\nNetwork Policy Server denied access to a user.\n"
+        "Contact the Network Policy Server administrator for more information.\nUser:\n"
+        "\tSecurity ID:\t\t\tCONTOSO\\bob\n\tAccount Name:\t\t\tbob\nAuthentication Details:\n"
+        "\tReason Code:\t\t\t16\n"
+    )
+    stats = TextReadStats()
+    (event,) = parse_wevtutil_text(text, "pasted.txt", stats)
+    assert (event.provider, event.channel, event.level) == ("Microsoft-Windows-Security-Auditing", "Security", 0)
+    assert event.text.startswith("Network Policy Server denied access")
+    assert (nps_audit_fields(event)["reason_code"], nps_audit_fields(event)["user"]) == ("16", "bob")
+    assert not any("unrecognised header line" in w for w in stats.warnings)
+
+
+def test_unknown_short_header_labels_are_not_taken_for_the_message() -> None:
+    """A header label we do not know ("Correlation Id: ...") stays an unrecognised header line, and the message
+    still starts at "Description:"."""
+    text = "Log Name: System\nSource: NPS\nEvent ID: 4402\nCorrelation Id: 42\nDescription:\nThere is no DC.\n"
+    stats = TextReadStats()
+    (event,) = parse_wevtutil_text(text, "pasted.txt", stats)
+    assert event.text == "There is no DC."
+    assert any("unrecognised header line skipped: 'Correlation Id: 42'" in w for w in stats.warnings)
+
+
+def test_copies_of_the_message_alone_are_read_by_their_title() -> None:
+    """Selecting the General tab's text copies the message without any header: the title sentence tells the
+    event id, each title starts the next event, and the events are kept undated with a warning."""
+    from nps_trace_analyzer.intake.identify import identify
+
+    denied = "\n".join(_pasted("alice", 6273, 1, head="Log Name").splitlines()[10:])
+    granted = "\n".join(_pasted("bob", 6273, 2, head="Log Name").splitlines()[10:]).replace(
+        "denied access", "granted access"
+    )
+    text = denied + "\n\n" + granted + "\n"
+    raw = text.encode("utf-16")
+    assert identify("message.txt", raw, len(raw)).kind == "nps-eventlog-text"
+    stats = TextReadStats()
+    first, second = parse_wevtutil_text(text, "message.txt", stats)
+    assert [(e.event_id, e.get("SubjectUserName"), e.time) for e in (first, second)] == [
+        (6273, "alice", FILETIME_EPOCH),
+        (6272, "bob", FILETIME_EPOCH),
+    ]
+    assert first.provider == "Microsoft-Windows-Security-Auditing" and first.channel == "Security"
+    assert nps_audit_fields(first)["reason_code"] == "16"
+    assert any("kept without a time" in w for w in stats.warnings)
+
+
+def _reflowed(text: str) -> str:
+    """Every header "Label: value" split over two lines with blank lines between, as web pages re-flow copies."""
+    out: list[str] = []
+    for line in text.splitlines():
+        label, sep, value = line.partition(":")
+        if sep and value.strip() and not line.startswith(("\t", "Description")):
+            out += [label + ":", value.strip()]
+        else:
+            out.append(line)
+    return "\n\n".join(out)
+
+
+@pytest.mark.parametrize(
+    "posting",
+    [
+        pytest.param(lambda t: "\n".join("> " + line if line else ">" for line in t.splitlines()), id="quoted"),
+        pytest.param(lambda t: t.replace(" ", "\u00a0").replace("\t", "\u00a0\u00a0"), id="no-break-spaces"),
+        pytest.param(_reflowed, id="header-reflowed"),
+    ],
+)
+def test_what_posting_does_to_a_copy_is_undone(posting: Any) -> None:
+    """Posts quote copies ("> Log Name: ..."), pages turn spaces into no-break spaces and re-flow every label and
+    value onto lines of their own: both events are still read whole."""
+    text = _pasted("alice", 6273, 1, head="Log Name") + "\n" + _pasted("bob", 6272, 2, head="Log Name")
+    events = list(parse_wevtutil_text(posting(text), "post.txt"))
+    assert [(e.event_id, e.get("SubjectUserName"), e.computer, e.time.minute) for e in events] == [
+        (6273, "alice", "NPS01.contoso.com", 1),
+        (6272, "bob", "NPS01.contoso.com", 2),
+    ]
+    assert nps_audit_fields(events[0])["reason_code"] == "16"

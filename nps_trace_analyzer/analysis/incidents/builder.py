@@ -15,6 +15,7 @@ from typing import Any
 from nps_trace_analyzer.analysis.incidents.context import RuleContext
 from nps_trace_analyzer.analysis.incidents.drafts import Draft, finding_order
 from nps_trace_analyzer.core.model import Event, Evidence, Finding, Incident
+from nps_trace_analyzer.core.wintime import FILETIME_EPOCH
 
 MAX_EVIDENCE = 100
 UNKNOWN_STEPS = (
@@ -125,13 +126,14 @@ def build(number: int, draft: Draft, ctx: RuleContext, auth_types: dict[str, str
     if own and all(ctx.is_benign(f) for f in own) and draft.kind != "challenge-no-result":
         advice["benign"] = True
     repeats = sum(1 for f in findings if f.code == primary.code) if draft.kind == "nps-reject" else len(rows)
+    dated = [f.event.time for f in findings if f.event.time != FILETIME_EPOCH]  # undated copies place nothing
     return Incident(
         id=f"INC-{number:04d}",
         kind=draft.kind,
         cid=draft.cid,
         user=user,
         server=server,
-        first_seen=findings[0].event.time,
+        first_seen=dated[0] if dated else findings[0].event.time,
         last_seen=findings[-1].event.time,
         count=len(rows),
         codes=codes,
