@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Mapping, Sequence
-from datetime import timezone
 from pathlib import Path
 from typing import Any
 
@@ -146,14 +145,10 @@ class EventRows:
         if parts is not None and (record_id is None or record_id >= 0):
             text = plain_cell(event.text)
             if text is not None:
-                time = event.time
-                # iso_z gives digits, dashes, colons, "T", "." and "Z" only: a plain first cell
-                stamp = (
-                    iso_z(time)
-                    if time is None or time.tzinfo is not timezone.utc or time.year < 1000
-                    else time.isoformat(timespec="microseconds")[:26] + "Z"  # iso_z's own usual case, inline
+                # iso_z gives digits, dashes, colons, "T", "." and "Z" only (or nothing): a plain first cell
+                self._lines.append(
+                    f"{iso_z(event.time)},{parts[0]}{'' if record_id is None else record_id},{parts[1]}{text}\r\n"
                 )
-                self._lines.append(f"{stamp},{parts[0]}{'' if record_id is None else record_id},{parts[1]}{text}\r\n")
                 return
         row = SafeCsvRows()
         row.plain_row(event_row(event))
