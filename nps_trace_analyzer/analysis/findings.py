@@ -25,13 +25,24 @@ NPSEXT_CHANNEL = NPSEXT_TRACE_CHANNEL
 _GUID_RE = re.compile(r"^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$")
 
 
+#: (channel, provider) -> whether that source alone makes an event the extension's: a log repeats a few; bounded.
+_AZUREMFA_SOURCES: dict[tuple[str, str], bool] = {}
+MAX_SOURCES = 256
+
+
 def is_azuremfa(event: Event) -> bool:
-    return (
-        event.channel == NPSEXT_CHANNEL
-        or "azuremfa" in event.provider.lower()
-        or event.channel.lower().endswith(AZUREMFA_CHANNEL_SUFFIXES)
-        or "NPS Extension for" in event.text
-    )
+    channel, provider = event.channel, event.provider
+    by_source = _AZUREMFA_SOURCES.get((channel, provider))
+    if by_source is None:
+        by_source = (
+            channel == NPSEXT_CHANNEL
+            or "azuremfa" in provider.lower()
+            or channel.lower().endswith(AZUREMFA_CHANNEL_SUFFIXES)
+        )
+        if len(_AZUREMFA_SOURCES) >= MAX_SOURCES:
+            _AZUREMFA_SOURCES.clear()
+        _AZUREMFA_SOURCES[(channel, provider)] = by_source
+    return by_source or "NPS Extension for" in event.text
 
 
 def _azuremfa_outcome(text: str, data: Sequence[tuple[str | None, str]], trace: Hashable, catalog: Catalog) -> Outcome:
@@ -76,7 +87,7 @@ def _outcomes(catalog: Catalog) -> TemplateCache:
     return cache
 
 
-def _azuremfa_findings(event: Event, catalog: Catalog) -> Iterator[Finding]:
+def _azuremfa_findings(event: Event, catalog: Catalog) -> list[Finding]:
     """Findings of one NPS-extension event: every code the extractor or a documented message names.
 
     An event of the AzureMfa channels in which nothing is recognised is still a finding
@@ -85,32 +96,36 @@ def _azuremfa_findings(event: Event, catalog: Catalog) -> Iterator[Finding]:
     out, as there they are routine chatter.
     """
     trace = event.channel == NPSEXT_CHANNEL
-    (found, fallback), attrs = _outcomes(catalog)(event.text, event.data, trace)
+    cache = _OUTCOMES[0][1] if _OUTCOMES and _OUTCOMES[0][0] is catalog else _outcomes(catalog)
+    (found, fallback), attrs = cache(event.text, event.data, trace)  # attrs: a new dict at every call
     if event.computer:
         attrs["server"] = event.computer
-    if not found and trace:
-        if event.level in (1, 2):
-            yield Finding(event, NPSEXT_TRACE_ERROR, "error", fallback, attrs)
-        return
     if not found:
+        if trace:
+            return [Finding(event, NPSEXT_TRACE_ERROR, "error", fallback, attrs)] if event.level in (1, 2) else []
         kind = {1: "error", 2: "error", 3: "warning"}.get(event.level or 0, "info")
-        yield Finding(event, UNRECOGNISED, kind, fallback, attrs)
-        return
-    for code, kind, entry_id in found:
-        yield Finding(event, code, kind, entry_id, dict(attrs))
+        return [Finding(event, UNRECOGNISED, kind, fallback, attrs)]
+    if len(found) == 1:
+        ((code, kind, entry_id),) = found
+        return [Finding(event, code, kind, entry_id, attrs)]
+    return [Finding(event, code, kind, entry_id, dict(attrs)) for code, kind, entry_id in found]
 
 
-def findings_for(event: Event, catalog: Catalog) -> Iterator[Finding]:
-    """Yield the findings of one event (none for events that carry nothing diagnosable)."""
+def findings_for(event: Event, catalog: Catalog) -> list[Finding]:
+    """The findings of one event (none for events that carry nothing diagnosable)."""
+    if event.source_kind != "capture" and is_azuremfa(event):
+        return _azuremfa_findings(event, catalog)
+    return list(_other_findings(event, catalog))
+
+
+def _other_findings(event: Event, catalog: Catalog) -> Iterator[Finding]:
+    """:func:`findings_for` of the events that are not the extension's."""
     if event.source_kind == "capture":
         # Capture events carry what the decoder observed; the codes are named here (capture_codes).
         attrs = capture_attrs(event)
         for code in capture_codes(event):
             entry = catalog.match(code, event.text)
             yield Finding(event, code, "capture", entry.id if entry else None, dict(attrs))
-        return
-    if is_azuremfa(event):
-        yield from _azuremfa_findings(event, catalog)
         return
     if is_nps_audit(event):
         attrs = nps_audit_fields(event)

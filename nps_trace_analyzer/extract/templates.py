@@ -55,8 +55,6 @@ MAX_DATA_VALUES = 12
 _GUID_ANY_RE = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
 _GUID_LOWER_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _ADDRESS_RE = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}@[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63}){0,8}\.[a-z]{2,24}")
-#: The run of address characters that ends right before an "@", read backwards (the window holds at most 64).
-_LOCAL_RUN_REVERSED_RE = re.compile(r"[a-z0-9._-]*")
 _GUID_TAIL_RE = re.compile(r"-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
 _HEX8_RE = re.compile(r"[0-9A-Fa-f]{8}")
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -74,15 +72,20 @@ class _NotCacheable(Exception):
     """The text holds a GUID or an address in a form the cache does not mask."""
 
 
+#: The characters of an address's local part as the run before an "@" is measured (for ``str.rstrip``).
+_LOCAL_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789._-"
+
+
 def _addresses(text: str, found: list[tuple[int, int, str]]) -> None:
     at = text.find("@")
     while at >= 0:
-        before, after = text[at - 1 : at] if at else "", text[at + 1 : at + 2]
-        if not (before.isalnum() or (before and before in _LOCAL_GLUE)) or not (after.isalnum() or after in ("_", "-")):
+        before, after = text[at - 1] if at else "", text[at + 1 : at + 2]
+        if not (before.isalnum() or before in _LOCAL_GLUE) or not (after.isalnum() or after == "_" or after == "-"):
             at = text.find("@", at + 1)  # no address can hold this "@" ("ERROR_CODE @ https://..."): a literal
             continue
-        # the run of address characters ending at the "@" (at most 64), measured on the reversed window
-        start = at - _LOCAL_RUN_REVERSED_RE.match(text[max(0, at - 64) : at][::-1]).end()  # type: ignore[union-attr]
+        # the run of address characters ending at the "@" (at most 64): what rstrip takes off the window's end
+        window = text[at - 64 if at > 64 else 0 : at]
+        start = at - len(window) + len(window.rstrip(_LOCAL_CHARS))
         m = _ADDRESS_RE.match(text, start)
         if m is None or m.end() <= at:
             raise _NotCacheable
@@ -95,8 +98,18 @@ def _addresses(text: str, found: list[tuple[int, int, str]]) -> None:
         word = m.group(0)
         if "-" in word and _GUID_ANY_RE.search(word):
             raise _NotCacheable
-        found.append((start, end, _address_class(word)))
+        kind = _ADDRESS_CLASSES.get(word)
+        if kind is None:
+            kind = _address_class(word)
+            if len(_ADDRESS_CLASSES) >= MAX_SKELETONS:
+                _ADDRESS_CLASSES.clear()
+            _ADDRESS_CLASSES[word] = kind
+        found.append((start, end, kind))
         at = text.find("@", end)
+
+
+#: Addresses already classed (a log names a few thousand users over and over); bounded.
+_ADDRESS_CLASSES: dict[str, str] = {}
 
 
 def _address_class(word: str) -> str:

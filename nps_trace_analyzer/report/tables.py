@@ -119,12 +119,13 @@ class EventRows:
     """``events.csv`` rows of a run of events, formatted in a worker process and appended by the parent.
 
     Events of one log share every cell but their time, record id and text: those shared cells are tested and
-    joined once per distinct set (bounded table), so a row costs the test of its text alone. A row whose shared
-    cells or text are not plain goes through :meth:`SafeCsvRows.plain_row` as before; the bytes are the same.
+    joined once per distinct set (bounded table), so a row costs the test of its text alone, and its line is
+    kept in a list joined once at the end. A row whose shared cells or text are not plain goes through
+    :meth:`SafeCsvRows.plain_row` as before; the bytes are the same.
     """
 
     def __init__(self) -> None:
-        self._rows = SafeCsvRows()
+        self._lines: list[str] = []
         self._heads: dict[tuple[Any, ...], tuple[str, str] | None] = {}
 
     def add(self, event: Event) -> None:
@@ -144,12 +145,14 @@ class EventRows:
         if parts is not None and (record_id is None or record_id >= 0):
             text = plain_cell(event.text)
             if text is not None:
-                # iso_z gives digits, dashes, colons, "T", "." and "Z" only: a plain first cell
-                self._rows.plain_line(
-                    f"{iso_z(event.time)},{parts[0]}{'' if record_id is None else record_id},{parts[1]}{text}"
+                # iso_z gives digits, dashes, colons, "T", "." and "Z" only (or nothing): a plain first cell
+                self._lines.append(
+                    f"{iso_z(event.time)},{parts[0]}{'' if record_id is None else record_id},{parts[1]}{text}\r\n"
                 )
                 return
-        self._rows.plain_row(event_row(event))
+        row = SafeCsvRows()
+        row.plain_row(event_row(event))
+        self._lines.append(row.text())
 
     def _shared_cells(self, key: tuple[Any, ...]) -> tuple[str, str] | None:
         computer, channel, provider, event_id, level, source_file, source_kind = key
@@ -165,10 +168,10 @@ class EventRows:
 
     @property
     def count(self) -> int:
-        return self._rows.count
+        return len(self._lines)
 
     def text(self) -> str:
-        return self._rows.text()
+        return "".join(self._lines)
 
 
 # events.csv columns that can name a person or machine (the rest are times, channels, providers and numbers).

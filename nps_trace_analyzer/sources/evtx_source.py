@@ -346,6 +346,16 @@ def read_records(
             if as_xml:
                 channel = _xml_channel(raw)
                 channels[channel] = channels.get(channel, 0) + 1
+                if not cut_at_nul:  # the usual record, inline: what _normalise does when the regex path reads it
+                    try:
+                        event = fast_event_from_xml(raw, record["event_record_id"], record["timestamp"], name)
+                    except (ValueError, KeyError, TypeError):
+                        event = None  # _normalise below meets the same error and reports it
+                    if event is not None:
+                        _note_time(stats, event.time)
+                        stats.events_kept += 1
+                        yield event
+                        continue
             else:
                 channel, relevant = sniff_json(raw)
                 channels[channel] = channels.get(channel, 0) + 1

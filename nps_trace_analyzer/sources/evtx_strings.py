@@ -66,9 +66,18 @@ def _strings(chunk: bytes, pos: int, end: int, depth: int, out: list[str]) -> No
         return
     descriptors = chunk[pos : pos + count * DESCRIPTOR.size]
     pos += count * DESCRIPTOR.size
-    layout = _LAYOUTS.get(descriptors)
-    if layout is None:
-        layout = _layout(descriptors)
+    layout, layout_end, runs, nested = _LAYOUTS.get(descriptors) or _layout(descriptors)
+    if pos + layout_end <= end:
+        # Every value lies inside the record (the usual case): each run of adjacent string values is searched for
+        # a zero pair at once. No hit there means no string value holds one (a hit may also straddle two values:
+        # then the walk below decides), so only the nested BinXml values are left to look into, in their order.
+        for offset, size in runs:
+            if chunk.find(b"\x00\x00", pos + offset, pos + offset + size) >= 0:
+                break
+        else:
+            for offset, size in nested:
+                _strings(chunk, pos + offset, pos + offset + size, depth + 1, out)
+            return
     # The values' ends grow with their index, so stopping at the first one that overruns ``end`` stops where a
     # walk over every descriptor would.
     for offset, size, binxml in layout:
@@ -81,20 +90,35 @@ def _strings(chunk: bytes, pos: int, end: int, depth: int, out: list[str]) -> No
             out.append(chunk[start : start + size].decode("utf-16-le", errors="replace"))
 
 
-#: Value descriptors already read -> (offset, size, is BinXml) of their string and BinXml values. A log repeats a
-#: few descriptor arrays (same template, same string lengths), so each is walked once; bounded.
-_LAYOUTS: dict[bytes, tuple[tuple[int, int, bool], ...]] = {}
+#: Value descriptors already read -> (offset, size, is BinXml) of their string and BinXml values, the end of the
+#: last one, the runs of adjacent string values as (offset, size) and the BinXml values as (offset, size). A log
+#: repeats a few descriptor arrays (same template, same string lengths), so each is walked once; bounded.
+_Layout = tuple[tuple[tuple[int, int, bool], ...], int, tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]]
+_LAYOUTS: dict[bytes, _Layout] = {}
 MAX_LAYOUTS = 4096
 
 
-def _layout(descriptors: bytes) -> tuple[tuple[int, int, bool], ...]:
+def _layout(descriptors: bytes) -> _Layout:
     out = []
     offset = 0
     for size, value_type, _pad in DESCRIPTOR.iter_unpack(descriptors):
         if value_type == STRING or value_type == BINXML:
             out.append((offset, size, value_type == BINXML))
         offset += size
-    layout = tuple(out)
+    runs: list[list[int]] = []
+    for start, size, binxml in out:
+        if binxml:
+            continue
+        if runs and runs[-1][0] + runs[-1][1] == start:
+            runs[-1][1] += size
+        else:
+            runs.append([start, size])
+    layout = (
+        tuple(out),
+        max((start + size for start, size, _binxml in out), default=0),
+        tuple((start, size) for start, size in runs),
+        tuple((start, size) for start, size, binxml in out if binxml),
+    )
     if len(_LAYOUTS) >= MAX_LAYOUTS:
         _LAYOUTS.clear()
     _LAYOUTS[descriptors] = layout

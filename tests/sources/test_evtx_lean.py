@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import evtx
@@ -125,3 +125,45 @@ def test_special_characters_same_as_lxml(tmp_path: Path, item: tuple[str | None,
     assert len(records) == 4
     _same_or_declined(records)
     assert fast_event_from_xml(records[2]["data"], 1, records[2]["timestamp"], "f") is None  # UserData: lxml
+
+
+def test_records_repeating_a_recent_system_section_read_as_lxml_reads_them(tmp_path: Path) -> None:
+    """A record whose System section repeats one of the last few but for its time and record id is taken from
+    that section's reading (two prefix tests); one that differs anywhere else — before the per-record parts
+    (provider, level) or after them (channel, computer, security) — must be read afresh. Sections interleave
+    so the recent ones are revisited in every order."""
+    from nps_trace_analyzer.sources import evtx_lean
+
+    sections = [  # (provider, event id, channel, computer, level, user sid)
+        ("Microsoft-AzureMfa-AuthZ", 1, "AuthZOptCh", "NPS01", 4, None),
+        ("Microsoft-AzureMfa-AuthZ", 1, "AuthZOptCh", "NPS01", 2, None),  # differs before the varying parts
+        ("Microsoft-AzureMfa-AuthZ", 1, "AuthZOptCh", "NPS02", 4, None),  # after them
+        ("Microsoft-AzureMfa-AuthZ", 1, "AuthZAdminCh", "NPS01", 4, None),
+        ("Microsoft-AzureMfa-AuthZ", 1, "AuthZOptCh", "NPS01", 4, "S-1-5-18"),
+        ("Microsoft-AzureMfa-AuthN", 2, "AuthZOptCh", "NPS01.contoso.local", 4, None),
+    ]
+    specs = []
+    for i in range(80):
+        provider, event_id, channel, computer, level, sid = sections[[0, 1, 0, 2, 1, 0, 3, 4, 5, 0, 2][i % 11]]
+        specs.append(
+            EventSpec(
+                provider,
+                event_id,
+                T0 + timedelta(seconds=i * 7, microseconds=i),
+                channel,
+                computer,
+                level=level,
+                user_sid=sid,
+                event_data=((None, f"text {i}"),),
+            )
+        )
+    path = tmp_path / "x.evtx"
+    write_evtx(path, specs)
+    records = _records(path, xml=True)
+    evtx_lean._recent_systems.clear()
+    hits = 0
+    for record in records:
+        hits += evtx_lean._same_system(record["data"]) is not None
+        args = (record["data"], record["event_record_id"], record["timestamp"], "f.evtx")
+        assert fast_event_from_xml(*args) == _event_from_xml(*args), record["data"]
+    assert hits > 10  # the recent sections were really used
