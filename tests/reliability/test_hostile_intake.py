@@ -149,6 +149,7 @@ def test_zip_whose_members_are_all_unreadable_exits_1(tmp_path: Path) -> None:
 # --- item 15: duplicate member names ---------------------------------------------------------------------------
 
 
+@pytest.mark.filterwarnings("ignore:Duplicate name:UserWarning")  # the hostile archive is written on purpose
 def test_duplicate_member_names_are_told_apart(tmp_path: Path) -> None:
     archive = tmp_path / "dup.zip"
     archive.write_bytes(make_zip([("logs/a.txt", b"first"), ("logs/a.txt", b"second"), ("logs/a.txt", b"third")]))
