@@ -8,6 +8,7 @@ Every line printed that carries a name from the bundle passes through
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,10 +18,8 @@ from nps_trace_analyzer.api import analyze_bundle
 from nps_trace_analyzer.catalog import CatalogError
 from nps_trace_analyzer.cli.catalog import catalog_option, fail_catalog
 from nps_trace_analyzer.cli.catalog import register as register_catalog
-from nps_trace_analyzer.cli.etl import register as register_etl
 from nps_trace_analyzer.cli.fleet import register as register_fleet
 from nps_trace_analyzer.cli.progress import ProgressDisplay
-from nps_trace_analyzer.cli.synth import register as register_synth
 from nps_trace_analyzer.core.exit_codes import ExitCode, exit_status_help, interrupted_code
 from nps_trace_analyzer.core.interrupt import Interrupted, signals_raise
 from nps_trace_analyzer.core.safe_text import terminal_safe
@@ -33,7 +32,49 @@ from nps_trace_analyzer.report.redact_cli import redact_options, redactor_from_o
 from nps_trace_analyzer.version import __version__
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _register_synth(group: click.Group) -> None:
+    from nps_trace_analyzer.cli.synth import register  # the generator and its scenario tables: synth only
+
+    register(group)
+
+
+def _register_etl(group: click.Group) -> None:
+    from nps_trace_analyzer.cli.etl import register  # the packet exporter: pcap only
+
+    register(group)
+
+
+#: Commands registered on first use: name -> the function that imports their module and adds them.
+_LAZY_COMMANDS: dict[str, Callable[[click.Group], None]] = {"synth": _register_synth, "pcap": _register_etl}
+
+
+class _LazyGroup(click.Group):
+    """The main group, whose costlier commands are imported only when run or listed.
+
+    ``synth`` needs the sample generator (its bundle writer and scenario tables, about a quarter of the CLI's
+    import time) only for its own option choices; ``analyze`` should not pay for it at every start. ``--help``
+    lists every command, so it still imports them all and prints the same text.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *_LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in _LAZY_COMMANDS:
+            _LAZY_COMMANDS[cmd_name](self)
+            _accept_short_help(self)
+        return super().get_command(ctx, cmd_name)
+
+
+def _accept_short_help(group: click.Group) -> None:
+    """Every command accepts -h as well as --help, whichever group it is attached to (click caches a command's
+    help option the first time it is built, so relying on the parent group's settings makes help output
+    order-dependent)."""
+    for command in group.commands.values():
+        command.context_settings.setdefault("help_option_names", ["-h", "--help"])
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="nps-trace-analyzer")
 def main() -> None:
     """Diagnose NPS + Microsoft Entra MFA NPS-extension support bundles (C:\\NPS folders or their zips)."""
@@ -168,10 +209,5 @@ def analyze_cmd(
 
 analyze_cmd.name = "analyze"
 register_catalog(main)
-register_synth(main)
-register_etl(main)
 register_fleet(main)
-# Every command accepts -h as well as --help, whichever group it is attached to (click caches a command's help
-# option the first time it is built, so relying on the parent group's settings makes help output order-dependent).
-for _command in main.commands.values():
-    _command.context_settings.setdefault("help_option_names", ["-h", "--help"])
+_accept_short_help(main)

@@ -59,7 +59,8 @@ def default_jobs() -> int:
 
 @dataclass(frozen=True)
 class ShardTask:
-    """One shard of one file, with what the worker needs to read it like the one-process reader."""
+    """One shard of one file, with what a worker needs to read it (``read_shard_records``, the reader
+    ``read_evtx`` also goes through with one process)."""
 
     shard: Shard
     name: str
@@ -139,7 +140,7 @@ def read_shard(task: ShardTask, catalog: Any = None) -> ShardResult:
             result.counts.note(event)
             if events is not None:
                 events.append(event)
-            findings = list(findings_for(event, catalog))
+            findings = findings_for(event, catalog)  # a new list per event: observers may keep it
             for observe in observers:
                 observe(event, findings)
             for finding in findings:
@@ -298,7 +299,7 @@ class ShardedEvtx:
         """Yield the shard results of ``inp`` in file order, merging each shard's counts into ``inp``.
 
         An unexpected error in a shard stops the file there (``inp.reason`` says so); its later shards are
-        dropped, exactly as the one-process reader stops at the first such error.
+        dropped: the file's records after the error are not read, whichever process read the shard.
         """
         failed = False
         read_ids = RecordIds()
