@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import tomllib
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 #: The name (with extras) before any version specifier or marker: "dask[distributed]>=2024.8" -> dask[distributed].
@@ -17,6 +17,7 @@ REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9_.\-]+(?:\[[^\]]*\])?)")
 
 
 def _pyproject_dependencies() -> set[str]:
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+; the project also supports 3.10
     config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
     names = set()
     for requirement in config["project"]["dependencies"]:
