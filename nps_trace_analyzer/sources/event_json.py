@@ -25,7 +25,7 @@ from nps_trace_analyzer.sources.event_blocks import EventBlock
 from nps_trace_analyzer.sources.event_table import column_key
 from nps_trace_analyzer.sources.nps_eventlog_text import events_from_blocks
 from nps_trace_analyzer.sources.readers import Collector, Identity, ReaderSpec, Sniffed, register_reader
-from nps_trace_analyzer.sources.text_decode import DEFAULT_MAX_BYTES, TextReadStats, load_text
+from nps_trace_analyzer.sources.text_decode import DEFAULT_MAX_BYTES, TextReadStats, counted_events, load_text
 
 FORMAT_NAME = "event-json"
 _MS_DATE_RE = re.compile(r"^/?Date\((-?\d{1,15})(?:[+-]\d{4})?\)/?$")
@@ -96,11 +96,7 @@ def read_event_json(
 
 def _read(inp: InputFile, collector: Collector) -> Iterator[Event]:
     stats = TextReadStats()
-    for event in read_event_json(inp.path, inp.name, stats):
-        inp.events_kept += 1
-        inp.channels[event.channel] = inp.channels.get(event.channel, 0) + 1
-        yield event
-    stats.apply_to(inp)
+    yield from counted_events(inp, read_event_json(inp.path, inp.name, stats), stats)
 
 
 def sniff_event_json(file: Sniffed) -> Identity | None:

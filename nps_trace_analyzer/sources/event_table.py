@@ -31,7 +31,7 @@ from nps_trace_analyzer.core.model import Event, InputFile
 from nps_trace_analyzer.sources.event_blocks import EventBlock
 from nps_trace_analyzer.sources.nps_eventlog_text import default_channel, events_from_blocks
 from nps_trace_analyzer.sources.readers import Collector, Identity, ReaderSpec, Sniffed, register_reader
-from nps_trace_analyzer.sources.text_decode import DEFAULT_MAX_BYTES, TextReadStats, load_text
+from nps_trace_analyzer.sources.text_decode import DEFAULT_MAX_BYTES, TextReadStats, counted_events, load_text
 
 FORMAT_NAME = "event-table"
 #: Column titles (lower case, spaces removed) of both exporters -> the block's header keys.
@@ -182,11 +182,7 @@ def read_event_table(
 
 def _read(inp: InputFile, collector: Collector) -> Iterator[Event]:
     stats = TextReadStats()
-    for event in read_event_table(inp.path, inp.name, stats):
-        inp.events_kept += 1
-        inp.channels[event.channel] = inp.channels.get(event.channel, 0) + 1
-        yield event
-    stats.apply_to(inp)
+    yield from counted_events(inp, read_event_table(inp.path, inp.name, stats), stats)
 
 
 def _first_row_log(text: str, delimiter: str, keys: list[str | None]) -> str:

@@ -18,13 +18,14 @@ Files are read whole (the readers need random access to blocks), so a size limit
 from __future__ import annotations
 
 import codecs
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from nps_trace_analyzer.core.model import InputFile
+    from nps_trace_analyzer.core.model import Event, InputFile
 
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 """256 MiB: a week of busy NPS audit text is ~100 MiB of UTF-16; anything bigger is not a health-check file."""
@@ -184,3 +185,13 @@ class TextReadStats:
                 inp.first_time = when
             if inp.last_time is None or when > inp.last_time:
                 inp.last_time = when
+
+
+def counted_events(inp: InputFile, events: Iterator[Event], stats: TextReadStats) -> Iterator[Event]:
+    """Yield an event-log text reader's events, counting each kept event and its channel on ``inp``, then copy the
+    reader's ``stats`` onto it: the one tail of every reader of exported event logs (XML, tables, JSON)."""
+    for event in events:
+        inp.events_kept += 1
+        inp.channels[event.channel] = inp.channels.get(event.channel, 0) + 1
+        yield event
+    stats.apply_to(inp)

@@ -22,7 +22,7 @@ from nps_trace_analyzer.sources.iaslog import RadiusLogRecord, read_nps_log, to_
 from nps_trace_analyzer.sources.nps_eventlog_text import as_posted, read_wevtutil_text
 from nps_trace_analyzer.sources.readers import Artifact, Collector, Identity, ReaderSpec, Sniffed, register_reader
 from nps_trace_analyzer.sources.regdump import RegistryDump, read_registry_file
-from nps_trace_analyzer.sources.text_decode import TextReadStats
+from nps_trace_analyzer.sources.text_decode import TextReadStats, counted_events
 
 #: The parsed values of each registry dump/export, for the server-configuration checks.
 REGISTRY_VALUES: Artifact[RegistryDump] = Artifact("registry", dict)
@@ -40,11 +40,7 @@ def read_nps_eventlog_text(inp: InputFile, collector: Collector) -> Iterator[Eve
 
 def read_event_xml_file(inp: InputFile, collector: Collector) -> Iterator[Event]:
     stats = TextReadStats()
-    for event in read_event_xml(inp.path, inp.name, stats):
-        inp.events_kept += 1
-        inp.channels[event.channel] = inp.channels.get(event.channel, 0) + 1
-        yield event
-    stats.apply_to(inp)
+    yield from counted_events(inp, read_event_xml(inp.path, inp.name, stats), stats)
 
 
 def _read_registry(inp: InputFile, collector: Collector) -> Iterator[Event]:
