@@ -79,6 +79,8 @@ def header_columns(line: str) -> tuple[str, list[str | None]] | None:
             titles = next(csv.reader([line], delimiter=delimiter))
         except (csv.Error, StopIteration):
             continue
+        while titles and not titles[-1].strip():  # an empty last title (a re-saved export): the unnamed message
+            titles.pop()
         keys = [column_key(title) for title in titles]
         if "event_id" in keys and {"date", "source"} & set(keys):
             if best is None or sum(k is not None for k in keys) > sum(k is not None for k in best[1]):

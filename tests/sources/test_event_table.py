@@ -75,6 +75,16 @@ def test_event_viewer_export_keeps_every_row_and_reads_the_message(delimiter: st
     assert stats.records_read == 2 and stats.records_skipped == 0
 
 
+@pytest.mark.parametrize("trailing", [",", ",,", ',""'])
+def test_an_empty_last_title_still_leaves_the_message_column(trailing: str) -> None:
+    """A table re-saved by a spreadsheet titles the message column with an empty cell: the message is still read."""
+    title, rows = EVENT_VIEWER_CSV.split("\n", 1)
+    stats = TextReadStats()
+    denied, nodc = parse_event_table(f"{title}{trailing}\n{rows}", "Security.csv", stats)
+    assert nps_audit_fields(denied)["reason_code"] == "16"
+    assert nodc.text.startswith("There is no domain controller")
+
+
 @pytest.mark.parametrize("delimiter", [",", ";"])
 def test_export_csv_columns_in_any_order(delimiter: str) -> None:
     type_line, body = EXPORT_CSV.split("\n", 1)
