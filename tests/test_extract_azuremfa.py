@@ -146,3 +146,18 @@ def test_entra_wording_prefix() -> None:
 def test_unrelated_text_has_no_codes() -> None:
     assert extract_codes("The Windows Firewall service entered the running state.") == []
     assert extract_codes("") == []
+
+
+@pytest.mark.parametrize(
+    ("tail", "user"),
+    [
+        ("bob@example.com with response OathCodeIncorrect", "bob@example.com"),
+        ("bob@example.com, response OathCodeIncorrect", "bob@example.com"),
+        ("CONTOSO\\John Smith", "CONTOSO\\John Smith"),  # a down-level name may hold a space: kept whole
+    ],
+)
+def test_an_address_ends_at_its_first_space_whatever_wording_follows(tail: str, user: str) -> None:
+    """A wording the sentence stops do not know ("with response X" instead of "with Azure MFA response: X") must
+    not become part of the user: an address has no spaces."""
+    text = f"NPS Extension for Azure MFA: CID: 5c1e33c4-8a3e-4bd7-9b5b-2d3c2a41f0aa : Access Rejected for user {tail}"
+    assert extract_azuremfa(text).user == user

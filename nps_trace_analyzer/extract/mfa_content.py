@@ -73,6 +73,10 @@ def clean_user(raw: str) -> str | None:
     user = raw.strip(_USER_PUNCTUATION)
     if user.startswith("<") and user.endswith(">") and UPN_RE.fullmatch(user[1:-1]):
         user = user[1:-1]  # "<alice@contoso.com>": the address, not a placeholder
+    first, space, _rest = user.partition(" ")
+    if space and UPN_RE.fullmatch(first.strip(_USER_PUNCTUATION)):
+        # An address has no spaces: "bob@contoso.com with response X" (a wording the stops do not know) is bob.
+        user = first.strip(_USER_PUNCTUATION)
     if not user or len(user) > MAX_USER or user.count(" ") > 3 or _NOT_A_USER.search(user):
         return None
     return user
