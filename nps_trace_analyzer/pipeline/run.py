@@ -78,11 +78,15 @@ def _audit_sources(files: Sequence[InputFile]) -> tuple[str, ...]:
     """The bundle's files that could hold NPS audit decisions, read or empty (roles settled after reading): the
     Security log, and files of the kinds whose reader declares it (ReaderSpec.audit_decisions)."""
 
-    def declared(kind: str) -> bool:
-        spec = reader_spec(kind)
-        return spec is not None and spec.audit_decisions
+    def declared(inp: InputFile) -> bool:
+        spec = reader_spec(inp.kind)
+        if spec is None or not spec.audit_decisions:
+            return False
+        # An exported log that turned out to hold only other logs' events (an Event Viewer table of AuthZOptCh,
+        # a ConvertTo-Json of System) holds no NPS decisions: its silence says nothing about NPS auditing.
+        return not inp.channels or "Security" in inp.channels or inp.role.startswith("Security")
 
-    return tuple(sorted(inp.name for inp in files if inp.role == "Security" or declared(inp.kind)))
+    return tuple(sorted(inp.name for inp in files if inp.role == "Security" or declared(inp)))
 
 
 def _read_order(files: Sequence[InputFile]) -> list[InputFile]:

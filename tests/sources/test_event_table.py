@@ -201,3 +201,32 @@ def test_a_table_and_a_pasted_copy_of_the_same_event_count_once(tmp_path: Path) 
 def test_accounting_logs_are_not_event_tables(line: str) -> None:
     text = line + "\n" + line.replace("07:03:44", "07:03:45") + "\n"
     assert _identify(text, "IN250312.log") == "iaslog"
+
+
+_AZUREMFA_ROW = (
+    "Error,3/12/2025 2:03:07 PM,AuthZOptCh,1,None,NPS Extension for Azure MFA:  CID: 5c1e33c4-8a3e-4bd7-9b5b-"
+    "2d3c2a41f0aa : Exception in Authentication Ext for User alice@example.com :: stack: ESTS_TOKEN_ERROR Error in "
+    "retreiving token from eSTS: AADSTS7000112: Application is disabled.\n"
+)
+_SECURITY_ROW = (
+    "Information,3/12/2025 2:03:00 PM,Microsoft-Windows-Security-Auditing,4624,Logon,An account was successfully "
+    "logged on.\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("rows", "auditing_judged"), [((_AZUREMFA_ROW,), False), ((_AZUREMFA_ROW, _SECURITY_ROW), True)]
+)
+def test_a_table_of_other_logs_is_no_audit_source(tmp_path: Path, rows: tuple[str, ...], auditing_judged: bool) -> None:
+    """An exported table holding only the extension's events says nothing about NPS auditing (no false
+    NPS-AUDITING-DISABLED); one holding Security events without any NPS audit does."""
+    from nps_trace_analyzer.api import analyze_bundle
+    from nps_trace_analyzer.pipeline import AnalyzeOptions
+
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    (bundle / "export.csv").write_text("Level,Date and Time,Source,Event ID,Task Category\n" + "".join(rows))
+    result = analyze_bundle([bundle], tmp_path / "out", AnalyzeOptions(jobs=1), keep_events=False).result
+    codes = {incident.primary_code for incident in result.incidents}
+    assert "AADSTS7000112" in codes
+    assert ("NPS-AUDITING-DISABLED" in codes) is auditing_judged
