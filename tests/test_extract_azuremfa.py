@@ -161,3 +161,12 @@ def test_an_address_ends_at_its_first_space_whatever_wording_follows(tail: str, 
     not become part of the user: an address has no spaces."""
     text = f"NPS Extension for Azure MFA: CID: 5c1e33c4-8a3e-4bd7-9b5b-2d3c2a41f0aa : Access Rejected for user {tail}"
     assert extract_azuremfa(text).user == user
+
+
+@pytest.mark.parametrize(
+    "words", ["NAS Identifier and Nas IpAddress", "NAS Identifier and NasIpAddress", "NASIdentifier and Nas IpAddress"]
+)
+def test_nas_attributes_missing_whatever_the_spacing_of_the_attribute_names(words: str) -> None:
+    """Copies re-typed in posts join the attribute names; the notice is still the harmless NAS one."""
+    text = f"NPS Extension for Azure MFA: Radius request is missing {words} attribute."
+    assert [code for code, _ in extract_azuremfa(text).codes] == ["NAS_ATTRIBUTES_MISSING"]

@@ -90,7 +90,7 @@ SECONDARY_TAIL_RE = re.compile(
     re.IGNORECASE,
 )
 RESPONSE_STATE_RE = re.compile(r"\b(?P<state>Access(?:Reject|Challenge|Accept))\b(?! State)")
-NAS_MISSING_RE = re.compile(r"missing NAS Identifier and Nas IpAddress", re.IGNORECASE)
+NAS_MISSING_RE = re.compile(r"missing NAS ?Identifier and Nas ?IpAddress", re.IGNORECASE)
 ERRORCODE_RE = re.compile(r"ErrorCode ?::? ?(?:CID ?: ?[^ ]{1,80} )?(?P<code>[A-Za-z][A-Za-z0-9_]{0,99})")
 MSG_MARK_RE = re.compile(r"\bMsg ?::? ?")
 MSG_END_RE = re.compile(r"ErrorCode ?::?|\bMsg ?::?|Enter ERROR_CODE ?@|Trace ID ?:")
@@ -210,7 +210,7 @@ def _markers(ex: MfaExtraction, whole: str, folded: str | None) -> None:
     for m in () if _absent("_WARNING", whole) else WARNING_CODE_RE.finditer(whole):
         if not add_code(ex, m.group("code"), whole, "warning") and ex.note:
             break
-    if not _folded_absent("missing nas identifier and nas ipaddress", folded) and NAS_MISSING_RE.search(whole):
+    if not _folded_absent("missing nas", folded) and NAS_MISSING_RE.search(whole):
         add_code(ex, NAS_ATTRIBUTES_MISSING, whole, "warning")
 
     for m in () if _absent("AADSTS", whole) else AADSTS_RE.finditer(whole):
