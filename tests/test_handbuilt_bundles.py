@@ -104,6 +104,32 @@ def test_one_time_code_sign_in_without_security_log_is_healthy(tmp_path: Path) -
     assert any("no NPS audit source" in note for note in doc["notes"])
 
 
+_PASTED_EXTENSION_EVENT = """Log Name:      AuthZOptCh
+Source:        AuthZ
+Date:          3/12/2025 2:03:07 PM
+Event ID:      1
+Task Category: None
+Level:         Error
+Keywords:
+User:          NETWORK SERVICE
+Computer:      NPS03.example.org
+Description:
+NPS Extension for Azure MFA:  CID: 7c6b5a4d-3e2f-4b1a-8c9d-0e7f6a5b4c32 : Access Rejected for user dave@example.org \
+with Azure MFA response: AuthenticationMethodNotConfigured and message: No authentication method is configured
+"""
+
+
+def test_pasted_extension_events_alone_say_nothing_about_nps_auditing(tmp_path: Path) -> None:
+    """A text file of pasted AzureMfa copies is read by the text reader that also reads NPS_EventLog.log, yet it
+    holds no NPS decision: the sign-in failure is diagnosed and auditing is not judged (no NPS-AUDITING-DISABLED)."""
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    (bundle / "paste.txt").write_text(_PASTED_EXTENSION_EVENT, encoding="utf-8")
+    doc = _run(bundle, tmp_path / "out")
+    assert [i["primary_code"] for i in doc["incidents"]] == ["AuthenticationMethodNotConfigured"]
+    assert any("no NPS audit source" in note for note in doc["notes"])
+
+
 def test_push_sign_in_with_only_the_extension_log_is_healthy(tmp_path: Path) -> None:
     bundle = tmp_path / "bundle"
     bundle.mkdir()

@@ -41,6 +41,9 @@ class StreamCounts:
     first_time: datetime | None = None
     last_time: datetime | None = None
     computers: Counter[str] = field(default_factory=Counter)
+    # source file -> its AzureMfa events: a file holding nothing else (pasted or exported extension events) holds no
+    # NPS decisions, so it is no audit source whatever its kind (pipeline.run._audit_sources)
+    azuremfa_files: Counter[str] = field(default_factory=Counter)
     # Names of the bundle's files that could hold NPS audit decisions (Security.evtx, NPS_EventLog.log, accounting
     # logs), whether or not they held any: absence of audit events means "auditing off" only when one was there.
     audit_sources: tuple[str, ...] = ()
@@ -56,6 +59,7 @@ class StreamCounts:
             self.audit_events[event.source_kind] += 1
         elif is_azuremfa(event):
             self.azuremfa_events += 1
+            self.azuremfa_files[event.source_file] += 1
             if event.computer:
                 self.computers[event.computer] += 1
 
@@ -69,6 +73,7 @@ class StreamCounts:
         self.audit_events.update(other.audit_events)
         self.azuremfa_events += other.azuremfa_events
         self.computers.update(other.computers)
+        self.azuremfa_files.update(other.azuremfa_files)
 
 
 @dataclass

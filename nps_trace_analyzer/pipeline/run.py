@@ -74,7 +74,7 @@ def _hash_possible_copies(files: Sequence[InputFile]) -> None:
 _CHANNEL_ROLES = (*AZUREMFA_CHANNELS, "Security", "System", "Application")
 
 
-def _audit_sources(files: Sequence[InputFile]) -> tuple[str, ...]:
+def _audit_sources(files: Sequence[InputFile], counts: StreamCounts) -> tuple[str, ...]:
     """The bundle's files that could hold NPS audit decisions, read or empty (roles settled after reading): the
     Security log, and files of the kinds whose reader declares it (ReaderSpec.audit_decisions)."""
 
@@ -82,8 +82,11 @@ def _audit_sources(files: Sequence[InputFile]) -> tuple[str, ...]:
         spec = reader_spec(inp.kind)
         if spec is None or not spec.audit_decisions:
             return False
-        # An exported log that turned out to hold only other logs' events (an Event Viewer table of AuthZOptCh,
-        # a ConvertTo-Json of System) holds no NPS decisions: its silence says nothing about NPS auditing.
+        # A text or exported log that turned out to hold only the extension's events (pasted AzureMfa copies, an
+        # Event Viewer table of AuthZOptCh) or only other logs' events (a ConvertTo-Json of System) holds no NPS
+        # decisions: its silence says nothing about NPS auditing.
+        if inp.events_kept and counts.azuremfa_files[inp.name] >= inp.events_kept:
+            return False
         return not inp.channels or "Security" in inp.channels or inp.role.startswith("Security")
 
     return tuple(sorted(inp.name for inp in files if inp.role == "Security" or declared(inp)))
@@ -337,7 +340,7 @@ def analyze(
             if not inp.analysed and not inp.reason and reader_for(inp.kind) is None:
                 inp.reason = f"no reader for files of kind '{inp.kind}'"
         say("joining sources and correlating findings into incidents")
-        stream.counts.audit_sources = _audit_sources(bundle.files)
+        stream.counts.audit_sources = _audit_sources(bundle.files, stream.counts)
         extra = cross_source_findings(collector, catalog, stream.counts)
         for finding in extra.findings:
             engine.add(finding)
