@@ -179,24 +179,23 @@ def _plain(value: Any, depth: int) -> bool:
         return False
     kind = type(value)
     if kind is dict:
-        for key, item in value.items():
-            if type(key) is not str:
-                return False
-            kind = type(item)
-            if kind is str or kind is int or kind is bool or item is None:
-                continue
-            if not _plain(item, depth + 1):
-                return False
-        return True
+        if any(type(key) is not str for key in value):
+            return False
+        return _all_plain(value.values(), depth)
     if kind is list or kind is tuple:
-        for item in value:
-            kind = type(item)
-            if kind is str or kind is int or kind is bool or item is None:
-                continue
-            if not _plain(item, depth + 1):
-                return False
-        return True
+        return _all_plain(value, depth)
     return False
+
+
+def _all_plain(items: Any, depth: int) -> bool:
+    """Every item a JSON scalar msgspec writes as the standard library does, or a plain container (:func:`_plain`)."""
+    for item in items:
+        kind = type(item)
+        if kind is str or kind is int or kind is bool or item is None:
+            continue
+        if not _plain(item, depth + 1):
+            return False
+    return True
 
 
 def dump_indented(document: Any, fh: IO[Any]) -> None:
