@@ -25,20 +25,23 @@ MESSAGE = (
 )
 
 
+def _admin_event(n: int, values: tuple[str, ...]) -> EventSpec:
+    """The n-th AuthZAdminCh error event holding ``values`` as unnamed Data strings."""
+    return EventSpec(
+        provider="Microsoft-AzureMfa-AuthZ",
+        event_id=2,
+        time=datetime(2025, 3, 12, 9, 0, n % 60, tzinfo=timezone.utc),
+        channel="AuthZAdminCh",
+        computer="NPS01.contoso.local",
+        level=2,
+        event_data=tuple((None, v) for v in values),
+    )
+
+
 def _write(path: Path, *values: str, count: int = 1) -> None:
     with EvtxWriter(path) as writer:
         for n in range(count):
-            writer.write(
-                EventSpec(
-                    provider="Microsoft-AzureMfa-AuthZ",
-                    event_id=2,
-                    time=datetime(2025, 3, 12, 9, 0, n % 60, tzinfo=timezone.utc),
-                    channel="AuthZAdminCh",
-                    computer="NPS01.contoso.local",
-                    level=2,
-                    event_data=tuple((None, v) for v in values),
-                )
-            )
+            writer.write(_admin_event(n, values))
 
 
 def _read(path: Path) -> tuple[list, InputFile]:
@@ -148,17 +151,7 @@ def test_records_of_many_layouts_each_get_their_own_strings(tmp_path: Path) -> N
     values = [f"{'x' * n}\x00tail{n}" if n % 3 == 0 else "y" * n for n in range(1, 120)]
     with EvtxWriter(path) as writer:
         for n, value in enumerate(values):
-            writer.write(
-                EventSpec(
-                    provider="Microsoft-AzureMfa-AuthZ",
-                    event_id=2,
-                    time=datetime(2025, 3, 12, 9, 0, n % 60, tzinfo=timezone.utc),
-                    channel="AuthZAdminCh",
-                    computer="NPS01.contoso.local",
-                    level=2,
-                    event_data=((None, value), (None, "second\x00part" if n % 5 == 0 else "second")),
-                )
-            )
+            writer.write(_admin_event(n, (value, "second\x00part" if n % 5 == 0 else "second")))
     found = strings_cut_at_nul(str(path))
     expected = {}
     for n, value in enumerate(values, 1):
