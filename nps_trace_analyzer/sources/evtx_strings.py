@@ -39,33 +39,41 @@ MAX_FILE_BYTES = 512 * 1024 * 1024
 MAX_WARNINGS = 50
 
 
+#: The fragment header and template instance of a value array, read by one call in the usual case (the definition
+#: elsewhere in the chunk): fragment token, instance token, definition offset and, where the definition is not
+#: inline, the value count that follows the instance.
+_INSTANCE_AND_COUNT = struct.Struct("<B3xB5xII")
+_INSTANCE_END = 4 + TEMPLATE_INSTANCE.size
+
+
 def _strings(chunk: bytes, pos: int, end: int, depth: int, out: list[str]) -> None:
     """Append to ``out`` the string values of the template instance at ``pos`` (chunk-relative) that may hold a
     NUL, nested BinXml values included (a list, not a generator: this runs for every record of a file).
 
     A UTF-16 NUL is an aligned pair of zero bytes, so a value without ``00 00`` anywhere cannot hold one and is
     not decoded at all: nearly every value of a busy log is skipped at the cost of one byte search.
+    The fragment header, the instance and the value count are read by one ``unpack_from`` (this runs twice per
+    record: an event's EventData is a nested instance), the definition's bounds only when it is inline.
     """
-    if depth > MAX_DEPTH or pos + 4 + TEMPLATE_INSTANCE.size > end or chunk[pos] != FRAGMENT_HEADER:
+    if depth > MAX_DEPTH or pos + _INSTANCE_AND_COUNT.size > end:
+        return  # no room for a value count after the instance (nor for an inline definition)
+    fragment, token, definition, count = _INSTANCE_AND_COUNT.unpack_from(chunk, pos)
+    if fragment != FRAGMENT_HEADER or token & 0x0F != TEMPLATE_INSTANCE_TOKEN:
         return
-    pos += 4
-    token, _unknown, _template_id, definition = TEMPLATE_INSTANCE.unpack_from(chunk, pos)
-    if token & 0x0F != TEMPLATE_INSTANCE_TOKEN:
-        return
-    pos += TEMPLATE_INSTANCE.size
+    pos += _INSTANCE_END
     if definition == pos:  # the definition follows inline the first time a chunk uses the template
         if pos + TEMPLATE_DEFINITION_HEAD.size > end:
             return
         _next, _guid, size = TEMPLATE_DEFINITION_HEAD.unpack_from(chunk, pos)
         pos += TEMPLATE_DEFINITION_HEAD.size + size
-    if pos + 4 > end:
-        return
-    (count,) = U32.unpack_from(chunk, pos)
+        if pos + 4 > end:
+            return
+        (count,) = U32.unpack_from(chunk, pos)
     pos += 4
-    if pos + count * DESCRIPTOR.size > end:
+    if pos + count * 4 > end:
         return
-    descriptors = chunk[pos : pos + count * DESCRIPTOR.size]
-    pos += count * DESCRIPTOR.size
+    descriptors = chunk[pos : pos + count * 4]
+    pos += count * 4
     layout, layout_end, runs, nested = _LAYOUTS.get(descriptors) or _layout(descriptors)
     if pos + layout_end <= end:
         # Every value lies inside the record (the usual case): each run of adjacent string values is searched for

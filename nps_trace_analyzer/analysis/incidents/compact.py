@@ -11,7 +11,6 @@ of challenges become a handful of shared strings that a worker's pickle sends on
 
 from __future__ import annotations
 
-import re
 import sys
 from datetime import datetime
 from typing import Any
@@ -22,7 +21,9 @@ _KEPT_ATTRS = ("cid", "user", "server", "state")
 #: Attributes a text repeats, and the marker each is replaced by in the template (characters no text holds:
 #: a text or value holding one is kept as it is).
 _SLOTS = (("cid", "\x00"), ("user", "\x01"), ("state", "\x02"))
-_MARKED = re.compile("[" + "".join(marker for _name, marker in _SLOTS) + "]")
+_MARKERS = tuple(marker for _name, marker in _SLOTS)
+#: Attributes whose values repeat all day long (interned); cid and state are unique per sign-in.
+_REPEATED = frozenset({"user", "server"})
 
 #: (time, file, channel, provider, event_id, level, record_id, computer, text, source_kind, code, kind, entry_id,
 #: attrs as ((name, value), ...))
@@ -57,15 +58,21 @@ def _attrs(attrs: dict[str, str], keep: tuple[str, ...] | None) -> tuple[tuple[s
     """The kept attributes: user and server repeat all day long (interned); cid and state are unique per sign-in."""
     intern = sys.intern
     if keep is None:
-        return tuple((k, intern(v) if k in ("user", "server") else v) for k, v in attrs.items())
-    return tuple((k, intern(attrs[k]) if k in ("user", "server") else attrs[k]) for k in keep if attrs.get(k))
+        return tuple((k, intern(v) if k in _REPEATED else v) for k, v in attrs.items())
+    kept = []  # a loop, not a generator: this runs for every challenge a busy server logs
+    for k in keep:
+        v = attrs.get(k)
+        if v:
+            kept.append((k, intern(v) if k in _REPEATED else v))
+    return tuple(kept)
 
 
 def _template(text: str, attrs: dict[str, str]) -> str | tuple[str]:
     """``text`` with the slot values replaced by their markers (interned), or ``(text,)`` when a marker is in the
     text already. (A value holding a marker is never replaced: the text would hold that marker.)"""
-    if _MARKED.search(text):
-        return (text,)
+    for marker in _MARKERS:  # three C scans of the text: several times cheaper than one regex character class
+        if marker in text:
+            return (text,)
     for name, marker in _SLOTS:
         value = attrs.get(name)
         if value:

@@ -122,7 +122,8 @@ class NoticeFold:
         if self.last_time is None or when > self.last_time:
             self.last_time = when
         base = (when, file, rid, event.channel, event.event_id, event.text)
-        stamp = when.timestamp()
+        # when.timestamp() of a UTC time, without a second subtraction: the same float (microseconds / 10**6)
+        stamp = micros / 1_000_000
         firsts, attr_firsts, last = self.firsts, self.attr_firsts, self.last
         for f in findings:
             # The full order is built only when the time alone cannot decide (a later time is never earlier).
