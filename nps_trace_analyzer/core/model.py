@@ -14,6 +14,9 @@ from typing import Any
 from nps_trace_analyzer.core.wintime import FILETIME_EPOCH
 
 
+_ISO_Z = "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ"
+
+
 def iso_z(value: datetime | None) -> str:
     """Render a UTC datetime as ISO 8601 with microseconds and a ``Z`` suffix ("" for None and for an undated
     event: the readers keep an event whose time is missing or redacted at the FILETIME zero, 1601-01-01, which is
@@ -22,8 +25,9 @@ def iso_z(value: datetime | None) -> str:
         return ""
     if value.tzinfo is not timezone.utc:
         value = value.astimezone(timezone.utc)
-    if value.year >= 1000:  # isoformat gives the same text for 4-digit years at half strftime's cost
-        return value.isoformat(timespec="microseconds")[:26] + "Z"
+    year = value.year
+    if year >= 1000:  # the fields formatted at once: isoformat's text (4-digit years) at half its cost
+        return _ISO_Z % (year, value.month, value.day, value.hour, value.minute, value.second, value.microsecond)
     return value.strftime("%Y-%m-%dT%H:%M:%S.%f") + "Z"
 
 
