@@ -13,7 +13,6 @@ from typing import Any
 
 from nps_trace_analyzer.core.wintime import FILETIME_EPOCH
 
-
 _ISO_Z = "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ"
 
 
