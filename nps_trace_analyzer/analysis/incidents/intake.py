@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from nps_trace_analyzer.analysis.incidents.compact import CompactFinding, attr, compact, time_of
+from nps_trace_analyzer.analysis.incidents.compact import ATTRS, CompactFinding, compact, time_of
 from nps_trace_analyzer.analysis.incidents.context import RuleContext
 from nps_trace_analyzer.analysis.incidents.drafts import Sighting
 from nps_trace_analyzer.analysis.incidents.notices import NoticeFold, foldable
@@ -128,7 +128,14 @@ class Intake:
             return
         # The draft key of a harmless event depends on its findings' (kind, code, entry, server) and the computer
         # only (no text signature: its codes are known): asked once per such combination.
-        what = (findings[0].event.computer, *((f.kind, f.code, f.entry_id, f.attrs.get("server")) for f in findings))
+        if len(findings) == 1:  # the usual notice: the same key without a generator
+            f = findings[0]
+            what: tuple[Any, ...] = (f.event.computer, (f.kind, f.code, f.entry_id, f.attrs.get("server")))
+        else:
+            what = (
+                findings[0].event.computer,
+                *((f.kind, f.code, f.entry_id, f.attrs.get("server")) for f in findings),
+            )
         known = self._fold_keys.get(what)
         if known is None:
             known = self._fold_keys[what] = server_event_group.draft_key(Sighting(findings), ctx)
@@ -186,8 +193,13 @@ class Intake:
         still: list[CompactFinding] = []
         results, is_answered = self.results, challenge_no_result.is_answered
         for record in self.challenges:
-            cid = attr(record, "cid")
-            if is_answered(cid, attr(record, "user"), time_of(record), results, ctx):
+            cid = user = None
+            for name, value in record[ATTRS]:  # the first of each, as attr() finds them, in one pass
+                if name == "cid":
+                    cid = value if cid is None else cid
+                elif name == "user":
+                    user = value if user is None else user
+            if is_answered(cid, user, time_of(record), results, ctx):
                 self.answered.setdefault(cid, []).append(record)
             else:
                 still.append(record)
