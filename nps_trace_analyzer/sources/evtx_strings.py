@@ -166,16 +166,17 @@ def strings_cut_at_nul(
 
 def _scan_chunk(chunk: bytes, found: dict[int, list[str]], only: Container[int] | None = None) -> None:
     pos = CHUNK_HEADER_BLOCK  # records follow the chunk's header block
-    while pos + RECORD_HEADER.size <= CHUNK_SIZE:
-        signature, size, record_id, _written = RECORD_HEADER.unpack_from(chunk, pos)
-        if signature != RECORD_SIGNATURE or size < RECORD_HEADER.size + 4 or pos + size > CHUNK_SIZE:
+    header, read_header = RECORD_HEADER.size, RECORD_HEADER.unpack_from  # locals: this loop runs per record
+    while pos + header <= CHUNK_SIZE:
+        signature, size, record_id, _written = read_header(chunk, pos)
+        if signature != RECORD_SIGNATURE or size < header + 4 or pos + size > CHUNK_SIZE:
             return
         if only is not None and record_id not in only:
             pos += size
             continue
         values: list[str] = []
         try:
-            _strings(chunk, pos + RECORD_HEADER.size, pos + size - 4, 0, values)
+            _strings(chunk, pos + header, pos + size - 4, 0, values)
         except (struct.error, IndexError):
             values = []
         if values and (cut := [s for s in values if "\x00" in s.rstrip("\x00")]):
