@@ -286,7 +286,7 @@ def analyze(
         _hash_possible_copies(bundle.files)
         copies = {id(inp) for inp in mark_identical_copies(bundle.files)}
         readable = _read_order([f for f in bundle.files if reader_for(f.kind) is not None and id(f) not in copies])
-        stream.overlap = OverlapFilter(overlapping_inputs(readable))
+        stream.overlap = OverlapFilter(overlapping_inputs(readable, stream.repeats))
         if meter is not None:
             meter.start(sum(f.size for f in readable))
         shards = ShardedEvtx(
