@@ -36,8 +36,8 @@ def reliability_tables() -> str:
     )
     lines.append(
         f"| Overlap check in memory | {HELD_IN_MEMORY:,} events | events of inputs that may repeat each other's "
-        "records (exports of one log, or of an unknown one) kept in memory until every input is read; the rest go, "
-        "sorted, to anonymous temporary files (the inputs table says which inputs) |"
+        "records (exports of one log; with an export of unknown channel, every log) kept in memory until every input "
+        "is read; the rest go, sorted, to anonymous temporary files (the inputs table says which inputs) |"
     )
     lines += ["", "| Exit status | Meaning |", "|---|---|"]
     lines += [f"| `{int(code)}` | {EXIT_MEANINGS[code]} |" for code in ExitCode]
