@@ -377,7 +377,7 @@ def analyze(
         events_csv.close()  # complete on disk before a redacted copy is made from it
         if redactor is None or options.defer_reports_to is None:
             with collector_paused():
-                write_reports(to_document(result), targets, redactor, events_csv.path)
+                write_reports(to_document(result, stream_incidents=True), targets, redactor, events_csv.path)
     return result
 
 
