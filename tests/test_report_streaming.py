@@ -15,9 +15,11 @@ from pathlib import Path
 import pytest
 
 from nps_trace_analyzer.core.model import Evidence, Incident
-from nps_trace_analyzer.report import json_out
+from nps_trace_analyzer.pipeline import AnalyzeOptions, analyze
+from nps_trace_analyzer.pipeline import run as pipeline
+from nps_trace_analyzer.report import json_out, writer
 from nps_trace_analyzer.report.redact import Redactor
-from nps_trace_analyzer.report.result import AnalysisResult, IncidentDocs, to_document
+from nps_trace_analyzer.report.result import STREAM_INCIDENTS_FROM, AnalysisResult, IncidentDocs, to_document
 from nps_trace_analyzer.report.writer import report_paths, write_reports
 
 T0 = datetime(2026, 3, 2, 6, 0, tzinfo=timezone.utc)
@@ -138,3 +140,24 @@ def test_incident_docs_are_made_again_when_read_again() -> None:
     docs = to_document(_result(5), stream_incidents=True)["incidents"]
     assert isinstance(docs, IncidentDocs) and len(docs) == 5
     assert list(docs) == list(docs) == to_document(_result(5))["incidents"]
+
+
+@pytest.mark.parametrize("redact", [False, True])
+def test_the_pipeline_streams_beyond_its_threshold_with_the_same_reports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, redact: bool
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    demo = Path(__file__).resolve().parents[1] / "samples" / "demo-bundle"
+    outputs, one_pass = {}, writer._write_json_and_csv_in_one_pass
+    streamed: list[int] = []
+    monkeypatch.setattr(
+        writer, "_write_json_and_csv_in_one_pass", lambda doc, targets: streamed.append(1) or one_pass(doc, targets)
+    )
+    for threshold in (STREAM_INCIDENTS_FROM, 0):  # the demo day's incidents made at once, then streamed
+        monkeypatch.setattr(pipeline, "STREAM_INCIDENTS_FROM", threshold)
+        options = AnalyzeOptions(jobs=1, redactor=Redactor(b"k" * 32) if redact else None)
+        result = analyze([demo], tmp_path / f"out-{threshold}", options)
+        assert len(result.incidents) > 5
+        outputs[threshold] = _files(tmp_path / f"out-{threshold}")
+    assert outputs[0] == outputs[STREAM_INCIDENTS_FROM]
+    assert streamed == [1]  # only the run with the threshold at 0 streamed
