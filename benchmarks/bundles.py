@@ -228,8 +228,10 @@ def write_busy(folder: Path, security_mb: int, seed: int = 7) -> None:
                 break
 
 
-def write_worst(folder: Path, records: int = 300_000, seed: int = 11) -> None:
-    """One AuthZOptCh.evtx of ``records`` extension records, 10 % of them failures."""
+def write_worst(folder: Path, records: int = 300_000, seed: int = 11, all_failures: bool = False) -> None:
+    """One AuthZOptCh.evtx of ``records`` extension records, 10 % of them failures. With ``all_failures`` every
+    record is a failed sign-in of its own, with no challenge before it: each record is an incident, the most
+    incidents (and engine memory) a bundle of that size can ask for."""
     folder.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     with EvtxWriter(folder / "NPS01_AuthZOptCh.evtx") as authz:
@@ -239,9 +241,10 @@ def write_worst(folder: Path, records: int = 300_000, seed: int = 11) -> None:
             when = START + timedelta(seconds=2 * i)
             user = f"user{rng.randrange(20000):05d}@contoso.com"
             cid = str(uuid.UUID(int=rng.getrandbits(128)))
-            authz.write(_mfa(when, texts.challenge_requested(cid, user, cid)))
+            if not all_failures:
+                authz.write(_mfa(when, texts.challenge_requested(cid, user, cid)))
             later = when + timedelta(seconds=15)
-            if rng.random() < 0.2:  # 20 % of the two-record sign-ins fail = 10 % of the records
+            if all_failures or rng.random() < 0.2:  # 20 % of the two-record sign-ins fail = 10 % of the records
                 if rng.random() < 0.5:
                     response = rng.choice(("UserNotFound", "OathCodeIncorrect", "AuthenticationMethodNotConfigured"))
                     text = texts.access_rejected(cid, user, response, "MFA rejected the request")
@@ -256,7 +259,7 @@ def write_worst(folder: Path, records: int = 300_000, seed: int = 11) -> None:
                 authz.write(_mfa(later, text, level=2))
             else:
                 authz.write(_mfa(later, texts.secondary_auth_ignored(user, "AccessChallenge"), level=4))
-            written += 2
+            written += 1 if all_failures else 2
             i += 1
 
 

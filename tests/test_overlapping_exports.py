@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 import tracemalloc
 from collections.abc import Sequence
 from dataclasses import replace
@@ -20,6 +21,7 @@ from nps_trace_analyzer.sources import overlap
 from nps_trace_analyzer.sources.overlap import OverlapFilter, overlapping_inputs
 from nps_trace_analyzer.synth.evtx.writer import EvtxWriter
 from nps_trace_analyzer.synth.spec import EventSpec
+from nps_trace_analyzer.synth.textfiles import render_description
 
 T0 = datetime(2025, 3, 12, 9, 0, 0, tzinfo=timezone.utc)
 
@@ -115,6 +117,67 @@ def test_only_inputs_sharing_a_channel_are_held() -> None:
     assert overlapping_inputs(files) == {"Security.evtx", "Security.xml"}
     files.append(_inp("export.evtx", role=""))  # unknown channel: may repeat anything
     assert "export.evtx" in overlapping_inputs(files)
+
+
+def test_an_input_of_unknown_channel_is_compared_with_a_lone_log() -> None:
+    """An export whose channel is unknown until read may repeat a log no other input shares (a lone Security.evtx):
+    that log is held too, so the two are compared; an input set aside whole as a repeat is not."""
+    files = [_inp("Security.evtx"), _inp("AuthZOptCh.evtx", role="AuthZOptCh"), _inp("events.json", "event-json", "")]
+    assert overlapping_inputs(files) == {"Security.evtx", "AuthZOptCh.evtx", "events.json"}
+    files.append(_inp("NPS_EventLog.log", "nps-eventlog-text", "Security-text"))
+    assert "NPS_EventLog.log" not in overlapping_inputs(files, repeats={"NPS_EventLog.log"})
+    assert overlapping_inputs(files[:1]) == set()
+
+
+def _json_export(path: Path, numbers: Sequence[int]) -> None:
+    """``Get-WinEvent -LogName Security | Select-Object Id,RecordId,... | ConvertTo-Json`` without ``LogName``: the
+    channel is unknown until read (the reader gives the auditing provider's events to Security). Messages are
+    rendered as Windows renders them, "-" for the fields the record does not carry."""
+    objects = []
+    for n in numbers:
+        spec = _reject(n)
+        event = Event(
+            time=spec.time,
+            source_file="",
+            channel=spec.channel,
+            provider=spec.provider,
+            event_id=spec.event_id,
+            level=0,
+            record_id=100 + n,
+            computer=spec.computer,
+            data=spec.event_data,
+            text="",
+        )
+        objects.append(
+            {
+                "Message": render_description(event),
+                "Id": spec.event_id,
+                "RecordId": 100 + n,
+                "ProviderName": spec.provider,
+                "MachineName": spec.computer,
+                "TimeCreated": spec.time.isoformat(),
+            }
+        )
+    path.write_text(json.dumps(objects, indent=2), encoding="utf-8")
+
+
+def test_an_export_of_unknown_channel_does_not_count_a_lone_security_log_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    alone, both = tmp_path / "alone", tmp_path / "both"
+    alone.mkdir()
+    _export(alone / "Security.evtx", [0, 1, 2, 3])
+    shutil.copytree(alone, both)
+    _json_export(both / "events.json", [1, 2, 3])  # an export of part of the same log
+    expected = _run(alone, tmp_path / "a", monkeypatch, reverse=False)
+    for reverse, jobs in ((False, 2), (True, 1)):
+        found = _run(both, tmp_path / f"b{reverse}", monkeypatch, reverse=reverse, jobs=jobs)
+        assert "3 event(s) in events.json are the same records as in Security.evtx" in " ".join(found["notes"])
+        assert found["timeline"] == expected["timeline"]  # each sign-in attempt once, not 1-3 twice
+        assert found["summary"]["events"] == expected["summary"]["events"] + 3  # listed in events.csv all the same
+        per_user = {inc["user"]: inc["count"] for inc in found["incidents"] if inc["primary_code"] == "NPS-REASON-16"}
+        assert per_user == {f"user{n}": 1 for n in range(4)}
 
 
 def _hold_all(flt: OverlapFilter, copies: Sequence[tuple[str, Event]]) -> list[tuple[str, int | None, bool]]:

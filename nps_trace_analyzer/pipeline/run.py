@@ -38,7 +38,7 @@ from nps_trace_analyzer.pipeline.gc_policy import freeze_long_lived, young_colle
 from nps_trace_analyzer.pipeline.parallel import ShardedEvtx, ShardResult, default_jobs
 from nps_trace_analyzer.report.output_dir import staged_report_dir
 from nps_trace_analyzer.report.redact import Identifiers, Redactor
-from nps_trace_analyzer.report.result import AnalysisResult, to_document
+from nps_trace_analyzer.report.result import STREAM_INCIDENTS_FROM, AnalysisResult, to_document
 from nps_trace_analyzer.report.tables import EventsCsv
 from nps_trace_analyzer.report.writer import ReportPaths as ReportPaths  # re-exported: api.py uses it
 from nps_trace_analyzer.report.writer import collector_paused, report_paths, write_reports
@@ -286,7 +286,7 @@ def analyze(
         _hash_possible_copies(bundle.files)
         copies = {id(inp) for inp in mark_identical_copies(bundle.files)}
         readable = _read_order([f for f in bundle.files if reader_for(f.kind) is not None and id(f) not in copies])
-        stream.overlap = OverlapFilter(overlapping_inputs(readable))
+        stream.overlap = OverlapFilter(overlapping_inputs(readable, stream.repeats))
         if meter is not None:
             meter.start(sum(f.size for f in readable))
         shards = ShardedEvtx(
@@ -377,7 +377,8 @@ def analyze(
         events_csv.close()  # complete on disk before a redacted copy is made from it
         if redactor is None or options.defer_reports_to is None:
             with collector_paused():
-                write_reports(to_document(result), targets, redactor, events_csv.path)
+                streamed = len(incidents) > STREAM_INCIDENTS_FROM  # documents made as written, not all at once
+                write_reports(to_document(result, streamed), targets, redactor, events_csv.path)
     return result
 
 

@@ -88,6 +88,12 @@ def _nas(inc: dict[str, Any]) -> str:
     return str(details.get("nas") or details.get("radius_client") or details.get("nas_ip") or "")
 
 
+def shown_incident_ids(doc: dict[str, Any]) -> set[str]:
+    """The ids of the incidents the page shows (rows of its causes, full sections among them): the only incident
+    documents :func:`view` reads, so the writer keeps just those (report/writer.py)."""
+    return {i for cause in doc["causes"][:MAX_CAUSES] for i in cause["incident_ids"][:ROWS_PER_CAUSE]}
+
+
 def view(doc: dict[str, Any]) -> dict[str, Any]:
     """What the page shows of the document: bounded rows per cause and the incidents that get a full section."""
     by_id = {inc["id"]: inc for inc in doc["incidents"]}
@@ -107,7 +113,8 @@ def view(doc: dict[str, Any]) -> dict[str, Any]:
         "causes_more": max(0, len(doc["causes"]) - MAX_CAUSES),
         "sections": sections,
         "section_ids": {inc["id"] for inc in sections},
-        "sections_more": max(0, len(doc["incidents"]) - len(sections)),
+        # every incident is headline or benign: the count without reading them (the writer passes only those shown)
+        "sections_more": max(0, doc["summary"]["incidents"] + doc["summary"]["benign_incidents"] - len(sections)),
         "nas_of": {inc["id"]: _nas(inc) for c in causes for inc in c["rows"]},
         "colours": colours,
         "codes_used": used,

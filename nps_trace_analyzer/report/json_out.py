@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
+from itertools import islice
 from json.encoder import encode_basestring  # the C escaper when available (ensure_ascii=False uses it too)
 from typing import IO, Any
 
@@ -34,6 +36,17 @@ MAX_FAST_DEPTH = 64
 
 _ENCODER = msgspec.json.Encoder()
 _FORMAT = msgspec.json.format
+
+
+class StreamedList:
+    """A list whose items are made as they are read (``len`` and iteration only): written like a list, in batches,
+    so its items are never all in memory (the incidents of findings.json, :class:`report.result.IncidentDocs`)."""
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def __iter__(self) -> Iterator[Any]:
+        raise NotImplementedError
 
 
 class _NotPlain(Exception):
@@ -64,7 +77,7 @@ def _scalar(value: Any) -> str | None:
         return int.__repr__(value)
     if isinstance(value, float):
         return _float(value)
-    if isinstance(value, (list, tuple, dict)):
+    if isinstance(value, (list, tuple, dict, StreamedList)):
         return None
     raise _NotPlain
 
@@ -148,8 +161,8 @@ def _batched(items: Any, level: int) -> Any:
     # indented as inside the document, and the wrapping lines are cut off (no re-indenting pass over the text).
     # Each of the level + 1 lists opens with "[" + "\n" + its items' indent and closes with "\n" + indent + "]".
     cut = sum(len(INDENT) * depth + 2 for depth in range(level + 1))
-    for start in range(0, len(items), BATCH):
-        batch = items[start : start + BATCH]
+    remaining = iter(items)  # a list or a StreamedList: batches are taken as the items come
+    while batch := list(islice(remaining, BATCH)):
         encoded = _fast_batch(batch, level)
         if encoded is None:
             yield from batch
@@ -217,6 +230,7 @@ def dump_indented(document: Any, fh: IO[Any]) -> None:
         if seekable:
             fh.seek(start)
             fh.truncate()
+        document = _listed(document)  # the standard library writes lists, not StreamedList
         if binary:
             text = io.TextIOWrapper(fh, encoding="utf-8", newline="")
             json.dump(document, text, indent=2, ensure_ascii=False)
@@ -240,3 +254,10 @@ def _pieces(document: Any) -> Any:
         yield text
         return
     yield from _container(document, 0, set())
+
+
+def _listed(document: Any) -> Any:
+    """The document with its StreamedList values (at the top level, where the pipeline puts them) as lists."""
+    if isinstance(document, dict):
+        return {k: list(v) if isinstance(v, StreamedList) else v for k, v in document.items()}
+    return list(document) if isinstance(document, StreamedList) else document

@@ -10,6 +10,7 @@ from dataclasses import fields
 
 from nps_trace_analyzer.core.exit_codes import EXIT_MEANINGS, ExitCode
 from nps_trace_analyzer.intake import IntakeLimits
+from nps_trace_analyzer.report.result import STREAM_INCIDENTS_FROM
 from nps_trace_analyzer.sources.evtx_layout import MAX_RECORDS_PER_CHUNK
 from nps_trace_analyzer.sources.overlap import HELD_IN_MEMORY
 
@@ -36,8 +37,13 @@ def reliability_tables() -> str:
     )
     lines.append(
         f"| Overlap check in memory | {HELD_IN_MEMORY:,} events | events of inputs that may repeat each other's "
-        "records (exports of one log, or of an unknown one) kept in memory until every input is read; the rest go, "
-        "sorted, to anonymous temporary files (the inputs table says which inputs) |"
+        "records (exports of one log; with an export of unknown channel, every log) kept in memory until every input "
+        "is read; the rest go, sorted, to anonymous temporary files (the inputs table says which inputs) |"
+    )
+    lines.append(
+        f"| Incident documents at once | {STREAM_INCIDENTS_FROM:,} incidents | findings.json's incident documents "
+        "made before writing; beyond this many they are made as findings.json and incidents.csv are written, a "
+        "batch at a time (same bytes) |"
     )
     lines += ["", "| Exit status | Meaning |", "|---|---|"]
     lines += [f"| `{int(code)}` | {EXIT_MEANINGS[code]} |" for code in ExitCode]

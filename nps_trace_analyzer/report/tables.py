@@ -7,7 +7,7 @@ Channel, Computer, EventRecordId, SourceFile) so the files drop into tools engin
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -57,41 +57,64 @@ def _cell(value: Any) -> str:
     return value if type(value) is str else ("" if value is None else str(value))
 
 
-def write_incidents_csv(path: Path, incidents: Sequence[Mapping[str, Any]]) -> None:
-    """One row per incident of the findings.json document (so a redacted document gives a redacted CSV).
+def write_incidents_csv(path: Path, incidents: Iterable[Mapping[str, Any]]) -> None:
+    """One row per incident of the findings.json document (so a redacted document gives a redacted CSV)."""
+    with IncidentsCsv(path) as out:
+        for inc in incidents:
+            out.add(inc)
+
+
+class IncidentsCsv:
+    """``incidents.csv`` written one incident document at a time (report/writer.py hands each over as findings.json
+    is written, so the documents are made once and never all held).
 
     Rows go through :meth:`SafeCsvWriter.plain_row` (a cell that is not text sends its row the usual way), and
     the steps cell, the same catalog text for every incident of a cause, is joined once per distinct list."""
-    steps_cells: dict[tuple[str, ...], str] = {}
-    with SafeCsvWriter(path, INCIDENT_COLUMNS) as out:
-        for inc in incidents:
-            steps = tuple(inc["steps"])
-            steps_cell = steps_cells.get(steps)
-            if steps_cell is None:
-                if len(steps_cells) >= MAX_STEP_CELLS:
-                    steps_cells.clear()
-                steps_cell = steps_cells[steps] = " | ".join(f"{n}. {s}" for n, s in enumerate(steps, 1))
-            out.plain_row(
-                [
-                    inc["id"],
-                    inc["kind"],
-                    inc["first_seen"],
-                    inc["last_seen"],
-                    _cell(inc["count"]),
-                    inc["server"] or "",
-                    inc["user"] or "",
-                    inc["cid"] or "",
-                    inc["primary_code"],
-                    " ".join(inc["codes"]),
-                    inc["category"],
-                    inc["severity"],
-                    "yes" if inc["benign"] else "no",
-                    "yes" if inc["in_catalog"] else "no",
-                    inc["summary"],
-                    steps_cell,
-                    "; ".join(f"{k}={v}" for k, v in inc["details"].items()),
-                ]
-            )
+
+    def __init__(self, path: Path) -> None:
+        self._out = SafeCsvWriter(path, INCIDENT_COLUMNS)
+        self._steps_cells: dict[tuple[str, ...], str] = {}
+        self.rows = 0
+
+    def add(self, inc: Mapping[str, Any]) -> None:
+        steps_cells = self._steps_cells
+        steps = tuple(inc["steps"])
+        steps_cell = steps_cells.get(steps)
+        if steps_cell is None:
+            if len(steps_cells) >= MAX_STEP_CELLS:
+                steps_cells.clear()
+            steps_cell = steps_cells[steps] = " | ".join(f"{n}. {s}" for n, s in enumerate(steps, 1))
+        self._out.plain_row(
+            [
+                inc["id"],
+                inc["kind"],
+                inc["first_seen"],
+                inc["last_seen"],
+                _cell(inc["count"]),
+                inc["server"] or "",
+                inc["user"] or "",
+                inc["cid"] or "",
+                inc["primary_code"],
+                " ".join(inc["codes"]),
+                inc["category"],
+                inc["severity"],
+                "yes" if inc["benign"] else "no",
+                "yes" if inc["in_catalog"] else "no",
+                inc["summary"],
+                steps_cell,
+                "; ".join(f"{k}={v}" for k, v in inc["details"].items()),
+            ]
+        )
+        self.rows += 1
+
+    def close(self) -> None:
+        self._out.close()
+
+    def __enter__(self) -> IncidentsCsv:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
 
 def event_row(event: Event) -> list[str]:

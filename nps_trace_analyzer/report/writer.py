@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nps_trace_analyzer.report.html import write_html
-from nps_trace_analyzer.report.json_out import dump_indented
+from nps_trace_analyzer.report.html import shown_incident_ids, write_html
+from nps_trace_analyzer.report.json_out import StreamedList, dump_indented
 from nps_trace_analyzer.report.redact import Redactor
+from nps_trace_analyzer.report.result import IncidentDocs
 from nps_trace_analyzer.report.summary import write_summary
-from nps_trace_analyzer.report.tables import rewrite_events_csv, write_incidents_csv
+from nps_trace_analyzer.report.tables import IncidentsCsv, rewrite_events_csv, write_incidents_csv
 
 
 @dataclass(frozen=True)
@@ -53,16 +54,65 @@ def write_reports(
     ``raw_events``: the events.csv the pipeline streamed, when it is not already ``targets.events_csv``.
     """
     if redactor is not None:
-        document = redactor.document(document)
+        incidents = document["incidents"]
+        document = redactor.document(document)  # an IncidentDocs comes through as it is: redacted as it is read
+        if isinstance(incidents, IncidentDocs):
+            document["incidents"] = incidents.redacted(redactor.document)
     if raw_events is not None and raw_events != targets.events_csv:
         rewrite_events_csv(raw_events, targets.events_csv, redactor.text if redactor else str)
+    if isinstance(document["incidents"], IncidentDocs):
+        page = _write_json_and_csv_in_one_pass(document, targets)
+    else:
+        _write_json(document, targets)
+        write_incidents_csv(targets.incidents_csv, document["incidents"])
+        page = document
+    write_html(targets.html, page)
+    write_summary(targets.summary, page)
+    return document
+
+
+def _write_json(document: dict[str, Any], targets: ReportPaths) -> None:
     with targets.json.open("wb") as fh:  # UTF-8 bytes: most of the text comes encoded from msgspec
         dump_indented(document, fh)  # = json.dump(document, fh, indent=2, ensure_ascii=False), faster (#12)
         fh.write(b"\n")
-    write_incidents_csv(targets.incidents_csv, document["incidents"])
-    write_html(targets.html, document)
-    write_summary(targets.summary, document)
-    return document
+
+
+class _Tee(StreamedList):
+    """The incident documents as findings.json reads them, each also written to incidents.csv and kept when the
+    page shows it. Read again (findings.json's fallback writer starts over), a document already handed on is not
+    handed on twice."""
+
+    def __init__(self, incidents: IncidentDocs, rows: IncidentsCsv, shown_ids: set[str], verdict: str | None) -> None:
+        self._incidents, self._rows, self._shown_ids, self._verdict = incidents, rows, shown_ids, verdict
+        self.shown: list[dict[str, Any]] = []
+
+    def __len__(self) -> int:
+        return len(self._incidents)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        rows = self._rows
+        for position, doc in enumerate(self._incidents):
+            if position == rows.rows:
+                rows.add(doc)
+                if doc["id"] in self._shown_ids or doc["primary_code"] == self._verdict:
+                    self._verdict = None if doc["primary_code"] == self._verdict else self._verdict
+                    self.shown.append(doc)
+            yield doc
+
+
+def _write_json_and_csv_in_one_pass(document: dict[str, Any], targets: ReportPaths) -> dict[str, Any]:
+    """findings.json and incidents.csv from one reading of the incident documents (each made once, none held but
+    those the page shows); returns the document for the page and summary.md: the same, with only those incidents
+    (what :func:`report.html.view` and the summary's verdict read: the page's rows, and the first incident of the
+    verdict's code)."""
+    verdict = (document.get("verdict") or {}).get("primary_code")
+    with IncidentsCsv(targets.incidents_csv) as rows:
+        tee = _Tee(document["incidents"], rows, shown_incident_ids(document), verdict)
+        _write_json({**document, "incidents": tee}, targets)
+        if rows.rows < len(tee):  # findings.json's writer always reads them all; never leave the CSV short
+            for _doc in tee:
+                pass
+    return {**document, "incidents": tee.shown}
 
 
 @contextlib.contextmanager

@@ -6,13 +6,16 @@ rejections, two incidents' worth of evidence, doubled sign-in counts. Byte-ident
 (``intake.duplicates``); this catches the partial overlap, record by record.
 
 Which inputs take part is decided before reading, from the inputs alone: event-log inputs (``.evtx``, event XML,
-event text, event tables) whose role (channel) another such input shares, or whose role is unknown. Only their
-events are held back; a bundle with one file per channel pays nothing.
+event text, event tables) whose role (channel) another such input shares, or whose role is unknown. An input of
+unknown channel (a ``ConvertTo-Json`` or table export without a log name) may repeat any log, a lone Security.evtx
+too, so when there is one every event-log input is held (but those set aside whole as repeats). Only their events
+are held back; a bundle with one file per channel pays nothing.
 
 Two events are the same record when channel, computer, event id, time and content (the data values, or the
-message when there are none) agree, and either both carry a real EventRecordID and it is equal, or they come from
-different inputs (a text copy has no record id; one log legitimately repeats identical lines under new ids). The
-copy kept is the first by (input name, order in the input), so the result does not depend on the read order.
+message when there are none; the "-" a rendering prints for an empty field is no content) agree, and either both
+carry a real EventRecordID and it is equal, or they come from different inputs (a text copy has no record id; one
+log legitimately repeats identical lines under new ids). The copy kept is the first by (input name, order in the
+input), so the result does not depend on the read order.
 
 Memory: held events are kept in memory up to :data:`HELD_IN_MEMORY`, then written in sorted runs to anonymous
 temporary files and merged back at release (an external merge sort, ``heapq.merge``), so a hostile bundle of many
@@ -27,7 +30,7 @@ import itertools
 import pickle
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -42,15 +45,31 @@ EVENT_LOG_KINDS = frozenset({"evtx", "event-xml", "nps-eventlog-text", "event-ta
 _REAL_RECORD_IDS = frozenset({"evtx", "event-xml"})
 
 
-def overlapping_inputs(files: Sequence[InputFile]) -> set[str]:
-    """Names of the event-log inputs that may repeat another input's records (see the module docstring)."""
+def overlapping_inputs(files: Sequence[InputFile], repeats: Collection[str] = ()) -> set[str]:
+    """Names of the event-log inputs that may repeat another input's records (see the module docstring).
+
+    An input of unknown channel may repeat any log, a lone Security.evtx included, so when there is one every
+    event-log input takes part, except those already set aside whole as repeats (``repeats``: an input whose
+    reader says it only repeats another, counted nowhere).
+    """
     logs = [f for f in files if f.kind in EVENT_LOG_KINDS and f.kind != "skipped"]
+    if len(logs) < 2:
+        return set()
     roles = Counter(f.role.lower() for f in logs if f.role)
-    return {f.name for f in logs if not f.role or roles[f.role.lower()] > 1} if len(logs) > 1 else set()
+    held = {f.name for f in logs if not f.role or roles[f.role.lower()] > 1}
+    if any(not f.role for f in logs):
+        held.update(f.name for f in logs if f.name not in repeats)
+    return held
+
+
+#: Data values that say "nothing here": a rendered message prints "-" for an empty field and lists fields the
+#: record may not carry at all (6272's "Logging Results" rendered from an older record), so they do not tell copies
+#: apart.
+_PLACEHOLDERS = frozenset({"", "-"})
 
 
 def _content(event: Event) -> str:
-    values = [value for name, value in event.data if name != "Binary" and value]
+    values = [value for name, value in event.data if name != "Binary" and value.strip() not in _PLACEHOLDERS]
     return " ".join(" ".join(values).split()) if values else " ".join(event.text.split())
 
 

@@ -192,15 +192,19 @@ class IncidentEngine:
         return kept
 
     def incidents(self) -> list[Incident]:
-        """Form the incidents (numbered in time order) and release the stored findings."""
-        intake = self.intake
+        """Form the incidents (numbered in time order) and release the stored findings.
+
+        The store lets its findings go before the incidents are built, each draft its own once built: the findings
+        of an incident are then freed as its incident is made, so findings and incidents are not both whole in
+        memory at once (a bundle of failures only would otherwise peak at the sum of the two).
+        """
         drafts = self.drafts()
         auth_types = self._auth_type_text()
+        self.intake.release()  # the drafts hold what the incidents need
         built = []
         for number, draft in enumerate(drafts, 1):
             built.append(build(number, draft, self.ctx, auth_types))
             draft.findings, draft.folded = [], None  # the incident keeps only its evidence rows; let the events go
-        intake.release()
         return built
 
 
