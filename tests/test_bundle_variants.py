@@ -1,0 +1,255 @@
+"""Metamorphic tests: the same bundle written the way another writer or a real collection would write it must be
+diagnosed as its expected.json says (docs/diagnosis-contract.md).
+
+One plan of every scenario (no capture, no extension trace: no variant touches them and they cost time) is
+written in each variant of ``bundle_variants``; the incidents must match the plan's expectation exactly. Where a
+variant removes information the diagnosis needs, the test says which incidents change and why instead.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import bundle_variants as bv
+import pytest
+from test_e2e_scenarios import _key, assert_diagnosis
+
+from nps_trace_analyzer.pipeline import analyze
+from nps_trace_analyzer.pipeline.run import AnalyzeOptions
+from nps_trace_analyzer.synth.bundle import DEFAULT_DAY, BundlePlan, build_bundle, write_plan
+from nps_trace_analyzer.synth.textfiles import write_dtsxml
+
+PLAN = build_bundle(["all"], seed=5, host="NPS02", day=DEFAULT_DAY, healthy=8, skip=("nettrace", "npsext"))
+
+Variant = Callable[[BundlePlan, Path], Path]
+
+
+def _plain(change: Callable[[BundlePlan], BundlePlan]) -> Variant:
+    def make(plan: BundlePlan, where: Path) -> Path:
+        return write_plan(change(plan), where / "bundle")
+
+    return make
+
+
+def _events(change: bv.SpecMap, *, text_log: bool = True) -> Variant:
+    return _plain(lambda plan: bv.map_events(plan, change, text_log=text_log))
+
+
+def _renamed(new_name: Callable[[str], str]) -> Variant:
+    def make(plan: BundlePlan, where: Path) -> Path:
+        folder = write_plan(plan, where / "bundle")
+        bv.rename(folder, new_name)
+        return folder
+
+    return make
+
+
+def _nested(plan: BundlePlan, where: Path) -> Path:
+    folder = write_plan(plan, where / "bundle")
+    bv.nest(folder, "C", "NPS", "Logs")
+    return folder
+
+
+def _zip_of(prefix: str, *, backslashes: bool = False, in_folder: bool = False) -> Variant:
+    def make(plan: BundlePlan, where: Path) -> Path:
+        folder = write_plan(plan, where / "files")
+        target = where / "outer" if in_folder else where
+        target.mkdir(exist_ok=True)
+        archive = bv.zipped(folder, target / "NPS02_NpsLogging.zip", prefix=prefix, backslashes=backslashes)
+        shutil.rmtree(folder)
+        return target if in_folder else archive
+
+    return make
+
+
+def _copies(plan: BundlePlan, where: Path) -> Path:
+    """The extension's log twice: once byte-identical in a backup folder, once re-exported in other chunks."""
+    folder = write_plan(plan, where / "bundle")
+    name = next(n for n in plan.files if n.endswith("AuthZOptCh.evtx"))
+    (folder / "backup").mkdir()
+    shutil.copy(folder / name, folder / "backup" / name)
+    # A second export of a live log keeps each record's EventRecordID (Windows assigns it once).
+    first = plan.first_record_ids[name]
+    reexport = folder / "AuthZOptCh-reexport.evtx"
+    bv.write_variant_evtx(reexport, plan.files[name], first_record_id=first, records_per_chunk=7)
+    return folder
+
+
+def _empty_logs(plan: BundlePlan, where: Path) -> Path:
+    folder = write_plan(plan, where / "bundle")
+    bv.write_variant_evtx(folder / "Application.evtx", [])
+    (folder / "Microsoft-AzureMfa-AuthN%4AuthNOptCh (2).evtx").write_bytes(b"")
+    return folder
+
+
+def _regedit(version4: bool) -> Variant:
+    def make(plan: BundlePlan, where: Path) -> Path:
+        folder = write_plan(plan, where / "bundle")
+        bv.regedit_exports(plan, folder, version4=version4)
+        return folder
+
+    return make
+
+
+def _text_files(marker: str, **how: Any) -> Variant:
+    def make(plan: BundlePlan, where: Path) -> Path:
+        folder = write_plan(plan, where / "bundle")
+        for path in folder.iterdir():
+            if marker in path.name:
+                bv.rewrite_text(path, **how)
+        return folder
+
+    return make
+
+
+def _evtx_habits(**habits: int | bool) -> Variant:
+    def make(plan: BundlePlan, where: Path) -> Path:
+        return bv.write_with(plan, where / "bundle", **habits)
+
+    return make
+
+
+#: Changes of the events themselves: (change, also in NPS_EventLog.log). The text log renders Data by name, so
+#: name changes stay in the .evtx files.
+EVENT_CHANGES: dict[str, tuple[bv.SpecMap, bool]] = {
+    "audit fields shuffled": (bv.shuffled_audit_fields(), True),
+    "audit '-' fields left out": (bv.dropped_dash_fields(), True),
+    "audit '-' fields empty": (bv.empty_dash_fields(), True),
+    "addresses REDACTED": (bv.redacted_network_fields("REDACTED"), True),
+    "addresses xxx": (bv.redacted_network_fields("xxx"), True),
+    "addresses <removed>": (bv.redacted_network_fields("<removed>"), True),
+    "CIDs upper case": (bv.respelled_cids(str.upper), True),
+    "CIDs in braces": (bv.respelled_cids(lambda g: "{" + g + "}"), True),
+    "whole-second times": (bv.whole_seconds(), True),
+    "100 ns times": (bv.with_ticks(), True),
+    "audit Data names lower case": (bv.audit_names(str.lower), False),
+    "audit Data unnamed": (bv.audit_names(lambda _n: None), False),
+    "computer names in other case per log": (bv.computer_case, True),
+}
+
+VARIANTS: dict[str, Variant] = {
+    **{name: _events(change, text_log=text) for name, (change, text) in EVENT_CHANGES.items()},
+    "as generated": _plain(lambda plan: plan),
+    "wevtutil file names": _renamed(bv.wevtutil_names),
+    "channel-only file names": _renamed(bv.bare_names),
+    "odd case, spaces, non-ASCII names": _renamed(bv.odd_names),
+    "nested C/NPS/Logs folders": _nested,
+    "zip of the files": _zip_of(""),
+    "zip of a folder, backslash names": _zip_of("C\\NPS\\".replace("\\", "/"), backslashes=True),
+    "zip inside a folder": _zip_of("NPS/", in_folder=True),
+    "the same log twice": _copies,
+    "empty logs beside": _empty_logs,
+    "regedit exports": _regedit(version4=False),
+    "REGEDIT4 exports": _regedit(version4=True),
+    "three records per chunk": _evtx_habits(records_per_chunk=3),
+    "a literal template per record": _evtx_habits(own_templates=True),
+    "other providers interleaved": _plain(bv.foreign_events),
+    "registry dumps in UTF-8": _text_files("RegAdd_", encoding="utf-8"),
+    "registry dumps in UTF-8 with BOM, LF": _text_files("RegAdd_", encoding="utf-8", newline="\n", bom=True),
+}
+
+
+def _incidents(target: Path, out: Path) -> list[dict[str, Any]]:
+    analyze([target], out, AnalyzeOptions(jobs=1))
+    return json.loads((out / "findings.json").read_text(encoding="utf-8"))["incidents"]
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_variant_keeps_the_diagnosis(variant: str, tmp_path: Path) -> None:
+    target = VARIANTS[variant](PLAN, tmp_path)
+    assert_diagnosis(_incidents(target, tmp_path / "report"), PLAN.expected["incidents"])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("change", sorted(EVENT_CHANGES))
+def test_event_changes_really_change_events(change: str) -> None:
+    """Each change rewrites some event of the plan (or the test above proves nothing for it)."""
+    mapping, text_log = EVENT_CHANGES[change]
+    changed = bv.map_events(PLAN, mapping, text_log=text_log)
+    assert changed.files != PLAN.files
+
+
+# --- NPS_EventLog.log as the only NPS audit source --------------------------------------------------------------
+
+TEXT_PLAN = build_bundle(
+    ["all"], seed=5, host="NPS02", day=DEFAULT_DAY, healthy=8, skip=("nettrace", "npsext", "security-evtx")
+)
+TEXT_VARIANTS: dict[str, Variant] = {
+    "as generated": _plain(lambda plan: plan),
+    "UTF-8 with BOM": _text_files("NPS_EventLog", encoding="utf-8", bom=True),
+    "UTF-8, LF": _text_files("NPS_EventLog", encoding="utf-8", newline="\n"),
+    "renamed Security.txt": _renamed(lambda n: "Security.txt" if n == "NPS_EventLog.log" else n),
+    "audit fields shuffled": _events(bv.shuffled_audit_fields()),
+    "audit '-' fields empty": _events(bv.empty_dash_fields()),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(TEXT_VARIANTS))
+def test_text_audit_variant_keeps_the_diagnosis(variant: str, tmp_path: Path) -> None:
+    target = TEXT_VARIANTS[variant](TEXT_PLAN, tmp_path)
+    assert_diagnosis(_incidents(target, tmp_path / "report"), TEXT_PLAN.expected["incidents"])  # type: ignore[arg-type]
+
+
+# --- the accounting log as the only NPS audit source: its three formats read alike --------------------------------
+
+ACCOUNTING_PLAN = dataclasses.replace(TEXT_PLAN, eventlog_text={})
+
+
+def _accounting_as(fmt: str) -> Variant:
+    def make(plan: BundlePlan, where: Path) -> Path:
+        folder = write_plan(plan, where / "bundle")
+        for name, rows in plan.accounting.items():
+            if fmt == "dts":
+                (folder / name).unlink()
+                write_dtsxml(folder / name, rows)
+        return folder
+
+    return make
+
+
+def _signature(incidents: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return sorted((*_key(i), i["primary_code"], i["category"], i["benign"]) for i in incidents)
+
+
+def test_accounting_formats_give_the_same_diagnosis(tmp_path: Path) -> None:
+    found = {}
+    for fmt in ("dbcsv", "dts"):
+        target = _accounting_as(fmt)(ACCOUNTING_PLAN, tmp_path / fmt)
+        found[fmt] = _signature(_incidents(target, tmp_path / fmt / "report"))
+    assert any(key[0] == "nps-reject" for key in found["dbcsv"])  # the log's rejects count: the check means something
+    assert found["dts"] == found["dbcsv"]
+
+
+# --- several servers' logs in one zip -----------------------------------------------------------------------------
+
+FIRST = build_bundle(
+    ["user-not-found", "no-domain-controller", "ests-sp-disabled"],
+    seed=5,
+    host="NPS01",
+    day=DEFAULT_DAY,
+    healthy=4,
+    skip=("nettrace", "npsext"),
+)
+SECOND = build_bundle(
+    ["primary-auth-failed", "https-tls12-disabled", "challenge-no-result"],
+    seed=6,
+    host="NPS02",
+    day=DEFAULT_DAY,
+    healthy=4,
+    skip=("nettrace", "npsext"),
+)
+
+
+def test_two_servers_in_one_zip_keep_each_servers_diagnosis(tmp_path: Path) -> None:
+    staging = tmp_path / "staging"
+    write_plan(FIRST, staging / "NPS01")
+    write_plan(SECOND, staging / "NPS02")
+    for expected in staging.glob("*.expected.json"):
+        expected.unlink()
+    archive = bv.zipped(staging, tmp_path / "both.zip")
+    expected = [*FIRST.expected["incidents"], *SECOND.expected["incidents"]]  # type: ignore[misc]
+    assert_diagnosis(_incidents(archive, tmp_path / "report"), expected)
