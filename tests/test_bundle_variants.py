@@ -21,8 +21,8 @@ from test_e2e_scenarios import _key, assert_diagnosis
 
 from nps_trace_analyzer.pipeline import analyze
 from nps_trace_analyzer.pipeline.run import AnalyzeOptions
-from nps_trace_analyzer.synth.bundle import DEFAULT_DAY, BundlePlan, build_bundle, write_plan
-from nps_trace_analyzer.synth.textfiles import write_dtsxml
+from nps_trace_analyzer.synth.bundle import DEFAULT_DAY, BundlePlan, audit_event, build_bundle, write_plan
+from nps_trace_analyzer.synth.textfiles import write_dtsxml, write_wevtutil_text
 
 PLAN = build_bundle(["all"], seed=5, host="NPS02", day=DEFAULT_DAY, healthy=8, skip=("nettrace", "npsext"))
 
@@ -77,6 +77,25 @@ def _copies(plan: BundlePlan, where: Path) -> Path:
     first = plan.first_record_ids[name]
     reexport = folder / "AuthZOptCh-reexport.evtx"
     bv.write_variant_evtx(reexport, plan.files[name], first_record_id=first, records_per_chunk=7)
+    return folder
+
+
+def _security_twice(plan: BundlePlan, where: Path) -> Path:
+    """Security saved twice: the whole log, and an earlier export holding its first half (same record ids)."""
+    folder = write_plan(plan, where / "bundle")
+    specs = plan.files["Security.evtx"]
+    half = specs[: len(specs) // 2]
+    bv.write_variant_evtx(
+        folder / "Security (earlier).evtx", half, first_record_id=plan.first_record_ids["Security.evtx"]
+    )
+    return folder
+
+
+def _older_wevtutil(plan: BundlePlan, where: Path) -> Path:
+    """NPS_EventLog.log as older wevtutil prints it: dates without the zone, 3 fraction digits."""
+    folder = write_plan(plan, where / "bundle")
+    for name, specs in plan.eventlog_text.items():
+        write_wevtutil_text(folder / name, [audit_event(spec) for spec in specs], utc_suffix=False)
     return folder
 
 
@@ -143,6 +162,7 @@ VARIANTS: dict[str, Variant] = {
     "zip of a folder, backslash names": _zip_of("C\\NPS\\".replace("\\", "/"), backslashes=True),
     "zip inside a folder": _zip_of("NPS/", in_folder=True),
     "the same log twice": _copies,
+    "Security twice, overlapping": _security_twice,
     "empty logs beside": _empty_logs,
     "regedit exports": _regedit(version4=False),
     "REGEDIT4 exports": _regedit(version4=True),
@@ -180,6 +200,7 @@ TEXT_PLAN = build_bundle(
 )
 TEXT_VARIANTS: dict[str, Variant] = {
     "as generated": _plain(lambda plan: plan),
+    "older wevtutil dates": _older_wevtutil,
     "UTF-8 with BOM": _text_files("NPS_EventLog", encoding="utf-8", bom=True),
     "UTF-8, LF": _text_files("NPS_EventLog", encoding="utf-8", newline="\n"),
     "renamed Security.txt": _renamed(lambda n: "Security.txt" if n == "NPS_EventLog.log" else n),
@@ -204,8 +225,9 @@ def _accounting_as(fmt: str) -> Variant:
         folder = write_plan(plan, where / "bundle")
         for name, rows in plan.accounting.items():
             if fmt == "dts":
-                (folder / name).unlink()
                 write_dtsxml(folder / name, rows)
+            elif fmt == "ias":
+                bv.write_ias(folder / name, rows)  # type: ignore[arg-type]
         return folder
 
     return make
@@ -217,11 +239,12 @@ def _signature(incidents: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
 
 def test_accounting_formats_give_the_same_diagnosis(tmp_path: Path) -> None:
     found = {}
-    for fmt in ("dbcsv", "dts"):
+    for fmt in ("dbcsv", "dts", "ias"):
         target = _accounting_as(fmt)(ACCOUNTING_PLAN, tmp_path / fmt)
         found[fmt] = _signature(_incidents(target, tmp_path / fmt / "report"))
     assert any(key[0] == "nps-reject" for key in found["dbcsv"])  # the log's rejects count: the check means something
     assert found["dts"] == found["dbcsv"]
+    assert found["ias"] == found["dbcsv"]
 
 
 # --- several servers' logs in one zip -----------------------------------------------------------------------------
