@@ -373,6 +373,14 @@ def computer_case(spec: EventSpec, name: str) -> EventSpec:
     return spec
 
 
+def netbios_in_extension_logs(spec: EventSpec, name: str) -> EventSpec:
+    """The extension's logs name the server by its NetBIOS name, the Windows logs by its FQDN (one writer per
+    log, or logs saved before and after a DNS suffix change)."""
+    if is_mfa(spec):
+        return dataclasses.replace(spec, computer=spec.computer.split(".", 1)[0])
+    return spec
+
+
 def rewrite_text(path: Path, *, encoding: str, newline: str = "\r\n", bom: bool = False) -> None:
     """A UTF-16 text file of the bundle saved again in another encoding / line ending (Notepad, Out-File)."""
     text = path.read_text(encoding="utf-16").replace("\r\n", "\n").replace("\n", newline)

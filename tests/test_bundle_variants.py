@@ -19,6 +19,7 @@ import bundle_variants as bv
 import pytest
 from test_e2e_scenarios import _key, assert_diagnosis
 
+from nps_trace_analyzer.core.identity import host_key
 from nps_trace_analyzer.pipeline import analyze
 from nps_trace_analyzer.pipeline.run import AnalyzeOptions
 from nps_trace_analyzer.synth.bundle import DEFAULT_DAY, BundlePlan, audit_event, build_bundle, write_plan
@@ -191,6 +192,28 @@ def test_event_changes_really_change_events(change: str) -> None:
     mapping, text_log = EVENT_CHANGES[change]
     changed = bv.map_events(PLAN, mapping, text_log=text_log)
     assert changed.files != PLAN.files
+
+
+def test_a_server_named_by_netbios_and_fqdn_is_one_server(tmp_path: Path) -> None:
+    """Schannel 36871 (System, FQDN) joins the extension's HTTPS failure (AuthZ log, NetBIOS name): same server.
+    Incidents name the server as the log they come from does, so servers are compared by their first label."""
+    plan = bv.map_events(PLAN, bv.netbios_in_extension_logs)
+    found = _incidents(write_plan(plan, tmp_path / "bundle"), tmp_path / "report")
+    expected = PLAN.expected["incidents"]
+    assert any("SYSTEM-SCHANNEL-36871" in e.get("codes", ()) for e in expected)  # type: ignore[union-attr]
+    assert_diagnosis(_short_servers(found), _short_servers(expected))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [("NPS02.contoso.local", "nps02"), ("nps02", "nps02"), ("NPS02.CONTOSO.LOCAL.", "nps02"), ("10.0.0.5", "10.0.0.5")],
+)
+def test_host_key(name: str, key: str) -> None:
+    assert host_key(name) == key
+
+
+def _short_servers(incidents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [i | {"server": host_key(i["server"])} if i.get("server") else i for i in incidents]
 
 
 # --- NPS_EventLog.log as the only NPS audit source --------------------------------------------------------------

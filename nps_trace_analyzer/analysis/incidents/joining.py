@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from nps_trace_analyzer.analysis.incidents.drafts import Draft, finding_server, finding_user
+from nps_trace_analyzer.core.identity import host_key
 from nps_trace_analyzer.core.model import Finding
 
 
@@ -71,12 +72,12 @@ def near(
 ) -> list[Draft]:
     """Drafts holding a ``wanted`` finding whose span (widened by ``window``) covers ``finding``'s time."""
     ukey = finding_user(finding)
-    server = finding_server(finding).lower()
+    server = host_key(finding_server(finding))
     hits = []
     for draft in drafts:
         if same_user and (not ukey or draft.ukey != ukey):
             continue
-        if same_server and (draft.server or "").lower() != server:
+        if same_server and host_key(draft.server) != server:
             continue
         if not any(wanted(f) for f in draft.samples()):  # ``wanted`` asks about codes
             continue
