@@ -29,13 +29,14 @@ from nps_trace_analyzer.synth.evtx.chunk import Chunk
 from nps_trace_analyzer.synth.evtx.record import PreparedEvent, prepare
 from nps_trace_analyzer.synth.evtx.templates import Element, Slot, Subst, Template, Text
 from nps_trace_analyzer.synth.evtx.writer import EvtxWriter
-from nps_trace_analyzer.synth.spec import EventSpec
+from nps_trace_analyzer.synth.spec import EventSpec, UserData
 from nps_trace_analyzer.synth.textfiles import (
     RegValues,
     _hex_bytes,
     _reg_export_value,
     _reg_string,
     _value_items,
+    render_reg_query,
     write_reg_export,
 )
 
@@ -379,6 +380,50 @@ def netbios_in_extension_logs(spec: EventSpec, name: str) -> EventSpec:
     if is_mfa(spec):
         return dataclasses.replace(spec, computer=spec.computer.split(".", 1)[0])
     return spec
+
+
+def extension_user_data(named: bool) -> SpecMap:
+    """The extension's events with a ``<UserData>`` payload instead of ``<EventData>`` (no public XML of an AzureMfa
+    event exists, domain-facts §1): one ``Message`` child, or one child per value (``param1``...)."""
+
+    def change(spec: EventSpec, _name: str) -> EventSpec:
+        if not is_mfa(spec) or spec.event_data is None:
+            return spec
+        if named:
+            children = tuple((n or f"param{i + 1}", v) for i, (n, v) in enumerate(spec.event_data))
+        else:
+            children = (("Message", " ".join(v for _n, v in spec.event_data)),)
+        return dataclasses.replace(spec, event_data=None, user_data=UserData("EventXML", "", children))
+
+    return change
+
+
+def out_of_order(plan: BundlePlan, seed: int = 4) -> BundlePlan:
+    """Records not in time order within each log (a writer that emits them grouped by story, merged exports)."""
+    rng = random.Random(seed)
+
+    def mixed(specs: tuple[EventSpec, ...]) -> tuple[EventSpec, ...]:
+        items = list(specs)
+        rng.shuffle(items)
+        return tuple(items)
+
+    files = {name: mixed(specs) for name, specs in plan.files.items()}
+    text = {name: mixed(specs) for name, specs in plan.eventlog_text.items()}
+    return dataclasses.replace(plan, files=files, eventlog_text=text)
+
+
+def one_registry_file(plan: BundlePlan, folder: Path, form: str) -> None:
+    """Only the After dumps, both keys in one file: a ``.reg`` export, one ``REG QUERY`` text, or REGEDIT4."""
+    after = {dump.key: dump.values for name, dump in plan.registry.items() if name.startswith("After")}
+    for name in plan.registry:
+        (folder / name).unlink()
+    if form == "reg":
+        write_reg_export(folder / "NPS-registry.reg", after)
+    elif form == "query":
+        (folder / "registry.txt").write_bytes(b"\xff\xfe" + render_reg_query(after).encode("utf-16-le"))
+    else:
+        text = "\r\n".join(render_regedit4(key, values) for key, values in after.items())
+        (folder / "nps.reg").write_bytes(text.encode("cp1252"))
 
 
 def rewrite_text(path: Path, *, encoding: str, newline: str = "\r\n", bom: bool = False) -> None:

@@ -127,6 +127,15 @@ def _text_files(marker: str, **how: Any) -> Variant:
     return make
 
 
+def _one_registry(form: str) -> Variant:
+    def make(plan: BundlePlan, where: Path) -> Path:
+        folder = write_plan(plan, where / "bundle")
+        bv.one_registry_file(plan, folder, form)
+        return folder
+
+    return make
+
+
 def _evtx_habits(**habits: int | bool) -> Variant:
     def make(plan: BundlePlan, where: Path) -> Path:
         return bv.write_with(plan, where / "bundle", **habits)
@@ -150,6 +159,8 @@ EVENT_CHANGES: dict[str, tuple[bv.SpecMap, bool]] = {
     "audit Data names lower case": (bv.audit_names(str.lower), False),
     "audit Data unnamed": (bv.audit_names(lambda _n: None), False),
     "computer names in other case per log": (bv.computer_case, True),
+    "extension events in UserData, one Message": (bv.extension_user_data(named=False), True),
+    "extension events in UserData, one child per value": (bv.extension_user_data(named=True), True),
 }
 
 VARIANTS: dict[str, Variant] = {
@@ -170,6 +181,10 @@ VARIANTS: dict[str, Variant] = {
     "three records per chunk": _evtx_habits(records_per_chunk=3),
     "a literal template per record": _evtx_habits(own_templates=True),
     "other providers interleaved": _plain(bv.foreign_events),
+    "records out of time order": _plain(bv.out_of_order),
+    "one .reg file of both keys": _one_registry("reg"),
+    "one REG QUERY file of both keys": _one_registry("query"),
+    "one REGEDIT4 file of both keys": _one_registry("regedit4"),
     "registry dumps in UTF-8": _text_files("RegAdd_", encoding="utf-8"),
     "registry dumps in UTF-8 with BOM, LF": _text_files("RegAdd_", encoding="utf-8", newline="\n", bom=True),
 }
@@ -229,6 +244,7 @@ TEXT_VARIANTS: dict[str, Variant] = {
     "renamed Security.txt": _renamed(lambda n: "Security.txt" if n == "NPS_EventLog.log" else n),
     "audit fields shuffled": _events(bv.shuffled_audit_fields()),
     "audit '-' fields empty": _events(bv.empty_dash_fields()),
+    "records out of time order": _plain(bv.out_of_order),
 }
 
 
