@@ -18,8 +18,10 @@ import dataclasses
 import random
 import re
 import shutil
+import struct
 import uuid
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from pathlib import Path
@@ -424,6 +426,63 @@ def one_registry_file(plan: BundlePlan, folder: Path, form: str) -> None:
     else:
         text = "\r\n".join(render_regedit4(key, values) for key, values in after.items())
         (folder / "nps.reg").write_bytes(text.encode("cp1252"))
+
+
+def channel_spelling(channel: Callable[[str], str], provider: Callable[[str], str]) -> SpecMap:
+    """The extension's channel and provider spelled another way (no manifest is public: domain-facts §1)."""
+
+    def change(spec: EventSpec, _name: str) -> EventSpec:
+        if not is_mfa(spec):
+            return spec
+        log = spec.channel.rsplit("/", 1)[-1]
+        return dataclasses.replace(spec, channel=channel(log), provider=provider(log), provider_guid=None)
+
+    return change
+
+
+def neutral_names(folder: Path) -> None:
+    """The extension's logs saved under names that say nothing (``export0.evtx``...): their records decide."""
+    for index, path in enumerate(sorted(folder.glob("*Ch.evtx"))):
+        path.rename(folder / f"export{index}.evtx")
+
+
+def live_copy_headers(folder: Path) -> None:
+    """Every .evtx as a copy of a live log: the file header still names one chunk and says "dirty" (its CRC valid),
+    while more chunks follow."""
+    for path in folder.glob("*.evtx"):
+        data = bytearray(path.read_bytes())
+        struct.pack_into("<Q", data, 0x10, 0)  # last chunk number
+        struct.pack_into("<H", data, 0x2A, 1)  # chunk count
+        struct.pack_into("<I", data, 0x78, 1)  # flags: dirty
+        struct.pack_into("<I", data, 0x7C, zlib.crc32(bytes(data[:0x78])))
+        path.write_bytes(bytes(data))
+
+
+def no_chunk_tables(folder: Path) -> None:
+    """Chunks whose string and template lookup tables are left empty (a writer that only defines each template and
+    name inline where first used; the header CRC recomputed)."""
+    for path in folder.glob("*.evtx"):
+        data = bytearray(path.read_bytes())
+        for start in range(4096, len(data), 65536):
+            if data[start : start + 8] == b"ElfChnk\x00":
+                data[start + 0x80 : start + 0x200] = bytes(0x180)
+                crc = zlib.crc32(bytes(data[start : start + 0x78]) + bytes(data[start + 0x80 : start + 0x200]))
+                struct.pack_into("<I", data, start + 0x7C, crc)
+        path.write_bytes(bytes(data))
+
+
+def mac_extras(archive: Path, folder_name: str, names: Iterable[str]) -> None:
+    """What a Mac's Finder and a Windows Explorer add to a zip: AppleDouble ``._`` companions under ``__MACOSX/``,
+    ``.DS_Store``, ``Thumbs.db``, a screenshot, ``desktop.ini``."""
+    with zipfile.ZipFile(archive, "a") as out:
+        for name in names:
+            out.writestr(
+                f"__MACOSX/{folder_name}/._{name}", b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + bytes(60)
+            )
+        out.writestr(f"{folder_name}/.DS_Store", b"\x00\x00\x00\x01Bud1" + bytes(100))
+        out.writestr(f"{folder_name}/Thumbs.db", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500))
+        out.writestr(f"{folder_name}/screenshot.png", b"\x89PNG\r\n\x1a\n" + bytes(100))
+        out.writestr(f"{folder_name}/desktop.ini", "[.ShellClassInfo]\r\n".encode("utf-16"))
 
 
 def rewrite_text(path: Path, *, encoding: str, newline: str = "\r\n", bom: bool = False) -> None:

@@ -127,6 +127,23 @@ def _text_files(marker: str, **how: Any) -> Variant:
     return make
 
 
+def _after_writing(change: Callable[[Path], None], **habits: int | bool) -> Variant:
+    def make(plan: BundlePlan, where: Path) -> Path:
+        folder = bv.write_with(plan, where / "bundle", **habits) if habits else write_plan(plan, where / "bundle")
+        change(folder)
+        return folder
+
+    return make
+
+
+def _mac_zip(plan: BundlePlan, where: Path) -> Path:
+    folder = write_plan(plan, where / "NPS")
+    archive = bv.zipped(folder, where / "NPS.zip", prefix="NPS/")
+    bv.mac_extras(archive, "NPS", plan.file_names())
+    shutil.rmtree(folder)
+    return archive
+
+
 def _one_registry(form: str) -> Variant:
     def make(plan: BundlePlan, where: Path) -> Path:
         folder = write_plan(plan, where / "bundle")
@@ -159,6 +176,22 @@ EVENT_CHANGES: dict[str, tuple[bv.SpecMap, bool]] = {
     "audit Data names lower case": (bv.audit_names(str.lower), False),
     "audit Data unnamed": (bv.audit_names(lambda _n: None), False),
     "computer names in other case per log": (bv.computer_case, True),
+    "extension channel as Event Viewer's tree path": (
+        bv.channel_spelling(
+            lambda log: f"Microsoft/AzureMfa/{log[:5]}/{log}", lambda log: f"Microsoft-AzureMfa-{log[:5]}"
+        ),
+        True,
+    ),
+    "extension channel AzureMfa/AuthZ/..., provider AzureMfa": (
+        bv.channel_spelling(lambda log: f"AzureMfa/{log[:5]}/{log}", lambda _log: "AzureMfa"),
+        True,
+    ),
+    "extension provider Microsoft-AzureMFA-AuthZ": (
+        bv.channel_spelling(
+            lambda log: f"Microsoft-AzureMFA-{log[:5]}/{log}", lambda log: f"Microsoft-AzureMFA-{log[:5]}"
+        ),
+        True,
+    ),
     "extension events in UserData, one Message": (bv.extension_user_data(named=False), True),
     "extension events in UserData, one child per value": (bv.extension_user_data(named=True), True),
 }
@@ -182,6 +215,10 @@ VARIANTS: dict[str, Variant] = {
     "a literal template per record": _evtx_habits(own_templates=True),
     "other providers interleaved": _plain(bv.foreign_events),
     "records out of time order": _plain(bv.out_of_order),
+    "extension logs under neutral names": _after_writing(bv.neutral_names),
+    "live-log copies: stale dirty header": _after_writing(bv.live_copy_headers, records_per_chunk=5),
+    "chunks without lookup tables": _after_writing(bv.no_chunk_tables),
+    "zipped on a Mac, with Explorer's extras": _mac_zip,
     "one .reg file of both keys": _one_registry("reg"),
     "one REG QUERY file of both keys": _one_registry("query"),
     "one REGEDIT4 file of both keys": _one_registry("regedit4"),
