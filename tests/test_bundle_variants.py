@@ -11,7 +11,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ from nps_trace_analyzer.core.identity import host_key
 from nps_trace_analyzer.pipeline import analyze
 from nps_trace_analyzer.pipeline.run import AnalyzeOptions
 from nps_trace_analyzer.synth.bundle import DEFAULT_DAY, BundlePlan, audit_event, build_bundle, write_plan
+from nps_trace_analyzer.synth.spec import EventSpec
 from nps_trace_analyzer.synth.textfiles import write_dtsxml, write_wevtutil_text
 
 PLAN = build_bundle(["all"], seed=5, host="NPS02", day=DEFAULT_DAY, healthy=8, skip=("nettrace", "npsext"))
@@ -351,4 +354,52 @@ def test_two_servers_in_one_zip_keep_each_servers_diagnosis(tmp_path: Path) -> N
         expected.unlink()
     archive = bv.zipped(staging, tmp_path / "both.zip")
     expected = [*FIRST.expected["incidents"], *SECOND.expected["incidents"]]  # type: ignore[misc]
+    assert_diagnosis(_incidents(archive, tmp_path / "report"), expected)
+
+
+def _as_second_server(plan: BundlePlan, shift: float) -> tuple[BundlePlan, list[dict[str, Any]]]:
+    """``plan`` as a second NPS server of the same farm saw it: the same users a little later, other CIDs."""
+    namespace = uuid.UUID(int=7)
+
+    def other_cid(cid: str) -> str:
+        return str(uuid.uuid5(namespace, cid.lower()))
+
+    def move(spec: EventSpec, _name: str) -> EventSpec:
+        computer = spec.computer.replace("NPS01", "NPS02")
+        return dataclasses.replace(spec, computer=computer, time=spec.time + timedelta(seconds=shift))
+
+    second = bv.map_events(bv.map_events(plan, bv.respelled_cids(other_cid)), move)
+    expected = []
+    for incident in plan.expected["incidents"]:  # type: ignore[union-attr]
+        incident = dict(incident)
+        if incident.get("cid"):
+            incident["cid"] = other_cid(incident["cid"])
+        if incident.get("server"):
+            incident["server"] = incident["server"].replace("NPS01", "NPS02")
+        expected.append(incident)
+    return second, expected
+
+
+FARM = build_bundle(
+    ["user-not-found", "primary-auth-failed", "ests-sp-disabled"],
+    seed=5,
+    host="NPS01",
+    day=DEFAULT_DAY,
+    healthy=4,
+    skip=("nettrace", "npsext", "registry"),
+)
+
+
+@pytest.mark.parametrize("shift", [0.3, 5.0])
+def test_two_servers_of_one_farm_in_one_zip_keep_their_own_rejects(shift: float, tmp_path: Path) -> None:
+    """The same users fail on both servers a moment apart: each server's NPS reject joins its own extension event
+    (never the other server's) and each server's wrong-password rejects are its own incident."""
+    second, second_expected = _as_second_server(FARM, shift)
+    staging = tmp_path / "staging"
+    write_plan(FARM, staging / "NPS01")
+    write_plan(second, staging / "NPS02")
+    for expected in staging.glob("*.expected.json"):
+        expected.unlink()
+    archive = bv.zipped(staging, tmp_path / "farm.zip")
+    expected = [*FARM.expected["incidents"], *second_expected]  # type: ignore[misc]
     assert_diagnosis(_incidents(archive, tmp_path / "report"), expected)
