@@ -95,6 +95,28 @@ def _security_twice(plan: BundlePlan, where: Path) -> Path:
     return folder
 
 
+def _security_part(half: str) -> Variant:
+    """Security.evtx saved at another time than the health check's NPS_EventLog.log: only one half of the day."""
+
+    def make(plan: BundlePlan, where: Path) -> Path:
+        specs = plan.files["Security.evtx"]
+        middle = len(specs) // 2
+        part = specs[:middle] if half == "first" else specs[middle:]
+        return write_plan(dataclasses.replace(plan, files={**plan.files, "Security.evtx": part}), where / "bundle")
+
+    return make
+
+
+def _local_time_text(plan: BundlePlan, where: Path) -> Path:
+    """NPS_EventLog.log from an older wevtutil on a UTC+1 server: local times without a zone (read as UTC, so an
+    hour late), beside the whole Security.evtx: its copies of the last hour fall outside the .evtx's span."""
+    folder = write_plan(plan, where / "bundle")
+    for name, specs in plan.eventlog_text.items():
+        events = [dataclasses.replace(audit_event(spec), time=spec.time + timedelta(hours=1)) for spec in specs]
+        write_wevtutil_text(folder / name, events, utc_suffix=False)
+    return folder
+
+
 def _older_wevtutil(plan: BundlePlan, where: Path) -> Path:
     """NPS_EventLog.log as older wevtutil prints it: dates without the zone, 3 fraction digits."""
     folder = write_plan(plan, where / "bundle")
@@ -211,6 +233,9 @@ VARIANTS: dict[str, Variant] = {
     "zip inside a folder": _zip_of("NPS/", in_folder=True),
     "the same log twice": _copies,
     "Security twice, overlapping": _security_twice,
+    "Security.evtx of the first half of the day only": _security_part("first"),
+    "Security.evtx of the second half of the day only": _security_part("second"),
+    "NPS_EventLog.log in local time without a zone": _local_time_text,
     "empty logs beside": _empty_logs,
     "regedit exports": _regedit(version4=False),
     "REGEDIT4 exports": _regedit(version4=True),
