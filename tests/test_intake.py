@@ -31,6 +31,17 @@ def test_identify_by_content_not_name() -> None:
     assert identify("IN2403.log", db, len(db)).kind == "iaslog"
 
 
+def test_mac_zip_companions_are_named_for_what_they_are() -> None:
+    """A bundle zipped on a Mac holds ``__MACOSX/._Security.evtx`` beside each file: metadata, not a damaged log."""
+    apple_double = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + bytes(60)
+    found = identify("__MACOSX/NPS/._Security.evtx", apple_double, len(apple_double))
+    assert (found.kind, found.note) == (
+        "unknown",
+        "macOS file metadata (AppleDouble '._' file added by a Mac's zip), not a log",
+    )
+    assert identify("x.evtx", b"\x89PNG\r\n\x1a\n" + bytes(64), 100).note.startswith("named like an evtx file")
+
+
 @pytest.mark.parametrize(
     ("name", "role"),
     [

@@ -20,3 +20,18 @@ def user_key(user: str | None) -> str:
     value = value.rsplit("\\", 1)[-1].rsplit("/", 1)[-1]
     value = value.split("@", 1)[0].strip()
     return "" if value in ("", "-") else value.casefold()
+
+
+def host_key(computer: str | None) -> str:
+    """``NPS01.contoso.local``, ``nps01``, ``NPS01.CONTOSO.LOCAL.`` -> ``nps01``: one server however a log names it.
+
+    Windows writes the FQDN in ``<Computer>``, but copies, other writers and older logs (written before a domain
+    join or a rename of the DNS suffix) give the NetBIOS name, which is the first DNS label. An IP address is kept
+    whole. Collisions (two servers of one name in two domains in one bundle) are not expected within one bundle.
+    """
+    if not computer:
+        return ""
+    value = computer.strip().rstrip(".").casefold()
+    if value.replace(".", "").isdigit() or ":" in value:
+        return value
+    return value.split(".", 1)[0]

@@ -358,6 +358,11 @@ def analyze(
                 f"{name} repeats {what}: its events are listed in events.csv but not counted again."
                 for name, what in sorted(stream.repeats.items())
             )
+            if engine.text_log_beyond_evtx:
+                notes.append(
+                    f"{engine.text_log_beyond_evtx} NPS reject(s) of the text rendering fall outside the time the "
+                    "Security event log's audit events span: counted from the text."
+                )
         shards.finish_hashes()  # only the reports need them: the workers hash while the parent correlates
         result = AnalysisResult(
             bundle_name=bundle.name,

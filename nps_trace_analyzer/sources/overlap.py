@@ -14,8 +14,11 @@ are held back; a bundle with one file per channel pays nothing.
 Two events are the same record when channel, computer, event id, time and content (the data values, or the
 message when there are none; the "-" a rendering prints for an empty field is no content) agree, and either both
 carry a real EventRecordID and it is equal, or they come from different inputs (a text copy has no record id; one
-log legitimately repeats identical lines under new ids). The copy kept is the first by (input name, order in the
-input), so the result does not depend on the read order.
+log legitimately repeats identical lines under new ids). The copy kept is a record's own (``.evtx`` / event XML,
+which carry its EventRecordID) before any text rendering of it, then the first by (input name, order in the
+input), so the result does not depend on the read order. Why the own copy first: renderings of audit events are
+set aside when an own copy exists (``ReaderSpec.repeats``, the NPS_EventLog.log rule); had the rendering been kept
+here, the record would count nowhere.
 
 Memory: held events are kept in memory up to :data:`HELD_IN_MEMORY`, then written in sorted runs to anonymous
 temporary files and merged back at release (an external merge sort, ``heapq.merge``), so a hostile bundle of many
@@ -87,9 +90,9 @@ HELD_IN_MEMORY = 20_000
 #: the process's limit) whatever the size of the input.
 MAX_RUNS = 32
 
-# (time, channel, computer, event id, content, input name, order in the input): sorts the copies of one record
-# together, first by the record key, then in the order that decides which copy is kept.
-_SortKey = tuple[Any, str, str, int, str, str, int]
+# (time, channel, computer, event id, content, rendering?, input name, order in the input): sorts the copies of one
+# record together, first by the record key, then in the order that decides which copy is kept.
+_SortKey = tuple[Any, str, str, int, str, bool, str, int]
 
 
 @dataclass
@@ -100,7 +103,7 @@ class _Copy:
 
     @property
     def source(self) -> str:  # input name
-        return self.sort_key[5]
+        return self.sort_key[6]
 
 
 def _same_record_key(key: _SortKey) -> tuple[Any, str, str, int, str]:
@@ -192,7 +195,7 @@ class OverlapFilter:
         self._order[inp.name] += 1
         real = event.record_id if event.source_kind in _REAL_RECORD_IDS else None
         key = record_key(event)
-        sort_key = (key[3], key[0], key[1], key[2], key[4], inp.name, self._order[inp.name])
+        sort_key = (key[3], key[0], key[1], key[2], key[4], real is None, inp.name, self._order[inp.name])
         self._held.append(_Copy(sort_key, real, pack(list(findings), [event])))
         if len(self._held) >= max(1, self.in_memory):
             self._runs.append(_write_run(sorted(self._held, key=_by_sort_key)))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
+from datetime import datetime
 
 from nps_trace_analyzer.analysis.incidents.drafts import Draft, sightings
 from nps_trace_analyzer.analysis.incidents.rules import (
@@ -27,6 +28,7 @@ from nps_trace_analyzer.analysis.incidents.rules import (
     tls_client_joins_https,
     trace_copy,
 )
+from nps_trace_analyzer.core.model import Finding
 from tests.incidents.helpers import audit, ctx, event, finding, trace
 
 CID_A = "1fd39a1a-34b9-47e6-a66a-ed7e47c30e0a"
@@ -105,17 +107,37 @@ def test_trace_copy_of_an_unplaceable_line_is_recognised_by_its_words_in_any_ord
 # --- audit-text-duplicate -----------------------------------------------------------------------------------------
 
 
+def _spans(*findings: Finding) -> dict[str, tuple[datetime, datetime]]:
+    spans: dict[str, tuple[datetime, datetime]] = {}
+    for f in findings:
+        first, last = spans.get(f.event.source_kind, (f.event.time, f.event.time))
+        spans[f.event.source_kind] = (min(first, f.event.time), max(last, f.event.time))
+    return spans
+
+
 def test_audit_text_duplicate_drops_the_text_copy_when_security_evtx_has_audits() -> None:
     evtx = audit("NPS-REASON-16", 0, "alice")
     text = audit("NPS-REASON-16", 0, "alice", source_kind="nps-text")
-    kept, dropped = audit_text_duplicate.apply([text, evtx], Counter({"evtx": 3, "nps-text": 3}))
+    kept, dropped = audit_text_duplicate.apply([text, evtx], Counter({"evtx": 3, "nps-text": 3}), _spans(text, evtx))
     assert kept == [evtx] and dropped == [text]
 
 
 def test_audit_text_duplicate_keeps_the_text_log_when_it_is_the_only_source() -> None:
     text = audit("NPS-REASON-16", 0, "alice", source_kind="nps-text")
-    kept, dropped = audit_text_duplicate.apply([text], Counter({"nps-text": 1}))
+    kept, dropped = audit_text_duplicate.apply([text], Counter({"nps-text": 1}), _spans(text))
     assert kept == [text] and dropped == []
+
+
+def test_audit_text_beyond_the_security_evtx_counts_unless_it_repeats_one_in_local_time() -> None:
+    # Security.evtx covers 0..600 s; the text also holds a reject at 3 h (only there: counts), and one 1 h after the
+    # .evtx's last (a zone-less local-time copy of it on a UTC+1 server: set aside).
+    first, last = audit("NPS-REASON-16", 0, "alice"), audit("NPS-REASON-16", 600, "bob")
+    later = audit("NPS-REASON-16", 3 * 3600, "carol", source_kind="nps-text")
+    shifted = audit("NPS-REASON-16", 600.0004 + 3600, "bob", source_kind="nps-text")
+    inside = audit("NPS-REASON-16", 300, "dave", source_kind="nps-text")
+    audits = [first, last, later, shifted, inside]
+    kept, dropped = audit_text_duplicate.apply(audits, Counter({"evtx": 2, "nps-text": 3}), _spans(*audits))
+    assert kept == [first, last, later] and dropped == [shifted, inside]
 
 
 # --- sign-in-per-cid ------------------------------------------------------------------------------------------------

@@ -190,3 +190,36 @@ def test_security_records_saved_as_system_evtx_are_labelled_by_their_channel(tmp
     roles = {i["name"]: i["role"] for i in doc["inputs"]}
     assert roles == {"System.evtx": "Security"}
     assert {(i["kind"], i["primary_code"]) for i in doc["incidents"]} == {("nps-reject", "NPS-REASON-16")}
+
+
+def test_two_servers_flat_in_one_folder_keep_their_own_sign_ins(tmp_path: Path) -> None:
+    # A farm's two servers collected into one folder with host-prefixed names (one bundle). carol fails on both a
+    # second apart; each server's 6273 (reason 21) belongs to its own extension event, not to the nearer one of
+    # the other server.
+    def on(server: str, spec: EventSpec) -> EventSpec:
+        return dataclasses.replace(spec, computer=f"{server}.contoso.com")
+
+    def rejected(seconds: float, cid: str) -> EventSpec:
+        return w.azuremfa(
+            at(seconds),
+            "AuthZOptCh",
+            f"NPS Extension for Azure MFA: CID: {cid} : Access Rejected for user carol@contoso.com with Azure MFA "
+            "response: UserNotFound and message: MSODS Graph call returned user not found error.",
+        )
+
+    carol = w.nps_request(user="carol@contoso.com", domain="CONTOSO", fq_user="CONTOSO\\carol")
+    other_cid = "5b0d2a41-7c3e-4f0a-9e6d-2c8b1f4a7d90"
+    files = {
+        "NPS01_AuthZOptCh.evtx": [on("nps01", rejected(2, CID_REJECT))],
+        "NPS01_Security.evtx": [on("nps01", w.denied_6273(at(3), carol, 21, REASON_21))],
+        "NPS02_AuthZOptCh.evtx": [on("nps02", rejected(3.2, other_cid))],
+        "NPS02_Security.evtx": [on("nps02", w.denied_6273(at(4.5), carol, 21, REASON_21))],
+    }
+    bundle = tmp_path / "bundle"
+    for name, specs in files.items():
+        w.write(bundle / name, specs)
+    analyze([bundle], tmp_path / "out")
+    doc = json.loads((tmp_path / "out" / "findings.json").read_text(encoding="utf-8"))
+    found = {(i["cid"], i["primary_code"], tuple(sorted(i["codes"]))) for i in doc["incidents"]}
+    both = ("NPS-REASON-21", "UserNotFound")
+    assert found == {(CID_REJECT, "UserNotFound", both), (other_cid, "UserNotFound", both)}

@@ -48,6 +48,7 @@ class IncidentEngine:
         self.intake = Intake(self.ctx)
         self.trace_copies = 0
         self.text_log_duplicates = 0
+        self.text_log_beyond_evtx = 0  # text-log rejects outside the Security.evtx's span: counted (audit-text rule)
         self.answered_challenges = 0
 
     @property
@@ -115,8 +116,9 @@ class IncidentEngine:
         intake.settle()
         challenge_findings = self._challenges_that_matter()
 
-        rejects, duplicates = audit_text_duplicate.apply(intake.audit_rejects, intake.audit_sources)
+        rejects, duplicates = audit_text_duplicate.apply(intake.audit_rejects, intake.audit_sources, intake.audit_spans)
         self.text_log_duplicates = len(duplicates)
+        self.text_log_beyond_evtx = sum(f.event.source_kind == audit_text_duplicate.TEXT_SOURCE_KIND for f in rejects)
 
         events = sightings(intake.extension)
         challenges = sightings(challenge_findings)

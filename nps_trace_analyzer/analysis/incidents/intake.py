@@ -17,6 +17,7 @@ hundred rows, not every one.
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 from typing import Any
 
 from nps_trace_analyzer.analysis.incidents.compact import ATTRS, CompactFinding, compact, time_of
@@ -60,6 +61,8 @@ class Intake:
         self.servers: Counter[str] = Counter()
         self.auth_types: dict[tuple[str, str], Counter[str]] = {}
         self.audit_sources: Counter[str] = Counter()
+        # First and last time of the audit findings per source kind: what part of the day each audit source covers.
+        self.audit_spans: dict[str, tuple[datetime, datetime]] = {}
         self.folds: dict[str, NoticeFold] = {}
         # The findings of the event being filed (an event's findings arrive together): folded or listed as one.
         self._pending: list[Finding] = []
@@ -79,6 +82,7 @@ class Intake:
         elif finding.kind == "nps-audit":
             source = finding.event.source_kind
             self.audit_sources[source] += 1
+            self._widen_span(source, finding.event.time, finding.event.time)
             if not ctx.roles.has(finding.code, "extension-reject-reason"):
                 # NPS only saying "the extension rejected" is no answer to a challenge: the code never reached the
                 # MFA service (no result event of the extension); it joins the unanswered challenge instead.
@@ -98,6 +102,10 @@ class Intake:
             self.trace.append(finding)  # decided at the end: it may repeat an event-log finding not read yet
         else:
             self.add_extension(finding)
+
+    def _widen_span(self, source: str, first: datetime, last: datetime) -> None:
+        span = self.audit_spans.get(source)
+        self.audit_spans[source] = (first, last) if span is None else (min(span[0], first), max(span[1], last))
 
     def add_extension(self, finding: Finding) -> None:
         ctx = self.ctx
@@ -171,6 +179,8 @@ class Intake:
         for key, counts in other.auth_types.items():
             self.auth_types.setdefault(key, Counter()).update(counts)
         self.audit_sources.update(other.audit_sources)
+        for source, (first, last) in other.audit_spans.items():
+            self._widen_span(source, first, last)
         for key, fold in other.folds.items():
             if key in self.folds:
                 self.folds[key].merge(fold)
