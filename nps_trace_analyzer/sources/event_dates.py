@@ -108,7 +108,9 @@ def parse_wevtutil_date(text: str, day_first: bool | None = None) -> tuple[datet
                 month, day = second_part, first
             else:
                 month, day = first, second_part
-            return datetime(year, month, day, _twelve_hour(hour, ampm), minute, second, micro, tzinfo=timezone.utc), False
+            return datetime(
+                year, month, day, _twelve_hour(hour, ampm), minute, second, micro, tzinfo=timezone.utc
+            ), False
     except ValueError:
         return None
     return None
