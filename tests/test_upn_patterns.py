@@ -28,6 +28,11 @@ def test_real_user_shapes_both_patterns_find(text: str, user: str) -> None:
     assert [m.group(0) for m in UPN_RE.finditer(text)] == TRACE_UPN_RE.findall(text) == [user]
 
 
+def test_a_quoted_address_is_the_address() -> None:
+    text = "[Message:Resource 'new.hire@contoso.com' does not exist] o'brien@contoso.com"
+    assert TRACE_UPN_RE.findall(text) == ["new.hire@contoso.com", "o'brien@contoso.com"]
+
+
 def test_a_long_run_without_an_address_is_no_user() -> None:
     assert TRACE_UPN_RE.search("a" * 200_000 + " " + "b." * 100_000 + "c1") is None
 

@@ -35,9 +35,13 @@ from nps_trace_analyzer.sources.readers import Artifact, Collector
 #: ``bob@contoso.verylongtopleveldomainnamehere``. Both read the local parts real user names have: non-ASCII
 #: (``jörg@exämple.de``), a leading underscore (``_svc@contoso.com``), B2B guests
 #: (``alice_contoso.com#EXT#@fabrikam.onmicrosoft.com``) and redacted posts (``***@contoso.com``). The look-behind
-#: starts a match only at the start of a run of name characters, so a long run without ``@`` is scanned once.
+#: starts a match only at the start of a run of name characters, so a long run without ``@`` is scanned once; a
+#: name starts with neither a quote nor a dot (``Resource 'bob@contoso.com' does not exist`` names bob). One group:
+#: ``findall`` gives the names.
 #: tests/test_upn_patterns.py holds these examples.
-TRACE_UPN_RE: Final = re.compile(r"(?<![\w.*%+'#$!&-])[\w.*%+'#$!&-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}\b")
+TRACE_UPN_RE: Final = re.compile(
+    r"(?<![\w.*%+'#$!&-])'?([\w*%+#$!&-][\w.*%+'#$!&-]*@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,})\b"
+)
 #: Levels that keep an event whatever its text: critical, error, warning.
 KEPT_LEVELS: Final = frozenset({1, 2, 3})
 MAX_MATCHES: Final = 1000

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from nps_trace_analyzer.core.nps_audit_layout import TEMPLATES
+from nps_trace_analyzer.core.nps_audit_layout import SECTIONS, TEMPLATES, norm_label
 
 #: The Security auditing provider's name as Windows writes it (domain.SECURITY_AUDITING_PROVIDER is its lower case).
 SECURITY_PROVIDER_NAME = "Microsoft-Windows-Security-Auditing"
@@ -70,8 +70,62 @@ def is_format_list(lines: list[str]) -> bool:
     return False
 
 
+#: Narrowest console a wrapped Format-List line can come from (PowerShell hosts are 80 columns or wider).
+MIN_WRAP_WIDTH = 70
+# A section title on its own ("User:", "Authentication Details:"): a line of its own, never the rest of a wrapped line.
+_SECTION_LINE_RE = re.compile(r"^[^\W\d_][\w .()/-]{0,40}:\s*$")
+_LABEL_RE = re.compile(r"^([^:\t]*[^:\s])\s*:")
+_TEMPLATE_LABELS = frozenset(
+    norm_label(label) for template in TEMPLATES.values() for _title, items in template.sections for label, _ in items
+)
+
+
+def _own_line(rest: str) -> bool:
+    """Does a message line start a line of its own: the template's tab-indented "\tReason Code:\t16", a section
+    title, or an audit template label in a copy that turned its tabs into spaces ("   Account Name:  bob")? The rest
+    of a wrapped line goes on mid-line instead."""
+    if rest.startswith("\t") or _SECTION_LINE_RE.match(rest.strip()):
+        return True
+    m = _LABEL_RE.match(rest.lstrip())
+    return bool(m) and norm_label(m.group(1)) in _TEMPLATE_LABELS | SECTIONS
+
+
+def unwrap_format_list(lines: list[str]) -> list[str]:
+    """The lines of Format-List output with the Message's console-wrapped lines joined again.
+
+    Why: the console (and ``Out-File`` / ``>`` from it) cuts a value longer than the window at the window width,
+    mid-word, and continues it on the next line at the value column; a UPN, a GUID or a reason sentence is split in
+    two. A wrapped line is as long as the longest line of the output (the width) and is followed by a message line
+    that does not start a line of its own; a line that merely happens to be the longest is followed by a labelled
+    line, a blank line or the next property, and stays as it is.
+    """
+    rows = [line.rstrip("\r\n") for line in lines]
+    width = max((len(row) for row in rows), default=0)
+    if width < MIN_WRAP_WIDTH:
+        return rows
+    out: list[str] = []
+    column = 0  # the value column of the current Message; 0 outside one
+    wrapped = False  # the previous physical line was as wide as the console, inside a Message
+    for row in rows:
+        m = _FL_LINE_RE.match(row) if row[:1].strip() else None
+        if m:
+            is_message = FORMAT_LIST_FIELDS.get(m.group(1).lower()) == "description"
+            column = len(row) - len(m.group(2)) if is_message and m.group(2) is not None else 0
+            out.append(row)
+            wrapped = bool(column) and len(row) == width
+            continue
+        rest = row[column:] if row[:column].isspace() else row.lstrip(" ")
+        if wrapped and rest.strip() and not _own_line(rest):
+            out[-1] += rest  # the rest of the wrapped line, glued back without the value-column indent
+        else:
+            out.append(row)
+        wrapped = bool(column) and len(row) == width
+    return out
+
+
 def split_format_list(lines: list[str]) -> Iterator[EventBlock]:
     """Blocks of Format-List output: a property seen twice starts the next event, whatever the property order."""
+    lines = unwrap_format_list(lines)
     block: EventBlock | None = None
     count = 0
     in_message = False
