@@ -11,6 +11,7 @@ closing tag is still read, and a redacted ``TimeCreated`` keeps the record at th
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from datetime import datetime
@@ -21,6 +22,7 @@ from lxml import etree
 from nps_trace_analyzer.core.model import Event
 from nps_trace_analyzer.core.wintime import FILETIME_EPOCH
 from nps_trace_analyzer.sources.event_dates import parse_wevtutil_date
+from nps_trace_analyzer.sources.nps_eventlog_text import as_posted
 from nps_trace_analyzer.sources.text_decode import DEFAULT_MAX_BYTES, TextReadStats, load_text
 
 FORMAT_NAME = "event-xml"
@@ -97,9 +99,26 @@ def _event(element: str, source: str, ordinal: int) -> Event | None:
     )
 
 
+# The markup of an <Event> as a web page's source or an HTML-escaping forum keeps it ("&lt;Event xmlns=...&gt;").
+_ESCAPED_EVENT_RE = re.compile(r"&lt;Event(?:\s|&gt;)")
+_QUOTED_RE = re.compile(r"^[ \t]*>[ \t]?<", re.MULTILINE)
+
+
+def unescape_posted_xml(text: str) -> str:
+    """``text`` as Windows wrote it when a post changed it: markup unescaped when it holds escaped ``<Event>``
+    elements and no real one (a copy from a page's HTML source), and markdown / e-mail quote marks ("> <Event>")
+    removed; otherwise unchanged (a real XML file keeps its entities, and its lines never mostly start with ">")."""
+    if _ESCAPED_EVENT_RE.search(text) and not _EVENT_RE.search(text):
+        text = html.unescape(text)
+    if ">" in text[:4096] and _QUOTED_RE.search(text):
+        text = "\n".join(as_posted(text.splitlines()))
+    return text
+
+
 def parse_event_xml(text: str, source_name: str, stats: TextReadStats | None = None) -> Iterator[Event]:
     """Yield the events of an XML export (already decoded); damaged elements are counted and skipped."""
     stats = stats if stats is not None else TextReadStats()
+    text = unescape_posted_xml(text)
     for ordinal, match in enumerate(_EVENT_RE.finditer(text)):
         stats.records_read += 1
         try:

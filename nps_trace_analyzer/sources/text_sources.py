@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 
 from nps_trace_analyzer.core.model import Event, InputFile
 from nps_trace_analyzer.sources.event_blocks import is_message_copy
-from nps_trace_analyzer.sources.event_xml import read_event_xml
+from nps_trace_analyzer.sources.event_xml import read_event_xml, unescape_posted_xml
 from nps_trace_analyzer.sources.evtx_source import evtx_role
 from nps_trace_analyzer.sources.iaslog import RadiusLogRecord, read_nps_log, to_events
 from nps_trace_analyzer.sources.nps_eventlog_text import as_posted, read_wevtutil_text
@@ -111,6 +111,8 @@ def sniff_nps_eventlog_text(file: Sniffed) -> Identity | None:
 def sniff_event_xml(file: Sniffed) -> Identity | None:
     """Event Viewer's XML export or ``wevtutil /f:xml``: the first record's channel names the role."""
     text = file.text
+    if text is not None:
+        text = unescape_posted_xml(text[:65536])  # a copy from a page's HTML source: "&lt;Event xmlns=..."
     if text is None or not (_EVENT_XML_RE.search(text[:4096]) or _BARE_EVENT_XML_RE.search(text[:4096])):
         return None
     channel = _XML_CHANNEL_RE.search(text)

@@ -1,0 +1,80 @@
+"""The real texts of tests/data/real_texts/ read the same after what posting and saving do to a copy: another
+encoding (UTF-16 with or without a BOM, a UTF-8 BOM, cp1252), CRLF line ends, a markdown code fence with the
+poster's words around it, markdown / e-mail quoting ("> "), HTML escaping (a page's source: "&lt;Event&gt;").
+
+Each variant is written as a pasted file, identified by intake as the bundle would, read by the reader intake
+picks and diagnosed: the source's conclusion must hold as for the text itself (tests/test_real_texts.py).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nps_trace_analyzer.analysis.findings import findings_for
+from nps_trace_analyzer.catalog import load_catalog
+from nps_trace_analyzer.intake.identify import identify
+from nps_trace_analyzer.sources.event_xml import read_event_xml
+from nps_trace_analyzer.sources.nps_eventlog_text import read_wevtutil_text
+from tests.real_texts import findings_of, load_cases, problems
+
+CATALOG = load_catalog()
+CASES = [c for c in load_cases() if not c.get("known_gap")]
+FILE_CASES = [c for c in CASES if c.get("form") in ("event-text", "event-xml")]
+
+
+def _quoted(text: str) -> str:
+    return "\n".join("> " + line for line in text.split("\n"))
+
+
+FILE_VARIANTS: dict[str, Callable[[str], bytes]] = {
+    "utf8-bom": lambda t: b"\xef\xbb\xbf" + t.encode("utf-8"),
+    "utf16-bom": lambda t: t.encode("utf-16"),
+    "utf16le-crlf-no-bom": lambda t: t.replace("\n", "\r\n").encode("utf-16-le"),
+    "crlf": lambda t: t.replace("\n", "\r\n").encode("utf-8"),
+    "cp1252": lambda t: t.encode("cp1252", "replace"),
+    "fenced-in-a-post": lambda t: f"Hi, we see this on the NPS:\n\n```\n{t}\n```\n\nAny idea?\n".encode(),
+    "quoted": lambda t: _quoted(t).encode("utf-8"),
+    "html-escaped": lambda t: html.escape(t, quote=False).encode("utf-8"),
+}
+
+
+def _read(path: Path, data: bytes) -> list[Any]:
+    identity = identify(path.name, data[:65536], len(data))
+    if identity.kind == "nps-eventlog-text":
+        return list(read_wevtutil_text(path, path.name))
+    if identity.kind == "event-xml":
+        return list(read_event_xml(path, path.name))
+    raise AssertionError(f"identified as {identity.kind!r}")
+
+
+@pytest.mark.parametrize("variant", sorted(FILE_VARIANTS))
+@pytest.mark.parametrize("case", FILE_CASES, ids=[c["id"] for c in FILE_CASES])
+def test_a_posted_file_reads_as_the_text(case: dict[str, Any], variant: str, tmp_path: Path) -> None:
+    data = FILE_VARIANTS[variant](case["text"])
+    path = tmp_path / "pasted.txt"
+    path.write_bytes(data)
+    events = _read(path, data)
+    found = [f for event in events for f in findings_for(event, CATALOG)]
+    assert not problems(case, found, events)
+
+
+MESSAGE_VARIANTS: dict[str, Callable[[str], str]] = {
+    "quoted": _quoted,
+    "fenced-with-words-after": lambda t: f"{t}\n```\n\nThanks for any help",
+    "crlf": lambda t: t.replace("\n", "\r\n"),
+}
+MESSAGE_CASES = [c for c in CASES if c.get("form", "azuremfa") in ("azuremfa", "security-message", "system-message")]
+
+
+@pytest.mark.parametrize("variant", sorted(MESSAGE_VARIANTS))
+@pytest.mark.parametrize("case", MESSAGE_CASES, ids=[c["id"] for c in MESSAGE_CASES])
+def test_a_posted_message_reads_as_the_message(case: dict[str, Any], variant: str) -> None:
+    """The message as a SIEM row or an .evtx Data string carries it, after a post's quoting or fence."""
+    posted = dict(case, text=MESSAGE_VARIANTS[variant](case["text"]))
+    events, found = findings_of(posted, CATALOG)
+    assert not problems(posted, found, events)
