@@ -78,3 +78,25 @@ def test_a_posted_message_reads_as_the_message(case: dict[str, Any], variant: st
     posted = dict(case, text=MESSAGE_VARIANTS[variant](case["text"]))
     events, found = findings_of(posted, CATALOG)
     assert not problems(posted, found, events)
+
+
+#: What posters put where a user name was, and the user names real tenants have.
+USER_SHAPES = [
+    "<redacted>",
+    "[REDACTED]",
+    "xxx@domain.com",
+    "alice_contoso.com#EXT#@fabrikam.onmicrosoft.com",
+    "jörg@example.de",
+]
+USER_CASES = [c for c in CASES if c.get("user") and len(c["user"]) >= 4]
+
+
+@pytest.mark.parametrize("user", USER_SHAPES)
+@pytest.mark.parametrize("case", USER_CASES, ids=[c["id"] for c in USER_CASES])
+def test_a_redacted_or_guest_user_is_that_user(case: dict[str, Any], user: str) -> None:
+    """The same text with its user replaced: the replacement is the user, and nothing else changes. An unclosed
+    ``<redacted>`` inside an event's XML must not swallow the elements after it."""
+    posted = dict(case, text=case["text"].replace(case["user"], user), user=user)
+    posted.pop("cid", None)  # a replacement may stand where the CID's redaction was
+    events, found = findings_of(posted, CATALOG)
+    assert not problems(posted, found, events)

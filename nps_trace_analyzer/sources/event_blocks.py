@@ -5,6 +5,9 @@ an NPS audit message alone (the General tab's text, no header).
 Why apart from :mod:`nps_trace_analyzer.sources.nps_eventlog_text`: that module cuts wevtutil and Event Viewer
 copies and turns blocks into events; these layouts only need to be recognised and cut into the same blocks, and
 the table reader (:mod:`nps_trace_analyzer.sources.event_table`) builds the same blocks from rows.
+
+It also holds :func:`as_posted`, which every text reader (and the event-XML reader) applies to a copy taken from a
+post: one definition of what posting does to a text.
 """
 
 from __future__ import annotations
@@ -185,3 +188,17 @@ def split_messages(lines: list[str]) -> Iterator[EventBlock]:
             block.description.append(line)
     if block is not None:
         yield block
+
+
+_QUOTE_RE = re.compile(r"^[ \t]*>[ \t]?")
+
+
+def as_posted(lines: list[str]) -> list[str]:
+    """The lines of a copy as the event gave them, undoing what posting did: web pages' no-break and zero-width
+    spaces, and a markdown or e-mail quote ("> Log Name: ...") around most of the text."""
+    lines = [line.replace("\u00a0", " ").replace("\u200b", "") for line in lines]
+    filled = [line for line in lines if line.strip()]
+    quoted = sum(1 for line in filled if _QUOTE_RE.match(line))
+    if filled and quoted * 10 >= len(filled) * 6:
+        lines = [_QUOTE_RE.sub("", line, count=1) for line in lines]
+    return lines

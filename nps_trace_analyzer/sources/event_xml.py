@@ -21,8 +21,8 @@ from lxml import etree
 
 from nps_trace_analyzer.core.model import Event
 from nps_trace_analyzer.core.wintime import FILETIME_EPOCH
+from nps_trace_analyzer.sources.event_blocks import as_posted
 from nps_trace_analyzer.sources.event_dates import parse_wevtutil_date
-from nps_trace_analyzer.sources.nps_eventlog_text import as_posted
 from nps_trace_analyzer.sources.text_decode import DEFAULT_MAX_BYTES, TextReadStats, load_text
 
 FORMAT_NAME = "event-xml"
@@ -48,9 +48,37 @@ def _text(node: etree._Element | None) -> str:
     return (node.text or "").strip() if node is not None else ""
 
 
+# The elements of the event schema (and Event Viewer's rendering): never a poster's placeholder, closed or not (a
+# truncated copy may lack its </EventData> or </Event>).
+_SCHEMA_TAGS = frozenset(
+    "Event System Provider EventID Version Level Task Opcode Keywords TimeCreated EventRecordID Correlation Execution "
+    "Channel Computer Security EventData UserData Data Binary RenderingInfo Message Keyword Culture".split()
+)
+_OPEN_TAG_RE = re.compile(r"<([A-Za-z_][\w.-]{0,60})((?:\s[^<>]{0,200})?)>")
+_CLOSE_TAG_RE = re.compile(r"</([A-Za-z_][\w.-]{0,60})")
+
+
+def escape_placeholders(xml: str) -> str:
+    """``xml`` with a poster's angle-bracket placeholders (``<Data Name='SubjectUserName'><redacted></Data>``,
+    ``<connection name>``) turned into text. Why: such a "tag" is never closed, and an XML parser that recovers
+    nests every later element inside it, so the user and the reason code after it are lost. A tag with attributes,
+    a self-closed one, one closed later and the event schema's own elements stay markup."""
+    if "<" not in xml:
+        return xml
+    closed = set(_CLOSE_TAG_RE.findall(xml))
+
+    def _text(m: re.Match[str]) -> str:
+        name, rest = m.group(1), m.group(2)
+        if name in _SCHEMA_TAGS or name in closed or "=" in rest or rest.rstrip().endswith("/"):
+            return m.group(0)
+        return "&lt;" + m.group(0)[1:-1] + "&gt;"
+
+    return _OPEN_TAG_RE.sub(_text, xml)
+
+
 def _event(element: str, source: str, ordinal: int) -> Event | None:
     """One ``<Event>`` element as an :class:`Event`; None when it has no usable id or time."""
-    root = etree.fromstring(element.encode("utf-8"), _PARSER)
+    root = etree.fromstring(escape_placeholders(element).encode("utf-8"), _PARSER)
     if root is None:
         return None
     system = _child(root, "System")

@@ -71,12 +71,14 @@ from nps_trace_analyzer.core.wintime import FILETIME_EPOCH
 from nps_trace_analyzer.sources.event_blocks import (
     SECURITY_PROVIDER_NAME,
     EventBlock,
+    as_posted,
     is_format_list,
     is_message_copy,
     split_format_list,
     split_messages,
 )
 from nps_trace_analyzer.sources.event_dates import parse_wevtutil_date, slash_date_order
+from nps_trace_analyzer.sources.event_xml import escape_placeholders
 from nps_trace_analyzer.sources.text_decode import DEFAULT_MAX_BYTES, TextReadStats, load_text
 
 FORMAT_NAME = "wevtutil-text"
@@ -248,7 +250,7 @@ def _header_run(lines: list[str], start: int) -> bool:
 
 def _xml_items(xml_lines: list[str]) -> tuple[list[tuple[str | None, str]], datetime | None]:
     """EventData items and the UTC ``TimeCreated`` of an ``Event Xml:`` section (empty when unreadable)."""
-    text = "\n".join(xml_lines).strip()
+    text = escape_placeholders("\n".join(xml_lines).strip())
     if not text:
         return [], None
     try:
@@ -379,20 +381,6 @@ def provider_name(source: str) -> str:
     if folded.startswith(_SECURITY_DISPLAY) and SECURITY_AUDITING_PROVIDER.startswith(folded):
         return SECURITY_PROVIDER_NAME
     return source
-
-
-_QUOTE_RE = re.compile(r"^[ \t]*>[ \t]?")
-
-
-def as_posted(lines: list[str]) -> list[str]:
-    """The lines of a copy as the event gave them, undoing what posting did: web pages' no-break and zero-width
-    spaces, and a markdown or e-mail quote ("> Log Name: ...") around most of the text."""
-    lines = [line.replace("\u00a0", " ").replace("\u200b", "") for line in lines]
-    filled = [line for line in lines if line.strip()]
-    quoted = sum(1 for line in filled if _QUOTE_RE.match(line))
-    if filled and quoted * 10 >= len(filled) * 6:
-        lines = [_QUOTE_RE.sub("", line, count=1) for line in lines]
-    return lines
 
 
 def default_channel(provider: str) -> str:
