@@ -9,6 +9,7 @@ picks and diagnosed: the source's conclusion must hold as for the text itself (t
 from __future__ import annotations
 
 import html
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -100,3 +101,37 @@ def test_a_redacted_or_guest_user_is_that_user(case: dict[str, Any], user: str) 
     posted.pop("cid", None)  # a replacement may stand where the CID's redaction was
     events, found = findings_of(posted, CATALOG)
     assert not problems(posted, found, events)
+
+
+def _mail_wrapped(text: str, width: int = 72) -> str:
+    """The text as a mail client or a narrow page column re-flows it: long lines broken at spaces."""
+    return "\n".join(
+        textwrap.fill(line, width, break_long_words=False, break_on_hyphens=False) if len(line) > width else line
+        for line in text.split("\n")
+    )
+
+
+WRAPPED_CASES = [c for c in FILE_CASES if c.get("form") == "event-text" and "<Event" not in c["text"]]
+
+
+@pytest.mark.parametrize("case", WRAPPED_CASES, ids=[c["id"] for c in WRAPPED_CASES])
+def test_a_mail_wrapped_copy_keeps_its_reason(case: dict[str, Any]) -> None:
+    """A copy pasted through e-mail (lines re-flowed at 72 columns): the wrapped Reason sentence is one value."""
+    posted = dict(case, text=_mail_wrapped(case["text"]))
+    events, found = findings_of(posted, CATALOG)
+    assert not problems(posted, found, events)
+    original, _ = findings_of(case, CATALOG)
+    assert [e.get("Reason") for e in events] == [e.get("Reason") for e in original]
+
+
+def test_a_copy_with_a_shortened_log_label_is_an_event_copy(tmp_path: Path) -> None:
+    """A copy headed "Log: Security" (a shortened "Log Name:"): identified as an event text, the line read."""
+    text = (
+        "Log: Security\nSource: Microsoft Windows security auditing\nEvent ID: 6273\n"
+        "Network Policy Server denied access to a user.\nUser:\nAccount Name: CORP\\jsilva\n"
+        "Authentication Details:\nReason Code: 16\n"
+    )
+    path = tmp_path / "pasted.txt"
+    path.write_text(text, encoding="utf-8")
+    (event,) = _read(path, text.encode())
+    assert (event.channel, event.event_id, event.get("ReasonCode")) == ("Security", 6273, "16")

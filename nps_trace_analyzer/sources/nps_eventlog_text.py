@@ -93,6 +93,7 @@ HEADER_RE = re.compile(r"^\s*([A-Za-z][A-Za-z ]*?)\s*:\s?(.*?)\s*$")
 FIELD_RE = re.compile(r"^\s*([^:\t]*[^:\s])\s*:(?:[ \t]+(.*?))?\s*$")
 HEADER_FIELDS = {
     "log name": "log_name",
+    "log": "log_name",  # copies that shorten the label ("Log: Security")
     "source": "source",
     "provider name": "source",
     "date": "date",
@@ -120,7 +121,7 @@ NOT_ENGLISH = (
 )
 
 
-_LOG_NAME_RE = re.compile(r"^\s*Log Name\s*:", re.IGNORECASE)
+_LOG_NAME_RE = re.compile(r"^\s*Log(?: Name)?\s*:", re.IGNORECASE)
 # The header labels only an event's header carries (never an NPS message's own labels): a run of three of them
 # is the header of the next pasted event, also when the poster cut its "Log Name:" line.
 _HEADER_RUN_KEYS = frozenset({"source", "date", "event_id", "task", "level", "keyword", "computer", "opcode"})
@@ -271,12 +272,17 @@ def _xml_items(xml_lines: list[str]) -> tuple[list[tuple[str | None, str]], date
     return items, when
 
 
+# The free-text sentences of the audit templates, which copies wrap; every other value is one short token or name.
+_SENTENCE_NAMES = frozenset({"Reason", "LoggingResult"})
+
+
 def _parse_description(event_id: int, lines: list[str], where: str, stats: TextReadStats) -> list[tuple[str, str]]:
     """Map ``Label: value`` lines to EventData names, section-aware; returns the items in text order.
 
     Title and intro sentences (before the first section) carry no colon and no data. wevtutil never wraps a
     value, so a line without a label inside a section is damage: skipped with a warning, not glued to the
-    previous value. A label-only line opens a section; an unknown label is skipped with a warning, never
+    previous value; except after the Reason or Logging Results sentence, which pages and mail clients wrap.
+    A label-only line opens a section; an unknown label is skipped with a warning, never
     guessed.
     """
     items: list[tuple[str, str]] = []
@@ -287,6 +293,11 @@ def _parse_description(event_id: int, lines: list[str], where: str, stats: TextR
         if index in taken:
             continue
         m = FIELD_RE.match(line)
+        if not m and items and items[-1][0] in _SENTENCE_NAMES:
+            # The reason sentence wrapped by a page or a mail client ("...mismatch.\nEither the user name ..."):
+            # the rest of the sentence, never a value of its own (a cut label elsewhere stays damage).
+            items[-1] = (items[-1][0], f"{items[-1][1]} {line.strip()}".strip())
+            continue
         if not m:
             if section:
                 stats.lines_skipped += 1

@@ -81,7 +81,7 @@ _EVENT_XML_RE = re.compile(r'<Event\s+xmlns=["\']http://schemas\.microsoft\.com/
 _BARE_EVENT_XML_RE = re.compile(r"<Event\s*>\s*<System\s*>.*?<EventID[\s>]", re.DOTALL)
 _EVENT_ID_LINE_RE = re.compile(r"^[ \t]*Event ID:[ \t]*\d+[ \t]*\r?$", re.MULTILINE)
 _HEADER_LINE_RE = re.compile(
-    r"^[ \t]*(Log Name|Source|Date|Event ID|Task Category|Level|Keywords|Computer):[ \t]*\S", re.MULTILINE
+    r"^[ \t]*(Log Name|Log|Source|Date|Event ID|Task Category|Level|Keywords|Computer):[ \t]*\S", re.MULTILINE
 )
 _XML_CHANNEL_RE = re.compile(r"<Channel>\s*([^<]+?)\s*</Channel>")
 
@@ -96,7 +96,7 @@ def sniff_nps_eventlog_text(file: Sniffed) -> Identity | None:
     stripped = text.lstrip("\ufeff \r\n\t")
     english = (stripped.startswith("Event[") or stripped.startswith("Log Name:")) and "Log Name:" in text
     # a copy trimmed above its "Log Name:" line: its header still names the source and the event id
-    english = english or (stripped.startswith(("Source:", "Date:", "Event ID:")) and "Event ID:" in text[:2000])
+    english = english or (stripped.startswith(("Source:", "Date:", "Event ID:", "Log:")) and "Event ID:" in text[:2000])
     # copies below a note or a heading ("Here are the events:"): an event header anywhere in the head
     english = english or (_EVENT_ID_LINE_RE.search(text) is not None and len(set(_HEADER_LINE_RE.findall(text))) >= 3)
     if english or (_WEVTUTIL_BLOCK_RE.match(stripped) and len(_LABEL_LINE_RE.findall(text)) >= 3):
