@@ -1,4 +1,5 @@
-"""The real texts of tests/data/real_texts/ read the same after what posting and saving do to a copy: another
+"""The real texts of tests/data/real_texts/ read the same after what posting and saving do to a copy: an Event
+Viewer table export, another
 encoding (UTF-16 with or without a BOM, a UTF-8 BOM, cp1252), CRLF line ends, a markdown code fence with the
 poster's words around it, markdown / e-mail quoting ("> "), HTML escaping (a page's source: "&lt;Event&gt;").
 
@@ -8,7 +9,9 @@ picks and diagnosed: the source's conclusion must hold as for the text itself (t
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -19,8 +22,10 @@ import pytest
 from nps_trace_analyzer.analysis.findings import findings_for
 from nps_trace_analyzer.catalog import load_catalog
 from nps_trace_analyzer.intake.identify import identify
+from nps_trace_analyzer.sources.event_table import read_event_table
 from nps_trace_analyzer.sources.event_xml import read_event_xml
 from nps_trace_analyzer.sources.nps_eventlog_text import read_wevtutil_text
+from nps_trace_analyzer.sources.text_decode import TextReadStats
 from tests.real_texts import findings_of, load_cases, problems
 
 CATALOG = load_catalog()
@@ -135,3 +140,27 @@ def test_a_copy_with_a_shortened_log_label_is_an_event_copy(tmp_path: Path) -> N
     path.write_text(text, encoding="utf-8")
     (event,) = _read(path, text.encode())
     assert (event.channel, event.event_id, event.get("ReasonCode")) == ("Security", 6273, "16")
+
+
+MFA_CASES = [c for c in CASES if c.get("form", "azuremfa") == "azuremfa"]
+_LEVEL_NAMES = {2: "Error", 3: "Warning", 4: "Information"}
+
+
+@pytest.mark.parametrize("delimiter", [",", "\t"], ids=["csv", "tab-separated"])
+@pytest.mark.parametrize("case", MFA_CASES, ids=[c["id"] for c in MFA_CASES])
+def test_an_extension_text_in_an_event_viewer_export_reads_as_the_text(
+    case: dict[str, Any], delimiter: str, tmp_path: Path
+) -> None:
+    """Event Viewer's "Save All Events As" CSV / tab-separated export of AuthZOptCh: no log name, the Source column
+    shows "AuthZ". The documented sentences without the "NPS Extension for" prefix are still the extension's."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow(["Level", "Date and Time", "Source", "Event ID", "Task Category", ""])
+    writer.writerow([_LEVEL_NAMES[case.get("level", 4)], "3/12/2025 2:04:00 PM", "AuthZ", "1", "None", case["text"]])
+    data = buffer.getvalue().encode("utf-8")
+    path = tmp_path / ("export.csv" if delimiter == "," else "export.txt")
+    path.write_bytes(data)
+    assert identify(path.name, data[:65536], len(data)).kind == "event-table"
+    events = list(read_event_table(path, path.name, TextReadStats()))
+    found = [f for event in events for f in findings_for(event, CATALOG)]
+    assert not problems(case, found, events)
