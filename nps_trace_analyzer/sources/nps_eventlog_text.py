@@ -391,14 +391,7 @@ def provider_name(source: str) -> str:
     folded = re.sub(r"[\s-]+", "-", source.strip().rstrip(".")).lower()
     if folded.startswith(_SECURITY_DISPLAY) and SECURITY_AUDITING_PROVIDER.startswith(folded):
         return SECURITY_PROVIDER_NAME
-    return _EXTENSION_DISPLAY.get(folded, source)
-
-
-# Event Viewer's Source column (and General tab) names the NPS extension's providers "AuthZ" / "AuthN" (issue
-# 57289's log table, domain-facts.md E6/E7): an exported table or a copy without its "Log Name" keeps only that.
-# The registered provider names are not public; the tool knows the extension's events by "AzureMfa" in the provider
-# (analysis.findings.is_azuremfa), so the display name maps to a name that says so.
-_EXTENSION_DISPLAY = {"authz": "Microsoft-AzureMfa-AuthZ", "authn": "Microsoft-AzureMfa-AuthN"}
+    return source
 
 
 def default_channel(provider: str) -> str:
