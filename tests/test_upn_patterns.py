@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from nps_trace_analyzer.extract.azuremfa import extract_azuremfa
 from nps_trace_analyzer.extract.mfa_content import UPN_RE
 from nps_trace_analyzer.extract.text_sieve import TRACE_UPN_RE
 
@@ -30,7 +31,14 @@ def test_real_user_shapes_both_patterns_find(text: str, user: str) -> None:
 
 def test_a_quoted_address_is_the_address() -> None:
     text = "[Message:Resource 'new.hire@contoso.com' does not exist] o'brien@contoso.com"
-    assert TRACE_UPN_RE.findall(text) == ["new.hire@contoso.com", "o'brien@contoso.com"]
+    expected = ["new.hire@contoso.com", "o'brien@contoso.com"]
+    assert [m.group(0) for m in UPN_RE.finditer(text)] == TRACE_UPN_RE.findall(text) == expected
+
+
+def test_the_graph_message_alone_names_its_user_without_the_quote() -> None:
+    """A fragment that keeps only the Graph answer (the one address in the text is the user)."""
+    text = "GraphUserNotFoundException: [Code:Request_ResourceNotFound] [Message:Resource 'new.hire@contoso.com' does"
+    assert extract_azuremfa(text).user == "new.hire@contoso.com"
 
 
 def test_a_long_run_without_an_address_is_no_user() -> None:

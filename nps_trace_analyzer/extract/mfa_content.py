@@ -36,7 +36,11 @@ MAX_INSERTION_STRINGS = 12
 #: Code-shaped words of the text (see below); a catalog code must be one of them, whole and case-exact.
 WORD_RE = re.compile(r"\b(?:[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+)\b")
 # Users: what a whole Data value (or one lone address in a text) may be.
-UPN_RE = re.compile(r"(?<![\w.*%+'-])[\w.*%+'#$!&-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){0,8}\.[^\W\d_]{2,24}\b")
+# A name starts with neither a quote nor a dot: "Resource 'bob@contoso.com' does not exist" names bob (the bounded
+# local part keeps a run of quotes linear).
+UPN_RE = re.compile(
+    r"(?<![\w.*%+-])[\w*%+#$!&-][\w.*%+'#$!&-]{0,63}@[\w-]{1,63}(?:\.[\w-]{1,63}){0,8}\.[^\W\d_]{2,24}\b"
+)
 DOWN_LEVEL_RE = re.compile(r"[^\W_][\w.-]{0,63}\\[^\\\s:@]{1,64}")
 PLACEHOLDER_USER_RE = re.compile(r"[<\[{(]?(?:user(?:name)?|upn|user ?principal ?name)[>\]})]?", re.IGNORECASE)
 BARE_USER_RE = re.compile(r"[^\W\d_][\w.$'-]{0,63}")
