@@ -13,7 +13,7 @@ from collections.abc import Hashable, Iterator, Sequence
 
 from nps_trace_analyzer.analysis.capture_codes import capture_attrs, capture_codes
 from nps_trace_analyzer.catalog.model import Catalog
-from nps_trace_analyzer.core.domain import AZUREMFA_CHANNEL_SUFFIXES, NPSEXT_TRACE_CHANNEL
+from nps_trace_analyzer.core.domain import AZUREMFA_CHANNEL_SUFFIXES, AZUREMFA_DISPLAY_PROVIDERS, NPSEXT_TRACE_CHANNEL
 from nps_trace_analyzer.core.model import Event, Finding
 from nps_trace_analyzer.extract.azuremfa import MAX_TEXT, extract_azuremfa
 from nps_trace_analyzer.extract.nps_audit import is_nps_audit, nps_audit_fields, system_code
@@ -37,6 +37,7 @@ def is_azuremfa(event: Event) -> bool:
         by_source = (
             channel == NPSEXT_CHANNEL
             or "azuremfa" in provider.lower()
+            or provider.strip().lower() in AZUREMFA_DISPLAY_PROVIDERS
             or channel.lower().endswith(AZUREMFA_CHANNEL_SUFFIXES)
         )
         if len(_AZUREMFA_SOURCES) >= MAX_SOURCES:

@@ -31,6 +31,10 @@ SCHANNEL_PROVIDERS: Final = frozenset({"schannel", "microsoft-windows-schannel-e
 #: health-check script names its exports (``<HOST>_AuthZOptCh.evtx``).
 AZUREMFA_CHANNELS: Final = ("AuthNOptCh", "AuthZOptCh", "AuthZAdminCh")
 AZUREMFA_CHANNEL_SUFFIXES: Final = tuple(c.lower() for c in AZUREMFA_CHANNELS)
+#: The names Event Viewer shows for the extension's providers (its Source column and General tab: "AuthZ", "AuthN";
+#: issue 57289's log table, domain-facts.md E6/E7), lower-cased. An exported table or a pasted copy without its
+#: "Log Name" keeps only this name; the registered provider names are not public.
+AZUREMFA_DISPLAY_PROVIDERS: Final = frozenset({"authz", "authn"})
 #: Channel name given to events read from the extension's own ETW trace.
 NPSEXT_TRACE_CHANNEL: Final = "NPSExtension.etl"
 

@@ -36,7 +36,11 @@ MAX_INSERTION_STRINGS = 12
 #: Code-shaped words of the text (see below); a catalog code must be one of them, whole and case-exact.
 WORD_RE = re.compile(r"\b(?:[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+)\b")
 # Users: what a whole Data value (or one lone address in a text) may be.
-UPN_RE = re.compile(r"(?<![\w.*%+'-])[\w.*%+'#$!&-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){0,8}\.[^\W\d_]{2,24}\b")
+# A name starts with neither a quote nor a dot: "Resource 'bob@contoso.com' does not exist" names bob (the bounded
+# local part keeps a run of quotes linear).
+UPN_RE = re.compile(
+    r"(?<![\w.*%+-])[\w*%+#$!&-][\w.*%+'#$!&-]{0,63}@[\w-]{1,63}(?:\.[\w-]{1,63}){0,8}\.[^\W\d_]{2,24}\b"
+)
 DOWN_LEVEL_RE = re.compile(r"[^\W_][\w.-]{0,63}\\[^\\\s:@]{1,64}")
 PLACEHOLDER_USER_RE = re.compile(r"[<\[{(]?(?:user(?:name)?|upn|user ?principal ?name)[>\]})]?", re.IGNORECASE)
 BARE_USER_RE = re.compile(r"[^\W\d_][\w.$'-]{0,63}")
@@ -46,6 +50,7 @@ DATA_ELEMENT_RE = re.compile(r"<Data(?: Name=['\"]([^'\"<>]*)['\"])? ?>([^<]*)</
 HTML_ENTITY_RE = re.compile(r"&(?:[A-Za-z]{2,8}|#\d{1,7}|#x[0-9A-Fa-f]{1,6});")
 #: Quotes, markdown backticks and sentence punctuation around a user name in posts and docs.
 _USER_PUNCTUATION = " .,;`'\"\u2018\u2019\u201c\u201d"
+_SENTENCE_END_RE = re.compile(r"\.\s|```")
 _NOT_A_USER = re.compile(r"::|\bCID ?:|NPS Extension for|" + GUID, re.IGNORECASE)
 #: What a named Data value holds, by its name lower-cased with non-letters removed.
 FIELD_NAMES: dict[str, str] = {
@@ -70,7 +75,9 @@ def collapse(text: str) -> str:
 
 def clean_user(raw: str) -> str | None:
     """A captured user name without sentence punctuation, or None if it cannot be one."""
-    user = raw.strip(_USER_PUNCTUATION)
+    # The event's sentence ends at its full stop or at a markdown fence: what a post writes after it is no name
+    # ("for User alice. Any idea?", "for User alice\n```\nThanks").
+    user = _SENTENCE_END_RE.split(raw, maxsplit=1)[0].strip(_USER_PUNCTUATION)
     if user.startswith("<") and user.endswith(">") and UPN_RE.fullmatch(user[1:-1]):
         user = user[1:-1]  # "<alice@contoso.com>": the address, not a placeholder
     first, space, _rest = user.partition(" ")

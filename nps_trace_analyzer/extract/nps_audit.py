@@ -13,6 +13,7 @@ the layout facts come from :mod:`nps_trace_analyzer.core.nps_audit_layout`, neve
 from __future__ import annotations
 
 import functools
+import html
 import re
 
 from nps_trace_analyzer.core.domain import (
@@ -115,9 +116,25 @@ def _named_items(event: Event) -> dict[str, str]:
         if order and len(values) >= min(len(order), 24):
             named = {name.lower(): value for name, value in zip(order, values, strict=False)}
     if _lacks_essentials(named, event) and ":" in event.text:
-        for name, value in items_from_rendered(event_code(event), event.text):
+        for name, value in items_from_rendered(event_code(event), _as_message(event.text)):
             named.setdefault(name.lower(), value)
     return named
+
+
+_QUOTE_MARK_RE = re.compile(r"^[ \t]*>[ \t]?", re.MULTILINE)
+_ENTITY_RE = re.compile(r"&(?:[A-Za-z]{2,8}|#\d{1,7}|#x[0-9A-Fa-f]{1,6});")
+
+
+def _as_message(text: str) -> str:
+    """A rendered message as Windows wrote it, from a post's copy of it: the markdown / e-mail quote marks at the
+    start of its lines ("> Account Name: bob") removed, so a value does not end in the next line's ">", and HTML
+    character references (``&lt;DOMAIN&gt;\\bob``) decoded."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if lines and sum(1 for line in lines if _QUOTE_MARK_RE.match(line)) * 10 >= len(lines) * 6:
+        text = _QUOTE_MARK_RE.sub("", text)
+    if "&" in text and _ENTITY_RE.search(text):
+        text = html.unescape(text)
+    return text
 
 
 def _lacks_essentials(named: dict[str, str], event: Event) -> bool:

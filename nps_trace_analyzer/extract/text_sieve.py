@@ -29,14 +29,19 @@ from nps_trace_analyzer.sources.etl.npsext import MAX_DISTINCT  # one cap for ev
 from nps_trace_analyzer.sources.readers import Artifact, Collector
 
 #: A user name anywhere in a trace text (the grammar only finds users where the extension's sentences put them).
-#: Why not ``extract.mfa_content.UPN_RE`` (the user of an event's Data value or lone address): the two differ on
-#: real shapes, so one pattern would change which trace records are kept and which users the trace summary counts.
-#: This one is ASCII, unbounded and starts with a letter or digit: it misses ``jörg@exämple.de``,
-#: ``***@contoso.com`` (a redacted post), ``_svc@contoso.com`` and B2B guests
-#: (``alice_contoso.com#EXT#@fabrikam.onmicrosoft.com``), and finds ``bob@contoso.verylongtopleveldomainnamehere``
-#: and addresses of more than ten labels, which UPN_RE's bounds refuse. Making them one is a change to what the
-#: sieve keeps, to be judged on the held-out traces; tests/test_upn_patterns.py holds these examples.
-TRACE_UPN_RE: Final = re.compile(r"\b[A-Za-z0-9][A-Za-z0-9._%+'-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+#: Why not ``extract.mfa_content.UPN_RE`` (the user of an event's Data value or lone address): that one bounds the
+#: label count and the top-level domain's length (a Data value must be an address to be taken as the user), while a
+#: trace line is only counted, so this one is unbounded there and also finds
+#: ``bob@contoso.verylongtopleveldomainnamehere``. Both read the local parts real user names have: non-ASCII
+#: (``jörg@exämple.de``), a leading underscore (``_svc@contoso.com``), B2B guests
+#: (``alice_contoso.com#EXT#@fabrikam.onmicrosoft.com``) and redacted posts (``***@contoso.com``). The look-behind
+#: starts a match only at the start of a run of name characters, so a long run without ``@`` is scanned once; a
+#: name starts with neither a quote nor a dot (``Resource 'bob@contoso.com' does not exist`` names bob). One group:
+#: ``findall`` gives the names.
+#: tests/test_upn_patterns.py holds these examples.
+TRACE_UPN_RE: Final = re.compile(
+    r"(?<![\w.*%+'#$!&-])'?([\w*%+#$!&-][\w.*%+'#$!&-]*@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,})\b"
+)
 #: Levels that keep an event whatever its text: critical, error, warning.
 KEPT_LEVELS: Final = frozenset({1, 2, 3})
 MAX_MATCHES: Final = 1000

@@ -5,6 +5,9 @@ an NPS audit message alone (the General tab's text, no header).
 Why apart from :mod:`nps_trace_analyzer.sources.nps_eventlog_text`: that module cuts wevtutil and Event Viewer
 copies and turns blocks into events; these layouts only need to be recognised and cut into the same blocks, and
 the table reader (:mod:`nps_trace_analyzer.sources.event_table`) builds the same blocks from rows.
+
+It also holds :func:`as_posted`, which every text reader (and the event-XML reader) applies to a copy taken from a
+post: one definition of what posting does to a text.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from nps_trace_analyzer.core.nps_audit_layout import TEMPLATES
+from nps_trace_analyzer.core.nps_audit_layout import SECTIONS, TEMPLATES, norm_label
 
 #: The Security auditing provider's name as Windows writes it (domain.SECURITY_AUDITING_PROVIDER is its lower case).
 SECURITY_PROVIDER_NAME = "Microsoft-Windows-Security-Auditing"
@@ -70,8 +73,62 @@ def is_format_list(lines: list[str]) -> bool:
     return False
 
 
+#: Narrowest console a wrapped Format-List line can come from (PowerShell hosts are 80 columns or wider).
+MIN_WRAP_WIDTH = 70
+# A section title on its own ("User:", "Authentication Details:"): a line of its own, never the rest of a wrapped line.
+_SECTION_LINE_RE = re.compile(r"^[^\W\d_][\w .()/-]{0,40}:\s*$")
+_LABEL_RE = re.compile(r"^([^:\t]*[^:\s])\s*:")
+_TEMPLATE_LABELS = frozenset(
+    norm_label(label) for template in TEMPLATES.values() for _title, items in template.sections for label, _ in items
+)
+
+
+def _own_line(rest: str) -> bool:
+    """Does a message line start a line of its own: the template's tab-indented "\tReason Code:\t16", a section
+    title, or an audit template label in a copy that turned its tabs into spaces ("   Account Name:  bob")? The rest
+    of a wrapped line goes on mid-line instead."""
+    if rest.startswith("\t") or _SECTION_LINE_RE.match(rest.strip()):
+        return True
+    m = _LABEL_RE.match(rest.lstrip())
+    return bool(m) and norm_label(m.group(1)) in _TEMPLATE_LABELS | SECTIONS
+
+
+def unwrap_format_list(lines: list[str]) -> list[str]:
+    """The lines of Format-List output with the Message's console-wrapped lines joined again.
+
+    Why: the console (and ``Out-File`` / ``>`` from it) cuts a value longer than the window at the window width,
+    mid-word, and continues it on the next line at the value column; a UPN, a GUID or a reason sentence is split in
+    two. A wrapped line is as long as the longest line of the output (the width) and is followed by a message line
+    that does not start a line of its own; a line that merely happens to be the longest is followed by a labelled
+    line, a blank line or the next property, and stays as it is.
+    """
+    rows = [line.rstrip("\r\n") for line in lines]
+    width = max((len(row) for row in rows), default=0)
+    if width < MIN_WRAP_WIDTH:
+        return rows
+    out: list[str] = []
+    column = 0  # the value column of the current Message; 0 outside one
+    wrapped = False  # the previous physical line was as wide as the console, inside a Message
+    for row in rows:
+        m = _FL_LINE_RE.match(row) if row[:1].strip() else None
+        if m:
+            is_message = FORMAT_LIST_FIELDS.get(m.group(1).lower()) == "description"
+            column = len(row) - len(m.group(2)) if is_message and m.group(2) is not None else 0
+            out.append(row)
+            wrapped = bool(column) and len(row) == width
+            continue
+        rest = row[column:] if row[:column].isspace() else row.lstrip(" ")
+        if wrapped and rest.strip() and not _own_line(rest):
+            out[-1] += rest  # the rest of the wrapped line, glued back without the value-column indent
+        else:
+            out.append(row)
+        wrapped = bool(column) and len(row) == width
+    return out
+
+
 def split_format_list(lines: list[str]) -> Iterator[EventBlock]:
     """Blocks of Format-List output: a property seen twice starts the next event, whatever the property order."""
+    lines = unwrap_format_list(lines)
     block: EventBlock | None = None
     count = 0
     in_message = False
@@ -131,3 +188,17 @@ def split_messages(lines: list[str]) -> Iterator[EventBlock]:
             block.description.append(line)
     if block is not None:
         yield block
+
+
+_QUOTE_RE = re.compile(r"^[ \t]*>[ \t]?")
+
+
+def as_posted(lines: list[str]) -> list[str]:
+    """The lines of a copy as the event gave them, undoing what posting did: web pages' no-break and zero-width
+    spaces, and a markdown or e-mail quote ("> Log Name: ...") around most of the text."""
+    lines = [line.replace("\u00a0", " ").replace("\u200b", "") for line in lines]
+    filled = [line for line in lines if line.strip()]
+    quoted = sum(1 for line in filled if _QUOTE_RE.match(line))
+    if filled and quoted * 10 >= len(filled) * 6:
+        lines = [_QUOTE_RE.sub("", line, count=1) for line in lines]
+    return lines

@@ -1,6 +1,7 @@
 """Dates as event renderings print them, read into UTC: wevtutil's ISO form, and the display-culture forms of
 Event Viewer copies, its .csv/.txt exports and PowerShell lists (``3/12/2025 2:04:00 PM``, ``12.03.2025 14:04:00``,
-``2026/11/30 14:03:07``...).
+``2026/11/30 14:03:07``...), with the 12-hour designators of other languages too (``2:04:00 p. m.``,
+``2:04:00 nachm.``, ``午後 2:04:00``): a copy from a localised server must not lose its times.
 
 Why a module of its own: every text and table reader, and the event-XML reader for ``TimeCreated``, reads dates the
 same way, and the one hard question, whether ``03/04/2026`` is 3 April or 4 March, is answered once per file
@@ -18,9 +19,37 @@ _DATE_RE = re.compile(
     r"^(\d{4})([-/.])(\d{1,2})\2(\d{1,2})[T ](\d{1,2}):(\d\d):(\d\d)(?:[.,](\d+))?\s*(Z|[+-]\d\d:?\d\d)?$",
     re.IGNORECASE,
 )
-_US_DATE_RE = re.compile(
-    r"^(\d{1,2})([/.-])(\d{1,2})[/.-](\d{4}),?\s+(\d{1,2}):(\d\d):(\d\d)(?:[.,](\d+))?\s*([AP]\.?M\.?)?$", re.IGNORECASE
+_US_DATE_RE = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})[/.-](\d{4}),?\s+(\d{1,2}):(\d\d):(\d\d)(?:[.,](\d+))?$")
+# The 12-hour designators of display cultures, after the time ("2:04:00 PM", "2:04:00 p. m." in es-MX,
+# "2:04:00 nachm." in de-DE with a 12-hour clock, "2:04:00 μ.μ." in el-GR) or before it ("午後 2:04:00" in ja-JP,
+# "下午 02:04:00" in zh-TW, "오후 2:04:00" in ko-KR): removed before the date is read, then applied to the hour.
+_DESIGNATOR_RE = re.compile(
+    r"(?:(?<=[\s\d])|^)(?P<word>[ap]\.?\s?m\.?|vorm\.?|nachm\.?|[πμ]\.?\s?μ\.?)(?=\s|$)|(?P<cjk>午前|午後|上午|下午|오전|오후)",
+    re.IGNORECASE,
 )
+_PM_WORDS = frozenset({"pm", "nachm", "μμ", "午後", "下午", "오후"})
+_ENGLISH_DESIGNATOR_RE = re.compile(r"[AP]\.?M\.?", re.IGNORECASE)
+
+
+def _split_designator(value: str) -> tuple[str, str | None, bool]:
+    """``(value without its 12-hour designator, "AM"/"PM"/None, whether it was the English AM/PM)``. Only the
+    English one tells the culture (en-US: month first); "p. m." or "午後" say nothing about the day/month order."""
+    m = _DESIGNATOR_RE.search(value)
+    if m is None:
+        return value, None, False
+    word = m.group("word") or m.group("cjk")
+    folded = re.sub(r"[\s.]", "", word).lower()
+    rest = " ".join((value[: m.start()] + " " + value[m.end() :]).split())
+    return rest, "PM" if folded in _PM_WORDS else "AM", bool(_ENGLISH_DESIGNATOR_RE.fullmatch(word))
+
+
+def _twelve_hour(hour: int, ampm: str | None) -> int:
+    """The 24-hour hour of a 12-hour clock reading (unchanged without a designator or for an hour above 12)."""
+    if ampm == "PM" and hour < 12:
+        return hour + 12
+    if ampm == "AM" and hour == 12:
+        return 0
+    return hour
 
 
 def slash_date_order(values: Iterable[str]) -> tuple[bool | None, bool]:
@@ -30,13 +59,14 @@ def slash_date_order(values: Iterable[str]) -> tuple[bool | None, bool]:
     could be read both ways (03/04/2026 14:03): the reader then warns instead of mis-dating silently."""
     ambiguous = False
     for value in values:
-        m = _US_DATE_RE.match(value.strip())
+        bare, ampm, english = _split_designator(value.strip())
+        m = _US_DATE_RE.match(bare)
         if not m or m.group(2) != "/":
             continue
         first, second = int(m.group(1)), int(m.group(3))
         if first > 12:
             return True, False
-        if second > 12 or m.group(9):
+        if second > 12 or (ampm and english):
             return False, False
         ambiguous = ambiguous or first != second
     return None, ambiguous
@@ -50,11 +80,12 @@ def parse_wevtutil_date(text: str, day_first: bool | None = None) -> tuple[datet
     ones (``3/4/2024`` stays US: month first, unless ``day_first`` says the file's other dates are day first:
     see :func:`slash_date_order`). Returns None when the value is not a date.
     """
-    value = text.strip()
+    value, ampm, _english = _split_designator(text.strip())
     m = _DATE_RE.match(value)
     try:
         if m:
             year, month, day, hour, minute, second = (int(m.group(i)) for i in (1, 3, 4, 5, 6, 7))
+            hour = _twelve_hour(hour, ampm)
             micro = int((m.group(8) or "0")[:6].ljust(6, "0"))
             when = datetime(year, month, day, hour, minute, second, micro)
             zone = m.group(9)
@@ -71,18 +102,15 @@ def parse_wevtutil_date(text: str, day_first: bool | None = None) -> tuple[datet
             first, sep, second_part, year = int(m.group(1)), m.group(2), int(m.group(3)), int(m.group(4))
             hour, minute, second = int(m.group(5)), int(m.group(6)), int(m.group(7))
             micro = int((m.group(8) or "0")[:6].ljust(6, "0"))
-            ampm = (m.group(9) or "").upper().replace(".", "")
             # US month/day unless the text cannot be that: dotted and dashed dates (12.03.2025, 12-03-2025) and
             # a first number above 12 are day first, as European renderings write them.
             if sep in ".-" or first > 12 or (day_first and sep == "/"):
                 month, day = second_part, first
             else:
                 month, day = first, second_part
-            if ampm == "PM" and hour < 12:
-                hour += 12
-            elif ampm == "AM" and hour == 12:
-                hour = 0
-            return datetime(year, month, day, hour, minute, second, micro, tzinfo=timezone.utc), False
+            return datetime(
+                year, month, day, _twelve_hour(hour, ampm), minute, second, micro, tzinfo=timezone.utc
+            ), False
     except ValueError:
         return None
     return None

@@ -11,6 +11,7 @@ closing tag is still read, and a redacted ``TimeCreated`` keeps the record at th
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from datetime import datetime
@@ -20,6 +21,7 @@ from lxml import etree
 
 from nps_trace_analyzer.core.model import Event
 from nps_trace_analyzer.core.wintime import FILETIME_EPOCH
+from nps_trace_analyzer.sources.event_blocks import as_posted
 from nps_trace_analyzer.sources.event_dates import parse_wevtutil_date
 from nps_trace_analyzer.sources.text_decode import DEFAULT_MAX_BYTES, TextReadStats, load_text
 
@@ -46,9 +48,37 @@ def _text(node: etree._Element | None) -> str:
     return (node.text or "").strip() if node is not None else ""
 
 
+# The elements of the event schema (and Event Viewer's rendering): never a poster's placeholder, closed or not (a
+# truncated copy may lack its </EventData> or </Event>).
+_SCHEMA_TAGS = frozenset(
+    "Event System Provider EventID Version Level Task Opcode Keywords TimeCreated EventRecordID Correlation Execution "
+    "Channel Computer Security EventData UserData Data Binary RenderingInfo Message Keyword Culture".split()
+)
+_OPEN_TAG_RE = re.compile(r"<([A-Za-z_][\w.-]{0,60})((?:\s[^<>]{0,200})?)>")
+_CLOSE_TAG_RE = re.compile(r"</([A-Za-z_][\w.-]{0,60})")
+
+
+def escape_placeholders(xml: str) -> str:
+    """``xml`` with a poster's angle-bracket placeholders (``<Data Name='SubjectUserName'><redacted></Data>``,
+    ``<connection name>``) turned into text. Why: such a "tag" is never closed, and an XML parser that recovers
+    nests every later element inside it, so the user and the reason code after it are lost. A tag with attributes,
+    a self-closed one, one closed later and the event schema's own elements stay markup."""
+    if "<" not in xml:
+        return xml
+    closed = set(_CLOSE_TAG_RE.findall(xml))
+
+    def _text(m: re.Match[str]) -> str:
+        name, rest = m.group(1), m.group(2)
+        if name in _SCHEMA_TAGS or name in closed or "=" in rest or rest.rstrip().endswith("/"):
+            return m.group(0)
+        return "&lt;" + m.group(0)[1:-1] + "&gt;"
+
+    return _OPEN_TAG_RE.sub(_text, xml)
+
+
 def _event(element: str, source: str, ordinal: int) -> Event | None:
     """One ``<Event>`` element as an :class:`Event`; None when it has no usable id or time."""
-    root = etree.fromstring(element.encode("utf-8"), _PARSER)
+    root = etree.fromstring(escape_placeholders(element).encode("utf-8"), _PARSER)
     if root is None:
         return None
     system = _child(root, "System")
@@ -97,9 +127,26 @@ def _event(element: str, source: str, ordinal: int) -> Event | None:
     )
 
 
+# The markup of an <Event> as a web page's source or an HTML-escaping forum keeps it ("&lt;Event xmlns=...&gt;").
+_ESCAPED_EVENT_RE = re.compile(r"&lt;Event(?:\s|&gt;)")
+_QUOTED_RE = re.compile(r"^[ \t]*>[ \t]?<", re.MULTILINE)
+
+
+def unescape_posted_xml(text: str) -> str:
+    """``text`` as Windows wrote it when a post changed it: markup unescaped when it holds escaped ``<Event>``
+    elements and no real one (a copy from a page's HTML source), and markdown / e-mail quote marks ("> <Event>")
+    removed; otherwise unchanged (a real XML file keeps its entities, and its lines never mostly start with ">")."""
+    if _ESCAPED_EVENT_RE.search(text) and not _EVENT_RE.search(text):
+        text = html.unescape(text)
+    if ">" in text[:4096] and _QUOTED_RE.search(text):
+        text = "\n".join(as_posted(text.splitlines()))
+    return text
+
+
 def parse_event_xml(text: str, source_name: str, stats: TextReadStats | None = None) -> Iterator[Event]:
     """Yield the events of an XML export (already decoded); damaged elements are counted and skipped."""
     stats = stats if stats is not None else TextReadStats()
+    text = unescape_posted_xml(text)
     for ordinal, match in enumerate(_EVENT_RE.finditer(text)):
         stats.records_read += 1
         try:

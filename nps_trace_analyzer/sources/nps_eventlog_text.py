@@ -71,12 +71,14 @@ from nps_trace_analyzer.core.wintime import FILETIME_EPOCH
 from nps_trace_analyzer.sources.event_blocks import (
     SECURITY_PROVIDER_NAME,
     EventBlock,
+    as_posted,
     is_format_list,
     is_message_copy,
     split_format_list,
     split_messages,
 )
 from nps_trace_analyzer.sources.event_dates import parse_wevtutil_date, slash_date_order
+from nps_trace_analyzer.sources.event_xml import escape_placeholders
 from nps_trace_analyzer.sources.text_decode import DEFAULT_MAX_BYTES, TextReadStats, load_text
 
 FORMAT_NAME = "wevtutil-text"
@@ -91,6 +93,7 @@ HEADER_RE = re.compile(r"^\s*([A-Za-z][A-Za-z ]*?)\s*:\s?(.*?)\s*$")
 FIELD_RE = re.compile(r"^\s*([^:\t]*[^:\s])\s*:(?:[ \t]+(.*?))?\s*$")
 HEADER_FIELDS = {
     "log name": "log_name",
+    "log": "log_name",  # copies that shorten the label ("Log: Security")
     "source": "source",
     "provider name": "source",
     "date": "date",
@@ -118,7 +121,7 @@ NOT_ENGLISH = (
 )
 
 
-_LOG_NAME_RE = re.compile(r"^\s*Log Name\s*:", re.IGNORECASE)
+_LOG_NAME_RE = re.compile(r"^\s*Log(?: Name)?\s*:", re.IGNORECASE)
 # The header labels only an event's header carries (never an NPS message's own labels): a run of three of them
 # is the header of the next pasted event, also when the poster cut its "Log Name:" line.
 _HEADER_RUN_KEYS = frozenset({"source", "date", "event_id", "task", "level", "keyword", "computer", "opcode"})
@@ -248,7 +251,7 @@ def _header_run(lines: list[str], start: int) -> bool:
 
 def _xml_items(xml_lines: list[str]) -> tuple[list[tuple[str | None, str]], datetime | None]:
     """EventData items and the UTC ``TimeCreated`` of an ``Event Xml:`` section (empty when unreadable)."""
-    text = "\n".join(xml_lines).strip()
+    text = escape_placeholders("\n".join(xml_lines).strip())
     if not text:
         return [], None
     try:
@@ -269,12 +272,17 @@ def _xml_items(xml_lines: list[str]) -> tuple[list[tuple[str | None, str]], date
     return items, when
 
 
+# The free-text sentences of the audit templates, which copies wrap; every other value is one short token or name.
+_SENTENCE_NAMES = frozenset({"Reason", "LoggingResult"})
+
+
 def _parse_description(event_id: int, lines: list[str], where: str, stats: TextReadStats) -> list[tuple[str, str]]:
     """Map ``Label: value`` lines to EventData names, section-aware; returns the items in text order.
 
     Title and intro sentences (before the first section) carry no colon and no data. wevtutil never wraps a
     value, so a line without a label inside a section is damage: skipped with a warning, not glued to the
-    previous value. A label-only line opens a section; an unknown label is skipped with a warning, never
+    previous value; except after the Reason or Logging Results sentence, which pages and mail clients wrap.
+    A label-only line opens a section; an unknown label is skipped with a warning, never
     guessed.
     """
     items: list[tuple[str, str]] = []
@@ -285,6 +293,11 @@ def _parse_description(event_id: int, lines: list[str], where: str, stats: TextR
         if index in taken:
             continue
         m = FIELD_RE.match(line)
+        if not m and items and items[-1][0] in _SENTENCE_NAMES:
+            # The reason sentence wrapped by a page or a mail client ("...mismatch.\nEither the user name ..."):
+            # the rest of the sentence, never a value of its own (a cut label elsewhere stays damage).
+            items[-1] = (items[-1][0], f"{items[-1][1]} {line.strip()}".strip())
+            continue
         if not m:
             if section:
                 stats.lines_skipped += 1
@@ -379,20 +392,6 @@ def provider_name(source: str) -> str:
     if folded.startswith(_SECURITY_DISPLAY) and SECURITY_AUDITING_PROVIDER.startswith(folded):
         return SECURITY_PROVIDER_NAME
     return source
-
-
-_QUOTE_RE = re.compile(r"^[ \t]*>[ \t]?")
-
-
-def as_posted(lines: list[str]) -> list[str]:
-    """The lines of a copy as the event gave them, undoing what posting did: web pages' no-break and zero-width
-    spaces, and a markdown or e-mail quote ("> Log Name: ...") around most of the text."""
-    lines = [line.replace("\u00a0", " ").replace("\u200b", "") for line in lines]
-    filled = [line for line in lines if line.strip()]
-    quoted = sum(1 for line in filled if _QUOTE_RE.match(line))
-    if filled and quoted * 10 >= len(filled) * 6:
-        lines = [_QUOTE_RE.sub("", line, count=1) for line in lines]
-    return lines
 
 
 def default_channel(provider: str) -> str:

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 
 from nps_trace_analyzer.core.model import Event, InputFile
 from nps_trace_analyzer.sources.event_blocks import is_message_copy
-from nps_trace_analyzer.sources.event_xml import read_event_xml
+from nps_trace_analyzer.sources.event_xml import read_event_xml, unescape_posted_xml
 from nps_trace_analyzer.sources.evtx_source import evtx_role
 from nps_trace_analyzer.sources.iaslog import RadiusLogRecord, read_nps_log, to_events
 from nps_trace_analyzer.sources.nps_eventlog_text import as_posted, read_wevtutil_text
@@ -81,7 +81,7 @@ _EVENT_XML_RE = re.compile(r'<Event\s+xmlns=["\']http://schemas\.microsoft\.com/
 _BARE_EVENT_XML_RE = re.compile(r"<Event\s*>\s*<System\s*>.*?<EventID[\s>]", re.DOTALL)
 _EVENT_ID_LINE_RE = re.compile(r"^[ \t]*Event ID:[ \t]*\d+[ \t]*\r?$", re.MULTILINE)
 _HEADER_LINE_RE = re.compile(
-    r"^[ \t]*(Log Name|Source|Date|Event ID|Task Category|Level|Keywords|Computer):[ \t]*\S", re.MULTILINE
+    r"^[ \t]*(Log Name|Log|Source|Date|Event ID|Task Category|Level|Keywords|Computer):[ \t]*\S", re.MULTILINE
 )
 _XML_CHANNEL_RE = re.compile(r"<Channel>\s*([^<]+?)\s*</Channel>")
 
@@ -96,7 +96,7 @@ def sniff_nps_eventlog_text(file: Sniffed) -> Identity | None:
     stripped = text.lstrip("\ufeff \r\n\t")
     english = (stripped.startswith("Event[") or stripped.startswith("Log Name:")) and "Log Name:" in text
     # a copy trimmed above its "Log Name:" line: its header still names the source and the event id
-    english = english or (stripped.startswith(("Source:", "Date:", "Event ID:")) and "Event ID:" in text[:2000])
+    english = english or (stripped.startswith(("Source:", "Date:", "Event ID:", "Log:")) and "Event ID:" in text[:2000])
     # copies below a note or a heading ("Here are the events:"): an event header anywhere in the head
     english = english or (_EVENT_ID_LINE_RE.search(text) is not None and len(set(_HEADER_LINE_RE.findall(text))) >= 3)
     if english or (_WEVTUTIL_BLOCK_RE.match(stripped) and len(_LABEL_LINE_RE.findall(text)) >= 3):
@@ -111,6 +111,8 @@ def sniff_nps_eventlog_text(file: Sniffed) -> Identity | None:
 def sniff_event_xml(file: Sniffed) -> Identity | None:
     """Event Viewer's XML export or ``wevtutil /f:xml``: the first record's channel names the role."""
     text = file.text
+    if text is not None:
+        text = unescape_posted_xml(text[:65536])  # a copy from a page's HTML source: "&lt;Event xmlns=..."
     if text is None or not (_EVENT_XML_RE.search(text[:4096]) or _BARE_EVENT_XML_RE.search(text[:4096])):
         return None
     channel = _XML_CHANNEL_RE.search(text)

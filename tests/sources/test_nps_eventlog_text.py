@@ -15,6 +15,7 @@ import pytest
 from nps_trace_analyzer.core.model import Event
 from nps_trace_analyzer.core.wintime import FILETIME_EPOCH
 from nps_trace_analyzer.extract.nps_audit import nps_audit_fields, user_key
+from nps_trace_analyzer.sources.event_dates import slash_date_order
 from nps_trace_analyzer.sources.nps_eventlog_text import (
     TEMPLATES,
     data_order,
@@ -156,13 +157,32 @@ def test_dirty_file_skips_and_warns_without_raising() -> None:
         ("30-11-2026 14:03:07", datetime(2026, 11, 30, 14, 3, 7, tzinfo=timezone.utc), False),
         ("30/11/2026 14:03:07", datetime(2026, 11, 30, 14, 3, 7, tzinfo=timezone.utc), False),
         ("11/30/2026 2:03:07 PM", datetime(2026, 11, 30, 14, 3, 7, tzinfo=timezone.utc), False),
+        ("11/30/2026 2:03:07PM", datetime(2026, 11, 30, 14, 3, 7, tzinfo=timezone.utc), False),
+        # Localised 12-hour designators, after the time or (East Asian cultures) before it; a no-break space as
+        # .NET writes "p. m.".
+        ("30/11/2026 02:03:07 p. m.", datetime(2026, 11, 30, 14, 3, 7, tzinfo=timezone.utc), False),
+        ("30/11/2026 12:03:07 a.\u00a0m.", datetime(2026, 11, 30, 0, 3, 7, tzinfo=timezone.utc), False),
+        ("30.11.2026 2:03:07 nachm.", datetime(2026, 11, 30, 14, 3, 7, tzinfo=timezone.utc), False),
+        ("30.11.2026 9:03:07 vorm.", datetime(2026, 11, 30, 9, 3, 7, tzinfo=timezone.utc), False),
+        ("2026/11/30 午後 2:03:07", datetime(2026, 11, 30, 14, 3, 7, tzinfo=timezone.utc), False),
+        ("2026/11/30 午前 12:03:07", datetime(2026, 11, 30, 0, 3, 7, tzinfo=timezone.utc), False),
+        ("2026/11/30 下午 02:03:07", datetime(2026, 11, 30, 14, 3, 7, tzinfo=timezone.utc), False),
+        ("2026-11-30 오후 2:03:07", datetime(2026, 11, 30, 14, 3, 7, tzinfo=timezone.utc), False),
+        ("30/11/2026 2:03:07 μ.μ.", datetime(2026, 11, 30, 14, 3, 7, tzinfo=timezone.utc), False),
     ],
 )
 def test_dates(text: str, expected: datetime, zoned: bool) -> None:
     assert parse_wevtutil_date(text) == (expected, zoned)
 
 
-@pytest.mark.parametrize("text", ["", "yesterday", "2024-13-40T10:00:00", "2024-05-02"])
+def test_only_the_english_designator_tells_month_first() -> None:
+    """en-US writes AM/PM after a month-first date; es-MX writes "p. m." after a day-first one: a localised
+    designator leaves 03/04/2026 ambiguous instead of deciding it."""
+    assert slash_date_order(["03/04/2026 2:00:00 PM"]) == (False, False)
+    assert slash_date_order(["03/04/2026 2:00:00 p. m."]) == (None, True)
+
+
+@pytest.mark.parametrize("text", ["", "yesterday", "2024-13-40T10:00:00", "2024-05-02", "30/11/2026 pm"])
 def test_bad_dates(text: str) -> None:
     assert parse_wevtutil_date(text) is None
 
