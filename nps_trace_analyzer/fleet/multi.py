@@ -29,10 +29,11 @@ from nps_trace_analyzer.fleet.compare import fleet_incidents
 from nps_trace_analyzer.fleet.copies import zip_copies
 from nps_trace_analyzer.fleet.profile import profile_of
 from nps_trace_analyzer.pipeline import AnalyzeOptions, Progress, report_paths
+from nps_trace_analyzer.pipeline.gc_policy import young_collections_only
 from nps_trace_analyzer.report.output_dir import staged_report_dir
 from nps_trace_analyzer.report.redact import Redactor
-from nps_trace_analyzer.report.result import AnalysisResult, to_document
-from nps_trace_analyzer.report.writer import write_reports
+from nps_trace_analyzer.report.result import AnalysisResult
+from nps_trace_analyzer.report.writer import write_result
 
 SERVERS_DIR = "servers"
 # Files whose presence at the top of a folder makes it one bundle rather than a folder of bundles.
@@ -138,6 +139,7 @@ def combine(servers: list[tuple[str, BundleAnalysis]], fleet: list[Incident], ca
     )
 
 
+@young_collections_only()  # the same collector policy as one bundle's analysis (pipeline/gc_policy.py)
 def analyze_servers(
     bundles: Sequence[Path], out_dir: Path, options: AnalyzeOptions | None = None, progress: Progress | None = None
 ) -> ServersAnalysis:
@@ -179,10 +181,10 @@ def analyze_servers(
             final = stage / SERVERS_DIR / target
             os.replace(folder, final)
             if raw is not None:
-                write_reports(to_document(analysis.result), report_paths(final), redactor, raw)
+                write_result(analysis.result, report_paths(final), redactor, raw)
         # The combined report is written by the same writer as every report folder (report.html, summary.md,
         # incidents.csv, findings.json; it has no events.csv of its own).
-        write_reports(to_document(combined), report_paths(stage), redactor, None)
+        write_result(combined, report_paths(stage), redactor, None)
     return ServersAnalysis(servers=servers, fleet=fleet, combined=combined)
 
 

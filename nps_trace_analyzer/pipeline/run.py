@@ -38,10 +38,10 @@ from nps_trace_analyzer.pipeline.gc_policy import freeze_long_lived, young_colle
 from nps_trace_analyzer.pipeline.parallel import ShardedEvtx, ShardResult, default_jobs
 from nps_trace_analyzer.report.output_dir import staged_report_dir
 from nps_trace_analyzer.report.redact import Identifiers, Redactor
-from nps_trace_analyzer.report.result import AnalysisResult, to_document
+from nps_trace_analyzer.report.result import AnalysisResult
 from nps_trace_analyzer.report.tables import EventsCsv
 from nps_trace_analyzer.report.writer import ReportPaths as ReportPaths  # re-exported: api.py uses it
-from nps_trace_analyzer.report.writer import collector_paused, report_paths, write_reports
+from nps_trace_analyzer.report.writer import report_paths, write_result
 from nps_trace_analyzer.sources.evtx_shards import DEFAULT_SHARD_CHUNKS
 from nps_trace_analyzer.sources.overlap import OverlapFilter, held_on_disk_note, overlapping_inputs, repeat_notes
 from nps_trace_analyzer.sources.readers import Collector, reader_for, reader_spec, repeated_inputs, sharded_kinds
@@ -376,8 +376,7 @@ def analyze(
         say("writing reports")
         events_csv.close()  # complete on disk before a redacted copy is made from it
         if redactor is None or options.defer_reports_to is None:
-            with collector_paused():
-                write_reports(to_document(result), targets, redactor, events_csv.path)
+            write_result(result, targets, redactor, events_csv.path)
     return result
 
 

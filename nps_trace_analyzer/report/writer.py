@@ -20,6 +20,7 @@ from typing import Any
 from nps_trace_analyzer.report.html import write_html
 from nps_trace_analyzer.report.json_out import dump_indented
 from nps_trace_analyzer.report.redact import Redactor
+from nps_trace_analyzer.report.result import AnalysisResult, to_document
 from nps_trace_analyzer.report.summary import write_summary
 from nps_trace_analyzer.report.tables import rewrite_events_csv, write_incidents_csv
 
@@ -63,6 +64,16 @@ def write_reports(
     write_html(targets.html, document)
     write_summary(targets.summary, document)
     return document
+
+
+def write_result(
+    result: AnalysisResult, targets: ReportPaths, redactor: Redactor | None, raw_events: Path | None
+) -> dict[str, Any]:
+    """Build ``result``'s document and write every report file from it, with the collector paused
+    (:func:`collector_paused`): the one way a finished analysis becomes a report folder, for one bundle
+    (pipeline/run.py) and for several servers' reports and their combined one (fleet/multi.py)."""
+    with collector_paused():
+        return write_reports(to_document(result), targets, redactor, raw_events)
 
 
 @contextlib.contextmanager
