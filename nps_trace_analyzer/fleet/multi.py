@@ -25,9 +25,7 @@ from pathlib import Path
 from nps_trace_analyzer.api import BundleAnalysis, analyze_bundle
 from nps_trace_analyzer.catalog import load_catalog
 from nps_trace_analyzer.core.model import Incident
-from nps_trace_analyzer.fleet.compare import fleet_incidents
 from nps_trace_analyzer.fleet.copies import zip_copies
-from nps_trace_analyzer.fleet.profile import profile_of
 from nps_trace_analyzer.pipeline import AnalyzeOptions, Progress, report_paths
 from nps_trace_analyzer.pipeline.gc_policy import young_collections_only
 from nps_trace_analyzer.report.output_dir import staged_report_dir
@@ -144,6 +142,11 @@ def analyze_servers(
     bundles: Sequence[Path], out_dir: Path, options: AnalyzeOptions | None = None, progress: Progress | None = None
 ) -> ServersAnalysis:
     """Analyse each bundle apart, compare the servers, write the per-server and the combined reports."""
+    # The comparison is imported here, not at the top: ``analyze`` of one bundle imports this module for
+    # bundle_paths and should not pay for the server comparison at every start (tests/test_startup_imports.py).
+    from nps_trace_analyzer.fleet.compare import fleet_incidents
+    from nps_trace_analyzer.fleet.profile import profile_of
+
     say = progress or (lambda _msg: None)
     options = options or AnalyzeOptions()
     redactor = options.redactor
