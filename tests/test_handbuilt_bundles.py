@@ -150,6 +150,23 @@ def test_an_empty_security_log_still_means_auditing_is_off(tmp_path: Path) -> No
     assert _summary(_run(bundle, tmp_path / "out")) == [("server-config", "NPS-AUDITING-DISABLED", None, 1)]
 
 
+def test_the_auditing_note_shows_times_as_the_report_does(tmp_path: Path) -> None:
+    """The note and the finding's evidence are read by people: times in the report's one format (core/times.py,
+    seconds, UTC said once), never ISO strings with microseconds."""
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    write_evtx(
+        bundle / OPT_FILE,
+        [_mfa(0.25, _challenge(CID_A, "alice@contoso.com")), _mfa(25.5, _accepted(CID_A, "alice@contoso.com"))],
+    )
+    write_evtx(bundle / "Security.evtx", [])
+    doc = _run(bundle, tmp_path / "out")
+    expected = f"2 AzureMfa events on {HOST} between 2025-03-04 09:15:00 and 2025-03-04 09:15:25 UTC but no NPS audit"
+    assert any(expected in note for note in doc["notes"]), doc["notes"]
+    (incident,) = doc["incidents"]
+    assert expected in json.dumps(incident["evidence"]), incident["evidence"]
+
+
 def _problem_bundle(folder: Path) -> None:
     folder.mkdir(parents=True)
     write_evtx(

@@ -19,8 +19,8 @@ import jinja2
 import markupsafe
 
 from nps_trace_analyzer.core.safe_text import mark_bidi
+from nps_trace_analyzer.core.times import human_range, human_time
 from nps_trace_analyzer.report.timeline import bucket_label, category_colours, timeline_svg
-from nps_trace_analyzer.report.times import human_range, human_time
 
 ROWS_PER_CAUSE = 20
 SECTIONS_PER_CAUSE = 3
