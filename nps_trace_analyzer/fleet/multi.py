@@ -178,7 +178,7 @@ def analyze_servers(
             learn_incidents(redactor, fleet)
             combined.redacted = True
         # Every name is known now: the folder names and every report can be written.
-        folders = _unique_folder_names([redactor.text(label) for label in labels]) if redactor else labels
+        folders = _unique_folder_names([redactor.bundle_title(label) for label in labels]) if redactor else labels
         for (_label, analysis), folder, target, raw in zip(servers, staging, folders, raw_events, strict=True):
             # Each server's report is the ordinary single-bundle report, moved to the folder named after its server.
             final = stage / SERVERS_DIR / target

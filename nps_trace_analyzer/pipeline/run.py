@@ -349,6 +349,8 @@ def analyze(
         incidents = engine.incidents()
         if redactor is not None and identifiers is not None:
             redactor.learn_all(identifiers)
+            for name in [bundle.name, *(f.name for f in bundle.files if f.kind == "zip" and "!/" not in f.name)]:
+                redactor.learn("bundle", name)  # named after a customer or server as often as not
             for inc in incidents:
                 redactor.learn("user", inc.user)
                 redactor.learn("host", inc.server)
