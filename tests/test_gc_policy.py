@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from nps_trace_analyzer.fleet.multi import analyze_servers
 from nps_trace_analyzer.pipeline import AnalyzeOptions, analyze, parallel
 from nps_trace_analyzer.pipeline.gc_policy import NO_FULL_COLLECTIONS, young_collections_only
+from nps_trace_analyzer.report.redact import Redactor
 from nps_trace_analyzer.synth.bundle import DEFAULT_DAY, generate_bundle
 from nps_trace_analyzer.synth.scenarios import SCENARIOS
 
@@ -72,6 +74,23 @@ def test_an_analysis_makes_no_full_collection(jobs: int, tmp_path: Path, full_co
     finally:
         gc.set_threshold(*before)
     assert full_collections == []
+
+
+@pytest.mark.parametrize("redacting", [False, True])
+def test_several_servers_make_no_full_collection(redacting: bool, tmp_path: Path, full_collections: list[int]) -> None:
+    """``analyze A B`` (fleet/multi.py) writes the per-server and combined reports itself, after the bundles'
+    analyses: the same policy must hold there (its report writing once ran with the caller's settings)."""
+    for host in ("NPS01", "NPS02"):
+        generate_bundle(tmp_path / host, [SCENARIOS[0].name], seed=3, host=host, day=DEFAULT_DAY, healthy=40)
+    options = AnalyzeOptions(jobs=1, redactor=Redactor(b"k" * 32) if redacting else None)
+    before = gc.get_threshold()
+    gc.set_threshold(700, 1, 1)  # a full collection at every chance, unless the analysis puts them off
+    try:
+        analyze_servers([tmp_path / "NPS01", tmp_path / "NPS02"], tmp_path / "r", options)
+    finally:
+        gc.set_threshold(*before)
+    assert full_collections == []
+    assert (tmp_path / "r" / "report.html").is_file()
 
 
 def test_workers_collect_young_objects_only(monkeypatch: pytest.MonkeyPatch) -> None:

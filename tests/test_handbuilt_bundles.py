@@ -130,6 +130,42 @@ def test_pasted_extension_events_alone_say_nothing_about_nps_auditing(tmp_path: 
     assert any("no NPS audit source" in note for note in doc["notes"])
 
 
+_PASTED_SYSTEM_EVENT = """Log Name:      System
+Source:        NPS
+Date:          3/4/2025 9:15:30 AM
+Event ID:      4402
+Task Category: None
+Level:         Error
+Keywords:      Classic
+User:          N/A
+Computer:      RAD-EU-01
+Description:
+There is no domain controller available for domain CONTOSO.
+"""
+
+
+def test_a_pasted_system_event_is_a_system_input_not_a_copy_of_the_security_log(tmp_path: Path) -> None:
+    """A pasted System event read by the NPS_EventLog text reader records its channel: it is a System input, no
+    repeat of Security.evtx (its event is an original), and no NPS audit source (its silence about 6272/6273 does
+    not say auditing is off)."""
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    write_evtx(bundle / OPT_FILE, [_mfa(0, _challenge(CID_A, "alice@contoso.com"))])
+    (bundle / "paste.txt").write_text(_PASTED_SYSTEM_EVENT, encoding="utf-8")
+    doc = _run(bundle, tmp_path / "alone")
+    (paste,) = [i for i in doc["inputs"] if i["name"] == "paste.txt"]
+    assert (paste["role"], paste["channels"]) == ("System", {"System": 1})
+    assert "NPS-AUDITING-DISABLED" not in [i["primary_code"] for i in doc["incidents"]]
+    assert any("no NPS audit source" in note for note in doc["notes"])
+
+    write_evtx(bundle / "Security.evtx", [_audit(6273, 60, "bob", 16, "credentials mismatch")])
+    seen: list[tuple[int, bool]] = []
+    analyze(
+        [bundle], tmp_path / "with-security", observer=lambda event, original: seen.append((event.event_id, original))
+    )
+    assert (4402, True) in seen and (4402, False) not in seen
+
+
 def test_push_sign_in_with_only_the_extension_log_is_healthy(tmp_path: Path) -> None:
     bundle = tmp_path / "bundle"
     bundle.mkdir()
@@ -148,6 +184,23 @@ def test_an_empty_security_log_still_means_auditing_is_off(tmp_path: Path) -> No
     )
     write_evtx(bundle / "Security.evtx", [])
     assert _summary(_run(bundle, tmp_path / "out")) == [("server-config", "NPS-AUDITING-DISABLED", None, 1)]
+
+
+def test_the_auditing_note_shows_times_as_the_report_does(tmp_path: Path) -> None:
+    """The note and the finding's evidence are read by people: times in the report's one format (core/times.py,
+    seconds, UTC said once), never ISO strings with microseconds."""
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    write_evtx(
+        bundle / OPT_FILE,
+        [_mfa(0.25, _challenge(CID_A, "alice@contoso.com")), _mfa(25.5, _accepted(CID_A, "alice@contoso.com"))],
+    )
+    write_evtx(bundle / "Security.evtx", [])
+    doc = _run(bundle, tmp_path / "out")
+    expected = f"2 AzureMfa events on {HOST} between 2025-03-04 09:15:00 and 2025-03-04 09:15:25 UTC but no NPS audit"
+    assert any(expected in note for note in doc["notes"]), doc["notes"]
+    (incident,) = doc["incidents"]
+    assert expected in json.dumps(incident["evidence"]), incident["evidence"]
 
 
 def _problem_bundle(folder: Path) -> None:

@@ -8,12 +8,12 @@ from test_report_safety import T0, _incident, _result
 
 from nps_trace_analyzer.analysis.activity import SignInActivity, timeline
 from nps_trace_analyzer.core.model import Event, Evidence
+from nps_trace_analyzer.core.times import human_range, human_time
 from nps_trace_analyzer.report import html as html_module
 from nps_trace_analyzer.report.html import render_html
 from nps_trace_analyzer.report.result import to_document
 from nps_trace_analyzer.report.summary import md, render_summary
 from nps_trace_analyzer.report.timeline import timeline_svg
-from nps_trace_analyzer.report.times import human_range, human_time
 
 LONG = "x" * 3000
 

@@ -16,6 +16,7 @@ from nps_trace_analyzer.analysis.config_checks import check_before_after
 from nps_trace_analyzer.analysis.findings import is_azuremfa
 from nps_trace_analyzer.catalog.model import Catalog
 from nps_trace_analyzer.core.model import Event, Finding, iso_z
+from nps_trace_analyzer.core.times import human_time
 from nps_trace_analyzer.core.wintime import FILETIME_EPOCH
 from nps_trace_analyzer.extract import text_sieve
 from nps_trace_analyzer.extract.nps_audit import is_nps_audit
@@ -167,8 +168,8 @@ def cross_source_findings(collector: Collector, catalog: Catalog, counts: Stream
         # The most frequent computer name; ties by name, so the read order cannot change the text.
         server = max(counts.computers.items(), key=lambda kv: (kv[1], kv[0]))[0] if counts.computers else "the server"
         text = (
-            f"{counts.azuremfa_events} AzureMfa events on {server} between {iso_z(counts.first_time)} and "
-            f"{iso_z(counts.last_time)} but no NPS audit event 6272/6273 "
+            f"{counts.azuremfa_events} AzureMfa events on {server} between {human_time(iso_z(counts.first_time))} and "
+            f"{human_time(iso_z(counts.last_time))} UTC but no NPS audit event 6272/6273 "
             f"(checked: {', '.join(counts.audit_sources)})"
         )
         out.notes.append(

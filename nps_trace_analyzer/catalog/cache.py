@@ -55,7 +55,7 @@ def key_of(texts: Sequence[Text]) -> str:
     return digest.hexdigest()
 
 
-def _owned_and_private(st: os.stat_result) -> bool:
+def owned_and_private(st: os.stat_result) -> bool:
     """Owned by this user and writable by nobody else (on systems with user ids)."""
     if not hasattr(os, "getuid"):
         return True  # Windows: the per-user profile folder's ACLs do this job
@@ -73,13 +73,13 @@ def load(texts: Sequence[Text]) -> list[Parsed] | None:
         return None
     key = key_of(texts)
     try:
-        if not _owned_and_private(os.stat(folder)):
+        if not owned_and_private(os.stat(folder)):
             return None
         flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
         fd = os.open(_file_for(folder, key), flags)
         with os.fdopen(fd, "rb") as fh:
             st = os.fstat(fh.fileno())
-            if not stat.S_ISREG(st.st_mode) or not _owned_and_private(st) or st.st_size > MAX_CACHE_BYTES:
+            if not stat.S_ISREG(st.st_mode) or not owned_and_private(st) or st.st_size > MAX_CACHE_BYTES:
                 return None
             data = fh.read(MAX_CACHE_BYTES + 1)
         doc = json.loads(data)
@@ -118,7 +118,7 @@ def store(texts: Sequence[Text], parsed: Sequence[Parsed]) -> None:
         if json.loads(payload) != doc:
             return  # something JSON cannot carry unchanged: always parse the YAML
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if not _owned_and_private(os.stat(folder)):
+        if not owned_and_private(os.stat(folder)):
             return
         fd, temp = tempfile.mkstemp(prefix=".catalog-", suffix=".tmp", dir=folder)
         try:

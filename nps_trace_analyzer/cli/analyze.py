@@ -25,10 +25,11 @@ from nps_trace_analyzer.core.interrupt import Interrupted, signals_raise
 from nps_trace_analyzer.core.safe_text import terminal_safe
 from nps_trace_analyzer.fleet.multi import analyze_servers, bundle_paths
 from nps_trace_analyzer.intake import IntakeError, TempSpaceFull
-from nps_trace_analyzer.pipeline import AnalyzeOptions, report_paths
+from nps_trace_analyzer.pipeline import AnalyzeOptions, ReportPaths, report_paths
 from nps_trace_analyzer.pipeline.gc_policy import no_full_collection_at_exit
 from nps_trace_analyzer.report.output_dir import DiskFullError, OutputError
-from nps_trace_analyzer.report.redact_cli import redact_options, redactor_from_options, save_map
+from nps_trace_analyzer.report.redact import Redactor
+from nps_trace_analyzer.report.redact_cli import redact_options, redactor_from_options, refuse_map_inside, save_map
 from nps_trace_analyzer.version import __version__
 
 
@@ -80,11 +81,24 @@ def main() -> None:
     """Diagnose NPS + Microsoft Entra MFA NPS-extension support bundles (C:\\NPS folders or their zips)."""
 
 
-def _default_out_dir(inputs: tuple[str, ...]) -> Path:
+def _default_out_dir(inputs: tuple[str, ...], redactor: Redactor | None) -> Path:
+    """``<bundle>-report`` next to the first input; redacting, ``bundle-<token>-report`` (the name the redacted
+    report gives the bundle): a bundle is often named after a customer or a server."""
     first = Path(inputs[0])
     stem = first.name[: -len(first.suffix)] if first.is_file() and first.suffix else first.name
     base = first.parent if first.name else Path.cwd()
+    if redactor is not None:
+        stem = redactor.bundle_name(first.name or str(first.resolve()))
     return base / f"{stem or 'bundle'}-report"
+
+
+def _report_line(paths: ReportPaths, chosen: bool, redacting: bool) -> str:
+    """The closing line: the report as the user named it (``-o``), or, redacting, the default folder by its own
+    name only (its parent is the input's folder, whose path may name the customer)."""
+    if chosen or not redacting:
+        return f"Report: {terminal_safe(str(paths.html))}  (ticket summary: {paths.summary.name})"
+    shown = Path(paths.out_dir.name) / paths.html.name
+    return f"Report: {shown}  (next to the input; ticket summary: {paths.summary.name})"
 
 
 @main.command(epilog=exit_status_help())
@@ -94,7 +108,7 @@ def _default_out_dir(inputs: tuple[str, ...]) -> Path:
     "--output",
     "output",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Report folder (default: <bundle>-report next to the input).",
+    help="Report folder (default: <bundle>-report next to the input; with --redact: bundle-<pseudonym>-report).",
 )
 @catalog_option
 @click.option(
@@ -130,7 +144,6 @@ def analyze_cmd(
     Several bundles (two or more folders/zips, or one folder holding only bundles) are analysed per server and
     compared; each server's report goes to OUTPUT/servers/<server>/.
     """
-    out_dir = output or _default_out_dir(inputs)
 
     display = ProgressDisplay(quiet=quiet)
 
@@ -141,7 +154,10 @@ def analyze_cmd(
         click.echo(f"error: {terminal_safe(message)}", err=True)
         sys.exit(code)
 
-    redactor = redactor_from_options(redact, redact_key, redact_map, out_dir)
+    redactor = redactor_from_options(redact, redact_key, redact_map, output or _default_out_dir(inputs, None))
+    out_dir = output or _default_out_dir(inputs, redactor)
+    if redactor is not None and redact_map is not None and output is None:
+        refuse_map_inside(redact_map, out_dir)
     options = AnalyzeOptions(
         catalog_paths=catalog, join_window=timedelta(seconds=join_window), jobs=jobs, redactor=redactor
     )
@@ -177,8 +193,9 @@ def analyze_cmd(
     analysed = result.content_read
     contents = [i for i in result.inputs if i.kind != "zip"]
     headline = [i for i in result.incidents if not i.benign]
+    title = redactor.bundle_title(result.bundle_name) if redactor is not None else result.bundle_name
     click.echo(
-        f"{terminal_safe(shown(result.bundle_name))}: {len(analysed)} of {len(contents)} files analysed, "
+        f"{terminal_safe(title)}: {len(analysed)} of {len(contents)} files analysed, "
         f"{sum(i.records_read for i in result.inputs):,} records read, "
         f"{sum(i.records_skipped for i in result.inputs):,} skipped, "
         f"{sum(i.records_lost for i in result.inputs):,} lost; "
@@ -201,7 +218,7 @@ def analyze_cmd(
                 ),
                 err=True,
             )
-    click.echo(f"Report: {terminal_safe(str(paths.html))}  (ticket summary: {paths.summary.name})")
+    click.echo(_report_line(paths, chosen=output is not None, redacting=redactor is not None))
     if not analysed:
         click.echo("error: nothing in the input could be read", err=True)
         sys.exit(ExitCode.NOTHING_READ)

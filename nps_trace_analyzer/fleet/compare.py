@@ -26,6 +26,7 @@ from itertools import combinations
 
 from nps_trace_analyzer.catalog.model import Catalog
 from nps_trace_analyzer.core.model import Evidence, Incident, iso_z
+from nps_trace_analyzer.core.times import human_time
 from nps_trace_analyzer.fleet.profile import ServerProfile, merge_profiles
 
 CLOCK_SKEW_SECONDS = 2.0  # below this, capture timestamps and log buffering explain the difference
@@ -39,7 +40,8 @@ FORMATS: dict[str, str] = {
         "both captures, from {low} to {high} s)"
     ),
     "SERVER-SILENT": (
-        "{server} logged no authentication (no NPS audit or AzureMfa event) between {first} and {last} while {others}"
+        "{server} logged no authentication (no NPS audit or AzureMfa event) between {first} and {last} UTC while "
+        "{others}"
     ),
     "USER-FAILS-ON-ONE-SERVER": (
         "User {user} failed {failures} time(s) on {server} ({codes}) and was granted access {grants} time(s) on "
@@ -170,7 +172,7 @@ def silent_servers(servers: Sequence[ServerProfile]) -> list[FleetFinding]:
                 continue
         others = ", ".join(f"{p.server} logged {p.auth_events}" for p in busy)
         text = FORMATS["SERVER-SILENT"].format(
-            server=profile.server, first=iso_z(first), last=iso_z(last), others=others
+            server=profile.server, first=human_time(iso_z(first)), last=human_time(iso_z(last)), others=others
         )
         out.append(FleetFinding("SERVER-SILENT", text, profile.server, None, first, last))
     return out

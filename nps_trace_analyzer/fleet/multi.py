@@ -25,14 +25,13 @@ from pathlib import Path
 from nps_trace_analyzer.api import BundleAnalysis, analyze_bundle
 from nps_trace_analyzer.catalog import load_catalog
 from nps_trace_analyzer.core.model import Incident
-from nps_trace_analyzer.fleet.compare import fleet_incidents
 from nps_trace_analyzer.fleet.copies import zip_copies
-from nps_trace_analyzer.fleet.profile import profile_of
 from nps_trace_analyzer.pipeline import AnalyzeOptions, Progress, report_paths
+from nps_trace_analyzer.pipeline.gc_policy import young_collections_only
 from nps_trace_analyzer.report.output_dir import staged_report_dir
 from nps_trace_analyzer.report.redact import Redactor
-from nps_trace_analyzer.report.result import AnalysisResult, to_document
-from nps_trace_analyzer.report.writer import write_reports
+from nps_trace_analyzer.report.result import AnalysisResult
+from nps_trace_analyzer.report.writer import write_result
 
 SERVERS_DIR = "servers"
 # Files whose presence at the top of a folder makes it one bundle rather than a folder of bundles.
@@ -138,10 +137,16 @@ def combine(servers: list[tuple[str, BundleAnalysis]], fleet: list[Incident], ca
     )
 
 
+@young_collections_only()  # the same collector policy as one bundle's analysis (pipeline/gc_policy.py)
 def analyze_servers(
     bundles: Sequence[Path], out_dir: Path, options: AnalyzeOptions | None = None, progress: Progress | None = None
 ) -> ServersAnalysis:
     """Analyse each bundle apart, compare the servers, write the per-server and the combined reports."""
+    # The comparison is imported here, not at the top: ``analyze`` of one bundle imports this module for
+    # bundle_paths and should not pay for the server comparison at every start (tests/test_startup_imports.py).
+    from nps_trace_analyzer.fleet.compare import fleet_incidents
+    from nps_trace_analyzer.fleet.profile import profile_of
+
     say = progress or (lambda _msg: None)
     options = options or AnalyzeOptions()
     redactor = options.redactor
@@ -173,16 +178,16 @@ def analyze_servers(
             learn_incidents(redactor, fleet)
             combined.redacted = True
         # Every name is known now: the folder names and every report can be written.
-        folders = _unique_folder_names([redactor.text(label) for label in labels]) if redactor else labels
+        folders = _unique_folder_names([redactor.bundle_title(label) for label in labels]) if redactor else labels
         for (_label, analysis), folder, target, raw in zip(servers, staging, folders, raw_events, strict=True):
             # Each server's report is the ordinary single-bundle report, moved to the folder named after its server.
             final = stage / SERVERS_DIR / target
             os.replace(folder, final)
             if raw is not None:
-                write_reports(to_document(analysis.result), report_paths(final), redactor, raw)
+                write_result(analysis.result, report_paths(final), redactor, raw)
         # The combined report is written by the same writer as every report folder (report.html, summary.md,
         # incidents.csv, findings.json; it has no events.csv of its own).
-        write_reports(to_document(combined), report_paths(stage), redactor, None)
+        write_result(combined, report_paths(stage), redactor, None)
     return ServersAnalysis(servers=servers, fleet=fleet, combined=combined)
 
 

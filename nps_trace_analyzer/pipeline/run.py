@@ -38,10 +38,10 @@ from nps_trace_analyzer.pipeline.gc_policy import freeze_long_lived, young_colle
 from nps_trace_analyzer.pipeline.parallel import ShardedEvtx, ShardResult, default_jobs
 from nps_trace_analyzer.report.output_dir import staged_report_dir
 from nps_trace_analyzer.report.redact import Identifiers, Redactor
-from nps_trace_analyzer.report.result import STREAM_INCIDENTS_FROM, AnalysisResult, to_document
+from nps_trace_analyzer.report.result import STREAM_INCIDENTS_FROM, AnalysisResult
 from nps_trace_analyzer.report.tables import EventsCsv
 from nps_trace_analyzer.report.writer import ReportPaths as ReportPaths  # re-exported: api.py uses it
-from nps_trace_analyzer.report.writer import collector_paused, report_paths, write_reports
+from nps_trace_analyzer.report.writer import report_paths, write_result
 from nps_trace_analyzer.sources.evtx_shards import DEFAULT_SHARD_CHUNKS
 from nps_trace_analyzer.sources.overlap import OverlapFilter, held_on_disk_note, overlapping_inputs, repeat_notes
 from nps_trace_analyzer.sources.readers import Collector, reader_for, reader_spec, repeated_inputs, sharded_kinds
@@ -349,6 +349,8 @@ def analyze(
         incidents = engine.incidents()
         if redactor is not None and identifiers is not None:
             redactor.learn_all(identifiers)
+            for name in [bundle.name, *(f.name for f in bundle.files if f.kind == "zip" and "!/" not in f.name)]:
+                redactor.learn("bundle", name)  # named after a customer or server as often as not
             for inc in incidents:
                 redactor.learn("user", inc.user)
                 redactor.learn("host", inc.server)
@@ -381,9 +383,8 @@ def analyze(
         say("writing reports")
         events_csv.close()  # complete on disk before a redacted copy is made from it
         if redactor is None or options.defer_reports_to is None:
-            with collector_paused():
-                streamed = len(incidents) > STREAM_INCIDENTS_FROM  # documents made as written, not all at once
-                write_reports(to_document(result, streamed), targets, redactor, events_csv.path)
+            # documents made as written, not all at once, beyond the limit
+            write_result(result, targets, redactor, events_csv.path, len(incidents) > STREAM_INCIDENTS_FROM)
     return result
 
 

@@ -19,8 +19,9 @@ import jinja2
 import markupsafe
 
 from nps_trace_analyzer.core.safe_text import mark_bidi
+from nps_trace_analyzer.core.times import human_range, human_time
+from nps_trace_analyzer.report.template_cache import PrivateBytecodeCache
 from nps_trace_analyzer.report.timeline import bucket_label, category_colours, timeline_svg
-from nps_trace_analyzer.report.times import human_range, human_time
 
 ROWS_PER_CAUSE = 20
 SECTIONS_PER_CAUSE = 3
@@ -41,6 +42,7 @@ _ENV = jinja2.Environment(
     keep_trailing_newline=True,
     # Every printed string shows bidi controls (U+202E...) as marks, so a name cannot reorder the report's text.
     finalize=lambda value: _marked(value),
+    bytecode_cache=PrivateBytecodeCache(),  # compiled once per template version, in a private folder
 )
 
 

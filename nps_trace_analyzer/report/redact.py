@@ -33,6 +33,8 @@ from nps_trace_analyzer.core.model import Event, Finding
 from nps_trace_analyzer.report.pseudonym import Pseudonyms
 from nps_trace_analyzer.sources.etl.npsext import NPS_PROVIDER, NPS_PROVIDER_2
 
+# The document key naming the bundle (report/result.py): see Redactor.bundle_title.
+BUNDLE_KEY = "bundle"
 # Document keys whose values are catalog text, codes, vocabularies, hashes or times: never identifiers.
 CATALOG_KEYS = frozenset(
     {
@@ -196,6 +198,8 @@ class Redactor:
         self._compiled: re.Pattern[str] | None = None
         self._literal_only: re.Pattern[str] | None = None
         self._learned: set[tuple[str, str]] = set()  # (kind, raw value) already seen: learning is idempotent
+        self._bundles: set[str] = set()  # the names the user gave the bundle (folder, zip): see learn("bundle")
+        self._bundle_re: re.Pattern[str] | None = None
         self._done: dict[str, str] = {}  # matched text -> replacement, valid until something new is learned
         self._tokens: dict[str, str] = {}  # token -> redacted token, same validity
         self._multi: re.Pattern[str] | None = None  # learned literals that span separators
@@ -204,10 +208,18 @@ class Redactor:
     # --- learning ------------------------------------------------------------------------------------------
 
     def learn(self, kind: str, value: str | None) -> None:
-        """Remember an identifier of ``kind`` (user, domain, host, nas, station) found in a structured field."""
+        """Remember an identifier of ``kind`` (user, domain, host, nas, station) found in a structured field, or
+        the name of the bundle (``bundle``: the folder or zip as the user gave it)."""
         if not value or (kind, value) in self._learned:
             return
         self._learned.add((kind, value))
+        if kind == "bundle":
+            # Often a customer's or a server's name, yet any word ("logs", "NPS"): replaced only where it stands
+            # as the bundle's name (the report's bundle field, see bundle_title) or, being a zip's name, as a
+            # token (its members are named "<zip>!/<member>"), never as a word inside other text.
+            self._bundles.add(value)
+            self._bundle_re = None
+            return
         value = value.strip().strip("'\"")
         if value.lower() in _EMPTY or len(value) > 256:
             return
@@ -280,6 +292,8 @@ class Redactor:
         """``value`` with every identifier replaced by its pseudonym."""
         if not value:
             return value
+        if self._bundles:
+            value = self._bundle_pattern().sub(self._replace_bundle, value)
         multi = self._multi_pattern()
         if multi is not None:
             value = multi.sub(self._replace_literal, value)
@@ -293,6 +307,30 @@ class Redactor:
                 self._tokens.clear()
             done = self._tokens[token] = self._pattern().sub(self._replace, token)
         return done
+
+    def _bundle_pattern(self) -> re.Pattern[str]:
+        """Zip names as tokens anywhere (``x.zip!/Security.evtx``, "identical copy of x.zip"): a name ending in
+        .zip names the archive wherever it stands; a folder's name may be any word, so it is left to
+        :meth:`bundle_title`."""
+        if self._bundle_re is None:
+            zips = sorted((n for n in self._bundles if n.lower().endswith(".zip")), key=len, reverse=True)
+            names = "|".join(re.escape(name) for name in zips) or r"(?!)"
+            self._bundle_re = re.compile(rf"(?<![\w.-])(?:{names})(?![\w-]|\.\w)", re.IGNORECASE)
+        return self._bundle_re
+
+    def _replace_bundle(self, m: re.Match[str]) -> str:
+        return self.bundle_name(m.group(0))
+
+    def bundle_name(self, name: str) -> str:
+        """The bundle's pseudonym (``bundle-1a2b3c4d``), listed in the map like every other; also known before the
+        analysis (the CLI names the default report folder after it)."""
+        return self._name("bundle", name)
+
+    def bundle_title(self, title: str) -> str:
+        """A report's bundle name (``NPS-logs``, or several servers' ``a + b``) with every learned bundle
+        replaced, then redacted like any text."""
+        parts = title.split(" + ")
+        return self.text(" + ".join(self.bundle_name(p) if p in self._bundles else p for p in parts))
 
     def _multi_pattern(self) -> re.Pattern[str] | None:
         if not self._multi_known:
@@ -313,6 +351,8 @@ class Redactor:
     def document(self, doc: Any, key: str = "") -> Any:
         """A copy of a JSON-ready document with every string (and mapping key) redacted, catalog text kept."""
         if isinstance(doc, str):
+            if key == BUNDLE_KEY:
+                return self.bundle_title(doc)
             return doc if key in CATALOG_KEYS else self.text(doc)
         if isinstance(doc, Mapping):
             return {self.text(str(k)): self.document(v, str(k)) for k, v in doc.items()}

@@ -61,13 +61,17 @@ def redactor_from_options(
     if not (redact or key or map_path):
         return None
     if map_path is not None:
-        clash = _inside(map_path, out) if out_is_folder else map_path.resolve() == out.resolve()
-        if clash:
-            raise click.UsageError(
-                f"--redact-map {map_path} is inside the output {out}: the map undoes the redaction and must be kept "
-                "apart"
-            )
+        refuse_map_inside(map_path, out, out_is_folder=out_is_folder)
     return Redactor(Pseudonyms.key_from_text(key) if key else None)
+
+
+def refuse_map_inside(map_path: Path, out: Path, *, out_is_folder: bool = True) -> None:
+    """A usage error when the map (which undoes the redaction) would be written into what is sent."""
+    clash = _inside(map_path, out) if out_is_folder else map_path.resolve() == out.resolve()
+    if clash:
+        raise click.UsageError(
+            f"--redact-map {map_path} is inside the output {out}: the map undoes the redaction and must be kept apart"
+        )
 
 
 def save_map(path: Path, redactor: Redactor, *, merge: bool = False) -> None:

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from nps_trace_analyzer.report.times import human_range
+from nps_trace_analyzer.core.times import human_range
 
 MAX_CAUSES = 15
 MAX_INPUTS = 30

@@ -20,7 +20,7 @@ from typing import Any
 from nps_trace_analyzer.report.html import shown_incident_ids, write_html
 from nps_trace_analyzer.report.json_out import StreamedList, dump_indented
 from nps_trace_analyzer.report.redact import Redactor
-from nps_trace_analyzer.report.result import IncidentDocs
+from nps_trace_analyzer.report.result import AnalysisResult, IncidentDocs, to_document
 from nps_trace_analyzer.report.summary import write_summary
 from nps_trace_analyzer.report.tables import IncidentsCsv, rewrite_events_csv, write_incidents_csv
 
@@ -113,6 +113,21 @@ def _write_json_and_csv_in_one_pass(document: dict[str, Any], targets: ReportPat
             for _doc in tee:
                 pass
     return {**document, "incidents": tee.shown}
+
+
+def write_result(
+    result: AnalysisResult,
+    targets: ReportPaths,
+    redactor: Redactor | None,
+    raw_events: Path | None,
+    stream_incidents: bool = False,
+) -> dict[str, Any]:
+    """Build ``result``'s document and write every report file from it, with the collector paused
+    (:func:`collector_paused`): the one way a finished analysis becomes a report folder, for one bundle
+    (pipeline/run.py) and for several servers' reports and their combined one (fleet/multi.py). With
+    ``stream_incidents`` the incident documents are made as they are written (:func:`to_document`)."""
+    with collector_paused():
+        return write_reports(to_document(result, stream_incidents), targets, redactor, raw_events)
 
 
 @contextlib.contextmanager

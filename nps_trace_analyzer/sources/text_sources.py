@@ -31,11 +31,10 @@ ACCOUNTING_ROWS: Artifact[list[RadiusLogRecord]] = Artifact("radius-log", list)
 
 
 def read_nps_eventlog_text(inp: InputFile, collector: Collector) -> Iterator[Event]:
+    """Counts each event's channel on ``inp`` as the exported-log readers do: a pasted copy may hold any log's
+    events, so its role after reading follows them (pipeline ``_settle_role``), not the reader's name."""
     stats = TextReadStats()
-    for event in read_wevtutil_text(inp.path, inp.name, stats):
-        inp.events_kept += 1
-        yield event
-    stats.apply_to(inp)
+    yield from counted_events(inp, read_wevtutil_text(inp.path, inp.name, stats), stats)
 
 
 def read_event_xml_file(inp: InputFile, collector: Collector) -> Iterator[Event]:
@@ -83,6 +82,9 @@ _EVENT_ID_LINE_RE = re.compile(r"^[ \t]*Event ID:[ \t]*\d+[ \t]*\r?$", re.MULTIL
 _HEADER_LINE_RE = re.compile(
     r"^[ \t]*(Log Name|Log|Source|Date|Event ID|Task Category|Level|Keywords|Computer):[ \t]*\S", re.MULTILINE
 )
+_LOG_NAME_LINE_RE = re.compile(r"^[ \t]*Log Name:[ \t]*(\S+)[ \t]*\r?$", re.MULTILINE)
+#: The role of a text rendering of the Security log (NPS_EventLog.log) until its events are read.
+SECURITY_TEXT_ROLE = "Security-text"
 _XML_CHANNEL_RE = re.compile(r"<Channel>\s*([^<]+?)\s*</Channel>")
 
 
@@ -100,12 +102,20 @@ def sniff_nps_eventlog_text(file: Sniffed) -> Identity | None:
     # copies below a note or a heading ("Here are the events:"): an event header anywhere in the head
     english = english or (_EVENT_ID_LINE_RE.search(text) is not None and len(set(_HEADER_LINE_RE.findall(text))) >= 3)
     if english or (_WEVTUTIL_BLOCK_RE.match(stripped) and len(_LABEL_LINE_RE.findall(text)) >= 3):
-        return Identity("nps-eventlog-text", "Security-text")
+        return Identity("nps-eventlog-text", _first_log_role(text))
     if is_message_copy(stripped.splitlines()[:20]):
-        return Identity("nps-eventlog-text", "Security-text")
+        return Identity("nps-eventlog-text", SECURITY_TEXT_ROLE)
     if all(p.search(text) for p in _FORMAT_LIST_RES) or all(p.search(text) for p in _EVENTLOG_LIST_RES):
-        return Identity("nps-eventlog-text", "Security-text")
+        return Identity("nps-eventlog-text", SECURITY_TEXT_ROLE)
     return None
+
+
+def _first_log_role(text: str) -> str:
+    """``<log>-text`` for the log the first ``Log Name:`` line names (as an event table's first row gives its
+    role), the Security log's when none does (NPS_EventLog.log's blocks, a copy cut above that line)."""
+    found = _LOG_NAME_LINE_RE.search(text)
+    log = found.group(1).rsplit("/", 1)[-1] if found else ""
+    return f"{log}-text" if log and log.lower() != "security" else SECURITY_TEXT_ROLE
 
 
 def sniff_event_xml(file: Sniffed) -> Identity | None:
@@ -149,7 +159,11 @@ def sniff_iaslog(file: Sniffed) -> Identity | None:
 
 
 def _repeats_security_log(inp: InputFile, files: Sequence[InputFile]) -> str:
-    """NPS_EventLog.log is the text rendering of the Security log: with Security.evtx present it adds nothing."""
+    """NPS_EventLog.log is the text rendering of the Security log: with Security.evtx present it adds nothing. A
+    pasted copy whose first event names another log (``Log Name: System``, its role from the sniffer) is no
+    rendering of the Security log: it repeats nothing of it."""
+    if inp.role != SECURITY_TEXT_ROLE:
+        return ""
     has_security_evtx = any(f.kind == "evtx" and f.role == "Security" for f in files)
     return "the NPS audit events of the Security event log" if has_security_evtx else ""
 
