@@ -54,10 +54,12 @@ def _twelve_hour(hour: int, ampm: str | None) -> int:
 
 def slash_date_order(values: Iterable[str]) -> tuple[bool | None, bool]:
     """``(day_first, ambiguous)`` for the ``d/m/yyyy`` or ``m/d/yyyy`` dates of one file, which one culture wrote:
-    a first number above 12 means day first for all of them, a second one above 12 or an AM/PM month first.
-    When no date decides, ``day_first`` is None (month first is read) and ``ambiguous`` says whether any date
+    a first number above 12 means day first for all of them, a second one above 12 month first. The English
+    AM/PM is only a hint, taken when no date decides: en-US writes it after month-first dates, but en-AU and
+    en-NZ (``d/MM/yyyy h:mm:ss tt``) after day-first ones, so a later 25/12/2026 2:00 PM must still win.
+    When nothing decides, ``day_first`` is None (month first is read) and ``ambiguous`` says whether any date
     could be read both ways (03/04/2026 14:03): the reader then warns instead of mis-dating silently."""
-    ambiguous = False
+    ambiguous = english_ampm = False
     for value in values:
         bare, ampm, english = _split_designator(value.strip())
         m = _US_DATE_RE.match(bare)
@@ -66,10 +68,11 @@ def slash_date_order(values: Iterable[str]) -> tuple[bool | None, bool]:
         first, second = int(m.group(1)), int(m.group(3))
         if first > 12:
             return True, False
-        if second > 12 or (ampm and english):
+        if second > 12:
             return False, False
+        english_ampm = english_ampm or bool(ampm and english)
         ambiguous = ambiguous or first != second
-    return None, ambiguous
+    return (False, False) if english_ampm else (None, ambiguous)
 
 
 def parse_wevtutil_date(text: str, day_first: bool | None = None) -> tuple[datetime, bool] | None:

@@ -182,6 +182,14 @@ def test_only_the_english_designator_tells_month_first() -> None:
     assert slash_date_order(["03/04/2026 2:00:00 p. m."]) == (None, True)
 
 
+def test_a_day_above_twelve_outweighs_the_english_designator() -> None:
+    """en-AU writes d/MM/yyyy h:mm:ss tt: AM/PM after day-first dates. A file whose early dates are ambiguous but
+    a later one is 25/12 is day first; AM/PM decides only when no date does."""
+    assert slash_date_order(["03/04/2026 2:00:00 PM", "25/12/2026 9:00:00 AM"]) == (True, False)
+    assert slash_date_order(["03/04/2026 2:00:00 PM", "04/25/2026 9:00:00 AM"]) == (False, False)
+    assert slash_date_order(["03/04/2026 2:00:00 PM", "05/06/2026 9:00:00 AM"]) == (False, False)
+
+
 @pytest.mark.parametrize("text", ["", "yesterday", "2024-13-40T10:00:00", "2024-05-02", "30/11/2026 pm"])
 def test_bad_dates(text: str) -> None:
     assert parse_wevtutil_date(text) is None
