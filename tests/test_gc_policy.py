@@ -16,6 +16,7 @@ from nps_trace_analyzer.pipeline.gc_policy import NO_FULL_COLLECTIONS, young_col
 from nps_trace_analyzer.report.redact import Redactor
 from nps_trace_analyzer.synth.bundle import DEFAULT_DAY, generate_bundle
 from nps_trace_analyzer.synth.scenarios import SCENARIOS
+from tests.cli_probe import analyze_with_exit_probe
 
 
 @pytest.fixture
@@ -104,22 +105,8 @@ def test_workers_collect_young_objects_only(monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_the_command_line_skips_the_full_collection_at_exit(tmp_path: Path) -> None:
     """Run as a program: the objects alive when it ends are frozen before CPython's last full collection."""
-    import subprocess
-    import sys
-
-    bundle = generate_bundle(tmp_path / "b", [SCENARIOS[0].name], seed=3, host="NPS01", day=DEFAULT_DAY, healthy=5)
-    probe = (
-        "import atexit, gc, sys\n"
-        "from nps_trace_analyzer.cli import main\n"
-        "atexit.register(lambda: print('frozen at exit:', gc.get_freeze_count(), file=sys.stderr))\n"
-        "main()\n"
-    )  # atexit runs its handlers last registered first: this one after the command's freeze
-    done = subprocess.run(
-        [sys.executable, "-c", probe, "analyze", str(bundle), "-o", str(tmp_path / "r"), "-q", "--jobs", "1"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    frozen = int(done.stderr.rsplit("frozen at exit:", 1)[1].split()[0])
+    stderr = analyze_with_exit_probe(
+        tmp_path, "gc, sys", "print('frozen at exit:', gc.get_freeze_count(), file=sys.stderr)"
+    )  # after the command's freeze
+    frozen = int(stderr.rsplit("frozen at exit:", 1)[1].split()[0])
     assert frozen > 10_000

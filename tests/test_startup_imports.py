@@ -8,12 +8,9 @@ this test process has imported everything already.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
-from nps_trace_analyzer.synth.bundle import DEFAULT_DAY, generate_bundle
-from nps_trace_analyzer.synth.scenarios import SCENARIOS
+from tests.cli_probe import analyze_with_exit_probe
 
 NOT_FOR_ONE_BUNDLE = (
     "nps_trace_analyzer.synth",
@@ -23,20 +20,8 @@ NOT_FOR_ONE_BUNDLE = (
 
 
 def test_analyze_of_one_bundle_imports_no_generator_and_no_comparison(tmp_path: Path) -> None:
-    bundle = generate_bundle(tmp_path / "b", [SCENARIOS[0].name], seed=3, host="NPS01", day=DEFAULT_DAY, healthy=5)
-    probe = (
-        "import atexit, sys\n"
-        "from nps_trace_analyzer.cli import main\n"
-        "atexit.register(lambda: print('imported:', *sorted(m for m in sys.modules if m.startswith(\n"
-        f"    {NOT_FOR_ONE_BUNDLE!r})), file=sys.stderr))\n"
-        "main()\n"
+    report = (
+        f"print('imported:', *sorted(m for m in sys.modules if m.startswith({NOT_FOR_ONE_BUNDLE!r})), file=sys.stderr)"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe, "analyze", str(bundle), "-o", str(tmp_path / "r"), "-q", "--jobs", "1"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stderr.rsplit("imported:", 1)[1].split() == []
-    assert (tmp_path / "r" / "report.html").is_file()
+    stderr = analyze_with_exit_probe(tmp_path, "sys", report)
+    assert stderr.rsplit("imported:", 1)[1].split() == []

@@ -89,12 +89,12 @@ def near(
 ) -> list[Draft]:
     """Drafts holding a ``wanted`` finding whose span (widened by ``window``) covers ``finding``'s time."""
     ukey = finding_user(finding)
-    server = host_key(finding_server(finding))
+    server = _host(finding_server(finding))
     hits = []
     for draft in drafts:
         if same_user and (not ukey or draft.ukey != ukey):
             continue
-        if same_server and host_key(draft.server) != server:
+        if same_server and _host(draft.server or "") != server:
             continue
         if not any(wanted(f) for f in draft.samples()):  # ``wanted`` asks about codes
             continue
